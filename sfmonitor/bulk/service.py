@@ -1,0 +1,167 @@
+"""One face for the rest of the program: list jobs, refresh a job, close, abort, limits.
+
+The dashboard, ``status``, ``close`` and ``abort`` all go through here, so a protocol fix lands
+everywhere at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from . import v1, v2
+from .errors import (
+    ActionOutcomeUnknown,
+    ApiError,
+    BulkError,
+    IllegalAction,
+    NotFound,
+    ProtocolError,
+    TransportError,
+)
+from .models import Action, Job, JobKind, Limit, api_version_text
+from .transport import Transport, json_body
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_VERSION = "62.0"
+
+
+class BulkService:
+    def __init__(self, transport: Transport, api_version: str | None = None) -> None:
+        self.transport = transport
+        self._requested_version = api_version_text(api_version) if api_version else None
+        self.api_version: str = self._requested_version or DEFAULT_API_VERSION
+
+    @property
+    def instance_url(self) -> str:
+        return self.transport.session.instance_url
+
+    @property
+    def username(self) -> str | None:
+        return self.transport.session.username
+
+    async def connect(self) -> str:
+        """Open the transport and settle the API version: ``--api-version``, else the org's newest."""
+        await self.transport.open()
+        if self._requested_version is None:
+            self.api_version = await self.newest_version()
+        return self.api_version
+
+    async def newest_version(self) -> str:
+        response = await self.transport.request("GET", "/services/data/")
+        body = json_body(response)
+        versions = [api_version_text(v.get("version")) for v in body if isinstance(v, dict)] if isinstance(
+            body, list
+        ) else []
+        numbers = [v for v in versions if v and _as_float(v) is not None]
+        if not numbers:
+            raise ProtocolError("GET /services/data/ listed no API versions")
+        return max(numbers, key=lambda v: _as_float(v) or 0.0)
+
+    # --- reading --------------------------------------------------------------------------
+
+    async def list_jobs(self) -> dict[str, Job]:
+        """Every job of the org from both listings, merged by id (a Classic job may be in both)."""
+        jobs: dict[str, Job] = {}
+        for kind in (JobKind.INGEST, JobKind.QUERY):
+            async for job in v2.list_jobs(self.transport, self.api_version, kind):
+                jobs[job.id] = jobs[job.id].merged(job) if job.id in jobs else job
+        return jobs
+
+    async def refresh(self, job: Job, with_batches: bool = True) -> Job:
+        """The job read again from its own API; Classic jobs bring their batch list too."""
+        if job.kind is JobKind.CLASSIC:
+            version = job.api_version or self.api_version
+            info = await v1.job_info(self.transport, version, job.id)
+            if with_batches:
+                info = info.with_batches(await v1.batch_list(self.transport, version, job.id))
+            return job.merged(info)
+        return job.merged(await v2.job_info(self.transport, self.api_version, job))
+
+    async def find_job(self, job_id: str) -> Job:
+        """A job known only by id: ask each API in turn (ingest, query, then Bulk 1.0)."""
+        for kind in (JobKind.INGEST, JobKind.QUERY):
+            probe = Job.from_fields({"id": job_id}, listed_as=kind)
+            try:
+                found = await v2.job_info(self.transport, self.api_version, probe)
+            except NotFound:
+                continue
+            if found.kind is JobKind.CLASSIC:
+                return await self.refresh(found)
+            return found
+        try:
+            classic = await v1.job_info(self.transport, self.api_version, job_id)
+        except ApiError as exc:
+            if isinstance(exc, NotFound) or exc.code.lower() in ("invalidjob", "invalidurl"):
+                raise NotFound(404, "NOT_FOUND", f"no job {job_id} in this org") from None
+            raise
+        return await self.refresh(classic)
+
+    async def limits(self) -> dict[str, Limit]:
+        response = await self.transport.request("GET", f"/services/data/v{self.api_version}/limits")
+        body = json_body(response)
+        out: dict[str, Limit] = {}
+        if isinstance(body, dict):
+            for name, entry in body.items():
+                if isinstance(entry, dict) and isinstance(entry.get("Max"), int) and isinstance(
+                    entry.get("Remaining"), int
+                ):
+                    out[name] = Limit(entry["Max"], entry["Remaining"])
+        return out
+
+    # --- acting ---------------------------------------------------------------------------
+
+    async def act(self, job: Job, action: Action) -> Job:
+        """Close or abort ``job`` with the request its API needs, sent once.
+
+        Illegal transitions are refused here, before any request. If the answer is lost (no
+        response, a gateway error, a garbled body) the request is *not* sent again: the job is
+        read back and :class:`ActionOutcomeUnknown` says what the org now reports.
+        """
+        reason = job.refusal(action)
+        if reason is not None:
+            raise IllegalAction(f"cannot {action.value} job {job.id}: {reason}")
+        state = "Aborted" if action is Action.ABORT else ("Closed" if job.kind is JobKind.CLASSIC else "UploadComplete")
+        try:
+            if job.kind is JobKind.CLASSIC:
+                answered = await v1.set_state(self.transport, job.api_version or self.api_version, job, state)
+            else:
+                answered = await v2.set_state(self.transport, self.api_version, job, state)
+        except (TransportError, ProtocolError) as exc:
+            raise await self._unknown(job, action, str(exc)) from None
+        except ApiError as exc:
+            if not exc.transient:
+                raise
+            raise await self._unknown(job, action, str(exc)) from None
+        return job.merged(answered)
+
+    async def _unknown(self, job: Job, action: Action, why: str) -> ActionOutcomeUnknown:
+        log.warning("%s of %s: outcome unknown (%s); reading the job back", action.value, job.id, why)
+        try:
+            now = await self.refresh(job, with_batches=False)
+            seen = f"the org now reports it {now.state}"
+        except BulkError as exc:
+            seen = f"reading it back failed too ({exc})"
+        return ActionOutcomeUnknown(
+            f"the {action.value} request for job {job.id} got no clear answer ({why}); {seen}. "
+            "It was not sent again: check the job before retrying."
+        )
+
+
+def _as_float(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def describe(job: Job) -> dict[str, Any]:
+    """The few facts a confirmation names: id, object, API kind, state, records so far."""
+    return {
+        "id": job.id,
+        "object": job.object,
+        "kind": job.kind.label,
+        "state": job.state,
+        "processed": job.number_records_processed,
+    }

@@ -1,0 +1,75 @@
+"""Bulk API 2.0: ingest and query job listings, job info, and state changes (reference §1)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from .errors import ProtocolError
+from .models import Job, JobKind
+from .transport import Transport, json_body
+
+JSON = "application/json; charset=utf-8"
+LISTINGS = {JobKind.INGEST: "ingest", JobKind.QUERY: "query"}
+
+
+def jobs_path(version: str, kind: JobKind) -> str:
+    return f"/services/data/v{version}/jobs/{LISTINGS[kind]}"
+
+
+def parse_page(body: Any) -> tuple[list[dict[str, Any]], str | None]:
+    """One listing page: its records, and the ``queryLocator`` of the next page (None when done)."""
+    if not isinstance(body, dict) or not isinstance(body.get("records", []), list):
+        raise ProtocolError("the job listing is not a page of records")
+    records = [r for r in body.get("records") or [] if isinstance(r, dict) and r.get("id")]
+    if body.get("done", True) is not False:
+        return records, None
+    next_url = body.get("nextRecordsUrl") or body.get("nextRecordUrl")
+    if not isinstance(next_url, str):
+        return records, None
+    locator = parse_qs(urlsplit(next_url).query).get("queryLocator", [None])[0]
+    return records, locator
+
+
+async def list_jobs(transport: Transport, version: str, kind: JobKind) -> AsyncIterator[Job]:
+    """Every job of one listing, page after page.
+
+    The locator is carried to the listing we started from: the docs' query example points its
+    ``nextRecordsUrl`` at the ingest path (reference §1.2), so the path it names is not trusted.
+    """
+    path = jobs_path(version, kind)
+    locator: str | None = None
+    seen_locators: set[str] = set()
+    while True:
+        params = {"queryLocator": locator} if locator else None
+        response = await transport.request("GET", path, params=params)
+        records, locator = parse_page(json_body(response))
+        for record in records:
+            yield Job.from_fields(record, listed_as=kind)
+        if locator is None or locator in seen_locators:
+            return
+        seen_locators.add(locator)
+
+
+async def job_info(transport: Transport, version: str, job: Job) -> Job:
+    response = await transport.request("GET", f"{jobs_path(version, job.kind)}/{job.id}")
+    body = json_body(response)
+    if not isinstance(body, dict) or not body.get("id"):
+        raise ProtocolError(f"job {job.id}: the job info is not a job")
+    return Job.from_fields(body, listed_as=job.kind)
+
+
+async def set_state(transport: Transport, version: str, job: Job, state: str) -> Job:
+    """PATCH the job's state (``UploadComplete`` or ``Aborted``); returns the job as the server reports it."""
+    response = await transport.request(
+        "PATCH",
+        f"{jobs_path(version, job.kind)}/{job.id}",
+        content=json.dumps({"state": state}).encode(),
+        content_type=JSON,
+    )
+    body = json_body(response)
+    if not isinstance(body, dict):
+        raise ProtocolError(f"job {job.id}: the answer to the state change is not a job")
+    return Job.from_fields(body, listed_as=job.kind)

@@ -1,0 +1,316 @@
+"""Commands and options: turns them into a connection and calls the layers below.
+
+Exit codes (also in the README):
+  0 done · 1 refused (illegal transition, server error, unknown job) · 2 bad options or config ·
+  3 cannot reach or sign in to the org · 4 a close/abort whose outcome is unknown · 5 not confirmed
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Awaitable, Callable, Sequence
+
+from . import report
+from .bulk.auth import is_loopback
+from .bulk.errors import (
+    ActionOutcomeUnknown,
+    ApiError,
+    AuthError,
+    BulkError,
+    ConfigError,
+    IllegalAction,
+    ProtocolError,
+    TransportError,
+)
+from .bulk.models import Action, Job
+from .bulk.service import BulkService
+from .connection import ConnectionOptions, open_service
+from .monitor.poller import Poller, Snapshot
+from .simulator.faults import parse_faults
+from .simulator.server import Simulator
+from .text import inert
+
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_CONNECT, EXIT_UNKNOWN, EXIT_NOT_CONFIRMED = 0, 1, 2, 3, 4, 5
+STATUS_ATTEMPTS = 3
+
+
+class Cancelled(Exception):
+    pass
+
+
+def _connection_args(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("connection (flags win over the environment)")
+    group.add_argument("--instance-url", metavar="URL", help="the org's URL, https:// (env SF_INSTANCE_URL)")
+    group.add_argument("--access-token", metavar="TOKEN", help="an OAuth access token or session id (env SF_ACCESS_TOKEN)")
+    group.add_argument("-o", "--target-org", metavar="ALIAS", help="an org the sf CLI knows (env SF_TARGET_ORG)")
+    group.add_argument("--api-version", metavar="N.N", help="API version (default: the newest the org offers)")
+    group.add_argument("--ca-bundle", metavar="PEM", help="trust this CA bundle, for a private CA (env SF_CA_BUNDLE)")
+    group.add_argument("--timeout", type=float, default=30.0, metavar="S", help="seconds to wait for an answer (30)")
+
+
+def _options(args: argparse.Namespace) -> ConnectionOptions:
+    return ConnectionOptions(
+        instance_url=args.instance_url,
+        access_token=args.access_token,
+        target_org=args.target_org,
+        api_version=args.api_version,
+        ca_bundle=args.ca_bundle,
+        timeout=args.timeout,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sfmonitor",
+        description="Watch an org's Salesforce Bulk API jobs live; close or abort one.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log requests and decisions to stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    status = sub.add_parser("status", help="one snapshot of every job (or the named ones)")
+    status.add_argument("--format", choices=("table", "json"), default="table")
+    status.add_argument("--job", action="append", metavar="ID", help="only this job (repeatable)")
+    _connection_args(status)
+
+    for name, verb in (("close", "close (upload complete)"), ("abort", "abort")):
+        p = sub.add_parser(name, help=f"{verb} one job, with the request its API needs")
+        p.add_argument("job_id", metavar="JOB_ID")
+        p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+        _connection_args(p)
+
+    sim = sub.add_parser("simulate", help="run the Bulk API simulator (a fake org) on loopback")
+    _simulator_args(sim)
+    sim.add_argument("--port", type=int, default=8377, help="port (default 8377; 0 picks a free one)")
+
+    demo = sub.add_parser("demo", help="start the simulator in the background and watch it")
+    _simulator_args(demo)
+    demo.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
+    return parser
+
+
+def _simulator_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="loopback address to listen on (127.0.0.1)")
+    parser.add_argument("--seed", type=int, default=7, help="seed of the simulated org (same seed, same org)")
+    parser.add_argument("--speed", type=float, default=1.0, help="simulated seconds per real second (1)")
+    parser.add_argument("--tls", action="store_true", help="serve https with a fresh self-signed certificate")
+    parser.add_argument("--faults", default="", metavar="SPEC", help="inject failures (see README: Faults)")
+    parser.add_argument("--spawn-every", type=float, default=180.0, metavar="S",
+                        help="simulated seconds between new jobs (0: none)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _logging(args.verbose)
+    handlers: dict[str, Callable[[argparse.Namespace], int]] = {
+        "status": cmd_status,
+        "close": cmd_action,
+        "abort": cmd_action,
+        "simulate": cmd_simulate,
+        "demo": cmd_demo,
+    }
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return handlers[args.command](args)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _logging(verbose: bool) -> None:
+    logger = logging.getLogger("sfmonitor")
+    logger.propagate = False
+    if verbose:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+    else:
+        logger.addHandler(logging.NullHandler())
+
+
+def fail(message: str, code: int) -> int:
+    print(f"sfmonitor: {inert(message)}", file=sys.stderr)
+    return code
+
+
+def exit_code(error: BaseException) -> int:
+    if isinstance(error, ConfigError):
+        return EXIT_USAGE
+    if isinstance(error, ActionOutcomeUnknown):
+        return EXIT_UNKNOWN
+    if isinstance(error, AuthError | TransportError | ProtocolError):
+        return EXIT_CONNECT
+    if isinstance(error, ApiError) and error.status in (401,):
+        return EXIT_CONNECT
+    return EXIT_REFUSED
+
+
+def run(coro: Callable[[], Awaitable[int]]) -> int:
+    """Run a command body; every BulkError becomes one line on stderr and its exit code."""
+    try:
+        return asyncio.run(coro())  # type: ignore[arg-type]
+    except BulkError as exc:
+        return fail(str(exc), exit_code(exc))
+    except Cancelled as exc:
+        return fail(str(exc), EXIT_NOT_CONFIRMED)
+
+
+# --- status -------------------------------------------------------------------------------------
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    async def body() -> int:
+        async with open_service(_options(args)) as service:
+            snapshot = await _snapshot_with_retries(service, args.job)
+            if args.format == "json":
+                print(report.as_json(snapshot, service.instance_url, service.api_version))
+            else:
+                print(report.table(snapshot, service.instance_url, service.api_version, service.username))
+            if args.job and snapshot.errors:
+                return EXIT_REFUSED
+            return EXIT_OK
+
+    return run(body)
+
+
+async def _snapshot_with_retries(service: BulkService, only: list[str] | None) -> Snapshot:
+    """A transient failure (no answer, 5xx, garbled body) is retried a few times, then reported."""
+    delay = 1.0
+    for attempt in range(1, STATUS_ATTEMPTS + 1):
+        try:
+            return await Poller(service).cycle(only)
+        except (TransportError, ProtocolError) as exc:
+            error: BulkError = exc
+        except ApiError as exc:
+            if not exc.transient:
+                raise
+            error = exc
+        if attempt == STATUS_ATTEMPTS:
+            raise error
+        logging.getLogger("sfmonitor").info("attempt %d failed (%s); retrying in %.0f s", attempt, error, delay)
+        await asyncio.sleep(delay)
+        delay *= 2
+    raise AssertionError("unreachable")
+
+
+# --- close / abort --------------------------------------------------------------------------------
+
+
+def describe(job: Job) -> str:
+    records = "no records yet" if job.number_records_processed is None else f"{job.number_records_processed:,} records processed"
+    return (
+        f"job {inert(job.id)} ({job.kind.label}, {inert(job.object)} {inert(job.operation)}, "
+        f"state {inert(job.state)}, {records})"
+    )
+
+
+def cmd_action(args: argparse.Namespace) -> int:
+    action = Action(args.command)
+
+    async def body() -> int:
+        async with open_service(_options(args)) as service:
+            job = await service.find_job(args.job_id)
+            reason = job.refusal(action)
+            if reason is not None:
+                raise IllegalAction(f"cannot {action.value} {describe(job)}: {reason}")
+            verb = "Close (upload complete)" if action is Action.CLOSE else "Abort"
+            print(f"{verb} {describe(job)}.")
+            if not args.yes:
+                await _confirm(f"{verb} this job? [y/N] ")
+            done = await service.act(job, action)
+            print(f"Job {inert(done.id)}: {inert(job.state)} -> {inert(done.state)}")
+            return EXIT_OK
+
+    return run(body)
+
+
+async def _confirm(prompt: str) -> None:
+    if not sys.stdin or not sys.stdin.isatty():
+        raise Cancelled("no terminal to confirm on; pass --yes to act without asking")
+    answer = await asyncio.to_thread(_ask, prompt)
+    if answer.strip().lower() not in ("y", "yes"):
+        raise Cancelled("not confirmed; nothing was sent")
+
+
+def _ask(prompt: str) -> str:
+    try:
+        return input(prompt)
+    except EOFError:
+        return ""
+
+
+# --- simulator ------------------------------------------------------------------------------------
+
+
+def _start_simulator(args: argparse.Namespace) -> Simulator:
+    if not is_loopback(args.host):
+        raise ConfigError(f"--host {args.host}: the simulator listens on loopback addresses only (127.0.0.1, ::1)")
+    spec = parse_faults(args.faults)
+    return Simulator(
+        args.host, args.port, seed=args.seed, speed=args.speed, tls=args.tls, faults=spec, spawn_every=args.spawn_every
+    )
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    try:
+        sim = _start_simulator(args)
+    except (ValueError, OSError, ConfigError) as exc:
+        return fail(str(exc), EXIT_USAGE)
+    for line in sim.exports():
+        print(line)
+    print(
+        f"# sfmonitor simulator: {len(sim.world.jobs)} jobs at {sim.base_url} "
+        f"(seed {args.seed}, speed {args.speed:g}x{', faults ' + args.faults if args.faults else ''}). "
+        "Paste the lines above into another terminal, then run: sfmonitor status. Ctrl+C stops.",
+        flush=True,
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    sim.start()
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    sim.stop()
+    print("# simulator stopped", flush=True)
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Until the dashboard lands: the simulator in the background and a status table every few seconds."""
+    try:
+        sim = _start_simulator(args)
+    except (ValueError, OSError, ConfigError) as exc:
+        return fail(str(exc), EXIT_USAGE)
+    sim.start()
+    os.environ["SF_INSTANCE_URL"] = sim.base_url
+    os.environ["SF_ACCESS_TOKEN"] = sim.token
+    if sim.cert_path is not None:
+        os.environ["SF_CA_BUNDLE"] = str(sim.cert_path)
+    options = ConnectionOptions()
+
+    async def body() -> int:
+        async with open_service(options) as service:
+            poller = Poller(service)
+            while True:
+                snapshot = await poller.cycle()
+                print("\033[H\033[2J" if sys.stdout.isatty() else "", end="")
+                print(report.table(snapshot, service.instance_url, service.api_version, service.username))
+                print(f"\n{snapshot.requests} requests this cycle · Ctrl+C quits", flush=True)
+                await asyncio.sleep(5)
+
+    try:
+        return run(body)
+    except KeyboardInterrupt:
+        return EXIT_OK
+    finally:
+        sim.stop()

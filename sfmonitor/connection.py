@@ -1,0 +1,74 @@
+"""Connection options -> a token source and a ready :class:`BulkService`.
+
+Precedence: ``--target-org`` flag, then ``--instance-url``/``--access-token`` flags, then the
+environment (``SF_INSTANCE_URL``/``SF_ACCESS_TOKEN``, then ``SF_TARGET_ORG``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+
+from .bulk.auth import SfCliAlias, StaticToken, TokenSource
+from .bulk.errors import ConfigError
+from .bulk.service import BulkService
+from .bulk.transport import Transport
+
+
+@dataclass(frozen=True)
+class ConnectionOptions:
+    instance_url: str | None = None
+    access_token: str | None = None
+    target_org: str | None = None
+    api_version: str | None = None
+    ca_bundle: str | None = None
+    timeout: float = 30.0
+
+    def resolved(self, env: Mapping[str, str] | None = None) -> ConnectionOptions:
+        """Fill what the flags left open from the environment."""
+        env = os.environ if env is None else env
+        ca = self.ca_bundle or env.get("SF_CA_BUNDLE")
+        if self.target_org:
+            return replace(self, instance_url=None, access_token=None, ca_bundle=ca)
+        if self.instance_url or self.access_token or env.get("SF_INSTANCE_URL") or env.get("SF_ACCESS_TOKEN"):
+            return replace(
+                self,
+                instance_url=self.instance_url or env.get("SF_INSTANCE_URL"),
+                access_token=self.access_token or env.get("SF_ACCESS_TOKEN"),
+                ca_bundle=ca,
+            )
+        return replace(self, target_org=env.get("SF_TARGET_ORG") or None, ca_bundle=ca)
+
+    def token_source(self) -> TokenSource:
+        if self.target_org:
+            return SfCliAlias(self.target_org)
+        if self.instance_url:
+            return StaticToken(self.instance_url, self.access_token or "", self.api_version)
+        if self.access_token:
+            raise ConfigError("an access token needs an instance URL: pass --instance-url or set SF_INSTANCE_URL")
+        raise ConfigError(
+            "no org to watch: pass --target-org ALIAS (an org the sf CLI knows), or --instance-url URL "
+            "with --access-token TOKEN (or SF_INSTANCE_URL / SF_ACCESS_TOKEN); try `sfmonitor demo` for the simulator"
+        )
+
+    def verify(self) -> bool | str:
+        if self.ca_bundle:
+            if not os.path.isfile(self.ca_bundle):
+                raise ConfigError(f"--ca-bundle {self.ca_bundle}: no such file")
+            return self.ca_bundle
+        return True
+
+
+@asynccontextmanager
+async def open_service(options: ConnectionOptions) -> AsyncIterator[BulkService]:
+    """A connected service (API version settled); the HTTP client is closed on exit."""
+    resolved = options.resolved()
+    transport = Transport(resolved.token_source(), verify=resolved.verify(), timeout=resolved.timeout)
+    try:
+        service = BulkService(transport, resolved.api_version)
+        await service.connect()
+        yield service
+    finally:
+        await transport.aclose()

@@ -1,0 +1,132 @@
+"""``sfmonitor status`` output: a table that fits 120 columns, or JSON with Salesforce's field names."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from .bulk.models import Job, JobKind
+from .monitor.poller import Snapshot
+from .text import clip, inert
+
+COLUMNS: tuple[tuple[str, int, str], ...] = (
+    # header, width, alignment
+    ("API", 10, "<"),
+    ("JOB ID", 18, "<"),
+    ("OBJECT", 14, "<"),
+    ("OPERATION", 9, "<"),
+    ("STATE", 14, "<"),
+    ("PROGRESS", 8, ">"),
+    ("PROCESSED", 11, ">"),
+    ("FAILED", 7, ">"),
+    ("TIME", 7, ">"),
+    ("CREATED", 9, ">"),
+)
+
+
+def count(value: int | None) -> str:
+    return "-" if value is None else f"{value:,}"
+
+
+def duration(ms: int | None) -> str:
+    """Milliseconds as ``4.2s``, ``12m05s``, ``3h12m``."""
+    if ms is None:
+        return "-"
+    seconds = ms / 1000
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, sec = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m{sec:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
+
+
+def progress(job: Job) -> str:
+    """Bulk 1.0: batches done of total (a PK-chunked original batch counts as done). 2.0: state-based."""
+    if job.kind is JobKind.CLASSIC:
+        if job.batches is not None:
+            done = sum(1 for b in job.batches if b.terminal)
+            return f"{done}/{len(job.batches)}"
+        if job.number_batches_total is None:
+            return "-"
+        done = (job.number_batches_completed or 0) + (job.number_batches_failed or 0)
+        return f"{done}/{job.number_batches_total}"
+    return "done" if job.finished else ("open" if job.state == "Open" else "running")
+
+
+def created(job: Job, now: datetime) -> str:
+    if job.created_date is None:
+        return "-"
+    age = (now - job.created_date).total_seconds()
+    if age < 60:
+        return "<1m ago"
+    if age < 3600:
+        return f"{int(age // 60)}m ago"
+    if age < 86_400:
+        return f"{int(age // 3600)}h ago"
+    return f"{int(age // 86_400)}d ago"
+
+
+def row(job: Job, now: datetime) -> list[str]:
+    return [
+        job.kind.label,
+        inert(job.id),
+        inert(job.object),
+        inert(job.operation),
+        inert(job.state),
+        progress(job),
+        count(job.number_records_processed),
+        count(job.number_records_failed),
+        duration(job.total_processing_time),
+        created(job, now),
+    ]
+
+
+def table(snapshot: Snapshot, instance_url: str, api_version: str, username: str | None = None) -> str:
+    now = snapshot.taken_at
+    lines = [heading(snapshot, instance_url, api_version, username)]
+    lines.append(" ".join(_cell(h, w, a) for h, w, a in COLUMNS).rstrip())
+    live = [j for j in snapshot.jobs.values() if not j.finished]
+    done = [j for j in snapshot.jobs.values() if j.finished]
+    for job in live + done:
+        cells = row(job, now)
+        lines.append(" ".join(_cell(c, w, a) for c, (_, w, a) in zip(cells, COLUMNS, strict=True)).rstrip())
+        if job.error_message:
+            lines.append(" " * 11 + clip("error: " + inert(job.error_message), 108))
+    if not snapshot.jobs:
+        lines.append("(no Bulk API jobs in this org)")
+    for job_id, problem in snapshot.errors.items():
+        lines.append(clip(f"! {inert(job_id)}: {inert(problem)}", 119))
+    return "\n".join(lines)
+
+
+def heading(snapshot: Snapshot, instance_url: str, api_version: str, username: str | None) -> str:
+    who = username or urlsplit(instance_url).hostname or instance_url
+    usage = snapshot.api_usage
+    parts = [f"org {inert(who)}", f"API v{api_version}"]
+    if usage is not None:
+        parts.append(f"API usage {usage.used:,}/{usage.max:,} ({usage.fraction:.0%})")
+    running = sum(1 for j in snapshot.jobs.values() if not j.finished)
+    parts.append(f"{len(snapshot.jobs)} jobs, {running} running")
+    return clip(" · ".join(parts), 120)
+
+
+def _cell(text: str, width: int, align: str) -> str:
+    text = clip(text, width)
+    return text.ljust(width) if align == "<" else text.rjust(width)
+
+
+def as_json(snapshot: Snapshot, instance_url: str, api_version: str) -> str:
+    usage = snapshot.api_usage
+    doc: dict[str, Any] = {
+        "instanceUrl": instance_url,
+        "apiVersion": api_version,
+        "apiUsage": None if usage is None else {"used": usage.used, "max": usage.max},
+        "jobs": [job.to_json() for job in snapshot.jobs.values()],
+    }
+    if snapshot.errors:
+        doc["errors"] = [{"id": job_id, "message": message} for job_id, message in snapshot.errors.items()]
+    return json.dumps(doc, indent=2, ensure_ascii=False, default=str)

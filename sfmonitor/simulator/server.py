@@ -1,0 +1,265 @@
+"""The simulator's HTTP server: a real server on loopback that third-party clients can drive.
+
+Puts :class:`~.api.Reply` objects on the wire with what Salesforce adds (``Sforce-Limit-Info``,
+gzip when asked), optional TLS with a self-signed certificate, and the ``--faults`` injected.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import ipaddress
+import logging
+import socket
+import ssl
+import tempfile
+import threading
+import time
+from collections import deque
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .api import SalesforceApi, v1_error, v2_error
+from .faults import Faults, FaultSpec
+from .seed import seed_world
+from .world import Clock, World
+
+log = logging.getLogger(__name__)
+
+GATEWAY_PAGE = (
+    "<html><head><title>{code} {reason}</title></head><body><h1>{reason}</h1>"
+    "<p>The server encountered a temporary error and could not complete your request.</p></body></html>"
+)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    block_on_close = False
+    simulator: Simulator
+
+    def verify_request(self, request: object, client_address: object) -> bool:
+        """``down=START-END``: the server is gone; connections are closed unanswered."""
+        return not self.simulator.faults.down(time.monotonic() - self.simulator.started)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the stdlib's name
+        log.debug("%s %s", self.address_string(), format % args)
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_GET
+
+    def _read_body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    self.rfile.readline()
+                    break
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+            body = b"".join(chunks)
+        else:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.headers.get("Content-Encoding", "").lower() == "gzip":
+            body = gzip.decompress(body)
+        return body
+
+    def _serve(self) -> None:
+        sim = self.server.simulator
+        elapsed = time.monotonic() - sim.started
+        parts = urlsplit(self.path)
+        try:
+            body = self._read_body()
+        except (ValueError, OSError, EOFError):
+            self._send(400, b"bad request body", "text/plain")
+            return
+        exempt = parts.path.rstrip("/") in ("/services/oauth2/token", "/services/data")
+        faults = sim.faults
+        if not exempt:
+            if faults.drop(elapsed):
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            delay = faults.delay(elapsed)
+            if delay:
+                time.sleep(delay)
+            code = faults.error(elapsed)
+            if code:
+                reason = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}[code]
+                self._send(code, GATEWAY_PAGE.format(code=code, reason=reason).encode(), "text/html")
+                return
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        with sim.world.lock:
+            if not exempt and faults.over_limit():
+                msg = "TotalRequests Limit exceeded."
+                if parts.path.startswith("/services/async/"):
+                    reply = v1_error(403, "ExceededQuota", msg, "json" in headers.get("content-type", ""))
+                else:
+                    reply = v2_error(403, "REQUEST_LIMIT_EXCEEDED", msg)
+            else:
+                try:
+                    reply = sim.api.handle(self.command, parts.path, parts.query, headers, body)
+                except Exception:
+                    log.exception("simulator error on %s %s", self.command, parts.path)
+                    reply = v2_error(500, "UNKNOWN_EXCEPTION", "An unexpected error occurred. Please include this ErrorId if you contact support: 0-sim")
+            if reply.api_call:
+                sim.world.api_used += 1
+            usage = f"api-usage={sim.world.api_used}/{sim.world.api_max}"
+            sim.requests += 1
+            sim.log.append((self.command, parts.path, reply.status))
+        out_headers = dict(reply.headers)
+        if reply.api_call:
+            out_headers["Sforce-Limit-Info"] = usage
+        payload = reply.body
+        if payload and "gzip" in headers.get("accept-encoding", "").lower():
+            payload = gzip.compress(payload, compresslevel=5)
+            out_headers["Content-Encoding"] = "gzip"
+        if payload and not exempt and faults.garble(elapsed):
+            payload = payload[: max(1, len(payload) // 2)]
+        self._send(reply.status, payload, reply.content_type, out_headers)
+
+    def _send(self, status: int, payload: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        if content_type:
+            self.send_header("Content-Type", content_type)
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.send_header("Date", self.date_time_string())
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
+
+
+def make_certificate(host: str, directory: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for ``host`` (and localhost/127.0.0.1), valid for 30 days."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sfmonitor simulator")])
+    alt: list[x509.GeneralName] = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+    try:
+        alt.append(x509.IPAddress(ipaddress.ip_address(host)))
+    except ValueError:
+        alt.append(x509.DNSName(host))
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(x509.SubjectAlternativeName(alt), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path = directory / "simulator-cert.pem"
+    key_path = directory / "simulator-key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    key_path.chmod(0o600)
+    return cert_path, key_path
+
+
+class Simulator:
+    """The fake org and its server. ``start()`` serves from a background thread; ``stop()`` ends it."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        seed: int = 7,
+        speed: float = 1.0,
+        tls: bool = False,
+        faults: FaultSpec | None = None,
+        spawn_every: float = 180.0,
+        clock: Clock | None = None,
+        seeded: bool = True,
+    ) -> None:
+        self.world = World(clock or Clock(speed), seed=seed, spawn_every=spawn_every)
+        if seeded:
+            seed_world(self.world)
+        self.faults = Faults(faults or FaultSpec(), seed)
+        self.started = time.monotonic()
+        self.requests = 0
+        self.log: deque[tuple[str, str, int]] = deque(maxlen=20_000)  # (method, path, status), for tests
+        self._httpd = _Server((host, port), _Handler, bind_and_activate=True)
+        self._httpd.simulator = self
+        self.tls = tls
+        self.cert_path: Path | None = None
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        if tls:
+            self._tmp = tempfile.TemporaryDirectory(prefix="sfmonitor-sim-")
+            cert, key = make_certificate(host, Path(self._tmp.name))
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(cert, key)
+            self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
+            self.cert_path = cert
+        self.api = SalesforceApi(self.world, lambda: self.base_url)
+        self.api.token_lifetime = self.faults.spec.expire_after
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self._httpd.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        host = str(self._httpd.server_address[0])
+        if ":" in host:
+            host = f"[{host}]"
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
+
+    @property
+    def token(self) -> str:
+        return self.api.token
+
+    def start(self) -> Simulator:
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="sfmonitor-simulator", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self._httpd.serve_forever()
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+    def __enter__(self) -> Simulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def exports(self) -> list[str]:
+        lines = [f"export SF_INSTANCE_URL={self.base_url}", f"export SF_ACCESS_TOKEN={self.token}"]
+        if self.cert_path is not None:
+            lines.append(f"export SF_CA_BUNDLE={self.cert_path}")
+        return lines
+
+    def stats(self) -> dict[str, object]:
+        with self.world.lock:
+            return {"requests": self.requests, "jobs": len(self.world.jobs), "apiUsed": self.world.api_used}
+

@@ -1,0 +1,55 @@
+"""Shared fixtures: a real simulator on a loopback port, and a service connected to it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from sfmonitor.bulk.auth import StaticToken
+from sfmonitor.bulk.service import BulkService
+from sfmonitor.bulk.transport import Transport
+from sfmonitor.simulator.faults import FaultSpec
+from sfmonitor.simulator.server import Simulator
+
+
+@pytest.fixture(autouse=True)
+def _no_user_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep the developer's own org settings and folders out of every test."""
+    for name in ("SF_INSTANCE_URL", "SF_ACCESS_TOKEN", "SF_TARGET_ORG", "SF_CA_BUNDLE", "SF_API_VERSION"):
+        monkeypatch.delenv(name, raising=False)
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+
+
+@pytest.fixture
+def sim() -> Iterator[Simulator]:
+    """A seeded org at 60x speed (a minute a second), with no jobs spawned behind the tests' backs."""
+    with Simulator(speed=60, spawn_every=0) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def fast_sim() -> Iterator[Simulator]:
+    """An empty org at 600x speed, for clients that create and wait for their own jobs."""
+    with Simulator(speed=600, spawn_every=0, seeded=False) as simulator:
+        yield simulator
+
+
+def make_sim(**kwargs: object) -> Simulator:
+    kwargs.setdefault("spawn_every", 0)
+    faults = kwargs.pop("faults", None)
+    return Simulator(faults=faults if isinstance(faults, FaultSpec) else None, **kwargs).start()  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def service(sim: Simulator) -> AsyncIterator[BulkService]:
+    transport = Transport(StaticToken(sim.base_url, sim.token))
+    svc = BulkService(transport)
+    await svc.connect()
+    try:
+        yield svc
+    finally:
+        await transport.aclose()
