@@ -47,7 +47,9 @@ class Cancelled(Exception):
 def _connection_args(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("connection (flags win over the environment)")
     group.add_argument("--instance-url", metavar="URL", help="the org's URL, https:// (env SF_INSTANCE_URL)")
-    group.add_argument("--access-token", metavar="TOKEN", help="an OAuth access token or session id (env SF_ACCESS_TOKEN)")
+    group.add_argument(
+        "--access-token", metavar="TOKEN", help="an OAuth access token or session id (env SF_ACCESS_TOKEN)"
+    )
     group.add_argument("-o", "--target-org", metavar="ALIAS", help="an org the sf CLI knows (env SF_TARGET_ORG)")
     group.add_argument("--api-version", metavar="N.N", help="API version (default: the newest the org offers)")
     group.add_argument("--ca-bundle", metavar="PEM", help="trust this CA bundle, for a private CA (env SF_CA_BUNDLE)")
@@ -100,8 +102,9 @@ def _simulator_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--speed", type=float, default=1.0, help="simulated seconds per real second (1)")
     parser.add_argument("--tls", action="store_true", help="serve https with a fresh self-signed certificate")
     parser.add_argument("--faults", default="", metavar="SPEC", help="inject failures (see README: Faults)")
-    parser.add_argument("--spawn-every", type=float, default=180.0, metavar="S",
-                        help="simulated seconds between new jobs (0: none)")
+    parser.add_argument(
+        "--spawn-every", type=float, default=180.0, metavar="S", help="simulated seconds between new jobs (0: none)"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -205,7 +208,11 @@ async def _snapshot_with_retries(service: BulkService, only: list[str] | None) -
 
 
 def describe(job: Job) -> str:
-    records = "no records yet" if job.number_records_processed is None else f"{job.number_records_processed:,} records processed"
+    records = (
+        "no records yet"
+        if job.number_records_processed is None
+        else f"{job.number_records_processed:,} records processed"
+    )
     return (
         f"job {inert(job.id)} ({job.kind.label}, {inert(job.object)} {inert(job.operation)}, "
         f"state {inert(job.state)}, {records})"

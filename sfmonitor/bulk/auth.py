@@ -137,7 +137,9 @@ class SfCliAlias:
             shown = await self._run("org", "auth", "show-access-token")
             token = shown.get("accessToken")
         if not isinstance(token, str) or not token or token.startswith("[REDACTED]"):
-            raise AuthError(f"sf CLI gave no access token for org {self.alias!r}; run: sf org login web -a {self.alias}")
+            raise AuthError(
+                f"sf CLI gave no access token for org {self.alias!r}; run: sf org login web -a {self.alias}"
+            )
         username = display.get("username")
         version = display.get("apiVersion")
         return OrgSession(

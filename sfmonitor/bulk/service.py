@@ -51,9 +51,9 @@ class BulkService:
     async def newest_version(self) -> str:
         response = await self.transport.request("GET", "/services/data/")
         body = json_body(response)
-        versions = [api_version_text(v.get("version")) for v in body if isinstance(v, dict)] if isinstance(
-            body, list
-        ) else []
+        versions = (
+            [api_version_text(v.get("version")) for v in body if isinstance(v, dict)] if isinstance(body, list) else []
+        )
         numbers = [v for v in versions if v and _as_float(v) is not None]
         if not numbers:
             raise ProtocolError("GET /services/data/ listed no API versions")
@@ -104,8 +104,10 @@ class BulkService:
         out: dict[str, Limit] = {}
         if isinstance(body, dict):
             for name, entry in body.items():
-                if isinstance(entry, dict) and isinstance(entry.get("Max"), int) and isinstance(
-                    entry.get("Remaining"), int
+                if (
+                    isinstance(entry, dict)
+                    and isinstance(entry.get("Max"), int)
+                    and isinstance(entry.get("Remaining"), int)
                 ):
                     out[name] = Limit(entry["Max"], entry["Remaining"])
         return out

@@ -75,10 +75,7 @@ def state_body(state: str, job_content_type: str) -> tuple[bytes, str]:
     """The body for a state change: JSON for JSON jobs, namespaced XML jobInfo otherwise."""
     if job_content_type.upper() in ("JSON", "ZIP_JSON"):
         return json.dumps({"state": state}).encode(), "application/json; charset=UTF-8"
-    xml = (
-        '<?xml version="1.0" encoding="UTF-8"?>'
-        f'<jobInfo xmlns="{NAMESPACE}"><state>{state}</state></jobInfo>'
-    )
+    xml = f'<?xml version="1.0" encoding="UTF-8"?><jobInfo xmlns="{NAMESPACE}"><state>{state}</state></jobInfo>'
     return xml.encode(), "application/xml; charset=UTF-8"
 
 

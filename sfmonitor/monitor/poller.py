@@ -65,7 +65,7 @@ class Poller:
                     errors[job_id] = str(exc)
                     return job_id, self.jobs.get(job_id, listed_job)
 
-        to_read = [(job_id, job) for job_id, job in listed.items() if job_id not in self.final]
+        to_read: list[tuple[str, Job | None]] = [(i, job) for i, job in listed.items() if i not in self.final]
         if only is not None:
             to_read += [(job_id, None) for job_id in only if job_id not in listed and job_id not in self.final]
         results = await asyncio.gather(*(read(job_id, job) for job_id, job in to_read))

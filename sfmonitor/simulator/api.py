@@ -173,7 +173,11 @@ class SalesforceApi:
             return self.upload(job, body, t)
         if sub.lower() == "unprocessedrecords":  # the docs spell it lower-case; simple-salesforce does not
             sub = "unprocessedrecords"
-        if listing == "ingest" and method == "GET" and sub in ("successfulResults", "failedResults", "unprocessedrecords"):
+        if (
+            listing == "ingest"
+            and method == "GET"
+            and sub in ("successfulResults", "failedResults", "unprocessedrecords")
+        ):
             return self.ingest_results(job, sub, t)
         if listing == "query" and sub == "results" and method == "GET":
             return self.query_results(job, params)
@@ -190,15 +194,26 @@ class SalesforceApi:
     def limits(self, t: float) -> Reply:
         used_batches = self.world.batches_used(t)
         data = {
-            "DailyApiRequests": {"Max": self.world.api_max, "Remaining": max(0, self.world.api_max - self.world.api_used)},
-            "DailyBulkApiBatches": {"Max": self.world.batches_max, "Remaining": max(0, self.world.batches_max - used_batches)},
+            "DailyApiRequests": {
+                "Max": self.world.api_max,
+                "Remaining": max(0, self.world.api_max - self.world.api_used),
+            },
+            "DailyBulkApiBatches": {
+                "Max": self.world.batches_max,
+                "Remaining": max(0, self.world.batches_max - used_batches),
+            },
             "DailyBulkV2QueryFileStorageMB": {"Max": 976562, "Remaining": 976562},
-            "DailyBulkV2QueryJobs": {"Max": 10000, "Remaining": 10000 - sum(1 for j in self.world.jobs.values() if j.api == "query")},
+            "DailyBulkV2QueryJobs": {
+                "Max": 10000,
+                "Remaining": 10000 - sum(1 for j in self.world.jobs.values() if j.api == "query"),
+            },
         }
         return self.ok_json(data)
 
     def list_jobs(self, listing: str, params: dict[str, str], t: float) -> Reply:
-        kinds = ("V2Ingest", "BigObjectIngest", "Classic") if listing == "ingest" else ("V2Query", "Classic")
+        kinds: tuple[str, ...] = (
+            ("V2Ingest", "BigObjectIngest", "Classic") if listing == "ingest" else ("V2Query", "Classic")
+        )
         wanted = params.get("jobType")
         if wanted:
             if wanted not in kinds:
@@ -322,7 +337,9 @@ class SalesforceApi:
             job.plan.start = t + job.queue_delay
             job.modstamp = t
         elif state == "Aborted":
-            allowed = ("UploadComplete", "InProgress") if job.api == "query" else ("Open", "UploadComplete", "InProgress")
+            allowed = (
+                ("UploadComplete", "InProgress") if job.api == "query" else ("Open", "UploadComplete", "InProgress")
+            )
             if job.state not in allowed:
                 return v2_error(400, "INVALIDJOBSTATE", f"Aborting already {_past(job.state)} Job not allowed")
             job.advance(t, self.world.store)
@@ -363,14 +380,20 @@ class SalesforceApi:
                 created = outcome.created if outcome else True
                 lines.append([rid, "true" if created else "false", *(row.get(h, "") for h in header)])
             elif kind == "failedResults" and fails:
-                error = outcome.error if outcome else "UNABLE_TO_LOCK_ROW:unable to obtain exclusive access to this record:--"
+                error = (
+                    outcome.error
+                    if outcome
+                    else "UNABLE_TO_LOCK_ROW:unable to obtain exclusive access to this record:--"
+                )
                 lines.append(["", error, *(row.get(h, "") for h in header)])
         first = ["sf__Id", "sf__Created"] if kind == "successfulResults" else ["sf__Id", "sf__Error"]
         return Reply(200, write_csv(first + header, lines), CSV)
 
     def query_results(self, job: Job, params: dict[str, str]) -> Reply:
         if job.state != "JobComplete":
-            return v2_error(400, "INVALIDJOBSTATE", f"Results are available for JobComplete jobs only; the job is {job.state}")
+            return v2_error(
+                400, "INVALIDJOBSTATE", f"Results are available for JobComplete jobs only; the job is {job.state}"
+            )
         soql = job.soql
         header = list(soql.fields) if soql else ["Id", "Name"]
         total = job.plan.total if job.plan else 0
@@ -402,7 +425,9 @@ class SalesforceApi:
             path.rstrip("/"),
         )
         if not m:
-            return v1_error(400, "InvalidUrl", "Destination URL not reset. The URL returned from login must be set", as_json)
+            return v1_error(
+                400, "InvalidUrl", "Destination URL not reset. The URL returned from login must be set", as_json
+            )
         version, job_id, batch_id, sub, result_id = m.groups()
         if version not in VERSIONS:
             return v1_error(400, "InvalidVersion", f"Invalid api version specified on URL: {version}", as_json)
@@ -512,7 +537,9 @@ class SalesforceApi:
             return v1_error(400, "InvalidJob", "Unable to parse the job information", as_json or job_json)
         extra = set(spec) - {"state"}
         if extra:
-            return v1_error(400, "InvalidJob", f"Only the state can be changed; got {', '.join(sorted(extra))}", job_json)
+            return v1_error(
+                400, "InvalidJob", f"Only the state can be changed; got {', '.join(sorted(extra))}", job_json
+            )
         state = spec.get("state")
         if state == "Closed":
             if job.state != "Open":
@@ -543,7 +570,10 @@ class SalesforceApi:
         if query:
             soql = parse_soql(body.decode("utf-8", "replace"))
             if soql is None:
-                batch.override, batch.override_message = "Failed", "InvalidBatch : Failed to process query: MALFORMED_QUERY"
+                batch.override, batch.override_message = (
+                    "Failed",
+                    "InvalidBatch : Failed to process query: MALFORMED_QUERY",
+                )
                 batch.plan.fail_message = batch.override_message
             else:
                 rows = self.world.query_rows(soql)
@@ -604,7 +634,9 @@ class SalesforceApi:
             part = rows[index * 10_000 : (index + 1) * 10_000]
             header = list(job_soql_fields(batch) or (part[0].keys() if part else ["Id"]))
             if kind == "JSON":
-                return Reply(200, json.dumps([{"attributes": {"type": job.object}, **r} for r in part]).encode(), JSON_V1)
+                return Reply(
+                    200, json.dumps([{"attributes": {"type": job.object}, **r} for r in part]).encode(), JSON_V1
+                )
             if kind == "XML":
                 records = "".join(
                     '<records xsi:type="sObject">'
@@ -634,7 +666,7 @@ class SalesforceApi:
         if kind == "XML":
             parts = []
             for r in done:
-                inner = f"<id>{r.id}</id>" if r.id else "<id xsi:nil=\"true\"/>"
+                inner = f"<id>{r.id}</id>" if r.id else '<id xsi:nil="true"/>'
                 if not r.success:
                     err = _json_error(r.error)
                     inner += (

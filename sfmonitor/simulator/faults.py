@@ -39,7 +39,9 @@ class FaultSpec:
 
     @property
     def any(self) -> bool:
-        return bool(self.slow or self.error or self.drop or self.garble or self.expire_after or self.limit_after or self.down)
+        return bool(
+            self.slow or self.error or self.drop or self.garble or self.expire_after or self.limit_after or self.down
+        )
 
 
 def _prob(text: str, item: str) -> float:

@@ -8,7 +8,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
@@ -79,7 +79,11 @@ class Store:
             required = REQUIRED.get(sobject.lower(), "Name")
             if required and required in row and not row[required].strip():
                 return RowResult(
-                    row, False, False, "", f"REQUIRED_FIELD_MISSING:Required fields are missing: [{required}]:{required} --"
+                    row,
+                    False,
+                    False,
+                    "",
+                    f"REQUIRED_FIELD_MISSING:Required fields are missing: [{required}]:{required} --",
                 )
             return RowResult(row, True, True, self.new_id(sobject), "")
         if op == "upsert":
@@ -118,9 +122,7 @@ def _upsert_match(table: dict[str, dict[str, str]], row: dict[str, str], externa
 
 # --- SOQL -------------------------------------------------------------------------------------
 
-_SOQL = re.compile(
-    r"^\s*select\s+(?P<fields>.+?)\s+from\s+(?P<object>\w+)(?P<rest>.*)$", re.IGNORECASE | re.DOTALL
-)
+_SOQL = re.compile(r"^\s*select\s+(?P<fields>.+?)\s+from\s+(?P<object>\w+)(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
 _LIMIT = re.compile(r"\blimit\s+(\d+)", re.IGNORECASE)
 
 
@@ -184,13 +186,13 @@ def read_json_records(data: bytes) -> list[dict[str, str]]:
     return [{k: "" if v is None else str(v) for k, v in item.items()} for item in items if isinstance(item, dict)]
 
 
-def xml_doc(root: str, fields: dict[str, object] | Iterable[tuple[str, object]]) -> bytes:
-    items = fields.items() if isinstance(fields, dict) else fields
+def xml_doc(root: str, fields: Mapping[str, object] | Iterable[tuple[str, object]]) -> bytes:
+    items = fields.items() if isinstance(fields, Mapping) else fields
     inner = "".join(f"<{k}>{escape(_xml_value(v))}</{k}>" for k, v in items if v is not None)
     return f'<?xml version="1.0" encoding="UTF-8"?><{root} xmlns="{NS}">{inner}</{root}>'.encode()
 
 
-def xml_list(root: str, item: str, docs: Iterable[dict[str, object]]) -> bytes:
+def xml_list(root: str, item: str, docs: Iterable[Mapping[str, object]]) -> bytes:
     parts = []
     for fields in docs:
         inner = "".join(f"<{k}>{escape(_xml_value(v))}</{k}>" for k, v in fields.items() if v is not None)

@@ -22,32 +22,46 @@ def _user(rng: random.Random) -> str:
     return salesforce_id("005", rng.choice((77, 78, 79, 80)))
 
 
-def _v2_ingest(world: World, rng: random.Random, created: float, state: str, now: float, **kw: object) -> Job:
-    obj = str(kw.get("object") or rng.choice(OBJECTS))
-    total = int(kw.get("total") or rng.choice((5_000, 20_000, 50_000, 120_000, 250_000)))
-    rate = float(kw.get("rate") or rng.uniform(150, 600))
+def _v2_ingest(
+    world: World,
+    rng: random.Random,
+    created: float,
+    state: str,
+    now: float,
+    *,
+    sobject: str = "",
+    total: int = 0,
+    rate: float = 0.0,
+    operation: str = "",
+    fail_permille: int = 0,
+    fails: float = 0.0,
+    retries_every: float = 0.0,
+) -> Job:
+    obj = sobject or rng.choice(OBJECTS)
+    total = total or rng.choice((5_000, 20_000, 50_000, 120_000, 250_000))
+    rate = rate or rng.uniform(150, 600)
     job = Job(
         id=world.next_id("750"),
         api="ingest",
         object=obj,
-        operation=str(kw.get("operation") or rng.choice(("insert", "update", "upsert", "insert", "delete"))),
+        operation=operation or rng.choice(("insert", "update", "upsert", "insert", "delete")),
         created=created,
         api_version=rng.choice(("62.0", "64.0", "66.0")),
         created_by=_user(rng),
         state=state,
         queue_delay=rng.uniform(5, 40),
-        retries_every=float(kw.get("retries_every") or 0.0),  # type: ignore[arg-type]
+        retries_every=retries_every,
     )
     if job.operation == "upsert":
         job.external_id = "External_Id__c"
     if state == "Open":
         return world.add(job)
-    plan = Plan(total=total, rate=rate, fail_permille=int(kw.get("fail_permille") or 0), apex_share=APEX.get(obj, 0.0))  # type: ignore[call-overload]
+    plan = Plan(total=total, rate=rate, fail_permille=fail_permille, apex_share=APEX.get(obj, 0.0))
     plan.start = created + job.queue_delay
     job.plan = plan
     job.uploaded = True
-    if kw.get("fails"):
-        plan.fail_at = float(kw["fails"])  # type: ignore[arg-type]
+    if fails:
+        plan.fail_at = fails
         plan.fail_message = FAILED_MESSAGE
     job.state = "UploadComplete"
     job.advance(now, world.store)
@@ -161,7 +175,7 @@ def seed_world(world: World) -> None:
             job = _v2_ingest(world, rng, created, "UploadComplete", now, total=300_000)
             job.state, job.finished_at = "Aborted", created + 600
             job.modstamp = job.finished_at
-    _v2_ingest(world, rng, now - 1.5 * day, "UploadComplete", now, total=80_000, fails=0.42, object="Contact")
+    _v2_ingest(world, rng, now - 1.5 * day, "UploadComplete", now, total=80_000, fails=0.42, sobject="Contact")
     aborted = _classic(world, rng, now - 2 * day, now - 2 * day + 120, batches=20, state="Open")
     world.jobs.pop(aborted.id)
     for batch in aborted.batches:
@@ -172,12 +186,27 @@ def seed_world(world: World) -> None:
 
     # Running now.
     _classic(world, rng, now - 240, now, batches=40, state="Open", operation="insert", content_type="CSV")
-    _classic(world, rng, now - 600, now, batches=26, state="Closed", operation="upsert", content_type="XML", fail_one=True)
+    _classic(
+        world, rng, now - 600, now, batches=26, state="Closed", operation="upsert", content_type="XML", fail_one=True
+    )
     _classic(world, rng, now - 180, now, batches=0, state="Closed", operation="query", content_type="CSV", pk_chunks=12)
-    _v2_ingest(world, rng, now - 90, "Open", now, object="Contact")
-    _v2_ingest(world, rng, now - 420, "UploadComplete", now, total=400_000, rate=260, fail_permille=25, object="Account", retries_every=90)
-    _v2_ingest(world, rng, now - 150, "UploadComplete", now, total=150_000, rate=420, fail_permille=6, object="Opportunity")
-    _v2_ingest(world, rng, now - 20, "UploadComplete", now, total=60_000, rate=300, object="Lead")
+    _v2_ingest(world, rng, now - 90, "Open", now, sobject="Contact")
+    _v2_ingest(
+        world,
+        rng,
+        now - 420,
+        "UploadComplete",
+        now,
+        total=400_000,
+        rate=260,
+        fail_permille=25,
+        sobject="Account",
+        retries_every=90,
+    )
+    _v2_ingest(
+        world, rng, now - 150, "UploadComplete", now, total=150_000, rate=420, fail_permille=6, sobject="Opportunity"
+    )
+    _v2_ingest(world, rng, now - 20, "UploadComplete", now, total=60_000, rate=300, sobject="Lead")
     _v2_query(world, rng, now - 100, now, total=2_400_000)
     world.spawner = spawn_job
 
@@ -187,7 +216,15 @@ def spawn_job(world: World, t: float) -> None:
     rng = world.rng
     roll = rng.random()
     if roll < 0.45:
-        _v2_ingest(world, rng, t, "UploadComplete", t, total=rng.choice((2_000, 10_000, 40_000)), fail_permille=rng.choice((0, 5, 30)))
+        _v2_ingest(
+            world,
+            rng,
+            t,
+            "UploadComplete",
+            t,
+            total=rng.choice((2_000, 10_000, 40_000)),
+            fail_permille=rng.choice((0, 5, 30)),
+        )
     elif roll < 0.65:
         _v2_query(world, rng, t, t, total=rng.choice((500, 20_000, 200_000)))
     else:

@@ -48,7 +48,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the stdlib's name
+    def log_message(self, format: str, *args: object) -> None:
         log.debug("%s %s", self.address_string(), format % args)
 
     def do_GET(self) -> None:
@@ -94,7 +94,12 @@ class _Handler(BaseHTTPRequestHandler):
                 time.sleep(delay)
             code = faults.error(elapsed)
             if code:
-                reason = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}[code]
+                reason = {
+                    500: "Internal Server Error",
+                    502: "Bad Gateway",
+                    503: "Service Unavailable",
+                    504: "Gateway Timeout",
+                }[code]
                 self._send(code, GATEWAY_PAGE.format(code=code, reason=reason).encode(), "text/html")
                 return
         headers = {k.lower(): v for k, v in self.headers.items()}
@@ -110,7 +115,11 @@ class _Handler(BaseHTTPRequestHandler):
                     reply = sim.api.handle(self.command, parts.path, parts.query, headers, body)
                 except Exception:
                     log.exception("simulator error on %s %s", self.command, parts.path)
-                    reply = v2_error(500, "UNKNOWN_EXCEPTION", "An unexpected error occurred. Please include this ErrorId if you contact support: 0-sim")
+                    reply = v2_error(
+                        500,
+                        "UNKNOWN_EXCEPTION",
+                        "An unexpected error occurred. Please include this ErrorId if you contact support: 0-sim",
+                    )
             if reply.api_call:
                 sim.world.api_used += 1
             usage = f"api-usage={sim.world.api_used}/{sim.world.api_max}"
@@ -262,4 +271,3 @@ class Simulator:
     def stats(self) -> dict[str, object]:
         with self.world.lock:
             return {"requests": self.requests, "jobs": len(self.world.jobs), "apiUsed": self.world.api_used}
-

@@ -220,8 +220,7 @@ class Job:
             for batch in self.batches:
                 if not batch.committed and batch.state_at(t) in ("Completed", "Failed"):
                     batch.committed = True
-                    end = batch.plan.end() or t
-                    self.modstamp = max(self.modstamp, end)
+                    self.modstamp = max(self.modstamp, batch.plan.end() or t)
                     if batch.plan.outcomes is not None:
                         n = batch.processed_at(t)
                         for result in batch.plan.outcomes[:n]:
@@ -251,9 +250,9 @@ class Job:
 
     def schedule_batch(self, batch: Batch, t: float) -> None:
         """Queue a Bulk 1.0 batch behind the job's parallel slots."""
-        free = heapq.heappop(self.slots)
-        batch.plan.start = max(t + self.queue_delay, free)
-        heapq.heappush(self.slots, batch.plan.end() or batch.plan.start)
+        start = max(t + self.queue_delay, heapq.heappop(self.slots))
+        batch.plan.start = start
+        heapq.heappush(self.slots, batch.plan.end() or start)
 
     # --- views -----------------------------------------------------------------------------
 

@@ -153,8 +153,9 @@ def test_dates_with_z_and_offset() -> None:
 
 
 def test_api_version_string_or_number_and_unknown_fields() -> None:
-    job = Job.from_fields({**INGEST_OPEN, "apiVersion": "61.0", "brandNewField": "x", "jobType": "FutureIngest"},
-                          listed_as=JobKind.INGEST)
+    job = Job.from_fields(
+        {**INGEST_OPEN, "apiVersion": "61.0", "brandNewField": "x", "jobType": "FutureIngest"}, listed_as=JobKind.INGEST
+    )
     assert job.api_version == "61.0"
     assert job.fields["brandNewField"] == "x"
     assert job.kind is JobKind.INGEST  # unknown job type goes by the listing it came from
@@ -243,9 +244,13 @@ def test_v2_error_array() -> None:
 
 
 def test_v2_not_found_and_session_expired() -> None:
-    nf = parse_error(404, "application/json", b'[{"errorCode": "NOT_FOUND", "message": "The requested resource does not exist"}]')
+    nf = parse_error(
+        404, "application/json", b'[{"errorCode": "NOT_FOUND", "message": "The requested resource does not exist"}]'
+    )
     assert isinstance(nf, NotFound)
-    expired = parse_error(401, "application/json", b'[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]')
+    expired = parse_error(
+        401, "application/json", b'[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]'
+    )
     assert isinstance(expired, SessionExpired)
 
 
@@ -261,7 +266,9 @@ def test_v1_xml_error() -> None:
 
 
 def test_v1_json_error_and_invalid_session_and_job_state() -> None:
-    err = parse_error(400, "application/json", b'{"exceptionCode": "InvalidBatch", "exceptionMessage": "Records not processed"}')
+    err = parse_error(
+        400, "application/json", b'{"exceptionCode": "InvalidBatch", "exceptionMessage": "Records not processed"}'
+    )
     assert (err.code, err.message) == ("InvalidBatch", "Records not processed")
     session = parse_error(
         400,
@@ -270,22 +277,30 @@ def test_v1_json_error_and_invalid_session_and_job_state() -> None:
         b"<exceptionMessage>Invalid session id</exceptionMessage></error>",
     )
     assert isinstance(session, SessionExpired)
-    state = parse_error(400, "application/json", b'{"exceptionCode": "InvalidJobState", "exceptionMessage": "Job is not open"}')
+    state = parse_error(
+        400, "application/json", b'{"exceptionCode": "InvalidJobState", "exceptionMessage": "Job is not open"}'
+    )
     assert isinstance(state, InvalidJobState)
 
 
 def test_request_limit_exceeded() -> None:
-    err = parse_error(403, "application/json", b'[{"message":"TotalRequests Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}]')
+    err = parse_error(
+        403, "application/json", b'[{"message":"TotalRequests Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}]'
+    )
     assert isinstance(err, RequestLimitExceeded)
     assert err.message == "TotalRequests Limit exceeded."
-    v1_style = parse_error(403, "application/xml", b'<error xmlns="http://www.force.com/2009/06/asyncapi/dataload">'
-                           b"<exceptionCode>ExceededQuota</exceptionCode><exceptionMessage>TotalRequests Limit exceeded."
-                           b"</exceptionMessage></error>")  # fmt: skip
+    v1_body = (
+        b'<error xmlns="http://www.force.com/2009/06/asyncapi/dataload"><exceptionCode>ExceededQuota</exceptionCode>'
+        b"<exceptionMessage>TotalRequests Limit exceeded.</exceptionMessage></error>"
+    )
+    v1_style = parse_error(403, "application/xml", v1_body)
     assert isinstance(v1_style, RequestLimitExceeded)
 
 
 def test_gateway_html_error_is_one_clear_line() -> None:
-    err = parse_error(503, "text/html", b"<html><body><h1>Service Unavailable</h1></body></html>", "Service Unavailable")
+    err = parse_error(
+        503, "text/html", b"<html><body><h1>Service Unavailable</h1></body></html>", "Service Unavailable"
+    )
     assert err.transient
     assert "HTML" in str(err) and "\n" not in str(err)
 

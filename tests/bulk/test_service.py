@@ -207,7 +207,6 @@ async def test_expired_static_token_is_a_clear_error() -> None:
     try:
         async with Transport(StaticToken(sim.base_url, sim.token)) as transport:
             service = BulkService(transport, "66.0")
-            await service.list_jobs() if False else None
             with pytest.raises(AuthError, match="expired"):
                 for _ in range(3):
                     await service.list_jobs()

@@ -76,7 +76,9 @@ def test_simple_salesforce_bulk2_ingest_with_failed_rows(tls_sim: Simulator) -> 
 
 def test_simple_salesforce_bulk2_query_pages_with_locator(tls_sim: Simulator) -> None:
     sf = _sf(tls_sim)
-    sf.bulk2.Contact.insert(records=[{"LastName": f"Smith {i}", "Email": f"s{i}@x.test"} for i in range(120)], wait=0.05)
+    sf.bulk2.Contact.insert(
+        records=[{"LastName": f"Smith {i}", "Email": f"s{i}@x.test"} for i in range(120)], wait=0.05
+    )
     pages = list(sf.bulk2.Contact.query("SELECT Id, LastName FROM Contact", max_records=50, wait=0.05))
     assert len(pages) == 3  # 50 + 50 + 20, following Sforce-Locator until "null"
     rows = [row for page in pages for row in _rows(page)]
@@ -147,9 +149,7 @@ def test_salesforce_bulk_json_job_and_query(fast_sim: Simulator) -> None:
     query_batch = bulk.query(query_job, "SELECT Id, LastName FROM Contact")
     bulk.close_job(query_job)
     _wait_batches(bulk, query_job, [query_batch])
-    text = b"".join(
-        part.read() for part in bulk.get_all_results_for_query_batch(query_batch, query_job)
-    ).decode()
+    text = b"".join(part.read() for part in bulk.get_all_results_for_query_batch(query_batch, query_job)).decode()
     rows = _rows(text)
     assert {r["LastName"] for r in rows} == {f"Jones {i}" for i in range(12)}
 

@@ -1,0 +1,289 @@
+"""The headless commands, run as a user runs them: a real process against the simulator."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sfmonitor.simulator.server import Simulator
+
+
+def run(args: list[str], env: dict[str, str] | None = None, **kw: object) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "sfmonitor", *args],
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def org(sim: Simulator) -> Iterator[dict[str, str]]:
+    yield {"SF_INSTANCE_URL": sim.base_url, "SF_ACCESS_TOKEN": sim.token}
+
+
+def _job(sim: Simulator, api: str, state: str) -> str:
+    with sim.world.lock:
+        return next(j.id for j in sim.world.jobs.values() if j.api == api and j.state == state)
+
+
+def _writes(sim: Simulator, job_id: str) -> list[tuple[str, str, int]]:
+    return [entry for entry in sim.log if entry[0] in ("POST", "PATCH") and entry[1].endswith(job_id)]
+
+
+def test_status_json_snapshot(sim: Simulator, org: dict[str, str]) -> None:
+    result = run(["status", "--format", "json"], org)
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["instanceUrl"] == sim.base_url
+    assert doc["apiVersion"] == "66.0"
+    assert isinstance(doc["apiUsage"]["used"], int) and doc["apiUsage"]["max"] == 100_000
+    with sim.world.lock:
+        assert {j["id"] for j in doc["jobs"]} == set(sim.world.jobs)
+    for job in doc["jobs"]:
+        for key in ("id", "jobType", "object", "operation", "state", "numberRecordsProcessed", "numberRecordsFailed",
+                    "totalProcessingTime", "apiActiveProcessingTime", "apexProcessingTime"):  # fmt: skip
+            assert key in job
+        if job["numberRecordsProcessed"] is not None:
+            assert isinstance(job["numberRecordsProcessed"], int)
+    classic = [j for j in doc["jobs"] if j["jobType"] == "Classic"]
+    assert classic and all(isinstance(j["batches"], list) for j in classic)
+    assert all(isinstance(j["numberBatchesTotal"], int) for j in classic)
+    batch = classic[0]["batches"][0]
+    assert isinstance(batch["numberRecordsProcessed"], int) and batch["state"]
+    pk = next(
+        j for j in classic if any(b["state"] == "NotProcessed" for b in j["batches"]) and j["operation"] == "query"
+    )
+    assert pk["state"] == "Closed"
+    assert sim.token not in result.stdout + result.stderr
+
+
+def test_status_table_fits_120_columns(sim: Simulator, org: dict[str, str]) -> None:
+    result = run(["status"], org)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("org 127.0.0.1 · API v66.0 · API usage ")
+    assert lines[1].split()[:3] == ["API", "JOB", "ID"]
+    assert max(len(line) for line in lines) <= 120
+    assert any(line.startswith("Bulk 1.0") for line in lines)
+    assert any(line.startswith("2.0 query") for line in lines)
+    assert any("error: InvalidBatch" in line for line in lines)
+    assert sim.token not in result.stdout + result.stderr
+
+
+def test_status_named_job(sim: Simulator, org: dict[str, str]) -> None:
+    job_id = _job(sim, "classic", "Open")
+    result = run(["status", "--format", "json", "--job", job_id], org)
+    assert result.returncode == 0, result.stderr
+    assert [j["id"] for j in json.loads(result.stdout)["jobs"]] == [job_id]
+    missing = run(["status", "--job", "750000000000000AAA"], org)
+    assert missing.returncode == 1
+    assert "750000000000000AAA" in missing.stdout
+
+
+def test_abort_with_yes_sends_one_request(sim: Simulator, org: dict[str, str]) -> None:
+    job_id = _job(sim, "ingest", "InProgress")
+    result = run(["abort", job_id, "--yes"], org)
+    assert result.returncode == 0, result.stderr
+    assert f"Abort job {job_id} (2.0 ingest" in result.stdout
+    assert f"Job {job_id}: InProgress -> Aborted" in result.stdout
+    assert _writes(sim, job_id) == [("PATCH", f"/services/data/v66.0/jobs/ingest/{job_id}", 200)]
+    with sim.world.lock:
+        assert sim.world.jobs[job_id].state == "Aborted"
+
+
+def test_close_classic_job(sim: Simulator, org: dict[str, str]) -> None:
+    job_id = _job(sim, "classic", "Open")
+    result = run(["close", job_id, "-y"], org)
+    assert result.returncode == 0, result.stderr
+    assert "Open -> Closed" in result.stdout
+    assert len(_writes(sim, job_id)) == 1
+
+
+def test_without_a_terminal_nothing_is_sent(sim: Simulator, org: dict[str, str]) -> None:
+    job_id = _job(sim, "ingest", "InProgress")
+    result = run(["abort", job_id], org)
+    assert result.returncode == 5
+    assert "pass --yes" in result.stderr
+    assert _writes(sim, job_id) == []
+
+
+def test_illegal_close_is_refused_with_the_reason(sim: Simulator, org: dict[str, str]) -> None:
+    job_id = _job(sim, "query", "InProgress")
+    result = run(["close", job_id, "--yes"], org)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1
+    assert "query job cannot be closed" in result.stderr
+    assert _writes(sim, job_id) == []
+
+
+def test_server_refusal_exit_code(sim: Simulator, org: dict[str, str]) -> None:
+    result = run(["abort", "750000000000000AAA", "--yes"], org)
+    assert result.returncode == 1
+    assert "no job 750000000000000AAA" in result.stderr
+
+
+def _interactive(args: list[str], env: dict[str, str], answer: bytes) -> tuple[int, str]:
+    """Run with a pseudo-terminal on stdin, answer the prompt, return (exit code, what it printed)."""
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sfmonitor", *args],
+        env={**os.environ, **env},
+        stdin=follower,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    os.close(follower)
+    seen = b""
+    deadline = time.monotonic() + 30
+    assert proc.stdout is not None
+    while b"[y/N]" not in seen and time.monotonic() < deadline:
+        ready, _, _ = select.select([leader, proc.stdout], [], [], 0.2)
+        for fd in ready:
+            chunk = os.read(fd if isinstance(fd, int) else fd.fileno(), 4096)
+            seen += chunk
+    os.write(leader, answer)
+    out, _ = proc.communicate(timeout=30)
+    os.close(leader)
+    return proc.returncode, (seen + out).decode()
+
+
+def test_confirmation_no_sends_nothing_yes_sends_once(sim: Simulator, org: dict[str, str]) -> None:
+    job_id = _job(sim, "query", "InProgress")
+    code, text = _interactive(["abort", job_id], org, b"n\n")
+    assert code == 5, text
+    assert "not confirmed" in text
+    assert _writes(sim, job_id) == []
+    code, text = _interactive(["abort", job_id], org, b"y\n")
+    assert code == 0, text
+    assert "InProgress -> Aborted" in text
+    assert len(_writes(sim, job_id)) == 1
+
+
+# --- connections ----------------------------------------------------------------------------------
+
+
+def _fake_sf(tmp_path: Path, sim: Simulator, known_alias: str = "ops") -> Path:
+    """A stand-in for the Salesforce CLI: same arguments, same JSON envelope, redacted token."""
+    script = tmp_path / "bin" / "sf"
+    script.parent.mkdir()
+    script.write_text(
+        textwrap.dedent(
+            f"""\
+            #!{sys.executable}
+            import json, sys, urllib.request
+            args = sys.argv[1:]
+            alias = args[args.index("--target-org") + 1]
+            if alias != {known_alias!r}:
+                print(json.dumps({{"status": 1, "name": "NamedOrgNotFoundError",
+                                  "message": "No authorization information found for " + alias + "."}}))
+                sys.exit(1)
+            if args[:2] == ["org", "display"]:
+                result = {{"id": "00D5g000004SIM0EAA", "instanceUrl": {sim.base_url!r}, "username": "ops@acme.test",
+                          "apiVersion": "66.0",
+                          "accessToken": "[REDACTED] Use 'sf org auth show-access-token' to view"}}
+            elif args[:3] == ["org", "auth", "show-access-token"]:
+                body = b"grant_type=refresh_token&refresh_token=r"
+                with urllib.request.urlopen({sim.base_url + "/services/oauth2/token"!r}, data=body) as answer:
+                    result = {{"accessToken": json.load(answer)["access_token"]}}
+            else:
+                sys.exit(2)
+            print(json.dumps({{"status": 0, "result": result, "warnings": []}}))
+            """
+        )
+    )
+    script.chmod(0o755)
+    return script.parent
+
+
+def test_target_org_through_the_sf_cli(sim: Simulator, tmp_path: Path) -> None:
+    bin_dir = _fake_sf(tmp_path, sim)
+    env = {"PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    result = run(["status", "-o", "ops"], env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("org ops@acme.test · API v66.0")
+    unknown = run(["status", "--target-org", "nosuch"], env)
+    assert unknown.returncode == 3
+    assert unknown.stderr.count("\n") == 1
+    assert "'nosuch'" in unknown.stderr and "sf org login web" in unknown.stderr
+
+
+def test_target_org_without_the_sf_cli(tmp_path: Path) -> None:
+    result = run(["status", "-o", "ops"], {"PATH": str(tmp_path)})
+    assert result.returncode == 3
+    assert result.stderr.count("\n") == 1
+    assert "'ops'" in result.stderr and "not on PATH" in result.stderr
+
+
+def test_non_loopback_http_is_refused() -> None:
+    result = run(["status", "--instance-url", "http://acme.my.salesforce.com", "--access-token", "t"])
+    assert result.returncode == 2
+    assert "plain http" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_no_org_given() -> None:
+    result = run(["status"])
+    assert result.returncode == 2
+    assert "--target-org" in result.stderr
+
+
+def test_unreachable_org_is_one_line(sim: Simulator) -> None:
+    # a loopback port with nothing listening
+    result = run(["status", "--instance-url", "http://127.0.0.1:9", "--access-token", "secret-token-xyz"])
+    assert result.returncode == 3
+    assert result.stderr.count("\n") == 1
+    assert "secret-token-xyz" not in result.stdout + result.stderr
+
+
+def test_bad_token_is_one_line_without_the_token(sim: Simulator) -> None:
+    result = run(["status", "--instance-url", sim.base_url, "--access-token", "expired-token-xyz"])
+    assert result.returncode == 3
+    assert "expired" in result.stderr and result.stderr.count("\n") == 1
+    assert "expired-token-xyz" not in result.stderr
+
+
+# --- the simulator command ------------------------------------------------------------------------
+
+
+def test_simulate_prints_exports_and_stops_on_ctrl_c() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sfmonitor", "simulate", "--port", "0", "--speed", "30"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    lines = [proc.stdout.readline() for _ in range(3)]
+    env = dict(line.removeprefix("export ").strip().split("=", 1) for line in lines[:2])
+    assert env["SF_INSTANCE_URL"].startswith("http://127.0.0.1:")
+    assert lines[2].startswith("# sfmonitor simulator:")
+    status = run(["status", "--format", "json"], env)
+    assert status.returncode == 0, status.stderr
+    assert len(json.loads(status.stdout)["jobs"]) >= 60
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0, err
+    assert "stopped" in out
+    assert "Traceback" not in err
+
+
+def test_simulate_refuses_bad_faults_and_non_loopback() -> None:
+    bad = run(["simulate", "--faults", "explode=1"])
+    assert bad.returncode == 2 and "unknown fault" in bad.stderr
+    wide = run(["simulate", "--host", "0.0.0.0"])
+    assert wide.returncode == 2 and "loopback" in wide.stderr

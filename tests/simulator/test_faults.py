@@ -1,0 +1,136 @@
+"""``--faults``: each injected failure shows on the wire as a client would meet it."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from sfmonitor.bulk.auth import StaticToken
+from sfmonitor.bulk.errors import ApiError, ProtocolError, RequestLimitExceeded, TransportError
+from sfmonitor.bulk.service import BulkService
+from sfmonitor.bulk.transport import Transport
+from sfmonitor.simulator.faults import FaultSpec, parse_faults
+from sfmonitor.simulator.server import Simulator
+from tests.conftest import make_sim
+
+
+def test_spec_parsing() -> None:
+    spec = parse_faults("slow=2.5s@0.3, error=503@0.1, drop=0.05, garble=0.2, expire-after=100, limit-after=5000, "
+                        "down=30-630, window=10-20")  # fmt: skip
+    assert (spec.slow, spec.slow_p, spec.error, spec.error_p) == (2.5, 0.3, 503, 0.1)
+    assert (spec.drop, spec.garble, spec.expire_after, spec.limit_after) == (0.05, 0.2, 100, 5000)
+    assert spec.down == (30.0, 630.0) and spec.window == (10.0, 20.0)
+    assert parse_faults("") == FaultSpec()
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("explode=1", "unknown fault"),
+        ("drop=2", "probability"),
+        ("error=418", "500, 502, 503 or 504"),
+        ("slow", "needs a value"),
+        ("down=9-3", "START-END"),
+        ("limit-after=lots", "not a number"),
+    ],
+)
+def test_bad_specs_name_the_problem(spec: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_faults(spec)
+
+
+async def _service(sim_kwargs: dict[str, object], timeout: float = 10.0) -> tuple[Simulator, BulkService]:
+    sim = make_sim(speed=60, **sim_kwargs)
+    transport = Transport(StaticToken(sim.base_url, sim.token), timeout=timeout)
+    service = BulkService(transport, "66.0")
+    await transport.open()
+    return sim, service
+
+
+async def test_gateway_error_pages() -> None:
+    sim, service = await _service({"faults": FaultSpec(error=502)})
+    try:
+        with pytest.raises(ApiError) as caught:
+            await service.list_jobs()
+        assert caught.value.status == 502 and caught.value.transient
+        assert "HTML" in str(caught.value)
+    finally:
+        await service.transport.aclose()
+        sim.stop()
+
+
+async def test_dropped_connections() -> None:
+    sim, service = await _service({"faults": FaultSpec(drop=1.0)})
+    try:
+        with pytest.raises(TransportError):
+            await service.list_jobs()
+    finally:
+        await service.transport.aclose()
+        sim.stop()
+
+
+async def test_garbled_bodies_plain_and_gzipped() -> None:
+    sim, service = await _service({"faults": FaultSpec(garble=1.0)})
+    try:
+        with pytest.raises(ProtocolError):  # gzip stream cut short
+            await service.list_jobs()
+        async with httpx.AsyncClient() as plain:  # no gzip asked: JSON cut short
+            answer = await plain.get(
+                f"{sim.base_url}/services/data/v66.0/jobs/ingest",
+                headers={"Authorization": f"Bearer {sim.token}", "Accept-Encoding": "identity"},
+            )
+        with pytest.raises(ValueError):
+            answer.json()
+    finally:
+        await service.transport.aclose()
+        sim.stop()
+
+
+async def test_slow_answers_time_out() -> None:
+    sim, service = await _service({"faults": FaultSpec(slow=2.0)}, timeout=0.5)
+    try:
+        started = time.monotonic()
+        with pytest.raises(TransportError, match=r"no answer within 0\.5 s"):
+            await service.list_jobs()
+        assert time.monotonic() - started < 2.0
+    finally:
+        await service.transport.aclose()
+        sim.stop()
+
+
+async def test_daily_limit_reached() -> None:
+    sim, service = await _service({"faults": FaultSpec(limit_after=3)})
+    try:
+        await service.list_jobs()  # 2 requests
+        with pytest.raises(RequestLimitExceeded, match="TotalRequests Limit exceeded"):
+            for _ in range(3):
+                await service.list_jobs()
+    finally:
+        await service.transport.aclose()
+        sim.stop()
+
+
+async def test_server_down_for_a_while_then_back() -> None:
+    sim, service = await _service({"faults": FaultSpec(down=(0.0, 1.0))})
+    try:
+        with pytest.raises(TransportError):
+            await service.list_jobs()
+        time.sleep(1.1)
+        assert await service.list_jobs()
+    finally:
+        await service.transport.aclose()
+        sim.stop()
+
+
+async def test_token_endpoint_is_never_faulted() -> None:
+    sim = make_sim(speed=60, faults=FaultSpec(error=503, drop=0.0))
+    try:
+        async with httpx.AsyncClient() as client:
+            answer = await client.post(
+                f"{sim.base_url}/services/oauth2/token", data={"grant_type": "client_credentials", "client_id": "c"}
+            )
+        assert answer.status_code == 200 and answer.json()["access_token"]
+    finally:
+        sim.stop()
