@@ -10,6 +10,7 @@ import datetime as dt
 import gzip
 import ipaddress
 import logging
+import shlex
 import socket
 import ssl
 import tempfile
@@ -263,10 +264,11 @@ class Simulator:
         self.stop()
 
     def exports(self) -> list[str]:
-        lines = [f"export SF_INSTANCE_URL={self.base_url}", f"export SF_ACCESS_TOKEN={self.token}"]
+        """Shell lines to paste; quoted, since a Salesforce-style token holds a `!` (bash history)."""
+        values = {"SF_INSTANCE_URL": self.base_url, "SF_ACCESS_TOKEN": self.token}
         if self.cert_path is not None:
-            lines.append(f"export SF_CA_BUNDLE={self.cert_path}")
-        return lines
+            values["SF_CA_BUNDLE"] = str(self.cert_path)
+        return [f"export {name}={shlex.quote(value)}" for name, value in values.items()]
 
     def stats(self) -> dict[str, object]:
         with self.world.lock:

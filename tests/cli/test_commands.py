@@ -6,6 +6,7 @@ import json
 import os
 import pty
 import select
+import shlex
 import signal
 import subprocess
 import sys
@@ -16,7 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from sfmonitor.simulator.faults import FaultSpec
 from sfmonitor.simulator.server import Simulator
+from tests.conftest import make_sim
 
 
 def run(args: list[str], env: dict[str, str] | None = None, **kw: object) -> subprocess.CompletedProcess[str]:
@@ -269,7 +272,8 @@ def test_simulate_prints_exports_and_stops_on_ctrl_c() -> None:
     )
     assert proc.stdout is not None
     lines = [proc.stdout.readline() for _ in range(3)]
-    env = dict(line.removeprefix("export ").strip().split("=", 1) for line in lines[:2])
+    env = dict(shlex.split(line.removeprefix("export "))[0].split("=", 1) for line in lines[:2])
+    assert lines[1].startswith("export SF_ACCESS_TOKEN='")  # quoted: the token holds a `!`
     assert env["SF_INSTANCE_URL"].startswith("http://127.0.0.1:")
     assert lines[2].startswith("# sfmonitor simulator:")
     status = run(["status", "--format", "json"], env)
@@ -287,3 +291,35 @@ def test_simulate_refuses_bad_faults_and_non_loopback() -> None:
     assert bad.returncode == 2 and "unknown fault" in bad.stderr
     wide = run(["simulate", "--host", "0.0.0.0"])
     assert wide.returncode == 2 and "loopback" in wide.stderr
+
+
+def test_expired_token_is_renewed_through_the_sf_cli(tmp_path: Path) -> None:
+    sim = make_sim(speed=60, faults=FaultSpec(expire_after=10))
+    try:
+        env = {"PATH": f"{_fake_sf(tmp_path, sim)}:{os.environ['PATH']}"}
+        result = run(["status", "--format", "json", "-o", "ops"], env)  # ~100 requests: the token dies many times
+        assert result.returncode == 0, result.stderr
+        assert len(json.loads(result.stdout)["jobs"]) == len(sim.world.jobs)
+        assert sum(1 for _, _, status in sim.log if status in (400, 401)) >= 5
+        issued = list(sim.api.tokens)
+        assert not any(token in result.stdout + result.stderr for token in issued)
+    finally:
+        sim.stop()
+
+
+def test_demo_shows_the_org_and_quits_on_ctrl_c() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sfmonitor", "demo", "--speed", "30"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    first = proc.stdout.readline()
+    assert first.startswith("org 127.0.0.1 · API v66.0")
+    header = proc.stdout.readline()
+    assert header.split()[:3] == ["API", "JOB", "ID"]
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0
+    assert "Traceback" not in err

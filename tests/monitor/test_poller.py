@@ -10,21 +10,15 @@ from sfmonitor.bulk.service import BulkService
 from sfmonitor.monitor.poller import Poller
 from sfmonitor.simulator.server import Simulator
 
+JOB_READ = re.compile(r"/job(?:s/(?:ingest|query))?/(750\w+)$")
+BATCH_LIST_READ = re.compile(r"/job/(750\w+)/batch$")
 
-def _job_reads(sim: Simulator, since: int) -> dict[str, int]:
-    """How often each job's info was requested (Bulk 1.0 or 2.0), from the simulator's own log."""
+
+def _reads(sim: Simulator, since: int, pattern: re.Pattern[str] = JOB_READ) -> dict[str, int]:
+    """How often each job's info (or batch list) was requested, from the simulator's own log."""
     counts: dict[str, int] = {}
     for method, path, _ in list(sim.log)[since:]:
-        m = re.search(r"/job(?:s/(?:ingest|query))?/(750\w+)$", path)
-        if method == "GET" and m:
-            counts[m.group(1)] = counts.get(m.group(1), 0) + 1
-    return counts
-
-
-def _batch_reads(sim: Simulator, since: int) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for method, path, _ in list(sim.log)[since:]:
-        m = re.search(r"/job/(750\w+)/batch$", path)
+        m = pattern.search(path)
         if method == "GET" and m:
             counts[m.group(1)] = counts.get(m.group(1), 0) + 1
     return counts
@@ -39,7 +33,7 @@ async def test_finished_jobs_are_read_once_then_served_from_memory(service: Bulk
     assert finished and live
     mark = len(sim.log)
     second = await poller.cycle()
-    reads = _job_reads(sim, mark)
+    reads = _reads(sim, mark)
     assert not (set(reads) & finished), "a finished job was polled again"
     assert set(reads) == live
     assert second.jobs.keys() == first.jobs.keys()
@@ -60,11 +54,11 @@ async def test_batch_list_read_while_live_and_once_more_at_the_end(service: Bulk
     assert after_abort.jobs[job.id].finished
     states = {b.state for b in after_abort.jobs[job.id].batches or ()}
     assert "NotProcessed" in states
-    assert _batch_reads(sim, mark).get(job.id) == 1
+    assert _reads(sim, mark, BATCH_LIST_READ).get(job.id) == 1
     mark = len(sim.log)
     await poller.cycle()
-    assert job.id not in _batch_reads(sim, mark)
-    assert job.id not in _job_reads(sim, mark)
+    assert job.id not in _reads(sim, mark, BATCH_LIST_READ)
+    assert job.id not in _reads(sim, mark)
 
 
 async def test_progress_moves_between_cycles(service: BulkService, sim: Simulator) -> None:

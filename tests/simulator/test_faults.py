@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 import pytest
@@ -41,39 +43,35 @@ def test_bad_specs_name_the_problem(spec: str, message: str) -> None:
         parse_faults(spec)
 
 
-async def _service(sim_kwargs: dict[str, object], timeout: float = 10.0) -> tuple[Simulator, BulkService]:
-    sim = make_sim(speed=60, **sim_kwargs)
+@asynccontextmanager
+async def faulty(faults: FaultSpec, timeout: float = 10.0) -> AsyncIterator[tuple[Simulator, BulkService]]:
+    """A seeded org with ``faults``, and a service pointed at it."""
+    sim = make_sim(speed=60, faults=faults)
     transport = Transport(StaticToken(sim.base_url, sim.token), timeout=timeout)
-    service = BulkService(transport, "66.0")
-    await transport.open()
-    return sim, service
+    try:
+        await transport.open()
+        yield sim, BulkService(transport, "66.0")
+    finally:
+        await transport.aclose()
+        sim.stop()
 
 
 async def test_gateway_error_pages() -> None:
-    sim, service = await _service({"faults": FaultSpec(error=502)})
-    try:
+    async with faulty(FaultSpec(error=502)) as (_, service):
         with pytest.raises(ApiError) as caught:
             await service.list_jobs()
-        assert caught.value.status == 502 and caught.value.transient
-        assert "HTML" in str(caught.value)
-    finally:
-        await service.transport.aclose()
-        sim.stop()
+    assert caught.value.status == 502 and caught.value.transient
+    assert "HTML" in str(caught.value)
 
 
 async def test_dropped_connections() -> None:
-    sim, service = await _service({"faults": FaultSpec(drop=1.0)})
-    try:
+    async with faulty(FaultSpec(drop=1.0)) as (_, service):
         with pytest.raises(TransportError):
             await service.list_jobs()
-    finally:
-        await service.transport.aclose()
-        sim.stop()
 
 
 async def test_garbled_bodies_plain_and_gzipped() -> None:
-    sim, service = await _service({"faults": FaultSpec(garble=1.0)})
-    try:
+    async with faulty(FaultSpec(garble=1.0)) as (sim, service):
         with pytest.raises(ProtocolError):  # gzip stream cut short
             await service.list_jobs()
         async with httpx.AsyncClient() as plain:  # no gzip asked: JSON cut short
@@ -83,45 +81,30 @@ async def test_garbled_bodies_plain_and_gzipped() -> None:
             )
         with pytest.raises(ValueError):
             answer.json()
-    finally:
-        await service.transport.aclose()
-        sim.stop()
 
 
 async def test_slow_answers_time_out() -> None:
-    sim, service = await _service({"faults": FaultSpec(slow=2.0)}, timeout=0.5)
-    try:
+    async with faulty(FaultSpec(slow=2.0), timeout=0.5) as (_, service):
         started = time.monotonic()
         with pytest.raises(TransportError, match=r"no answer within 0\.5 s"):
             await service.list_jobs()
         assert time.monotonic() - started < 2.0
-    finally:
-        await service.transport.aclose()
-        sim.stop()
 
 
 async def test_daily_limit_reached() -> None:
-    sim, service = await _service({"faults": FaultSpec(limit_after=3)})
-    try:
+    async with faulty(FaultSpec(limit_after=3)) as (_, service):
         await service.list_jobs()  # 2 requests
         with pytest.raises(RequestLimitExceeded, match="TotalRequests Limit exceeded"):
             for _ in range(3):
                 await service.list_jobs()
-    finally:
-        await service.transport.aclose()
-        sim.stop()
 
 
 async def test_server_down_for_a_while_then_back() -> None:
-    sim, service = await _service({"faults": FaultSpec(down=(0.0, 1.0))})
-    try:
+    async with faulty(FaultSpec(down=(0.0, 1.0))) as (_, service):
         with pytest.raises(TransportError):
             await service.list_jobs()
         time.sleep(1.1)
         assert await service.list_jobs()
-    finally:
-        await service.transport.aclose()
-        sim.stop()
 
 
 async def test_token_endpoint_is_never_faulted() -> None:
