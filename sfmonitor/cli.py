@@ -10,13 +10,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import signal
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Sequence
 
-from . import report
+from . import config, paths, report
 from .bulk.auth import is_loopback
 from .bulk.errors import (
     ActionOutcomeUnknown,
@@ -75,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log requests and decisions to stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
+    watch = sub.add_parser("watch", help="the live dashboard (the default command)")
+    _dashboard_args(watch)
+    _connection_args(watch)
+
     status = sub.add_parser("status", help="one snapshot of every job (or the named ones)")
     status.add_argument("--format", choices=("table", "json"), default="table")
     status.add_argument("--job", action="append", metavar="ID", help="only this job (repeatable)")
@@ -92,8 +95,31 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="start the simulator in the background and watch it")
     _simulator_args(demo)
+    _dashboard_args(demo)
     demo.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
+
+    locate = sub.add_parser("locate", help="print where sfmonitor keeps its config, themes or log")
+    locate.add_argument("what", choices=("config", "themes", "log"))
     return parser
+
+
+def _dashboard_args(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("dashboard")
+    group.add_argument("--interval", type=float, metavar="S", help="seconds between polls (default 5, floor 2)")
+    group.add_argument("--read-only", action="store_true", help="never close or abort: the keys are hidden and refused")
+    group.add_argument("--theme", metavar="NAME", help="theme name (env SFMONITOR_THEME; t cycles in the app)")
+
+
+COMMANDS = ("watch", "status", "close", "abort", "simulate", "demo", "locate")
+
+
+def _with_default_command(argv: Sequence[str]) -> list[str]:
+    """``sfmonitor [options]`` means ``sfmonitor watch [options]``."""
+    args = list(argv)
+    if any(arg in COMMANDS for arg in args) or any(arg in ("-h", "--help") for arg in args):
+        return args
+    flags = [a for a in args if a in ("-v", "--verbose")]
+    return [*flags, "watch", *[a for a in args if a not in flags]]
 
 
 def _simulator_args(parser: argparse.ArgumentParser) -> None:
@@ -109,28 +135,36 @@ def _simulator_args(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
-    _logging(args.verbose)
+    args = parser.parse_args(_with_default_command(sys.argv[1:] if argv is None else argv))
+    _logging(args.verbose, to_file=args.command in ("watch", "demo"))
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
         "status": cmd_status,
         "close": cmd_action,
         "abort": cmd_action,
         "simulate": cmd_simulate,
         "demo": cmd_demo,
+        "watch": cmd_watch,
+        "locate": cmd_locate,
     }
-    if args.command is None:
-        parser.print_help()
-        return EXIT_USAGE
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:
         return 130
 
 
-def _logging(verbose: bool) -> None:
+def _logging(verbose: bool, to_file: bool = False) -> None:
+    """Headless commands log to stderr with -v; the dashboard always logs to its file (never the screen)."""
     logger = logging.getLogger("sfmonitor")
     logger.propagate = False
-    if verbose:
+    if to_file:
+        try:
+            handler: logging.Handler = logging.FileHandler(paths.private_file(paths.log_file()), encoding="utf-8")
+        except OSError:
+            handler = logging.NullHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+    elif verbose:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         logger.addHandler(handler)
@@ -293,31 +327,44 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Until the dashboard lands: the simulator in the background and a status table every few seconds."""
+    """The simulator on a free loopback port in the background, and the dashboard on it."""
     try:
         sim = _start_simulator(args)
     except (ValueError, OSError, ConfigError) as exc:
         return fail(str(exc), EXIT_USAGE)
     sim.start()
-    os.environ["SF_INSTANCE_URL"] = sim.base_url
-    os.environ["SF_ACCESS_TOKEN"] = sim.token
-    if sim.cert_path is not None:
-        os.environ["SF_CA_BUNDLE"] = str(sim.cert_path)
-    options = ConnectionOptions()
-
-    async def body() -> int:
-        async with open_service(options) as service:
-            poller = Poller(service)
-            while True:
-                snapshot = await poller.cycle()
-                print("\033[H\033[2J" if sys.stdout.isatty() else "", end="")
-                print(report.table(snapshot, service.instance_url, service.api_version, service.username))
-                print(f"\n{snapshot.requests} requests this cycle · Ctrl+C quits", flush=True)
-                await asyncio.sleep(5)
-
+    options = ConnectionOptions(
+        instance_url=sim.base_url,
+        access_token=sim.token,
+        ca_bundle=str(sim.cert_path) if sim.cert_path else None,
+    )
     try:
-        return run(body)
-    except KeyboardInterrupt:
-        return EXIT_OK
+        return _run_dashboard(options, args)
     finally:
         sim.stop()
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    return _run_dashboard(_options(args), args)
+
+
+def _run_dashboard(options: ConnectionOptions, args: argparse.Namespace) -> int:
+    """Check everything that can be checked before the screen is taken, then run the app."""
+    from .ui.app import SfMonitorApp, check_keymap
+
+    try:
+        settings = config.load(interval=args.interval, theme=args.theme, read_only=args.read_only)
+        check_keymap(settings.keymap)
+        resolved = options.resolved()
+        resolved.token_source()
+        resolved.verify()
+    except ConfigError as exc:
+        return fail(str(exc), EXIT_USAGE)
+    SfMonitorApp(options, settings).run()
+    return EXIT_OK
+
+
+def cmd_locate(args: argparse.Namespace) -> int:
+    where = {"config": paths.config_file, "themes": paths.themes_dir, "log": paths.log_file}[args.what]
+    print(where())
+    return EXIT_OK

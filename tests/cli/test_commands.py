@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import pty
 import select
 import shlex
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import textwrap
 import time
 from collections.abc import Iterator
@@ -307,19 +310,44 @@ def test_expired_token_is_renewed_through_the_sf_cli(tmp_path: Path) -> None:
         sim.stop()
 
 
-def test_demo_shows_the_org_and_quits_on_ctrl_c() -> None:
+def _terminal(args: list[str], columns: int = 120, rows: int = 40) -> tuple[subprocess.Popen[bytes], int]:
+    """Start sfmonitor on a pseudo-terminal of the given size, as a user's terminal would run it."""
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(columns), "LINES": str(rows)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sfmonitor", "demo", "--speed", "30"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    first = proc.stdout.readline()
-    assert first.startswith("org 127.0.0.1 · API v66.0")
-    header = proc.stdout.readline()
-    assert header.split()[:3] == ["API", "JOB", "ID"]
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=10)
-    assert proc.returncode == 0
-    assert "Traceback" not in err
+        [sys.executable, "-m", "sfmonitor", *args], stdin=follower, stdout=follower, stderr=follower, env=env,
+        start_new_session=True,
+    )  # fmt: skip
+    os.close(follower)
+    return proc, leader
+
+
+def _read_until(leader: int, needle: bytes, timeout: float = 30.0) -> bytes:
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while needle not in seen and time.monotonic() < deadline:
+        ready, _, _ = select.select([leader], [], [], 0.2)
+        if ready:
+            try:
+                seen += os.read(leader, 65536)
+            except OSError:
+                break
+    return seen
+
+
+def test_demo_opens_the_dashboard_on_a_terminal_and_quits_on_q() -> None:
+    proc, leader = _terminal(["demo", "--speed", "30"])
+    try:
+        screen = _read_until(leader, b"7505g")  # job ids on screen: the first poll arrived
+        assert b"7505g" in screen, screen[-2000:]
+        assert b"Traceback" not in screen
+        os.write(leader, b"q")
+        deadline = time.monotonic() + 15
+        while proc.poll() is None and time.monotonic() < deadline:
+            _read_until(leader, b"\x00never", timeout=0.2)  # keep the terminal drained while it exits
+        assert proc.returncode == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(leader)

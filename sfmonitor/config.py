@@ -1,0 +1,106 @@
+"""Settings: flags > environment > remembered choices > the config file > defaults.
+
+The config file (``sfmonitor locate config``) is the user's and is never rewritten; choices made
+in the app (the theme picked with ``t``) are remembered in a separate state file.
+
+.. code-block:: toml
+
+    interval = 5            # seconds between polls (floor 2)
+    theme = "sfmonitor-dark"
+    read_only = false
+
+    [keymap]                # binding id = "keys" (comma-separated)
+    abort = "A"
+    close = "C"
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import paths
+from .bulk.errors import ConfigError
+
+DEFAULT_THEME = "sfmonitor-dark"
+
+
+@dataclass(frozen=True)
+class Settings:
+    interval: float = 5.0
+    theme: str = DEFAULT_THEME
+    read_only: bool = False
+    keymap: dict[str, str] = field(default_factory=dict)
+
+
+def read_file(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"config file {path}: {exc}") from None
+
+
+def load(
+    *,
+    interval: float | None = None,
+    theme: str | None = None,
+    read_only: bool = False,
+    env: Mapping[str, str] | None = None,
+    path: Path | None = None,
+) -> Settings:
+    """The settings in force, checked: a bad file or value is one clear ConfigError."""
+    import os
+
+    env = os.environ if env is None else env
+    path = path or paths.config_file()
+    data = read_file(path)
+    known = {"interval", "theme", "read_only", "keymap"}
+    unknown = set(data) - known
+    if unknown:
+        raise ConfigError(
+            f"config file {path}: unknown setting {sorted(unknown)[0]!r} (known: {', '.join(sorted(known))})"
+        )
+    file_interval = data.get("interval", Settings.interval)
+    if not isinstance(file_interval, int | float) or isinstance(file_interval, bool) or file_interval <= 0:
+        raise ConfigError(f"config file {path}: interval must be a number of seconds, got {file_interval!r}")
+    file_theme = data.get("theme", None)
+    if file_theme is not None and not isinstance(file_theme, str):
+        raise ConfigError(f"config file {path}: theme must be a name in quotes")
+    file_read_only = data.get("read_only", False)
+    if not isinstance(file_read_only, bool):
+        raise ConfigError(f"config file {path}: read_only must be true or false")
+    keymap = data.get("keymap", {})
+    if not isinstance(keymap, dict) or not all(isinstance(v, str) for v in keymap.values()):
+        raise ConfigError(f'config file {path}: [keymap] maps binding ids to keys, as in abort = "A"')
+    chosen = theme or env.get("SFMONITOR_THEME") or remembered_theme() or file_theme or DEFAULT_THEME
+    return Settings(
+        interval=float(interval if interval is not None else file_interval),
+        theme=chosen,
+        read_only=read_only or file_read_only,
+        keymap=dict(keymap),
+    )
+
+
+def remembered_theme() -> str | None:
+    try:
+        data = json.loads(paths.state_file().read_text())
+    except (OSError, ValueError):
+        return None
+    theme = data.get("theme") if isinstance(data, dict) else None
+    return theme if isinstance(theme, str) else None
+
+
+def remember_theme(name: str) -> None:
+    """Persist the theme chosen in the app; a failure to write is not worth a crash."""
+    try:
+        target = paths.private_file(paths.state_file())
+        target.write_text(json.dumps({"theme": name}))
+    except OSError:
+        pass

@@ -1,0 +1,79 @@
+"""What the dashboard shows, decided without Textual: order, filter, and the connection's state."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..bulk.models import Job
+
+
+class SortMode(enum.Enum):
+    RUNNING = "running"
+    NEWEST = "newest"
+    FAILED = "failed"
+    OBJECT = "object"
+
+    def next(self) -> SortMode:
+        modes = list(SortMode)
+        return modes[(modes.index(self) + 1) % len(modes)]
+
+
+def _created(job: Job) -> float:
+    return job.created_date.timestamp() if job.created_date else 0.0
+
+
+def order(jobs: Iterable[Job], mode: SortMode) -> list[Job]:
+    """Job order for a sort mode; ties fall back to newest first, then id, so the order is stable."""
+    items = sorted(jobs, key=lambda j: (-_created(j), j.id))
+    if mode is SortMode.RUNNING:
+        return sorted(items, key=lambda j: j.finished)
+    if mode is SortMode.FAILED:
+        return sorted(items, key=lambda j: -(j.number_records_failed or 0))
+    if mode is SortMode.OBJECT:
+        return sorted(items, key=lambda j: j.object.lower())
+    return items
+
+
+def matches(job: Job, text: str) -> bool:
+    """The filter: case-insensitive, over id, object, operation, state and API kind."""
+    needle = text.strip().lower()
+    if not needle:
+        return True
+    haystack = " ".join((job.id, job.object, job.operation, job.state, job.kind.label, job.job_type)).lower()
+    return needle in haystack
+
+
+@dataclass(frozen=True)
+class Connection:
+    """How the last polls went, for the header."""
+
+    last_good: datetime | None = None
+    error: str | None = None  # the last poll's failure, in words
+    failing_since: datetime | None = None
+    paused: bool = False
+    next_poll_in: float | None = None
+
+    def status(self, now: datetime, interval: float) -> tuple[str, str]:
+        """(level, words): level is "ok", "paused", "stale" or "offline"."""
+        if self.paused:
+            return "paused", "PAUSED (p resumes)"
+        age = (now - self.last_good).total_seconds() if self.last_good else None
+        if self.error:
+            since = f", last good {ago(age)}" if age is not None else ""
+            return "offline", f"OFFLINE: {self.error}{since}"
+        if age is not None and age > max(3 * interval, 30):
+            return "stale", f"STALE: last good poll {ago(age)}"
+        return "ok", ""
+
+
+def ago(seconds: float | None) -> str:
+    if seconds is None:
+        return "never"
+    if seconds < 60:
+        return f"{int(seconds)}s ago"
+    if seconds < 3600:
+        return f"{int(seconds // 60)}m ago"
+    return f"{int(seconds // 3600)}h{int(seconds % 3600 // 60):02d}m ago"

@@ -1,0 +1,134 @@
+"""What the numbers mean over time: throughput, an honest ETA, and stalled jobs. Bounded memory.
+
+Samples are taken once per poll cycle with the local clock (what the operator experiences). Every
+history is bounded: a fixed number of samples per job, and jobs that leave the org are forgotten.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from ..bulk.models import Job, JobKind
+
+SAMPLES = 90  # per job: 7.5 minutes at the default 5 s interval
+THROUGHPUT_WINDOW_S = 180.0  # "records/s over the last minutes"
+STALL_CYCLES = 6  # consecutive polls without progress ...
+STALL_SECONDS = 60.0  # ... spanning at least this long
+WAITING_STATES = frozenset({"Open"})  # Bulk 2.0 ingest waits for the client's upload: not stalled
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    at: float  # seconds (local clock)
+    processed: int
+
+
+@dataclass
+class JobHistory:
+    samples: deque[Sample] = field(default_factory=lambda: deque(maxlen=SAMPLES))
+    unchanged: int = 0  # consecutive samples with no progress
+    unchanged_since: float | None = None
+
+    def add(self, at: float, processed: int) -> None:
+        if self.samples and processed == self.samples[-1].processed:
+            self.unchanged += 1
+            if self.unchanged_since is None:
+                self.unchanged_since = self.samples[-1].at
+        else:
+            self.unchanged = 0
+            self.unchanged_since = None
+        if self.samples and at <= self.samples[-1].at:
+            return  # same cycle seen twice
+        self.samples.append(Sample(at, processed))
+
+    def throughput(self, window: float = THROUGHPUT_WINDOW_S) -> float | None:
+        """Records per second over the last ``window`` seconds; None before two samples."""
+        if len(self.samples) < 2:
+            return None
+        last = self.samples[-1]
+        first = next((s for s in self.samples if last.at - s.at <= window), self.samples[0])
+        if first is last:
+            first = self.samples[-2]
+        span = last.at - first.at
+        if span <= 0:
+            return None
+        return max(0.0, (last.processed - first.processed) / span)
+
+    def rates(self) -> list[float]:
+        """Records/s between consecutive samples: the sparkline's data."""
+        points = list(self.samples)
+        out = []
+        for a, b in itertools.pairwise(points):
+            span = b.at - a.at
+            out.append(max(0.0, (b.processed - a.processed) / span) if span > 0 else 0.0)
+        return out
+
+    def stalled_for(self, now: float) -> float | None:
+        if self.unchanged < STALL_CYCLES or self.unchanged_since is None:
+            return None
+        span = now - self.unchanged_since
+        return span if span >= STALL_SECONDS else None
+
+
+def live_work(job: Job) -> bool:
+    """The org owes this job work: something should be moving."""
+    if job.finished:
+        return False
+    if job.kind is JobKind.CLASSIC:
+        pending = (job.number_batches_queued or 0) + (job.number_batches_in_progress or 0)
+        if job.batches is not None:
+            pending = sum(1 for b in job.batches if not b.terminal)
+        return pending > 0
+    return job.state not in WAITING_STATES
+
+
+def eta_seconds(job: Job, throughput: float | None) -> float | None:
+    """Seconds left, only where the counters allow an honest answer.
+
+    Bulk 2.0 jobs report no total record count, so they get none. A Bulk 1.0 job gets one once it
+    is Closed (no more batches can come), at least one batch has finished (so the records per batch
+    are known) and records are moving.
+    """
+    if job.kind is not JobKind.CLASSIC or job.state != "Closed" or job.batches is None or job.finished:
+        return None
+    if not throughput or throughput <= 0:
+        return None
+    work = [b for b in job.batches if b.state != "NotProcessed"]
+    done = [b for b in work if b.terminal]
+    if not done:
+        return None
+    per_batch = sum(b.number_records_processed or 0 for b in done) / len(done)
+    running = [b for b in work if not b.terminal]
+    remaining = sum(max(0.0, per_batch - (b.number_records_processed or 0)) for b in running)
+    return remaining / throughput if remaining > 0 else None
+
+
+class History:
+    """Every job's history; jobs that leave the org are dropped, so it stays bounded."""
+
+    def __init__(self) -> None:
+        self.jobs: dict[str, JobHistory] = {}
+
+    def record(self, at: float, jobs: Iterable[Job]) -> None:
+        seen = set()
+        for job in jobs:
+            seen.add(job.id)
+            if job.number_records_processed is None:
+                continue
+            self.jobs.setdefault(job.id, JobHistory()).add(at, job.number_records_processed)
+        for gone in set(self.jobs) - seen:
+            del self.jobs[gone]
+
+    def of(self, job_id: str) -> JobHistory:
+        return self.jobs.get(job_id) or JobHistory()
+
+    def throughput(self, job: Job) -> float | None:
+        return self.of(job.id).throughput() if not job.finished else None
+
+    def stalled(self, job: Job, now: float) -> float | None:
+        if not live_work(job):
+            return None
+        return self.of(job.id).stalled_for(now)

@@ -1,0 +1,40 @@
+"""When to poll next: the operator's interval, slower when nothing runs, backing off on failure."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+FLOOR_S = 2.0  # protects the org's API budget (k9s caps refresh the same way)
+IDLE_FACTOR = 4.0  # nothing running: poll this many times slower ...
+IDLE_CAP_S = 30.0  # ... but at least twice a minute, to see new jobs
+BACKOFF_CAP_S = 300.0
+LIMIT_WAIT_S = 900.0  # the daily API limit is spent: look again every 15 minutes
+
+
+def clamp_interval(seconds: float) -> float:
+    return max(FLOOR_S, seconds)
+
+
+@dataclass
+class Schedule:
+    interval: float = 5.0
+    failures: int = 0
+    rng: random.Random = field(default_factory=random.Random)
+
+    def __post_init__(self) -> None:
+        self.interval = clamp_interval(self.interval)
+
+    def after_success(self, anything_running: bool) -> float:
+        self.failures = 0
+        if anything_running:
+            return self.interval
+        return max(self.interval, min(self.interval * IDLE_FACTOR, IDLE_CAP_S))
+
+    def after_failure(self, limit_reached: bool = False) -> float:
+        """Exponential backoff, capped, with jitter so many monitors do not retry in step."""
+        self.failures += 1
+        if limit_reached:
+            return LIMIT_WAIT_S
+        base = min(BACKOFF_CAP_S, self.interval * 2 ** min(self.failures, 10))
+        return float(base * (0.8 + 0.4 * self.rng.random()))

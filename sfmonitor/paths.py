@@ -1,0 +1,52 @@
+"""Where sfmonitor keeps things (platformdirs): ``sfmonitor locate config|themes|log``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import platformdirs
+
+APP = "sfmonitor"
+
+
+def config_dir() -> Path:
+    return platformdirs.user_config_path(APP)
+
+
+def config_file() -> Path:
+    return config_dir() / "config.toml"
+
+
+def themes_dir() -> Path:
+    """The user's own theme files (``*.toml``)."""
+    return config_dir() / "themes"
+
+
+def log_dir() -> Path:
+    return platformdirs.user_log_path(APP)
+
+
+def log_file() -> Path:
+    return log_dir() / "sfmonitor.log"
+
+
+def state_file() -> Path:
+    """What sfmonitor remembers between runs (the last theme chosen with ``t``)."""
+    return platformdirs.user_state_path(APP) / "state.json"
+
+
+def shipped_themes_dir() -> Path | None:
+    """The themes shipped with sfmonitor: the repository's ``themes/``, or the installed copy."""
+    for candidate in (Path(__file__).resolve().parent.parent / "themes", Path(sys.prefix) / "share" / APP / "themes"):
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def private_file(path: Path) -> Path:
+    """Create ``path`` (and its folder) readable by the user alone."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
+    return path

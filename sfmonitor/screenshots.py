@@ -1,0 +1,127 @@
+"""Deterministic screenshots of the dashboard: ``python -m sfmonitor.screenshots [--out screenshots]``.
+
+A seeded simulator with a frozen clock and an app clock fixed to the same instant, so the same
+code draws the same picture every time. The snapshot tests use the same scenes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+from .config import Settings
+from .connection import ConnectionOptions
+from .simulator.server import Simulator
+from .simulator.world import Clock
+from .ui.app import SfMonitorApp
+from .ui.screens.confirm import ConfirmScreen
+from .ui.screens.detail import JobDetailScreen
+from .ui.widgets.keyed_table import KeyedTable
+
+FIXED = datetime(2026, 11, 20, 14, 30, tzinfo=UTC)
+SEED = 7
+
+
+def frozen_simulator() -> Simulator:
+    return Simulator(seed=SEED, spawn_every=0, clock=Clock(start=FIXED.timestamp(), frozen=True)).start()
+
+
+def frozen_app(sim: Simulator, theme: str = "sfmonitor-dark") -> SfMonitorApp:
+    options = ConnectionOptions(instance_url=sim.base_url, access_token=sim.token, timeout=10)
+    return SfMonitorApp(options, Settings(interval=3600, theme=theme), clock=lambda: FIXED)
+
+
+async def settle(pilot: Pilot[None], condition: Callable[[], object], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the dashboard did not settle")
+        await pilot.pause(0.05)
+    await pilot.pause(0.2)
+
+
+async def first_poll(pilot: Pilot[None]) -> None:
+    app = pilot.app
+    assert isinstance(app, SfMonitorApp)
+    await settle(pilot, lambda: app.jobs and app.limits and not app._polling)
+
+
+def _classic_running(app: SfMonitorApp) -> str:
+    return next(
+        j.id for j in app.jobs.values() if j.kind.label == "Bulk 1.0" and j.state == "Closed" and not j.finished
+    )
+
+
+async def open_batches(pilot: Pilot[None]) -> None:
+    await first_poll(pilot)
+    app = pilot.app
+    assert isinstance(app, SfMonitorApp)
+    app.screen.query_one("#jobs", KeyedTable).select(_classic_running(app))
+    await pilot.press("enter")
+    await settle(pilot, lambda: isinstance(app.screen, JobDetailScreen))
+
+
+async def ask_abort(pilot: Pilot[None]) -> None:
+    await first_poll(pilot)
+    app = pilot.app
+    assert isinstance(app, SfMonitorApp)
+    running = next(j.id for j in app.jobs.values() if j.kind.label == "2.0 ingest" and j.state == "InProgress")
+    app.screen.query_one("#jobs", KeyedTable).select(running)
+    await pilot.press("a")
+    await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+
+
+@dataclass(frozen=True)
+class Scene:
+    name: str
+    size: tuple[int, int]
+    prepare: Callable[[Pilot[None]], Awaitable[None]]
+    theme: str = "sfmonitor-dark"
+
+
+SCENES = (
+    Scene("main-120x40", (120, 40), first_poll),
+    Scene("main-80x24", (80, 24), first_poll),
+    Scene("batches-120x40", (120, 40), open_batches),
+    Scene("abort-confirmation", (120, 40), ask_abort),
+    Scene("theme-sfmonitor-light", (120, 30), first_poll, "sfmonitor-light"),
+    Scene("theme-high-contrast", (120, 30), first_poll, "high-contrast"),
+    Scene("theme-terminal", (120, 30), first_poll, "terminal"),
+    Scene("theme-sfmonitor-dark", (120, 30), first_poll, "sfmonitor-dark"),
+)
+
+
+async def shoot(scene: Scene, out: Path) -> Path:
+    sim = frozen_simulator()
+    try:
+        app = frozen_app(sim, scene.theme)
+        async with app.run_test(size=scene.size) as pilot:
+            await scene.prepare(pilot)
+            path = Path(app.save_screenshot(filename=f"{scene.name}.svg", path=str(out)))
+    finally:
+        sim.stop()
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", default="screenshots", help="folder for the SVG files (screenshots)")
+    args = parser.parse_args()
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for scene in SCENES:
+        print(asyncio.run(shoot(scene, out)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,443 @@
+"""The dashboard app: bindings, workers, screens and themes. The work is done in the layers below."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import ClassVar
+from urllib.parse import urlsplit
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
+from textual.events import Key
+from textual.screen import Screen
+from textual.timer import Timer
+
+from .. import config
+from ..bulk.errors import ActionOutcomeUnknown, BulkError, ConfigError, RequestLimitExceeded
+from ..bulk.models import Action, ApiUsage, Job, Limit
+from ..bulk.service import BulkService
+from ..bulk.transport import Transport
+from ..connection import ConnectionOptions
+from ..monitor.board import Connection, SortMode
+from ..monitor.history import History
+from ..monitor.poller import Poller
+from ..monitor.schedule import Schedule
+from ..text import inert
+from ..themes import load_themes
+from .cells import Palette
+from .messages import ActionDone, ActionFailed, CycleSort, FilterChanged, LimitsRead, OpenJob, PollDone, PollFailed
+from .screens.confirm import ConfirmScreen
+from .screens.dashboard import DashboardScreen
+from .screens.detail import JobDetailScreen
+from .screens.help import HelpScreen, key_rows
+from .view import View
+from .widgets.jobs_table import JobsTable
+
+log = logging.getLogger(__name__)
+
+LIMITS_EVERY_S = 300.0  # /limits is accurate to ~5 minutes; no point asking every poll
+FALLBACK_THEME = config.DEFAULT_THEME
+
+
+def rich_colour(colour: str | None, default: str) -> str:
+    """Theme colours for Rich styles: Textual's ``ansi_red`` is Rich's ``red``."""
+    if not colour:
+        return default
+    return colour[5:] if colour.startswith("ansi_") else colour
+
+
+class SfMonitorApp(App[None]):
+    TITLE = "sfmonitor"
+    CSS_PATH = "sfmonitor.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "c",
+            "close_job",
+            "Close",
+            id="close",
+            tooltip="close the selected job after a confirmation (2.0 ingest: UploadComplete; 1.0: Closed)",
+        ),
+        Binding("a", "abort_job", "Abort", id="abort", tooltip="abort the selected job after a confirmation"),
+        Binding("r", "refresh", "Refresh", id="refresh", tooltip="poll the org now"),
+        Binding("p", "pause", "Pause", id="pause", tooltip="pause or resume polling"),
+        Binding("t", "next_theme", "Theme", id="theme", tooltip="switch to the next theme (remembered)"),
+        Binding("question_mark", "help", "Help", id="help", tooltip="every key of the current screen"),
+        Binding("q", "quit", "Quit", id="quit", tooltip="quit sfmonitor"),
+    ]
+
+    def __init__(
+        self,
+        options: ConnectionOptions,
+        settings: config.Settings,
+        *,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        super().__init__()
+        self.options = options
+        self.settings = settings
+        self.read_only = settings.read_only
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.schedule = Schedule(settings.interval)
+        self.history = History()
+        self.connection = Connection()
+        self.service: BulkService | None = None
+        self.poller: Poller | None = None
+        self.jobs: dict[str, Job] = {}
+        self.usage: ApiUsage | None = None
+        self.limits: dict[str, Limit] = {}
+        self.pending: dict[str, Action] = {}
+        self.errors: dict[str, str] = {}
+        self.sort = SortMode.RUNNING
+        self.filter = ""
+        self.theme_names: list[str] = []
+        self._polling = False
+        self._next_poll: Timer | None = None
+        self._limits_read_at: float | None = None
+        self.org = urlsplit(options.instance_url or "").hostname or (options.target_org or "org")
+        self.set_keymap(settings.keymap)
+
+    # --- start-up -----------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self._load_themes()
+        self.push_screen(DashboardScreen())
+        self.render_view()
+        self.run_worker(self._connect(), group="poll", exit_on_error=False)
+
+    def _load_themes(self) -> None:
+        loaded = load_themes()
+        for theme in loaded.themes:
+            self.register_theme(theme)
+        self.theme_names = [t.name for t in loaded.themes]
+        for problem in loaded.problems:
+            self.notify(problem, title="Theme file skipped", severity="warning", markup=False)
+        wanted = self.settings.theme
+        if wanted in self.available_themes:
+            self.theme = wanted
+        else:
+            self.theme = FALLBACK_THEME if FALLBACK_THEME in self.available_themes else "textual-dark"
+            self.notify(f"no theme named {wanted!r}; using {self.theme}", severity="warning", markup=False)
+
+    async def _connect(self) -> None:
+        resolved = self.options.resolved()
+        try:
+            transport = Transport(resolved.token_source(), verify=resolved.verify(), timeout=resolved.timeout)
+            service = BulkService(transport, resolved.api_version)
+            await service.connect()
+        except BulkError as exc:
+            self.post_message(PollFailed(str(exc)))
+            return
+        self.service = service
+        self.poller = Poller(service)
+        self.org = service.username or urlsplit(service.instance_url).hostname or self.org
+        self._polling = False
+        self.poll_now()
+
+    # --- polling --------------------------------------------------------------------------------
+
+    def poll_now(self) -> None:
+        """Start a poll cycle unless one is running or polling is paused: never two at once."""
+        if self._next_poll is not None:
+            self._next_poll.stop()
+            self._next_poll = None
+        if self._polling or self.connection.paused:
+            return
+        self._polling = True
+        if self.poller is None:
+            self.run_worker(self._connect(), group="poll", exit_on_error=False)
+            return
+        self.run_worker(self._poll(self.poller), group="poll", exit_on_error=False)
+
+    async def _poll(self, poller: Poller) -> None:
+        try:
+            snapshot = await poller.cycle()
+        except RequestLimitExceeded as exc:
+            self.post_message(PollFailed(f"the org's daily API limit is reached ({exc.message})", limit_reached=True))
+        except BulkError as exc:
+            self.post_message(PollFailed(str(exc)))
+        except Exception as exc:  # a bug must not take the dashboard down; the log has the trace
+            log.exception("poll cycle failed")
+            self.post_message(PollFailed(f"unexpected {type(exc).__name__}; see the log"))
+        else:
+            self.post_message(PollDone(snapshot))
+
+    def _limits_due(self) -> bool:
+        now = self.clock().timestamp()
+        return self._limits_read_at is None or now - self._limits_read_at >= LIMITS_EVERY_S
+
+    async def _read_limits(self) -> None:
+        if self.service is None:
+            return
+        self._limits_read_at = self.clock().timestamp()
+        try:
+            self.post_message(LimitsRead(await self.service.limits()))
+        except BulkError as exc:
+            log.info("limits not read: %s", exc)
+
+    def _schedule(self, delay: float) -> None:
+        if self._next_poll is not None:
+            self._next_poll.stop()
+        self._next_poll = self.set_timer(delay, self.poll_now, name="next poll")
+
+    def on_poll_done(self, message: PollDone) -> None:
+        self._polling = False
+        now = self.clock()
+        snapshot = message.snapshot
+        self.jobs = dict(snapshot.jobs)
+        self.errors = dict(snapshot.errors)
+        self.usage = snapshot.api_usage
+        self.history.record(now.timestamp(), self.jobs.values())
+        self.connection = replace(self.connection, last_good=now, error=None, failing_since=None)
+        self.render_view()
+        if self._limits_due():  # after the poll, not beside it: one request stream at a time
+            self.run_worker(self._read_limits(), group="limits", exclusive=True, exit_on_error=False)
+        running = any(not job.finished for job in self.jobs.values())
+        if not self.connection.paused:
+            self._schedule(self.schedule.after_success(running))
+
+    def on_poll_failed(self, message: PollFailed) -> None:
+        self._polling = False
+        now = self.clock()
+        self.connection = replace(
+            self.connection, error=message.error, failing_since=self.connection.failing_since or now
+        )
+        self.render_view()
+        if not self.connection.paused:
+            self._schedule(self.schedule.after_failure(message.limit_reached))
+
+    def on_limits_read(self, message: LimitsRead) -> None:
+        self.limits = message.limits
+        if self.service is not None:
+            self.usage = self.service.transport.api_usage or self.usage
+        self.render_view()
+
+    # --- drawing --------------------------------------------------------------------------------
+
+    def palette(self) -> Palette:
+        theme = self.current_theme
+        return Palette(
+            error=rich_colour(theme.error, "red"),
+            warning=rich_colour(theme.warning, "yellow"),
+            success=rich_colour(theme.success, "green"),
+            accent=rich_colour(theme.accent or theme.secondary, "cyan"),
+        )
+
+    def view(self) -> View:
+        return View(
+            org=self.org,
+            jobs=self.jobs,
+            history=self.history,
+            now=self.clock(),
+            palette=self.palette(),
+            connection=self.connection,
+            interval=self.schedule.interval,
+            usage=self.usage,
+            limits=self.limits,
+            pending=dict(self.pending),
+            sort=self.sort,
+            filter=self.filter,
+            read_only=self.read_only,
+            errors=self.errors,
+        )
+
+    def render_view(self) -> None:
+        """Hand the current state to every screen that draws it, then re-check which keys apply."""
+        view = self.view()
+        for screen in self.screen_stack:
+            if isinstance(screen, DashboardScreen | JobDetailScreen) and screen.is_mounted:
+                try:
+                    screen.show(view)
+                except NoMatches:  # a late answer while the app closes: the widgets are gone already
+                    return
+        self.refresh_bindings()
+
+    def watch_theme(self, theme: str) -> None:
+        if self.screen_stack:
+            self.render_view()
+
+    # --- messages from the screens ---------------------------------------------------------------
+
+    def on_open_job(self, message: OpenJob) -> None:
+        screen = JobDetailScreen(message.job_id)
+        self.push_screen(screen)
+        self.call_after_refresh(screen.show, self.view())
+
+    def on_filter_changed(self, message: FilterChanged) -> None:
+        self.filter = message.text
+        self.render_view()
+
+    def on_cycle_sort(self, message: CycleSort) -> None:
+        self.action_cycle_sort()
+
+    # --- keys -----------------------------------------------------------------------------------
+
+    def selected_job(self) -> Job | None:
+        screen = self.screen
+        if isinstance(screen, DashboardScreen | JobDetailScreen):
+            return screen.selected_job()
+        return None
+
+    def refusal(self, action: Action) -> str | None:
+        """Why ``action`` cannot be used now, or None."""
+        if self.read_only:
+            return "sfmonitor runs read-only (--read-only): jobs cannot be closed or aborted"
+        job = self.selected_job()
+        if job is None:
+            return "no job selected"
+        if job.id in self.pending:
+            return f"a {self.pending[job.id].value} request for job {job.id} is already on its way"
+        return job.refusal(action)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("close_job", "abort_job"):
+            if self.read_only:
+                return False  # hidden, and refused in the action too
+            if not isinstance(self.screen, DashboardScreen | JobDetailScreen):
+                return None
+            return None if self.refusal(Action.CLOSE if action == "close_job" else Action.ABORT) else True
+        return True
+
+    def on_key(self, event: Key) -> None:
+        """A greyed close/abort key still says why it does nothing."""
+        active = self.screen.active_bindings.get(event.key)
+        if active is None or active.enabled:
+            return
+        action = {"close_job": Action.CLOSE, "abort_job": Action.ABORT}.get(active.binding.action)
+        if action is not None:
+            reason = self.refusal(action)
+            if reason:
+                self.notify(f"Cannot {action.value}: {inert(reason)}", severity="warning", markup=False)
+                event.stop()
+
+    def action_close_job(self) -> None:
+        self._ask(Action.CLOSE)
+
+    def action_abort_job(self) -> None:
+        self._ask(Action.ABORT)
+
+    def _ask(self, action: Action) -> None:
+        reason = self.refusal(action)
+        job = self.selected_job()
+        if reason is not None or job is None:
+            self.notify(
+                f"Cannot {action.value}: {inert(reason or 'no job selected')}", severity="warning", markup=False
+            )
+            return
+        verb = "Close (upload complete)" if action is Action.CLOSE else "Abort"
+        records = "-" if job.number_records_processed is None else f"{job.number_records_processed:,}"
+        details = [
+            ("Job", inert(job.id)),
+            ("Object", f"{inert(job.object)} ({inert(job.operation)})"),
+            ("API", job.kind.label),
+            ("State", inert(job.state)),
+            ("Records", f"{records} processed so far"),
+        ]
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._send(job, action)
+
+        self.push_screen(ConfirmScreen(f"{verb} this job?", details), answered)
+
+    def _send(self, job: Job, action: Action) -> None:
+        if self.service is None or job.id in self.pending or self.read_only:
+            return  # a second confirmation for the same job sends nothing
+        self.pending[job.id] = action
+        self.render_view()
+        self.run_worker(self._act(self.service, job, action), group=f"act-{job.id}", exit_on_error=False)
+
+    async def _act(self, service: BulkService, job: Job, action: Action) -> None:
+        try:
+            done = await service.act(job, action)
+        except ActionOutcomeUnknown as exc:
+            self.post_message(ActionFailed(job, action, str(exc), unknown=True))
+        except BulkError as exc:
+            self.post_message(ActionFailed(job, action, str(exc)))
+        except Exception as exc:
+            log.exception("%s of %s failed", action.value, job.id)
+            self.post_message(ActionFailed(job, action, f"unexpected {type(exc).__name__}; see the log", unknown=True))
+        else:
+            self.post_message(ActionDone(done, action, job.state))
+
+    def on_action_done(self, message: ActionDone) -> None:
+        self.pending.pop(message.job.id, None)
+        self.jobs[message.job.id] = message.job
+        if self.poller is not None:
+            self.poller.jobs[message.job.id] = message.job
+        self.notify(
+            f"Job {inert(message.job.id)}: {inert(message.before)} → {inert(message.job.state)}",
+            title=f"{message.action.value.capitalize()} sent",
+            markup=False,
+        )
+        self.render_view()
+        self.poll_now()
+
+    def on_action_failed(self, message: ActionFailed) -> None:
+        self.pending.pop(message.job.id, None)
+        title = "Outcome unknown" if message.unknown else f"{message.action.value.capitalize()} refused"
+        self.notify(inert(message.error), title=title, severity="error", markup=False, timeout=15)
+        self.render_view()
+        self.poll_now()
+
+    def action_refresh(self) -> None:
+        if self._polling:
+            self.notify("a poll is already running", timeout=2)
+            return
+        self.poll_now()
+
+    def action_pause(self) -> None:
+        paused = not self.connection.paused
+        self.connection = replace(self.connection, paused=paused)
+        if paused and self._next_poll is not None:
+            self._next_poll.stop()
+            self._next_poll = None
+        self.render_view()
+        if not paused:
+            self.poll_now()
+
+    def action_cycle_sort(self) -> None:
+        self.sort = self.sort.next()
+        self.render_view()
+
+    def action_next_theme(self) -> None:
+        names = self.theme_names or [self.theme]
+        current = names.index(self.theme) if self.theme in names else -1
+        self.theme = names[(current + 1) % len(names)]
+        config.remember_theme(self.theme)
+        self.notify(f"theme: {self.theme}", timeout=2, markup=False)
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        title = "Keys: " + ("job detail" if isinstance(self.screen, JobDetailScreen) else "jobs")
+        self.push_screen(HelpScreen(title, key_rows(self.screen)))
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield SystemCommand("Refresh now", "Poll the org now", self.action_refresh)
+        yield SystemCommand("Pause / resume", "Stop or restart polling", self.action_pause)
+        yield SystemCommand("Cycle sort", "Change the jobs table order", self.action_cycle_sort)
+        yield SystemCommand("Next theme", "Switch to the next theme", self.action_next_theme)
+        yield SystemCommand("Help", "Every key of this screen", self.action_help)
+        if not self.read_only:
+            yield SystemCommand("Close job", "Close (upload complete) the selected job", self.action_close_job)
+            yield SystemCommand("Abort job", "Abort the selected job", self.action_abort_job)
+        yield SystemCommand("Quit", "Quit sfmonitor", self.exit)
+
+
+def binding_ids() -> set[str]:
+    ids = {b.id for b in SfMonitorApp.BINDINGS if isinstance(b, Binding) and b.id}
+    for screen in (DashboardScreen, JobDetailScreen, JobsTable):
+        ids |= {b.id for b in screen.BINDINGS if isinstance(b, Binding) and b.id}
+    return ids
+
+
+def check_keymap(keymap: dict[str, str]) -> None:
+    unknown = set(keymap) - binding_ids()
+    if unknown:
+        raise ConfigError(
+            f"[keymap] has no binding {sorted(unknown)[0]!r}; binding ids: {', '.join(sorted(binding_ids()))}"
+        )

@@ -1,0 +1,225 @@
+"""Table cells as Rich ``Text``: never a markup string, so server text cannot style or escape anything."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from rich.text import Text
+
+from ..bulk.models import Batch, Job, JobKind
+from ..monitor.history import History, eta_seconds
+from ..report import count, duration
+from ..text import clip, inert
+
+
+@dataclass(frozen=True)
+class Palette:
+    """Theme colours the cells use (taken from the current Textual theme)."""
+
+    error: str = "red"
+    warning: str = "yellow"
+    success: str = "green"
+    accent: str = "cyan"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    width: int
+    min_screen: int  # shown when the screen is at least this wide
+    right: bool = False
+    narrow: int = 0  # width below NARROW columns (0: the same)
+
+
+JOB_COLUMNS = (
+    Column("kind", "API", 10, 0, narrow=6),
+    Column("id", "Job ID", 18, 0),
+    Column("object", "Object", 14, 0, narrow=11),
+    Column("operation", "Operation", 9, 150),
+    Column("state", "State", 16, 0, narrow=13),
+    Column("progress", "Progress", 13, 0, narrow=11),
+    Column("processed", "Processed", 10, 100, right=True),
+    Column("failed", "Failed", 7, 0, right=True, narrow=6),
+    Column("rate", "Rec/s", 7, 110, right=True),
+    Column("eta", "ETA", 6, 110, right=True),
+    Column("elapsed", "Elapsed", 7, 160, right=True),
+    Column("time", "Proc time", 9, 170, right=True),
+    Column("created", "Created", 11, 190, right=True),
+)
+
+BATCH_COLUMNS = (
+    Column("id", "Batch ID", 18, 0),
+    Column("state", "State", 12, 0),
+    Column("message", "State message", 24, 0),
+    Column("processed", "Processed", 9, 0, right=True),
+    Column("failed", "Failed", 7, 0, right=True),
+    Column("total", "Total", 7, 100, right=True),
+    Column("api", "API", 7, 110, right=True),
+    Column("apex", "Apex", 7, 120, right=True),
+    Column("created", "Created", 8, 140, right=True),
+    Column("modified", "Modified", 8, 150, right=True),
+)
+
+SHORT_KIND = {JobKind.CLASSIC: "1.0", JobKind.INGEST: "2.0 in", JobKind.QUERY: "2.0 qry"}
+
+
+NARROW = 100
+
+
+def visible(columns: tuple[Column, ...], screen_width: int) -> tuple[Column, ...]:
+    """The columns that fit a screen this wide, at their narrow widths on a small terminal."""
+    shown = (c for c in columns if screen_width >= c.min_screen)
+    if screen_width >= NARROW:
+        return tuple(shown)
+    return tuple(replace(c, width=c.narrow) if c.narrow else c for c in shown)
+
+
+def bar(done: int, total: int, width: int = 5) -> str:
+    if total <= 0:
+        return "░" * width
+    filled = round(width * min(done, total) / total)
+    return "█" * filled + "░" * (width - filled)
+
+
+def short_count(value: int | None) -> str:
+    if value is None:
+        return "-"
+    if value >= 10_000_000:
+        return f"{value / 1_000_000:.1f}M"
+    if value >= 100_000:
+        return f"{value / 1000:.0f}k"
+    return f"{value:,}"
+
+
+def progress(job: Job) -> str:
+    if job.kind is JobKind.CLASSIC:
+        if job.batches is not None:
+            total = len(job.batches)
+            done = sum(1 for b in job.batches if b.terminal)
+        else:
+            total = job.number_batches_total or 0
+            done = (job.number_batches_completed or 0) + (job.number_batches_failed or 0)
+        return f"{bar(done, total)} {done}/{total}"
+    if job.state == "Open":
+        return "awaiting data" if job.kind is JobKind.INGEST else "-"
+    return f"{short_count(job.number_records_processed)} rec"
+
+
+def rate(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if value >= 10_000:
+        return f"{value / 1000:.0f}k"
+    return f"{value:,.0f}"
+
+
+def eta(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 60:
+        return f"{seconds:.0f}s"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f}m"
+    return f"{seconds / 3600:.1f}h"
+
+
+def clock(moment: datetime | None, now: datetime) -> str:
+    if moment is None:
+        return "-"
+    local = moment.astimezone()
+    if (now - moment).total_seconds() < 86_400:
+        return local.strftime("%H:%M:%S")
+    return local.strftime("%b %d %H:%M")
+
+
+def elapsed(job: Job, now: datetime) -> str:
+    if job.created_date is None:
+        return "-"
+    end = job.system_modstamp if job.finished and job.system_modstamp else now
+    return duration(int(max(0.0, (end - job.created_date).total_seconds()) * 1000))
+
+
+def job_cells(
+    job: Job,
+    history: History,
+    now: datetime,
+    columns: tuple[Column, ...],
+    palette: Palette,
+    *,
+    pending: str | None = None,
+    stalled: float | None = None,
+    narrow: bool = False,
+) -> tuple[Text, ...]:
+    """One jobs-table row. Finished jobs are dimmed; failures and stalls are coloured."""
+    throughput = history.throughput(job)
+    state = inert(job.state) or "?"
+    state_style = ""
+    if pending:
+        state, state_style = f"{pending}…", f"bold {palette.accent}"
+    elif stalled is not None:
+        state, state_style = f"⚠ {state}", f"bold {palette.warning}"  # stalled: no progress for a while
+    elif job.state == "Failed":
+        state_style = f"bold {palette.error}"
+    values = {
+        "kind": SHORT_KIND[job.kind] if narrow else job.kind.label,
+        "id": inert(job.id),
+        "object": inert(job.object),
+        "operation": inert(job.operation),
+        "state": state,
+        "progress": progress(job),
+        "processed": count(job.number_records_processed),
+        "failed": count(job.number_records_failed),
+        "rate": rate(throughput),
+        "eta": eta(eta_seconds(job, throughput)),
+        "elapsed": elapsed(job, now),
+        "time": duration(job.total_processing_time),
+        "created": clock(job.created_date, now),
+    }
+    base = "dim" if job.finished and not pending else ""
+    cells = []
+    for column in columns:
+        style = base
+        if column.key == "state" and state_style:
+            style = state_style
+        elif column.key == "failed" and (job.number_records_failed or 0) > 0:
+            style = f"bold {palette.error}"
+        text = clip(values[column.key], column.width)
+        cells.append(Text(text, style=style, justify="right" if column.right else "left", no_wrap=True))
+    return tuple(cells)
+
+
+def batch_cells(batch: Batch, now: datetime, columns: tuple[Column, ...], palette: Palette) -> tuple[Text, ...]:
+    """One batch-table row. A PK-chunked query's NotProcessed original reads as normal, not as an error."""
+    state_style = ""
+    if batch.state == "Failed":
+        state_style = f"bold {palette.error}"
+    elif batch.state == "InProgress":
+        state_style = palette.accent
+    values = {
+        "id": inert(batch.id),
+        "state": inert(batch.state),
+        "message": inert(batch.state_message),
+        "processed": count(batch.number_records_processed),
+        "failed": count(batch.number_records_failed),
+        "total": duration(batch.total_processing_time),
+        "api": duration(batch.api_active_processing_time),
+        "apex": duration(batch.apex_processing_time),
+        "created": clock(batch.created_date, now),
+        "modified": clock(batch.system_modstamp, now),
+    }
+    cells = []
+    for column in columns:
+        style = ""
+        if column.key == "state":
+            style = state_style
+        elif column.key == "failed" and (batch.number_records_failed or 0) > 0:
+            style = f"bold {palette.error}"
+        elif column.key == "message" and batch.state == "Failed":
+            style = palette.error
+        elif batch.state == "NotProcessed":
+            style = "dim"
+        text = clip(values[column.key], column.width)
+        cells.append(Text(text, style=style, justify="right" if column.right else "left", no_wrap=True))
+    return tuple(cells)

@@ -1,0 +1,55 @@
+"""Messages from the workers to the screens: what happened, as data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from ..bulk.models import Action, Job, Limit
+from ..monitor.poller import Snapshot
+
+
+@dataclass
+class PollDone(Message):
+    snapshot: Snapshot
+
+
+@dataclass
+class PollFailed(Message):
+    error: str
+    limit_reached: bool = False
+
+
+@dataclass
+class LimitsRead(Message):
+    limits: dict[str, Limit]
+
+
+@dataclass
+class ActionDone(Message):
+    job: Job
+    action: Action
+    before: str
+
+
+@dataclass
+class ActionFailed(Message):
+    job: Job
+    action: Action
+    error: str
+    unknown: bool = False
+
+
+@dataclass
+class OpenJob(Message):
+    job_id: str
+
+
+@dataclass
+class FilterChanged(Message):
+    text: str
+
+
+class CycleSort(Message):
+    pass

@@ -1,0 +1,132 @@
+"""The main screen: every job of the org, live; a filter; the header."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.events import Resize
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input
+
+from ...bulk.models import Job
+from ...monitor.history import live_work
+from ..cells import JOB_COLUMNS, NARROW, job_cells, visible
+from ..messages import CycleSort, FilterChanged, OpenJob
+from ..view import View
+from ..widgets.jobs_table import JobsTable
+from ..widgets.keyed_table import KeyedTable
+from ..widgets.status_bar import StatusBar
+
+
+class DashboardScreen(Screen[None]):
+    BINDINGS = [
+        Binding(
+            "slash",
+            "filter",
+            "Filter",
+            id="filter",
+            tooltip="filter the jobs by id, object, operation, state or API; enter goes to the first match",
+        ),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="clear_filter", tooltip="clear the filter"),
+        Binding("s", "sort", "Sort", id="sort", tooltip="cycle the order: running first, newest, most failed, object"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.view: View | None = None
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="header")
+        yield JobsTable(id="jobs")
+        yield Input(placeholder="filter: id, object, operation, state or API (enter: go to table, esc: clear)",
+                    id="filter")  # fmt: skip
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#filter", Input).display = False
+        self.query_one("#jobs", KeyedTable).focus()
+
+    # --- drawing ----------------------------------------------------------------------------
+
+    def show(self, view: View) -> None:
+        self.view = view
+        extra = f"sort: {view.sort.value}"
+        if view.filter:
+            extra += f" · filter: {view.filter!r}"
+        self.query_one("#header", StatusBar).show(view.header(extra), view.palette)
+        table = self.query_one("#jobs", KeyedTable)
+        width = self.size.width or self.app.size.width
+        table.set_columns(visible(JOB_COLUMNS, width))
+        now_s = view.now.timestamp()
+        rows = {}
+        shown = view.shown_jobs()
+        for job in shown:
+            action = view.pending.get(job.id)
+            stalled = view.history.stalled(job, now_s) if live_work(job) else None
+            rows[job.id] = job_cells(
+                job,
+                view.history,
+                view.now,
+                table.columns_shown,
+                view.palette,
+                pending={"close": "closing", "abort": "aborting"}[action.value] if action else None,
+                stalled=stalled,
+                narrow=width < NARROW,
+            )
+        with self.app.batch_update():
+            table.sync(rows, [job.id for job in shown])
+
+    def on_resize(self, event: Resize) -> None:
+        if self.view is not None:
+            self.show(self.view)
+
+    # --- what the keys act on -----------------------------------------------------------------
+
+    def selected_job(self) -> Job | None:
+        if self.view is None:
+            return None
+        key = self.query_one("#jobs", KeyedTable).selected_key
+        return self.view.jobs.get(key) if key else None
+
+    def action_open(self) -> None:
+        job = self.selected_job()
+        if job is not None:
+            self.post_message(OpenJob(job.id))
+
+    @on(DataTable.RowSelected, "#jobs")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    def action_sort(self) -> None:
+        self.post_message(CycleSort())
+
+    # --- filter ---------------------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.post_message(FilterChanged(event.value))
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self, event: Input.Submitted) -> None:
+        table = self.query_one("#jobs", KeyedTable)
+        box = self.query_one("#filter", Input)
+        box.display = bool(box.value)
+        table.focus()
+        if table.row_count:
+            table.move_cursor(row=0, animate=False)
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        if not box.display and not box.value:
+            return
+        box.value = ""
+        box.display = False
+        self.query_one("#jobs", KeyedTable).focus()
+        self.post_message(FilterChanged(""))

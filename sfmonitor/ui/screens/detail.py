@@ -1,0 +1,140 @@
+"""One job: every field, a throughput sparkline, and for Bulk 1.0 jobs the live batch table."""
+
+from __future__ import annotations
+
+import enum
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.events import Resize
+from textual.screen import Screen
+from textual.widgets import Footer, Sparkline, Static
+
+from ...bulk.models import Batch, Job, JobKind
+from ..cells import BATCH_COLUMNS, batch_cells, visible
+from ..view import View
+from ..widgets.job_fields import JobFields
+from ..widgets.keyed_table import KeyedTable
+from ..widgets.status_bar import StatusBar
+
+
+class BatchSort(enum.Enum):
+    CREATED = "created"
+    STATE = "state"
+    FAILED = "most failed"
+    PROCESSED = "most processed"
+
+    def next(self) -> BatchSort:
+        modes = list(BatchSort)
+        return modes[(modes.index(self) + 1) % len(modes)]
+
+
+STATE_ORDER = {"InProgress": 0, "Queued": 1, "Failed": 2, "Completed": 3, "NotProcessed": 4}
+
+
+def batch_order(batches: tuple[Batch, ...], mode: BatchSort) -> list[Batch]:
+    items = list(batches)  # as the org lists them: creation order
+    if mode is BatchSort.STATE:
+        return sorted(items, key=lambda b: STATE_ORDER.get(b.state, 5))
+    if mode is BatchSort.FAILED:
+        return sorted(items, key=lambda b: -(b.number_records_failed or 0))
+    if mode is BatchSort.PROCESSED:
+        return sorted(items, key=lambda b: -(b.number_records_processed or 0))
+    return items
+
+
+class JobDetailScreen(Screen[None]):
+    DEFAULT_CSS = """
+    JobDetailScreen #body { height: auto; max-height: 60%; }
+    JobDetailScreen #spark-label { padding: 0 1; color: $text-muted; }
+    JobDetailScreen Sparkline { height: 2; margin: 0 1; }
+    JobDetailScreen #batches { height: 1fr; }
+    JobDetailScreen #batch-title { padding: 0 1; text-style: bold; }
+    """
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="back", tooltip="back to the jobs table"),
+        Binding(
+            "s",
+            "sort",
+            "Sort batches",
+            id="sort_batches",
+            tooltip="cycle the batch order: created, state, most failed, most processed",
+        ),
+    ]
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__()
+        self.job_id = job_id
+        self.view: View | None = None
+        self.sort = BatchSort.CREATED
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="header")
+        with VerticalScroll(id="body"):
+            yield JobFields(id="fields")
+            yield Static("", id="spark-label")
+            yield Sparkline([], id="spark")
+        yield Static("", id="batch-title")
+        yield KeyedTable(id="batches")
+        yield Footer()
+
+    def show(self, view: View) -> None:
+        self.view = view
+        job = view.jobs.get(self.job_id)
+        header = self.query_one("#header", StatusBar)
+        if job is None:
+            header.show(view.header(f"job {self.job_id}: no longer listed by the org"), view.palette)
+            return
+        problem = view.errors.get(job.id)
+        extra = f"job {job.id} · {job.kind.label}" + (f" · last read failed: {problem}" if problem else "")
+        header.show(view.header(extra), view.palette)
+        history = view.history.of(job.id)
+        throughput = view.history.throughput(job)
+        self.query_one("#fields", JobFields).show(job, f"bold {view.palette.error}", throughput, view.now)
+        rates = history.rates()
+        spark = self.query_one("#spark", Sparkline)
+        if list(spark.data or []) != rates:
+            spark.data = rates
+        peak = f", peak {max(rates):,.0f}/s" if rates else ""
+        label = f"throughput, records/s, last {len(rates)} polls{peak}" if rates else "throughput: waiting for samples"
+        self._set_static("#spark-label", label)
+        self._show_batches(job, view)
+
+    def _set_static(self, selector: str, text: str) -> None:
+        widget = self.query_one(selector, Static)
+        if str(widget.content) != text:
+            widget.update(Text(text))
+
+    def _show_batches(self, job: Job, view: View) -> None:
+        table = self.query_one("#batches", KeyedTable)
+        if job.kind is not JobKind.CLASSIC:
+            table.display = False
+            self._set_static("#batch-title", "")
+            return
+        batches = job.batches or ()
+        self._set_static("#batch-title", f"{len(batches)} batches · sort: {self.sort.value} (s)")
+        table.set_columns(visible(BATCH_COLUMNS, self.size.width or self.app.size.width))
+        ordered = batch_order(batches, self.sort)
+        rows = {b.id: batch_cells(b, view.now, table.columns_shown, view.palette) for b in ordered}
+        with self.app.batch_update():
+            table.sync(rows, [b.id for b in ordered])
+
+    def on_resize(self, event: Resize) -> None:
+        if self.view is not None:
+            self.show(self.view)
+
+    def on_mount(self) -> None:
+        self.query_one("#batches", KeyedTable).focus()
+
+    def selected_job(self) -> Job | None:
+        return self.view.jobs.get(self.job_id) if self.view else None
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_sort(self) -> None:
+        self.sort = self.sort.next()
+        if self.view is not None:
+            self.show(self.view)

@@ -1,0 +1,90 @@
+"""A DataTable kept in step with the data by key: only changed cells are touched, never cleared."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from rich.text import Text
+from textual.widgets import DataTable
+from textual.widgets.data_table import CellDoesNotExist, RowKey
+
+from ...ui.cells import Column
+
+
+class KeyedTable(DataTable[Text]):
+    """Rows keyed by id. :meth:`sync` diffs new rows against what is shown.
+
+    New rows are added, gone rows removed, changed cells updated one by one, and the order fixed
+    with one sort; the cursor stays on the row the operator had selected, wherever it moved.
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=False)
+        self.columns_shown: tuple[Column, ...] = ()
+        self._shown: dict[str, tuple[Text, ...]] = {}
+        self._order: list[str] = []
+        self._restore: str | None = None
+
+    def set_columns(self, columns: tuple[Column, ...]) -> bool:
+        """Show these columns; returns True if that meant rebuilding the table (a resize)."""
+        if columns == self.columns_shown:
+            return False
+        selected = self.selected_key
+        self.clear(columns=True)
+        for column in columns:
+            self.add_column(Text(column.label, justify="right" if column.right else "left"), key=column.key,
+                            width=column.width)  # fmt: skip
+        self.columns_shown = columns
+        self._shown = {}
+        self._order = []
+        self._restore = selected
+        return True
+
+    @property
+    def selected_key(self) -> str | None:
+        if not self.row_count:
+            return None
+        try:
+            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
+        except CellDoesNotExist:
+            return None
+        return key.value
+
+    def sync(self, rows: Mapping[str, Sequence[Text]], order: Sequence[str]) -> None:
+        """Make the table show ``rows`` in ``order`` (keys of rows), touching only what changed."""
+        selected = self.selected_key or self._restore
+        self._restore = None
+        keys = [c.key for c in self.columns_shown]
+        for gone in [k for k in self._shown if k not in rows]:
+            self.remove_row(gone)
+            del self._shown[gone]
+        for key in order:
+            cells = tuple(rows[key])
+            before = self._shown.get(key)
+            if before is None:
+                self.add_row(*cells, key=key)
+            elif before != cells:
+                for column_key, old, new in zip(keys, before, cells, strict=True):
+                    if old != new:
+                        self.update_cell(key, column_key, new)
+            self._shown[key] = cells
+        wanted = list(order)
+        if wanted != self._order_now():
+            id_at = keys.index("id")
+            rank = {self._shown[key][id_at].plain: index for index, key in enumerate(wanted)}
+            self.sort("id", key=lambda cell: rank.get(cell.plain, len(rank)))
+        self._order = wanted
+        if selected is not None and selected in self._shown:
+            index = self.get_row_index(selected)
+            if index != self.cursor_row:
+                self.move_cursor(row=index, animate=False)
+
+    def _order_now(self) -> list[str]:
+        return [row.key.value for row in self.ordered_rows if row.key.value is not None]
+
+    def select(self, key: str) -> None:
+        if key in self._shown:
+            self.move_cursor(row=self.get_row_index(key), animate=False)
+
+
+__all__ = ["KeyedTable", "RowKey"]

@@ -1,0 +1,69 @@
+"""The header: which org, API usage, daily batch allocation, when data last arrived, and trouble."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.widgets import Static
+
+from ...bulk.models import ApiUsage, Limit
+from ...text import inert
+from ..cells import Palette
+
+
+@dataclass(frozen=True)
+class HeaderInfo:
+    org: str
+    usage: ApiUsage | None
+    batches: Limit | None
+    updated: str  # "updated 06:31:05" or "connecting…"
+    level: str  # ok | paused | stale | offline
+    trouble: str  # words for the level, "" when ok
+    jobs: int
+    running: int
+    extra: str = ""  # sort mode, filter
+
+
+class StatusBar(Static):
+    DEFAULT_CSS = """
+    StatusBar { height: auto; max-height: 3; padding: 0 1; background: $panel; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("", id=id)
+        self._last: Text | None = None
+
+    def show(self, info: HeaderInfo, palette: Palette) -> None:
+        """Redraw only if the text changed: an idle dashboard stays quiet."""
+        text = render(info, palette)
+        if self._last is not None and text.plain == self._last.plain and text.spans == self._last.spans:
+            return
+        self._last = text
+        self.update(text)
+
+
+def render(info: HeaderInfo, palette: Palette) -> Text:
+    text = Text(no_wrap=False, overflow="fold")
+    text.append(inert(info.org), style="bold")
+    if info.usage is not None:
+        share = info.usage.fraction
+        style = f"bold {palette.error}" if share > 0.95 else (f"bold {palette.warning}" if share > 0.8 else "")
+        text.append("  API ")
+        text.append(f"{info.usage.used:,}/{info.usage.max:,} ({share:.0%})", style=style)
+    if info.batches is not None:
+        used = info.batches.used
+        share = used / info.batches.max if info.batches.max else 0.0
+        style = f"bold {palette.error}" if share > 0.95 else (f"bold {palette.warning}" if share > 0.8 else "")
+        text.append("  batches ")
+        text.append(f"{used:,}/{info.batches.max:,}", style=style)
+    text.append(f"  {info.jobs} jobs, {info.running} running  {info.updated}")
+    if info.extra:
+        text.append(f"  {info.extra}", style="dim")
+    if info.trouble:
+        style = {"paused": f"bold {palette.warning}", "stale": f"bold {palette.warning}"}.get(
+            info.level, f"bold {palette.error}"
+        )
+        text.append("\n")
+        text.append(inert(info.trouble), style=style)
+    return text

@@ -1,0 +1,48 @@
+"""Running the dashboard against a simulator, and waiting for what an operator would wait for."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from textual.pilot import Pilot
+
+from sfmonitor.config import Settings
+from sfmonitor.connection import ConnectionOptions
+from sfmonitor.simulator.server import Simulator
+from sfmonitor.ui.app import SfMonitorApp
+from sfmonitor.ui.widgets.keyed_table import KeyedTable
+
+FIXED = datetime(2026, 11, 20, 14, 30, tzinfo=UTC)
+
+
+def make_app(sim: Simulator, *, clock: Callable[[], datetime] | None = None, **settings: object) -> SfMonitorApp:
+    options = ConnectionOptions(instance_url=sim.base_url, access_token=sim.token, timeout=10)
+    values = {"interval": 2.0, **settings}
+    return SfMonitorApp(options, Settings(**values), clock=clock)  # type: ignore[arg-type]
+
+
+async def wait_for(pilot: Pilot[None], condition: Callable[[], object], timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for the dashboard")
+        await pilot.pause(0.05)
+
+
+def jobs_table(app: SfMonitorApp) -> KeyedTable:
+    return app.screen.query_one("#jobs", KeyedTable)
+
+
+def row_text(table: KeyedTable, key: str) -> list[str]:
+    return [cell.plain for cell in table.get_row(key)]
+
+
+def writes(sim: Simulator, job_id: str) -> list[tuple[str, str, int]]:
+    return [e for e in list(sim.log) if e[0] in ("POST", "PATCH") and e[1].endswith(job_id)]
+
+
+def cell(table: KeyedTable, key: str, column: str) -> str:
+    index = [c.key for c in table.columns_shown].index(column)
+    return row_text(table, key)[index]

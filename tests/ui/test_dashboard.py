@@ -1,0 +1,195 @@
+"""The dashboard, driven key by key with Textual's Pilot, against the simulator over real sockets."""
+
+from __future__ import annotations
+
+import pytest
+
+from sfmonitor.bulk.models import Action
+from sfmonitor.simulator.server import Simulator
+from sfmonitor.ui.screens.confirm import ConfirmScreen
+from sfmonitor.ui.screens.detail import JobDetailScreen
+from sfmonitor.ui.screens.help import HelpScreen
+from sfmonitor.ui.widgets.keyed_table import KeyedTable
+from sfmonitor.ui.widgets.status_bar import StatusBar
+
+from .helpers import cell, jobs_table, make_app, row_text, wait_for, writes
+
+
+def _job(sim: Simulator, api: str, state: str, running: bool = True) -> str:
+    with sim.world.lock:
+        t = sim.world.clock.now()
+        for job in sim.world.jobs.values():
+            if job.api == api and job.state == state and (not running or not job.done_at(t)):
+                return job.id
+    raise LookupError((api, state))
+
+
+async def test_first_poll_fills_the_table_running_jobs_on_top(sim: Simulator) -> None:
+    app = make_app(sim)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.jobs)
+        table = jobs_table(app)
+        assert table.row_count == len(sim.world.jobs)
+        order = [row.key.value for row in table.ordered_rows]
+        finished = [app.jobs[key].finished for key in order]
+        assert finished == sorted(finished), "running jobs must come first"
+        header = app.screen.query_one("#header", StatusBar)
+        assert "API 1" in str(header.content) and "64 jobs" in str(header.content)
+
+
+@pytest.mark.parametrize(
+    ("api", "state", "key", "after"),
+    [
+        ("ingest", "Open", "c", "UploadComplete"),
+        ("ingest", "InProgress", "a", "Aborted"),
+        ("query", "InProgress", "a", "Aborted"),
+        ("classic", "Open", "c", "Closed"),
+        ("classic", "Closed", "a", "Aborted"),
+    ],
+)
+async def test_close_and_abort_each_kind_sends_exactly_one_request(
+    sim: Simulator, api: str, state: str, key: str, after: str
+) -> None:
+    job_id = _job(sim, api, state)
+    app = make_app(sim)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: job_id in app.jobs and (api != "classic" or app.jobs[job_id].batches is not None))
+        jobs_table(app).select(job_id)
+        await pilot.press(key)
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert app.screen.focused is not None and app.screen.focused.id == "no"  # starts on No
+        await pilot.press("y", key, "y")  # a second press while pending must not send again
+        await wait_for(pilot, lambda: app.jobs[job_id].state == after and not app.pending)
+        await pilot.pause(0.3)
+        assert len(writes(sim, job_id)) == 1
+        with sim.world.lock:
+            assert sim.world.jobs[job_id].state == after
+        assert cell(jobs_table(app), job_id, "state") == after
+
+
+async def test_confirmation_no_and_escape_send_nothing(sim: Simulator) -> None:
+    job_id = _job(sim, "ingest", "InProgress")
+    app = make_app(sim)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: job_id in app.jobs)
+        jobs_table(app).select(job_id)
+        for cancel in ("n", "escape", "enter"):  # enter presses the focused No button
+            await pilot.press("a")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            await pilot.press(cancel)
+            await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
+        await pilot.pause(0.3)
+        assert writes(sim, job_id) == []
+
+
+async def test_illegal_key_is_greyed_and_says_why(sim: Simulator) -> None:
+    query_id = _job(sim, "query", "InProgress")
+    app = make_app(sim)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: query_id in app.jobs)
+        jobs_table(app).select(query_id)
+        await pilot.pause(0.1)
+        assert app.screen.active_bindings["c"].enabled is False
+        assert app.screen.active_bindings["a"].enabled is True
+        await pilot.press("c")
+        await pilot.pause(0.1)
+        assert not isinstance(app.screen, ConfirmScreen)
+        messages = [n.message for n in app._notifications]
+        assert any("query job cannot be closed" in m for m in messages)
+        assert writes(sim, query_id) == []
+
+
+async def test_read_only_hides_and_refuses(sim: Simulator) -> None:
+    job_id = _job(sim, "ingest", "InProgress")
+    app = make_app(sim, read_only=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: job_id in app.jobs)
+        jobs_table(app).select(job_id)
+        await pilot.pause(0.1)
+        assert "a" not in app.screen.active_bindings or not app.screen.active_bindings["a"].enabled
+        await pilot.press("a", "y", "c", "y")
+        app.action_abort_job()  # the action method itself refuses, not only the binding
+        app._send(app.jobs[job_id], Action.ABORT)
+        await pilot.pause(0.3)
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert writes(sim, job_id) == []
+        assert any("read-only" in n.message for n in app._notifications)
+
+
+async def test_filter_enter_and_escape(sim: Simulator) -> None:
+    app = make_app(sim)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.jobs)
+        table = jobs_table(app)
+        everything = table.row_count
+        await pilot.press("slash", *"QUERY")
+        await pilot.pause(0.1)
+        keys = [row.key.value for row in table.ordered_rows]
+        assert keys and len(keys) < everything
+        assert all(app.jobs[k].operation.startswith("query") or "query" in app.jobs[k].kind.label for k in keys)
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        assert app.focused is table and table.cursor_row == 0
+        await pilot.press("escape")
+        await pilot.pause(0.1)
+        assert table.row_count == everything
+
+
+async def test_detail_shows_batches_that_update_while_the_cursor_stays(sim: Simulator) -> None:
+    job_id = _job(sim, "classic", "Open")
+    app = make_app(sim)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: job_id in app.jobs)
+        jobs_table(app).select(job_id)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, JobDetailScreen))
+        batches = app.screen.query_one("#batches", KeyedTable)
+        await wait_for(pilot, lambda: batches.row_count == 40)
+        running = next(k for k in (r.key.value for r in batches.ordered_rows) if "InProgress" in row_text(batches, k))
+        batches.select(running)
+        before = row_text(batches, running)
+        polls = app.connection.last_good
+        await wait_for(pilot, lambda: app.connection.last_good != polls and row_text(batches, running) != before)
+        assert batches.selected_key == running
+        assert batches.row_count == 40
+        await pilot.press("s")  # sort by state: the selected batch moves, the cursor follows it
+        await pilot.pause(0.1)
+        assert batches.selected_key == running
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, JobDetailScreen))
+        assert jobs_table(app).selected_key == job_id
+
+
+async def test_refresh_pause_sort_theme_help_palette_quit(sim: Simulator) -> None:
+    app = make_app(sim, interval=60.0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.jobs)
+        listings = sum(1 for _, p, _ in sim.log if p.endswith("/jobs/ingest"))
+        await pilot.press("r")
+        await wait_for(pilot, lambda: sum(1 for _, p, _ in sim.log if p.endswith("/jobs/ingest")) > listings)
+        await pilot.press("p")
+        assert app.connection.paused
+        header = app.screen.query_one("#header", StatusBar)
+        assert "PAUSED" in str(header.content)
+        await pilot.press("p")
+        assert not app.connection.paused
+        first_sort = app.sort
+        await pilot.press("s")
+        assert app.sort is not first_sort
+        theme = app.theme
+        await pilot.press("t")
+        assert app.theme != theme
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        described = {description for _, description, _ in app.screen.rows}
+        assert {"Filter", "Detail", "Close", "Abort", "Refresh", "Pause", "Sort", "Theme", "Quit"} <= described
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen))
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.2)
+        assert app.screen.__class__.__name__ == "CommandPalette"
+        await pilot.press("escape")
+        await pilot.pause(0.1)
+        await pilot.press("q")
+        await pilot.pause(0.1)
+    assert app.return_code in (0, None)

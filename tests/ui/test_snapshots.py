@@ -1,0 +1,34 @@
+"""Snapshot tests: the screens drawn from a frozen, seeded org must not change unnoticed.
+
+Update after a deliberate UI change: ``pytest tests/ui/test_snapshots.py --snapshot-update``, then
+regenerate ``screenshots/`` with ``python -m sfmonitor.screenshots``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from sfmonitor.screenshots import SCENES, Scene, frozen_app, frozen_simulator
+
+SNAPSHOT_SCENES = [s for s in SCENES if not s.name.startswith("theme-")]
+
+
+@pytest.fixture(autouse=True)
+def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.parametrize("scene", SNAPSHOT_SCENES, ids=[s.name for s in SNAPSHOT_SCENES])
+def test_screen(snap_compare: Callable[..., bool], scene: Scene) -> None:
+    sim = frozen_simulator()
+    try:
+        assert snap_compare(frozen_app(sim, scene.theme), terminal_size=scene.size, run_before=scene.prepare)
+    finally:
+        sim.stop()
