@@ -91,6 +91,7 @@ class SfMonitorApp(App[None]):
         self.limits: dict[str, Limit] = {}
         self.pending: dict[str, Action] = {}
         self.errors: dict[str, str] = {}
+        self._binding_state: tuple[object, ...] | None = None
         self.sort = SortMode.RUNNING
         self.filter = ""
         self.theme_names: list[str] = []
@@ -253,7 +254,20 @@ class SfMonitorApp(App[None]):
                     screen.show(view)
                 except NoMatches:  # a late answer while the app closes: the widgets are gone already
                     return
-        self.refresh_bindings()
+        self.sync_bindings()
+
+    def sync_bindings(self) -> None:
+        """Re-check which keys apply, only when that can have changed (a Footer rebuild is not free)."""
+        job = self.selected_job()
+        state = (
+            type(self.screen).__name__,
+            job.id if job else None,
+            self.refusal(Action.CLOSE),
+            self.refusal(Action.ABORT),
+        )
+        if state != self._binding_state:
+            self._binding_state = state
+            self.refresh_bindings()
 
     def watch_theme(self, theme: str) -> None:
         if self.screen_stack:

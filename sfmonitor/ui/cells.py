@@ -62,7 +62,7 @@ BATCH_COLUMNS = (
     Column("modified", "Modified", 8, 150, right=True),
 )
 
-SHORT_KIND = {JobKind.CLASSIC: "1.0", JobKind.INGEST: "2.0 in", JobKind.QUERY: "2.0 qry"}
+SHORT_KIND = {JobKind.CLASSIC: "1.0", JobKind.INGEST: "2.0 in", JobKind.QUERY: "2.0 q"}
 
 
 NARROW = 100
@@ -103,7 +103,7 @@ def progress(job: Job) -> str:
             done = (job.number_batches_completed or 0) + (job.number_batches_failed or 0)
         return f"{bar(done, total)} {done}/{total}"
     if job.state == "Open":
-        return "awaiting data" if job.kind is JobKind.INGEST else "-"
+        return "no data yet" if job.kind is JobKind.INGEST else "-"
     return f"{short_count(job.number_records_processed)} rec"
 
 

@@ -94,6 +94,10 @@ class DashboardScreen(Screen[None]):
         if job is not None:
             self.post_message(OpenJob(job.id))
 
+    @on(DataTable.RowHighlighted, "#jobs")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.refresh_bindings()  # which keys apply depends on the selected job
+
     @on(DataTable.RowSelected, "#jobs")
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
