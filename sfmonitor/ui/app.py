@@ -92,6 +92,7 @@ class SfMonitorApp(App[None]):
         self.pending: dict[str, Action] = {}
         self.errors: dict[str, str] = {}
         self._binding_state: tuple[object, ...] | None = None
+        self._shown_level = ""
         self.sort = SortMode.RUNNING
         self.filter = ""
         self.theme_names: list[str] = []
@@ -108,6 +109,13 @@ class SfMonitorApp(App[None]):
         self.push_screen(DashboardScreen())
         self.render_view()
         self.run_worker(self._connect(), group="poll", exit_on_error=False)
+        self.set_interval(5.0, self._watch_staleness, name="staleness")
+
+    def _watch_staleness(self) -> None:
+        """A poll that hangs produces no event: notice it going stale. Redraws only on a change."""
+        level = self.connection.status(self.clock(), self.schedule.interval)[0]
+        if level != self._shown_level:
+            self.render_view()
 
     def _load_themes(self) -> None:
         loaded = load_themes()
@@ -248,6 +256,7 @@ class SfMonitorApp(App[None]):
     def render_view(self) -> None:
         """Hand the current state to every screen that draws it, then re-check which keys apply."""
         view = self.view()
+        self._shown_level = view.connection.status(view.now, view.interval)[0]
         for screen in self.screen_stack:
             if isinstance(screen, DashboardScreen | JobDetailScreen) and screen.is_mounted:
                 try:

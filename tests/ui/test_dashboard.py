@@ -5,14 +5,16 @@ from __future__ import annotations
 import pytest
 
 from sfmonitor.bulk.models import Action
+from sfmonitor.simulator.faults import FaultSpec
 from sfmonitor.simulator.server import Simulator
 from sfmonitor.ui.screens.confirm import ConfirmScreen
 from sfmonitor.ui.screens.detail import JobDetailScreen
 from sfmonitor.ui.screens.help import HelpScreen
 from sfmonitor.ui.widgets.keyed_table import KeyedTable
 from sfmonitor.ui.widgets.status_bar import StatusBar
+from tests.conftest import make_sim
 
-from .helpers import cell, jobs_table, make_app, row_text, wait_for, writes
+from .helpers import FIXED, cell, jobs_table, make_app, row_text, wait_for, writes
 
 
 def _job(sim: Simulator, api: str, state: str, running: bool = True) -> str:
@@ -193,3 +195,20 @@ async def test_refresh_pause_sort_theme_help_palette_quit(sim: Simulator) -> Non
         await pilot.press("q")
         await pilot.pause(0.1)
     assert app.return_code in (0, None)
+
+
+async def test_a_hanging_org_shows_stale_then_recovers() -> None:
+    sim = make_sim(speed=60, faults=FaultSpec(slow=30.0, window=(2.0, 3600.0)))
+    now = [FIXED]
+    try:
+        app = make_app(sim, clock=lambda: now[0], interval=2.0)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: app.jobs)
+            rows = jobs_table(app).row_count
+            await pilot.pause(2.5)  # the next poll hangs in the slow window
+            now[0] = FIXED.replace(minute=FIXED.minute + 2)
+            header = app.screen.query_one("#header", StatusBar)
+            await wait_for(pilot, lambda: "STALE" in str(header.content), timeout=8)
+            assert jobs_table(app).row_count == rows  # the last known values stay on screen
+    finally:
+        sim.stop()
