@@ -227,6 +227,11 @@ class Job:
     number_batches_total: int | None = None
     batches: tuple[Batch, ...] | None = None
     fields: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    finished: bool = field(init=False, compare=False, default=False)
+
+    def __post_init__(self) -> None:
+        # Asked for every job on every redraw: decide it once per (immutable) job.
+        object.__setattr__(self, "finished", self._finished())
 
     @classmethod
     def from_fields(cls, raw: Mapping[str, Any], listed_as: JobKind | None = None) -> Job:
@@ -281,8 +286,7 @@ class Job:
 
     # --- what the job is doing -------------------------------------------------------------
 
-    @property
-    def finished(self) -> bool:
+    def _finished(self) -> bool:
         """No further change can come: never poll it again (once its final state is recorded)."""
         if self.kind is JobKind.CLASSIC:
             if self.state in V1_TERMINAL:

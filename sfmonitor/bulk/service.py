@@ -32,6 +32,7 @@ class BulkService:
         self.transport = transport
         self._requested_version = api_version_text(api_version) if api_version else None
         self.api_version: str = self._requested_version or DEFAULT_API_VERSION
+        self.listing_pages = 0  # how many pages the last full listing took
 
     @property
     def instance_url(self) -> str:
@@ -64,9 +65,11 @@ class BulkService:
     async def list_jobs(self) -> dict[str, Job]:
         """Every job of the org from both listings, merged by id (a Classic job may be in both)."""
         jobs: dict[str, Job] = {}
+        pages: list[int] = []
         for kind in (JobKind.INGEST, JobKind.QUERY):
-            async for job in v2.list_jobs(self.transport, self.api_version, kind):
+            async for job in v2.list_jobs(self.transport, self.api_version, kind, pages):
                 jobs[job.id] = jobs[job.id].merged(job) if job.id in jobs else job
+        self.listing_pages = len(pages)
         return jobs
 
     async def refresh(self, job: Job, with_batches: bool = True) -> Job:

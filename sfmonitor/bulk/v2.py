@@ -33,7 +33,9 @@ def parse_page(body: Any) -> tuple[list[dict[str, Any]], str | None]:
     return records, locator
 
 
-async def list_jobs(transport: Transport, version: str, kind: JobKind) -> AsyncIterator[Job]:
+async def list_jobs(
+    transport: Transport, version: str, kind: JobKind, pages: list[int] | None = None
+) -> AsyncIterator[Job]:
     """Every job of one listing, page after page.
 
     The locator is carried to the listing we started from: the docs' query example points its
@@ -45,6 +47,8 @@ async def list_jobs(transport: Transport, version: str, kind: JobKind) -> AsyncI
     while True:
         params = {"queryLocator": locator} if locator else None
         response = await transport.request("GET", path, params=params)
+        if pages is not None:
+            pages.append(1)
         records, locator = parse_page(json_body(response))
         for record in records:
             yield Job.from_fields(record, listed_as=kind)

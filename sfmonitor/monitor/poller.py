@@ -1,8 +1,11 @@
 """One poll cycle: what to read, what to skip, and what changed.
 
-Economy (issue: a finished job is never polled again): a job whose final state has been
-recorded is served from memory; a Bulk 1.0 batch list is read only while its job is live, plus
-the once that records its final state.
+Economy: a job whose final state has been recorded is served from memory; a Bulk 1.0 batch list
+is read only while its job is live, plus the once that records its final state.
+
+Scale: jobs the listing already shows as finished (a week of history can hold tens of thousands)
+are read at most ``backfill`` per cycle, newest first, so the first screen comes at once and no
+cycle grows with the org's history; until read they show what the listing says.
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ from ..bulk.service import BulkService
 
 log = logging.getLogger(__name__)
 
+LIGHT_LISTING_PAGES = 4  # up to this many listing pages, list every cycle
+MAX_CYCLES_BETWEEN_LISTINGS = 12  # a 20,000-job org: list once a minute at the 5 s interval
+
 
 @dataclass(frozen=True)
 class Snapshot:
@@ -29,14 +35,35 @@ class Snapshot:
     taken_at: datetime
     requests: int
     errors: dict[str, str] = field(default_factory=dict)
+    backlog: int = 0  # finished jobs listed but not read yet
 
 
 class Poller:
-    def __init__(self, service: BulkService, concurrency: int = 8) -> None:
+    def __init__(self, service: BulkService, concurrency: int = 8, backfill: int = 200) -> None:
         self.service = service
+        self.backfill = backfill
         self.jobs: dict[str, Job] = {}
         self.final: set[str] = set()
+        self.unread: set[str] = set()  # listed as finished, not read yet (the backfill's queue)
+        self._since_listing = 0
         self._limit = asyncio.Semaphore(concurrency)
+
+    def _due_for_listing(self) -> bool:
+        """Re-list every cycle, except in an org whose listing takes many pages (a call each)."""
+        pages = self.service.listing_pages
+        every = 1 if pages <= LIGHT_LISTING_PAGES else min(MAX_CYCLES_BETWEEN_LISTINGS, pages // 2)
+        return not self.jobs or self._since_listing + 1 >= every
+
+    def _same_objects(self, listed: dict[str, Job]) -> dict[str, Job]:
+        """Keep the object we already hold where the listing says nothing new (cheap redraws)."""
+        out = {}
+        for job_id, job in listed.items():
+            known = self.jobs.get(job_id)
+            if known is not None and job_id in self.unread and known.fields == job.fields:
+                out[job_id] = known
+            else:
+                out[job_id] = job
+        return out
 
     async def cycle(self, only: Collection[str] | None = None) -> Snapshot:
         """List the org's jobs and read every one that may still change.
@@ -44,7 +71,12 @@ class Poller:
         ``only`` restricts the cycle to those ids; ids the listing lacks are looked up directly.
         """
         before = self.service.transport.requests_made
-        listed = await self.service.list_jobs()
+        if only is not None or self._due_for_listing():
+            listed = self._same_objects(await self.service.list_jobs())
+            self._since_listing = 0
+        else:  # a large org: between full listings, what we know stands in for the listing
+            listed = dict(self.jobs)
+            self._since_listing += 1
         if only is not None:
             wanted = list(dict.fromkeys(only))
             listed = {job_id: listed[job_id] for job_id in wanted if job_id in listed}
@@ -65,7 +97,23 @@ class Poller:
                     errors[job_id] = str(exc)
                     return job_id, self.jobs.get(job_id, listed_job)
 
-        to_read: list[tuple[str, Job | None]] = [(i, job) for i, job in listed.items() if i not in self.final]
+        to_read: list[tuple[str, Job | None]] = []
+        backlog: list[tuple[str, Job]] = []
+        for job_id, job in listed.items():
+            if job_id in self.final:
+                continue
+            never_read = job_id not in self.jobs or job_id in self.unread
+            if never_read and job.finished and only is None:
+                backlog.append((job_id, job))
+            else:
+                to_read.append((job_id, job))
+        backlog.sort(key=_newest_first)
+        budget = self.backfill if self.jobs else 0  # the first screen waits for nothing finished
+        if len(backlog) <= self.backfill:
+            budget = len(backlog)  # a small org: all at once, no waiting
+        to_read += backlog[:budget]
+        unread = {job_id for job_id, _ in backlog[budget:]}
+        self.unread = unread
         if only is not None:
             to_read += [(job_id, None) for job_id in only if job_id not in listed and job_id not in self.final]
         results = await asyncio.gather(*(read(job_id, job) for job_id, job in to_read))
@@ -74,11 +122,13 @@ class Poller:
         jobs: dict[str, Job] = {}
         ids = list(listed) + [job_id for job_id in (only or ()) if job_id not in listed]
         for job_id in ids:
-            job = fresh.get(job_id) or (self.jobs.get(job_id) if job_id in self.final else None)
-            if job is None:
+            current = fresh.get(job_id) or (self.jobs.get(job_id) if job_id in self.final else None)
+            if current is None and job_id in unread:
+                current = listed[job_id]  # not read yet: what the listing says
+            if current is None:
                 continue
-            jobs[job_id] = job
-            if job_id not in errors and job.finished:
+            jobs[job_id] = current
+            if job_id not in errors and current.finished and job_id not in unread:
                 self.final.add(job_id)
         if only is None:
             self.final &= set(jobs)  # jobs the org deleted are forgotten
@@ -89,6 +139,7 @@ class Poller:
             taken_at=datetime.now(UTC),
             requests=self.service.transport.requests_made - before,
             errors=errors,
+            backlog=len(unread),
         )
 
 

@@ -353,7 +353,7 @@ class SalesforceApi:
     def delete_v2(self, job: Job) -> Reply:
         if job.state in ("Open", "InProgress") or (job.api == "query" and job.state == "UploadComplete"):
             return v2_error(400, "INVALIDJOBSTATE", f"Deleting a job in state {job.state} is not allowed")
-        del self.world.jobs[job.id]
+        self.world.remove(job.id)
         return Reply(204)
 
     def ingest_results(self, job: Job, kind: str, t: float) -> Reply:

@@ -177,7 +177,7 @@ def seed_world(world: World) -> None:
             job.modstamp = job.finished_at
     _v2_ingest(world, rng, now - 1.5 * day, "UploadComplete", now, total=80_000, fails=0.42, sobject="Contact")
     aborted = _classic(world, rng, now - 2 * day, now - 2 * day + 120, batches=20, state="Open")
-    world.jobs.pop(aborted.id)
+    world.remove(aborted.id)
     for batch in aborted.batches:
         if batch.state_at(now - 2 * day + 120) == "Queued":
             batch.override, batch.override_at = "NotProcessed", now - 2 * day + 120

@@ -40,6 +40,10 @@ class _Server(ThreadingHTTPServer):
     block_on_close = False
     simulator: Simulator
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that hangs up mid-answer is normal (timeouts, faults): log it, print nothing."""
+        log.debug("connection from %s ended abruptly", client_address, exc_info=True)
+
     def verify_request(self, request: object, client_address: object) -> bool:
         """``down=START-END``: the server is gone; connections are closed unanswered."""
         return not self.simulator.faults.down(time.monotonic() - self.simulator.started)

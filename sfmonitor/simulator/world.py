@@ -190,6 +190,8 @@ class Job:
     result_rows: list[dict[str, str]] | None = None  # Bulk 2.0 query results
     result_maker: Callable[[int], dict[str, str]] | None = None
     committed: bool = False
+    work_until: float = 0.0  # Bulk 1.0: when the last scheduled batch ends
+    ending: list[tuple[float, int, Batch]] = field(default_factory=list)  # Bulk 1.0: batches by end time
 
     def __post_init__(self) -> None:
         if not self.job_type:
@@ -210,21 +212,22 @@ class Job:
     def done_at(self, t: float) -> bool:
         """Nothing will change any more (used for retention and for skipping work)."""
         if self.api == "classic":
-            if self.state in ("Open",):
+            if self.state == "Open" or t < self.work_until:
                 return False
             return all(b.state_at(t) in ("Completed", "Failed", "NotProcessed") for b in self.batches)
         return self.terminal
 
     def advance(self, t: float, store: Store) -> None:
         if self.api == "classic":
-            for batch in self.batches:
-                if not batch.committed and batch.state_at(t) in ("Completed", "Failed"):
-                    batch.committed = True
-                    self.modstamp = max(self.modstamp, batch.plan.end() or t)
-                    if batch.plan.outcomes is not None:
-                        n = batch.processed_at(t)
-                        for result in batch.plan.outcomes[:n]:
-                            store.apply(self.object, self.operation, result)
+            while self.ending and self.ending[0][0] <= t:  # batches in the order they finish
+                _, _, batch = heapq.heappop(self.ending)
+                if batch.committed or batch.state_at(t) not in ("Completed", "Failed"):
+                    continue
+                batch.committed = True
+                self.modstamp = max(self.modstamp, batch.plan.end() or t)
+                if batch.plan.outcomes is not None:
+                    for result in batch.plan.outcomes[: batch.processed_at(t)]:
+                        store.apply(self.object, self.operation, result)
             return
         plan = self.plan
         if plan is None or self.terminal:
@@ -252,7 +255,10 @@ class Job:
         """Queue a Bulk 1.0 batch behind the job's parallel slots."""
         start = max(t + self.queue_delay, heapq.heappop(self.slots))
         batch.plan.start = start
-        heapq.heappush(self.slots, batch.plan.end() or start)
+        end = batch.plan.end() or start
+        heapq.heappush(self.slots, end)
+        heapq.heappush(self.ending, (end, id(batch), batch))
+        self.work_until = max(self.work_until, end)
 
     # --- views -----------------------------------------------------------------------------
 
@@ -379,6 +385,8 @@ class World:
         self.api_version = api_version
         self.store = Store()
         self.jobs: dict[str, Job] = {}
+        self.live: set[str] = set()  # jobs that may still change: the only ones advance() touches
+        self._swept = -math.inf
         self.lock = threading.RLock()
         self.api_used = 18_000 + self.rng.randint(0, 4000)
         self.api_max = 100_000
@@ -395,22 +403,33 @@ class World:
         return salesforce_id(prefix, 90_000 + self._serial)
 
     def advance(self) -> float:
+        """Bring the org up to now: only live jobs move; retention is swept once a simulated minute."""
         t = self.clock.now()
         while self._next_spawn <= t and self.spawner is not None:
             self.spawner(self, self._next_spawn)
             self._next_spawn += self.spawn_every * (0.5 + self.rng.random())
-        expired = []
-        for job in self.jobs.values():
+        for job_id in list(self.live):
+            job = self.jobs.get(job_id)
+            if job is None:
+                self.live.discard(job_id)
+                continue
             job.advance(t, self.store)
-            if t - job.modstamp > RETENTION_S and job.done_at(t):
-                expired.append(job.id)
-        for job_id in expired:
-            del self.jobs[job_id]
+            if job.done_at(t):
+                self.live.discard(job_id)
+        if t - self._swept >= 60.0:
+            self._swept = t
+            for job_id in [j.id for j in self.jobs.values() if t - j.modstamp > RETENTION_S and j.done_at(t)]:
+                self.remove(job_id)
         return t
 
     def add(self, job: Job) -> Job:
         self.jobs[job.id] = job
+        self.live.add(job.id)
         return job
+
+    def remove(self, job_id: str) -> None:
+        self.jobs.pop(job_id, None)
+        self.live.discard(job_id)
 
     def iter_jobs(self, kinds: tuple[str, ...]) -> Iterator[Job]:
         for job in self.jobs.values():

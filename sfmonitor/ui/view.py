@@ -11,6 +11,8 @@ from ..monitor.history import History
 from .cells import Palette
 from .widgets.status_bar import HeaderInfo
 
+MAX_ROWS = 1000  # a live table of a week's 20,000 jobs helps nobody and costs seconds a redraw
+
 
 @dataclass(frozen=True)
 class View:
@@ -29,8 +31,19 @@ class View:
     read_only: bool = False
     errors: dict[str, str] = field(default_factory=dict)  # jobs the last poll could not read
 
-    def shown_jobs(self) -> list[Job]:
+    def matching_jobs(self) -> list[Job]:
+        """Every job the filter lets through, in the chosen order."""
         return [job for job in order(self.jobs.values(), self.sort) if matches(job, self.filter)]
+
+    def shown_jobs(self) -> tuple[list[Job], int]:
+        """The rows to draw (at most MAX_ROWS: running ones always first) and how many matched."""
+        matching = self.matching_jobs()
+        if len(matching) <= MAX_ROWS:
+            return matching, len(matching)
+        running = [job for job in matching if not job.finished]
+        rest = [job for job in matching if job.finished][: max(0, MAX_ROWS - len(running))]
+        keep = {job.id for job in running + rest}
+        return [job for job in matching if job.id in keep], len(matching)
 
     def header(self, extra: str = "") -> HeaderInfo:
         level, trouble = self.connection.status(self.now, self.interval)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -35,6 +36,7 @@ class DashboardScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.view: View | None = None
+        self._cells: dict[str, tuple[Job, tuple[object, ...], tuple[Text, ...]]] = {}
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="header")
@@ -51,20 +53,30 @@ class DashboardScreen(Screen[None]):
 
     def show(self, view: View) -> None:
         self.view = view
+        shown, matching = view.shown_jobs()
         extra = f"sort: {view.sort.value}"
         if view.filter:
             extra += f" · filter: {view.filter!r}"
+        if matching > len(shown):
+            extra += f" · showing {len(shown):,} of {matching:,} (/ filters all)"
         self.query_one("#header", StatusBar).show(view.header(extra), view.palette)
         table = self.query_one("#jobs", KeyedTable)
         width = self.size.width or self.app.size.width
         table.set_columns(visible(JOB_COLUMNS, width))
         now_s = view.now.timestamp()
         rows = {}
-        shown = view.shown_jobs()
+        looks = (table.columns_shown, view.palette, width < NARROW, view.now.date())
+        cache: dict[str, tuple[Job, tuple[object, ...], tuple[Text, ...]]] = {}
         for job in shown:
             action = view.pending.get(job.id)
+            if job.finished and not action:  # cells of a finished job change only with the job object
+                hit = self._cells.get(job.id)
+                if hit is not None and hit[0] is job and hit[1] == looks:
+                    cache[job.id] = hit
+                    rows[job.id] = hit[2]
+                    continue
             stalled = view.history.stalled(job, now_s) if live_work(job) else None
-            rows[job.id] = job_cells(
+            cells = job_cells(
                 job,
                 view.history,
                 view.now,
@@ -74,8 +86,19 @@ class DashboardScreen(Screen[None]):
                 stalled=stalled,
                 narrow=width < NARROW,
             )
+            rows[job.id] = cells
+            cache[job.id] = (job, looks, cells)
+        self._cells = cache
+        self._fill(table, rows, [job.id for job in shown])
+
+    def _fill(self, table: KeyedTable, rows: dict[str, tuple[Text, ...]], order: list[str]) -> None:
+        """Sync the table; a huge org gets its rows a chunk at a time, the screen breathing between."""
+        if self.view is None or self._cells.keys() != rows.keys():
+            return  # a newer show() has taken over
         with self.app.batch_update():
-            table.sync(rows, [job.id for job in shown])
+            complete = table.sync(rows, order)
+        if not complete:
+            self.set_timer(0.02, lambda: self._fill(table, rows, order))
 
     def on_resize(self, event: Resize) -> None:
         if self.view is not None:

@@ -14,7 +14,7 @@ from textual.widgets import Footer, Sparkline, Static
 
 from ...bulk.models import Batch, Job, JobKind
 from ..cells import BATCH_COLUMNS, batch_cells, visible
-from ..view import View
+from ..view import MAX_ROWS, View
 from ..widgets.job_fields import JobFields
 from ..widgets.keyed_table import KeyedTable
 from ..widgets.status_bar import StatusBar
@@ -114,9 +114,12 @@ class JobDetailScreen(Screen[None]):
             self._set_static("#batch-title", "")
             return
         batches = job.batches or ()
-        self._set_static("#batch-title", f"{len(batches)} batches · sort: {self.sort.value} (s)")
+        ordered = batch_order(batches, self.sort)[:MAX_ROWS]
+        title = f"{len(batches):,} batches · sort: {self.sort.value} (s)"
+        if len(ordered) < len(batches):
+            title += f" · showing the first {len(ordered):,}"
+        self._set_static("#batch-title", title)
         table.set_columns(visible(BATCH_COLUMNS, self.size.width or self.app.size.width))
-        ordered = batch_order(batches, self.sort)
         rows = {b.id: batch_cells(b, view.now, table.columns_shown, view.palette) for b in ordered}
         with self.app.batch_update():
             table.sync(rows, [b.id for b in ordered])

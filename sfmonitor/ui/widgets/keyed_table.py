@@ -50,8 +50,12 @@ class KeyedTable(DataTable[Text]):
             return None
         return key.value
 
-    def sync(self, rows: Mapping[str, Sequence[Text]], order: Sequence[str]) -> None:
-        """Make the table show ``rows`` in ``order`` (keys of rows), touching only what changed."""
+    def sync(self, rows: Mapping[str, Sequence[Text]], order: Sequence[str], add_at_most: int = 250) -> bool:
+        """Make the table show ``rows`` in ``order`` (keys of rows), touching only what changed.
+
+        At most ``add_at_most`` new rows are added per call, so a huge first listing does not
+        freeze the screen; returns False while rows are still missing (call again soon).
+        """
         selected = self.selected_key or self._restore
         self._restore = None
         keys = [c.key for c in self.columns_shown]
@@ -61,15 +65,21 @@ class KeyedTable(DataTable[Text]):
         for key in order:
             cells = tuple(rows[key])
             before = self._shown.get(key)
+            if before is cells:
+                continue
             if before is None:
+                if add_at_most <= 0:
+                    continue
+                add_at_most -= 1
                 self.add_row(*cells, key=key)
             elif before != cells:
                 for column_key, old, new in zip(keys, before, cells, strict=True):
                     if old != new:
                         self.update_cell(key, column_key, new)
             self._shown[key] = cells
+        complete = len(self._shown) == len(rows)
         wanted = list(order)
-        if wanted != self._order_now():
+        if complete and wanted != self._order_now():
             id_at = keys.index("id")
             rank = {self._shown[key][id_at].plain: index for index, key in enumerate(wanted)}
             self.sort("id", key=lambda cell: rank.get(cell.plain, len(rank)))
@@ -78,6 +88,7 @@ class KeyedTable(DataTable[Text]):
             index = self.get_row_index(selected)
             if index != self.cursor_row:
                 self.move_cursor(row=index, animate=False)
+        return complete
 
     def _order_now(self) -> list[str]:
         return [row.key.value for row in self.ordered_rows if row.key.value is not None]
