@@ -360,8 +360,9 @@ def _run_dashboard(options: ConnectionOptions, args: argparse.Namespace) -> int:
         resolved.verify()
     except ConfigError as exc:
         return fail(str(exc), EXIT_USAGE)
-    SfMonitorApp(options, settings).run()
-    return EXIT_OK
+    app = SfMonitorApp(options, settings)
+    app.run()
+    return app.return_code or EXIT_OK
 
 
 def cmd_locate(args: argparse.Namespace) -> int:

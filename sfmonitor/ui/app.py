@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import os
+import signal
+import sys
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -67,6 +73,14 @@ class SfMonitorApp(App[None]):
         Binding("t", "next_theme", "Theme", id="theme", tooltip="switch to the next theme (remembered)"),
         Binding("question_mark", "help", "Help", id="help", tooltip="every key of the current screen"),
         Binding("q", "quit", "Quit", id="quit", tooltip="quit sfmonitor"),
+        Binding(
+            "ctrl+z",
+            "suspend_process",
+            "Suspend",
+            show=False,
+            id="suspend",
+            tooltip="suspend to the shell (fg resumes)",
+        ),
     ]
 
     def __init__(
@@ -110,6 +124,29 @@ class SfMonitorApp(App[None]):
         self.render_view()
         self.run_worker(self._connect(), group="poll", exit_on_error=False)
         self.set_interval(5.0, self._watch_staleness, name="staleness")
+        if not self.is_headless:
+            self._watch_terminal_setup()
+
+    # --- the terminal going away (SSH dropped, tmux pane killed) ---------------------------------
+
+    def _watch_terminal_setup(self) -> None:
+        self._tty = next((s.fileno() for s in (sys.__stdout__, sys.__stdin__) if s and s.isatty()), None)
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._terminal_gone, "hang-up signal")
+        if self._tty is not None:
+            self.set_interval(0.5, self._check_terminal, name="terminal watchdog")  # isatty() is cheap
+
+    def _check_terminal(self) -> None:
+        if self._tty is not None and not os.isatty(self._tty):
+            self._terminal_gone("terminal closed")
+
+    def _terminal_gone(self, why: str) -> None:
+        """Leave at once. Restoring a dead terminal can block, so a hard exit backs the clean one."""
+        log.warning("%s: exiting", why)
+        hard = threading.Timer(3.0, os._exit, args=(129,))
+        hard.daemon = True
+        hard.start()
+        self.exit(return_code=129)
 
     def _watch_staleness(self) -> None:
         """A poll that hangs produces no event: notice it going stale. Redraws only on a change."""

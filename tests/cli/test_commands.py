@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import pty
 import select
 import shlex
 import signal
-import struct
 import subprocess
 import sys
-import termios
 import textwrap
 import time
 from collections.abc import Iterator
@@ -23,6 +20,7 @@ import pytest
 from sfmonitor.simulator.faults import FaultSpec
 from sfmonitor.simulator.server import Simulator
 from tests.conftest import make_sim
+from tests.terminal import read_until, terminal
 
 
 def run(args: list[str], env: dict[str, str] | None = None, **kw: object) -> subprocess.CompletedProcess[str]:
@@ -310,42 +308,16 @@ def test_expired_token_is_renewed_through_the_sf_cli(tmp_path: Path) -> None:
         sim.stop()
 
 
-def _terminal(args: list[str], columns: int = 120, rows: int = 40) -> tuple[subprocess.Popen[bytes], int]:
-    """Start sfmonitor on a pseudo-terminal of the given size, as a user's terminal would run it."""
-    leader, follower = pty.openpty()
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
-    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(columns), "LINES": str(rows)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sfmonitor", *args], stdin=follower, stdout=follower, stderr=follower, env=env,
-        start_new_session=True,
-    )  # fmt: skip
-    os.close(follower)
-    return proc, leader
-
-
-def _read_until(leader: int, needle: bytes, timeout: float = 30.0) -> bytes:
-    seen = b""
-    deadline = time.monotonic() + timeout
-    while needle not in seen and time.monotonic() < deadline:
-        ready, _, _ = select.select([leader], [], [], 0.2)
-        if ready:
-            try:
-                seen += os.read(leader, 65536)
-            except OSError:
-                break
-    return seen
-
-
 def test_demo_opens_the_dashboard_on_a_terminal_and_quits_on_q() -> None:
-    proc, leader = _terminal(["demo", "--speed", "30"])
+    proc, leader = terminal(["demo", "--speed", "30"])
     try:
-        screen = _read_until(leader, b"7505g")  # job ids on screen: the first poll arrived
+        screen = read_until(leader, b"7505g")  # job ids on screen: the first poll arrived
         assert b"7505g" in screen, screen[-2000:]
         assert b"Traceback" not in screen
         os.write(leader, b"q")
         deadline = time.monotonic() + 15
         while proc.poll() is None and time.monotonic() < deadline:
-            _read_until(leader, b"\x00never", timeout=0.2)  # keep the terminal drained while it exits
+            read_until(leader, b"\x00never", timeout=0.2)  # keep the terminal drained while it exits
         assert proc.returncode == 0
     finally:
         if proc.poll() is None:

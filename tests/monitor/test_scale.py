@@ -1,0 +1,29 @@
+"""A large org: every cycle stays bounded, the backlog of finished jobs drains, nothing is read twice."""
+
+from __future__ import annotations
+
+from sfmonitor.bulk.service import BulkService
+from sfmonitor.monitor.poller import Poller
+from sfmonitor.simulator.bulk import add_finished_ingest_jobs
+from sfmonitor.simulator.server import Simulator
+
+
+async def test_backfill_is_bounded_and_drains(service: BulkService, sim: Simulator) -> None:
+    add_finished_ingest_jobs(sim.world, 3_000)
+    sim.api.page_size = 200  # 16 pages a listing per API: a "large" org
+    poller = Poller(service, backfill=400)
+    first = await poller.cycle()
+    assert len(first.jobs) == len(sim.world.jobs)  # every job is on screen at once (listing values)
+    assert first.backlog > 2_000  # the first screen waited for no finished job
+    assert first.requests < 200
+    cycles = [first]
+    while cycles[-1].backlog:
+        cycles.append(await poller.cycle())
+        assert cycles[-1].requests <= 400 + 64 + 40  # backfill + live jobs + a listing
+        assert len(cycles) < 20
+    listings = [c for c in cycles[1:] if c.requests > 400 + 30]
+    assert len(listings) < len(cycles) - 1  # between full listings, cycles skip the 30+ pages
+    assert all(job.number_records_processed is not None for job in cycles[-1].jobs.values()
+               if job.kind.label == "2.0 ingest" and job.state == "JobComplete")  # fmt: skip
+    done = await poller.cycle()
+    assert done.requests < 100  # drained: only live jobs (and now and then a listing)

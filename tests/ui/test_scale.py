@@ -1,0 +1,36 @@
+"""20,000 jobs and a 15,000-batch Bulk 1.0 job: shown sensibly, found by the filter, no crash."""
+
+from __future__ import annotations
+
+from sfmonitor.simulator.bulk import add_finished_ingest_jobs, add_giant_classic_job
+from sfmonitor.simulator.server import Simulator
+from sfmonitor.ui.screens.detail import JobDetailScreen
+from sfmonitor.ui.view import MAX_ROWS
+from sfmonitor.ui.widgets.keyed_table import KeyedTable
+from sfmonitor.ui.widgets.status_bar import StatusBar
+
+from .helpers import jobs_table, make_app, wait_for
+
+
+async def test_a_huge_org(sim: Simulator) -> None:
+    add_finished_ingest_jobs(sim.world, 20_000)
+    giant = add_giant_classic_job(sim.world, 15_000)
+    oldest = min(sim.world.jobs.values(), key=lambda j: j.created).id
+    app = make_app(sim, interval=5.0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: len(app.jobs) > 20_000, timeout=60)
+        table = jobs_table(app)
+        await wait_for(pilot, lambda: table.row_count == MAX_ROWS, timeout=30)
+        header = app.screen.query_one("#header", StatusBar)
+        assert f"showing 1,000 of {len(app.jobs):,}" in str(header.content)
+        assert giant in {row.key.value for row in table.ordered_rows}  # running jobs are always shown
+        await pilot.press("slash", *oldest, "enter")  # beyond the cap, the filter still finds it
+        await wait_for(pilot, lambda: table.row_count == 1 and table.selected_key == oldest)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: table.row_count == MAX_ROWS, timeout=30)
+        table.select(giant)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, JobDetailScreen))
+        batches = app.screen.query_one("#batches", KeyedTable)
+        await wait_for(pilot, lambda: batches.row_count == MAX_ROWS, timeout=30)
+        assert "15,000 batches" in str(app.screen.query_one("#batch-title").content)
