@@ -185,7 +185,7 @@ def exit_code(error: BaseException) -> int:
         return EXIT_UNKNOWN
     if isinstance(error, AuthError | TransportError | ProtocolError):
         return EXIT_CONNECT
-    if isinstance(error, ApiError) and error.status in (401,):
+    if isinstance(error, ApiError) and (error.status == 401 or error.transient):
         return EXIT_CONNECT
     return EXIT_REFUSED
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 FLOOR_S = 2.0  # protects the org's API budget (k9s caps refresh the same way)
 IDLE_FACTOR = 4.0  # nothing running: poll this many times slower ...
 IDLE_CAP_S = 30.0  # ... but at least twice a minute, to see new jobs
-BACKOFF_CAP_S = 300.0
+BACKOFF_CAP_S = 60.0  # an org back after an outage is seen within a minute
 LIMIT_WAIT_S = 900.0  # the daily API limit is spent: look again every 15 minutes
 
 
@@ -19,6 +19,7 @@ def clamp_interval(seconds: float) -> float:
 @dataclass
 class Schedule:
     interval: float = 5.0
+    cap: float = BACKOFF_CAP_S
     failures: int = 0
     rng: random.Random = field(default_factory=random.Random)
 
@@ -36,5 +37,5 @@ class Schedule:
         self.failures += 1
         if limit_reached:
             return LIMIT_WAIT_S
-        base = min(BACKOFF_CAP_S, self.interval * 2 ** min(self.failures, 10))
+        base = min(self.cap, self.interval * 2 ** min(self.failures, 10))
         return float(base * (0.8 + 0.4 * self.rng.random()))

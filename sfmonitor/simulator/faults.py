@@ -6,11 +6,13 @@ SPEC is a comma-separated list of items; probabilities are between 0 and 1:
 ``slow=SECONDS[@P]``         delay answers by SECONDS (with probability P, default 1)
 ``error=STATUS[@P]``         answer with a gateway error page (500, 502, 503, 504), HTML body
 ``drop=P``                   close the connection without answering
-``garble=P``                 cut the body short (broken JSON/XML; broken gzip stream when gzipped)
+``garble=P``                 cut the body short: broken JSON or XML (sent gzipped if asked, intact gzip)
+``badgzip=P``                a broken gzip stream (when the client asked for gzip)
 ``expire-after=N``           every access token expires after N authenticated requests
 ``limit-after=N``            after N API requests the org answers 403 REQUEST_LIMIT_EXCEEDED
 ``down=START-END``           refuse connections (server gone) from START to END seconds after start
 ``window=START-END``         apply the probabilistic faults above only in that span (seconds)
+``on=METHOD[+METHOD]``       apply them only to these HTTP methods, as in on=PATCH+POST (writes)
 ==========================  ====================================================================
 
 Faults never touch ``/services/oauth2/token`` or ``GET /services/data/`` (so a client can always
@@ -32,16 +34,12 @@ class FaultSpec:
     error_p: float = 1.0
     drop: float = 0.0
     garble: float = 0.0
+    badgzip: float = 0.0
     expire_after: int = 0
     limit_after: int = 0
     down: tuple[float, float] | None = None
     window: tuple[float, float] | None = None
-
-    @property
-    def any(self) -> bool:
-        return bool(
-            self.slow or self.error or self.drop or self.garble or self.expire_after or self.limit_after or self.down
-        )
+    methods: frozenset[str] | None = None
 
 
 def _prob(text: str, item: str) -> float:
@@ -89,6 +87,10 @@ def parse_faults(spec: str) -> FaultSpec:
                 faults.drop = _prob(value, raw)
             elif name == "garble":
                 faults.garble = _prob(value, raw)
+            elif name == "badgzip":
+                faults.badgzip = _prob(value, raw)
+            elif name == "on":
+                faults.methods = frozenset(m.strip().upper() for m in value.split("+") if m.strip())
             elif name == "expire-after":
                 faults.expire_after = int(value)
             elif name == "limit-after":
@@ -99,8 +101,8 @@ def parse_faults(spec: str) -> FaultSpec:
                 faults.window = _span(value, raw)
             else:
                 raise ValueError(
-                    f"--faults: unknown fault {name!r}; known: slow, error, drop, garble, expire-after, "
-                    "limit-after, down, window"
+                    f"--faults: unknown fault {name!r}; known: slow, error, drop, garble, badgzip, expire-after, "
+                    "limit-after, down, window, on"
                 )
         except ValueError as exc:
             if str(exc).startswith("--faults"):
@@ -124,25 +126,32 @@ class Faults:
         with self._lock:
             return self._rng.random() < p
 
-    def active(self, elapsed: float) -> bool:
+    def active(self, elapsed: float, method: str = "") -> bool:
         window = self.spec.window
+        if self.spec.methods is not None and method.upper() not in self.spec.methods:
+            return False
         return window is None or window[0] <= elapsed < window[1]
 
     def down(self, elapsed: float) -> bool:
         span = self.spec.down
         return span is not None and span[0] <= elapsed < span[1]
 
-    def delay(self, elapsed: float) -> float:
-        return self.spec.slow if self.spec.slow and self.active(elapsed) and self._roll(self.spec.slow_p) else 0.0
+    def delay(self, elapsed: float, method: str) -> float:
+        spec = self.spec
+        return spec.slow if spec.slow and self.active(elapsed, method) and self._roll(spec.slow_p) else 0.0
 
-    def error(self, elapsed: float) -> int:
-        return self.spec.error if self.spec.error and self.active(elapsed) and self._roll(self.spec.error_p) else 0
+    def error(self, elapsed: float, method: str) -> int:
+        spec = self.spec
+        return spec.error if spec.error and self.active(elapsed, method) and self._roll(spec.error_p) else 0
 
-    def drop(self, elapsed: float) -> bool:
-        return self.active(elapsed) and self._roll(self.spec.drop)
+    def drop(self, elapsed: float, method: str) -> bool:
+        return self.active(elapsed, method) and self._roll(self.spec.drop)
 
-    def garble(self, elapsed: float) -> bool:
-        return self.active(elapsed) and self._roll(self.spec.garble)
+    def garble(self, elapsed: float, method: str) -> bool:
+        return self.active(elapsed, method) and self._roll(self.spec.garble)
+
+    def badgzip(self, elapsed: float, method: str) -> bool:
+        return self.active(elapsed, method) and self._roll(self.spec.badgzip)
 
     def over_limit(self) -> bool:
         with self._lock:

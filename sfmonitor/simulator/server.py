@@ -89,15 +89,21 @@ class _Handler(BaseHTTPRequestHandler):
             return
         exempt = parts.path.rstrip("/") in ("/services/oauth2/token", "/services/data")
         faults = sim.faults
+        if faults.down(elapsed):  # gone: kept-alive connections die too, unanswered
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
         if not exempt:
-            if faults.drop(elapsed):
+            if faults.drop(elapsed, self.command):
+                with sim.world.lock:
+                    sim.log.append((self.command, parts.path, 0))  # 0: dropped unanswered
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)
                 return
-            delay = faults.delay(elapsed)
+            delay = faults.delay(elapsed, self.command)
             if delay:
                 time.sleep(delay)
-            code = faults.error(elapsed)
+            code = faults.error(elapsed, self.command)
             if code:
                 reason = {
                     500: "Internal Server Error",
@@ -105,6 +111,8 @@ class _Handler(BaseHTTPRequestHandler):
                     503: "Service Unavailable",
                     504: "Gateway Timeout",
                 }[code]
+                with sim.world.lock:
+                    sim.log.append((self.command, parts.path, code))
                 self._send(code, GATEWAY_PAGE.format(code=code, reason=reason).encode(), "text/html")
                 return
         headers = {k.lower(): v for k, v in self.headers.items()}
@@ -134,11 +142,13 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.api_call:
             out_headers["Sforce-Limit-Info"] = usage
         payload = reply.body
+        if payload and not exempt and faults.garble(elapsed, self.command):
+            payload = payload[: max(1, len(payload) // 2)]  # broken JSON/XML, whatever the encoding
         if payload and "gzip" in headers.get("accept-encoding", "").lower():
             payload = gzip.compress(payload, compresslevel=5)
             out_headers["Content-Encoding"] = "gzip"
-        if payload and not exempt and faults.garble(elapsed):
-            payload = payload[: max(1, len(payload) // 2)]
+            if not exempt and faults.badgzip(elapsed, self.command):
+                payload = payload[: max(1, len(payload) // 2)]
         self._send(reply.status, payload, reply.content_type, out_headers)
 
     def _send(self, status: int, payload: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:

@@ -89,13 +89,14 @@ class SfMonitorApp(App[None]):
         settings: config.Settings,
         *,
         clock: Callable[[], datetime] | None = None,
+        schedule: Schedule | None = None,
     ) -> None:
         super().__init__()
         self.options = options
         self.settings = settings
         self.read_only = settings.read_only
         self.clock = clock or (lambda: datetime.now(UTC))
-        self.schedule = Schedule(settings.interval)
+        self.schedule = schedule or Schedule(settings.interval)
         self.history = History()
         self.connection = Connection()
         self.service: BulkService | None = None
@@ -107,6 +108,7 @@ class SfMonitorApp(App[None]):
         self.errors: dict[str, str] = {}
         self._binding_state: tuple[object, ...] | None = None
         self._shown_level = ""
+        self.next_poll_delay: float | None = None
         self.sort = SortMode.RUNNING
         self.filter = ""
         self.theme_names: list[str] = []
@@ -225,6 +227,7 @@ class SfMonitorApp(App[None]):
             log.info("limits not read: %s", exc)
 
     def _schedule(self, delay: float) -> None:
+        self.next_poll_delay = delay
         if self._next_poll is not None:
             self._next_poll.stop()
         self._next_poll = self.set_timer(delay, self.poll_now, name="next poll")
@@ -247,6 +250,7 @@ class SfMonitorApp(App[None]):
 
     def on_poll_failed(self, message: PollFailed) -> None:
         self._polling = False
+        log.warning("poll failed: %s", message.error)
         now = self.clock()
         self.connection = replace(
             self.connection, error=message.error, failing_since=self.connection.failing_since or now

@@ -10,7 +10,6 @@ import shlex
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ import pytest
 from sfmonitor.simulator.faults import FaultSpec
 from sfmonitor.simulator.server import Simulator
 from tests.conftest import make_sim
+from tests.fakes import fake_sf
 from tests.terminal import read_until, terminal
 
 
@@ -182,41 +182,8 @@ def test_confirmation_no_sends_nothing_yes_sends_once(sim: Simulator, org: dict[
 # --- connections ----------------------------------------------------------------------------------
 
 
-def _fake_sf(tmp_path: Path, sim: Simulator, known_alias: str = "ops") -> Path:
-    """A stand-in for the Salesforce CLI: same arguments, same JSON envelope, redacted token."""
-    script = tmp_path / "bin" / "sf"
-    script.parent.mkdir()
-    script.write_text(
-        textwrap.dedent(
-            f"""\
-            #!{sys.executable}
-            import json, sys, urllib.request
-            args = sys.argv[1:]
-            alias = args[args.index("--target-org") + 1]
-            if alias != {known_alias!r}:
-                print(json.dumps({{"status": 1, "name": "NamedOrgNotFoundError",
-                                  "message": "No authorization information found for " + alias + "."}}))
-                sys.exit(1)
-            if args[:2] == ["org", "display"]:
-                result = {{"id": "00D5g000004SIM0EAA", "instanceUrl": {sim.base_url!r}, "username": "ops@acme.test",
-                          "apiVersion": "66.0",
-                          "accessToken": "[REDACTED] Use 'sf org auth show-access-token' to view"}}
-            elif args[:3] == ["org", "auth", "show-access-token"]:
-                body = b"grant_type=refresh_token&refresh_token=r"
-                with urllib.request.urlopen({sim.base_url + "/services/oauth2/token"!r}, data=body) as answer:
-                    result = {{"accessToken": json.load(answer)["access_token"]}}
-            else:
-                sys.exit(2)
-            print(json.dumps({{"status": 0, "result": result, "warnings": []}}))
-            """
-        )
-    )
-    script.chmod(0o755)
-    return script.parent
-
-
 def test_target_org_through_the_sf_cli(sim: Simulator, tmp_path: Path) -> None:
-    bin_dir = _fake_sf(tmp_path, sim)
+    bin_dir = fake_sf(tmp_path, sim)
     env = {"PATH": f"{bin_dir}:{os.environ['PATH']}"}
     result = run(["status", "-o", "ops"], env)
     assert result.returncode == 0, result.stderr
@@ -297,7 +264,7 @@ def test_simulate_refuses_bad_faults_and_non_loopback() -> None:
 def test_expired_token_is_renewed_through_the_sf_cli(tmp_path: Path) -> None:
     sim = make_sim(speed=60, faults=FaultSpec(expire_after=10))
     try:
-        env = {"PATH": f"{_fake_sf(tmp_path, sim)}:{os.environ['PATH']}"}
+        env = {"PATH": f"{fake_sf(tmp_path, sim)}:{os.environ['PATH']}"}
         result = run(["status", "--format", "json", "-o", "ops"], env)  # ~100 requests: the token dies many times
         assert result.returncode == 0, result.stderr
         assert len(json.loads(result.stdout)["jobs"]) == len(sim.world.jobs)
@@ -323,3 +290,28 @@ def test_demo_opens_the_dashboard_on_a_terminal_and_quits_on_q() -> None:
         if proc.poll() is None:
             proc.kill()
         os.close(leader)
+
+
+def test_status_retries_a_transient_failure() -> None:
+    sim = make_sim(speed=60, faults=FaultSpec(error=503, window=(0.0, 2.5)))
+    try:
+        started = time.monotonic()
+        result = run(["status", "--format", "json"], {"SF_INSTANCE_URL": sim.base_url, "SF_ACCESS_TOKEN": sim.token})
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)["jobs"]
+        assert 503 in [status for _, _, status in sim.log]
+        assert time.monotonic() - started < 20
+    finally:
+        sim.stop()
+
+
+def test_status_gives_up_with_one_line() -> None:
+    sim = make_sim(speed=60, faults=FaultSpec(error=502))
+    try:
+        result = run(["status"], {"SF_INSTANCE_URL": sim.base_url, "SF_ACCESS_TOKEN": sim.token})
+        assert result.returncode == 3
+        assert result.stderr.count("\n") == 1 and "502" in result.stderr and "HTML" in result.stderr
+        assert "Traceback" not in result.stderr
+        assert sum(1 for _, _, status in sim.log if status == 502) == 3  # tried three times
+    finally:
+        sim.stop()

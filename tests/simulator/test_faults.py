@@ -19,11 +19,14 @@ from tests.conftest import make_sim
 
 
 def test_spec_parsing() -> None:
-    spec = parse_faults("slow=2.5s@0.3, error=503@0.1, drop=0.05, garble=0.2, expire-after=100, limit-after=5000, "
-                        "down=30-630, window=10-20")  # fmt: skip
+    spec = parse_faults(
+        "slow=2.5s@0.3, error=503@0.1, drop=0.05, garble=0.2, expire-after=100, limit-after=5000, "
+        "on=patch+Post, down=30-630, window=10-20"
+    )
     assert (spec.slow, spec.slow_p, spec.error, spec.error_p) == (2.5, 0.3, 503, 0.1)
     assert (spec.drop, spec.garble, spec.expire_after, spec.limit_after) == (0.05, 0.2, 100, 5000)
     assert spec.down == (30.0, 630.0) and spec.window == (10.0, 20.0)
+    assert spec.methods == {"PATCH", "POST"}
     assert parse_faults("") == FaultSpec()
 
 
@@ -71,8 +74,11 @@ async def test_dropped_connections() -> None:
 
 
 async def test_garbled_bodies_plain_and_gzipped() -> None:
+    async with faulty(FaultSpec(badgzip=1.0)) as (_, service):
+        with pytest.raises(ProtocolError):  # gzip stream cut short: undecodable or half a JSON document
+            await service.list_jobs()
     async with faulty(FaultSpec(garble=1.0)) as (sim, service):
-        with pytest.raises(ProtocolError):  # gzip stream cut short
+        with pytest.raises(ProtocolError, match="not valid JSON"):  # intact gzip, JSON cut short
             await service.list_jobs()
         async with httpx.AsyncClient() as plain:  # no gzip asked: JSON cut short
             answer = await plain.get(

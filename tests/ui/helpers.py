@@ -10,6 +10,7 @@ from textual.pilot import Pilot
 
 from sfmonitor.config import Settings
 from sfmonitor.connection import ConnectionOptions
+from sfmonitor.monitor.schedule import Schedule
 from sfmonitor.simulator.server import Simulator
 from sfmonitor.ui.app import SfMonitorApp
 from sfmonitor.ui.widgets.keyed_table import KeyedTable
@@ -17,10 +18,18 @@ from sfmonitor.ui.widgets.keyed_table import KeyedTable
 FIXED = datetime(2026, 11, 20, 14, 30, tzinfo=UTC)
 
 
-def make_app(sim: Simulator, *, clock: Callable[[], datetime] | None = None, **settings: object) -> SfMonitorApp:
-    options = ConnectionOptions(instance_url=sim.base_url, access_token=sim.token, timeout=10)
+def make_app(
+    sim: Simulator,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    schedule: Schedule | None = None,
+    options: ConnectionOptions | None = None,
+    timeout: float = 10.0,
+    **settings: object,
+) -> SfMonitorApp:
+    options = options or ConnectionOptions(instance_url=sim.base_url, access_token=sim.token, timeout=timeout)
     values = {"interval": 2.0, **settings}
-    return SfMonitorApp(options, Settings(**values), clock=clock)  # type: ignore[arg-type]
+    return SfMonitorApp(options, Settings(**values), clock=clock, schedule=schedule)  # type: ignore[arg-type]
 
 
 async def wait_for(pilot: Pilot[None], condition: Callable[[], object], timeout: float = 15.0) -> None:

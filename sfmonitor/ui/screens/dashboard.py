@@ -61,6 +61,8 @@ class DashboardScreen(Screen[None]):
             extra += f" · showing {len(shown):,} of {matching:,} (/ filters all)"
         self.query_one("#header", StatusBar).show(view.header(extra), view.palette)
         table = self.query_one("#jobs", KeyedTable)
+        level, _ = view.connection.status(view.now, view.interval)
+        table.set_class(level in ("offline", "stale"), "-stale")  # last known values, faded
         width = self.size.width or self.app.size.width
         table.set_columns(visible(JOB_COLUMNS, width))
         now_s = view.now.timestamp()

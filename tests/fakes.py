@@ -1,0 +1,42 @@
+"""Stand-ins for programs a user has installed and this machine does not: the Salesforce CLI."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from pathlib import Path
+
+from sfmonitor.simulator.server import Simulator
+
+
+def fake_sf(tmp_path: Path, sim: Simulator, known_alias: str = "ops") -> Path:
+    """A stand-in for the Salesforce CLI: same arguments, same JSON envelope, redacted token."""
+    script = tmp_path / "bin" / "sf"
+    script.parent.mkdir()
+    script.write_text(
+        textwrap.dedent(
+            f"""\
+            #!{sys.executable}
+            import json, sys, urllib.request
+            args = sys.argv[1:]
+            alias = args[args.index("--target-org") + 1]
+            if alias != {known_alias!r}:
+                print(json.dumps({{"status": 1, "name": "NamedOrgNotFoundError",
+                                  "message": "No authorization information found for " + alias + "."}}))
+                sys.exit(1)
+            if args[:2] == ["org", "display"]:
+                result = {{"id": "00D5g000004SIM0EAA", "instanceUrl": {sim.base_url!r}, "username": "ops@acme.test",
+                          "apiVersion": "66.0",
+                          "accessToken": "[REDACTED] Use 'sf org auth show-access-token' to view"}}
+            elif args[:3] == ["org", "auth", "show-access-token"]:
+                body = b"grant_type=refresh_token&refresh_token=r"
+                with urllib.request.urlopen({sim.base_url + "/services/oauth2/token"!r}, data=body) as answer:
+                    result = {{"accessToken": json.load(answer)["access_token"]}}
+            else:
+                sys.exit(2)
+            print(json.dumps({{"status": 0, "result": result, "warnings": []}}))
+            """
+        )
+    )
+    script.chmod(0o755)
+    return script.parent

@@ -1,0 +1,209 @@
+"""Every fault a long load throws at the dashboard, over real sockets: it keeps running, keeps the
+last known values marked stale, says what is wrong in words, backs off, and recovers by itself."""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+from pathlib import Path
+
+import pytest
+
+from sfmonitor import paths
+from sfmonitor.connection import ConnectionOptions
+from sfmonitor.monitor.schedule import LIMIT_WAIT_S, Schedule
+from sfmonitor.simulator.faults import FaultSpec
+from sfmonitor.simulator.server import Simulator
+from sfmonitor.ui.screens.confirm import ConfirmScreen
+from sfmonitor.ui.screens.detail import JobDetailScreen
+from sfmonitor.ui.widgets.status_bar import StatusBar
+from tests.conftest import make_sim
+from tests.fakes import fake_sf
+
+from .helpers import jobs_table, make_app, wait_for, writes
+
+FAULT_FROM, FAULT_FOR = 1.5, 3.0  # seconds after the simulator starts
+
+
+def header(app: object) -> str:
+    return str(app.screen.query_one("#header", StatusBar).content)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("spec", "words"),
+    [
+        (FaultSpec(slow=5.0), "no answer within 1 s"),
+        (FaultSpec(error=500), "HTTP 500"),
+        (FaultSpec(error=502), "HTML page"),
+        (FaultSpec(error=503), "Service Unavailable"),
+        (FaultSpec(drop=1.0), "Server disconnected"),
+        (FaultSpec(garble=1.0), "not valid JSON"),
+        (FaultSpec(badgzip=1.0), "GET /services"),
+    ],
+    ids=["slow", "500", "502", "503", "dropped", "garbled", "broken-gzip"],
+)
+async def test_fault_then_recovery(spec: FaultSpec, words: str) -> None:
+    spec.window = (FAULT_FROM, FAULT_FROM + FAULT_FOR)
+    sim = make_sim(speed=60, faults=spec)
+    try:
+        app = make_app(sim, timeout=1.0, schedule=Schedule(2.0, cap=2.0))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: app.jobs)
+            rows = jobs_table(app).row_count
+            await wait_for(pilot, lambda: "OFFLINE" in header(app), timeout=10)
+            text = header(app)
+            assert words in text, text
+            assert "Traceback" not in text and 'File "' not in text
+            assert jobs_table(app).row_count == rows  # the last known values stay
+            assert jobs_table(app).has_class("-stale")
+            assert "last good" in text  # with their age
+            await wait_for(pilot, lambda: "OFFLINE" not in header(app), timeout=15)  # back by itself
+            assert not jobs_table(app).has_class("-stale")
+    finally:
+        sim.stop()
+
+
+async def test_server_gone_then_back() -> None:
+    sim = make_sim(speed=60, faults=FaultSpec(down=(FAULT_FROM, FAULT_FROM + FAULT_FOR)))
+    try:
+        app = make_app(sim, timeout=1.0, schedule=Schedule(2.0, cap=2.0))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: app.jobs)
+            await wait_for(pilot, lambda: "OFFLINE" in header(app), timeout=10)
+            delays = []
+            while "OFFLINE" in header(app):
+                delays.append(app.next_poll_delay)
+                await pilot.pause(0.2)
+            assert app.connection.last_good is not None
+            assert all(d is not None and d <= 2.0 * 1.2 for d in delays)  # backing off, capped
+    finally:
+        sim.stop()
+
+
+async def test_backoff_grows_with_jitter_while_failing() -> None:
+    sim = make_sim(speed=60, faults=FaultSpec(error=503, window=(FAULT_FROM, 60.0)))
+    try:
+        app = make_app(sim, timeout=1.0, schedule=Schedule(2.0, cap=8.0))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: app.jobs)
+            seen: list[float] = []
+            deadline = time.monotonic() + 15
+            while len(seen) < 3 and time.monotonic() < deadline:
+                if app.schedule.failures and (not seen or app.next_poll_delay != seen[-1]):
+                    seen.append(app.next_poll_delay or 0.0)
+                await pilot.pause(0.1)
+            assert len(seen) >= 2 and seen[1] > seen[0]
+    finally:
+        sim.stop()
+
+
+async def test_expired_token_mid_run_is_renewed_through_sf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sim = make_sim(speed=60, faults=FaultSpec(expire_after=12))
+    try:
+        monkeypatch.setenv("PATH", f"{fake_sf(tmp_path, sim)}:{os.environ['PATH']}")
+        app = make_app(sim, options=ConnectionOptions(target_org="ops"), schedule=Schedule(2.0))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: app.jobs)
+            start = app.connection.last_good
+            await wait_for(pilot, lambda: app.connection.last_good != start, timeout=10)
+            statuses = [status for _, _, status in sim.log]
+            assert 401 in statuses and 400 in statuses  # Bulk 2.0 and Bulk 1.0 both met an expired token
+            assert "OFFLINE" not in header(app)
+            assert not app.errors
+    finally:
+        sim.stop()
+
+
+async def test_expired_static_token_says_so() -> None:
+    sim = make_sim(speed=60, faults=FaultSpec(expire_after=40))
+    try:
+        app = make_app(sim, schedule=Schedule(2.0, cap=2.0))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: app.jobs)
+            await wait_for(pilot, lambda: "OFFLINE" in header(app), timeout=15)
+            assert "access token has expired" in header(app)
+    finally:
+        sim.stop()
+
+
+async def test_daily_limit_slows_polling_right_down_and_says_so() -> None:
+    sim = make_sim(speed=60, faults=FaultSpec(limit_after=80))
+    try:
+        app = make_app(sim, schedule=Schedule(2.0))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: app.jobs)
+            await wait_for(pilot, lambda: "daily API limit" in header(app), timeout=15)
+            assert app.next_poll_delay == LIMIT_WAIT_S
+    finally:
+        sim.stop()
+
+
+async def test_job_deleted_while_watched(sim: Simulator) -> None:
+    app = make_app(sim)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.jobs)
+        done = next(j for j in app.jobs.values() if j.kind.label == "2.0 ingest" and j.state == "JobComplete")
+        jobs_table(app).select(done.id)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, JobDetailScreen))
+        with sim.world.lock:
+            sim.world.remove(done.id)
+        await wait_for(pilot, lambda: done.id not in app.jobs, timeout=10)
+        await wait_for(pilot, lambda: "no longer listed" in header(app))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: done.id not in {r.key.value for r in jobs_table(app).ordered_rows})
+
+
+@pytest.mark.parametrize(
+    ("spec", "org_state"),
+    [
+        (FaultSpec(drop=1.0, methods=frozenset({"PATCH"})), "InProgress"),  # never reached the org
+        (FaultSpec(garble=1.0, methods=frozenset({"PATCH"})), "Aborted"),  # done, answer lost
+    ],
+    ids=["lost-request", "lost-answer"],
+)
+async def test_action_meeting_a_fault_is_unknown_checked_and_never_resent(spec: FaultSpec, org_state: str) -> None:
+    sim = make_sim(speed=60, faults=spec)
+    try:
+        job_id = next(j.id for j in sim.world.jobs.values() if j.api == "ingest" and j.state == "InProgress")
+        app = make_app(sim)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: job_id in app.jobs)
+            jobs_table(app).select(job_id)
+            await pilot.press("a")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            await pilot.press("y")
+            await wait_for(pilot, lambda: any(n.title == "Outcome unknown" for n in app._notifications), timeout=15)
+            note = next(n for n in app._notifications if n.title == "Outcome unknown")
+            assert f"the org now reports it {org_state}" in note.message and "not sent again" in note.message
+            await pilot.pause(2.5)  # a poll or two later: still exactly one attempt
+            patches = [w for w in writes(sim, job_id) if w[0] == "PATCH"]
+            assert len(patches) == 1
+            assert not app.pending
+    finally:
+        sim.stop()
+
+
+async def test_log_file_holds_the_details_without_the_token() -> None:
+    sim = make_sim(speed=60, faults=FaultSpec(error=503, window=(FAULT_FROM, FAULT_FROM + FAULT_FOR)))
+    try:
+        from sfmonitor.cli import _logging
+
+        _logging(False, to_file=True)
+        app = make_app(sim, schedule=Schedule(2.0, cap=2.0))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: app.jobs)
+            await wait_for(pilot, lambda: "OFFLINE" in header(app), timeout=10)
+        log = paths.log_file()
+        text = log.read_text()
+        assert "poll failed" in text and "503" in text
+        assert sim.token not in text
+        assert stat.S_IMODE(log.stat().st_mode) == 0o600
+    finally:
+        import logging
+
+        for handler in list(logging.getLogger("sfmonitor").handlers):
+            logging.getLogger("sfmonitor").removeHandler(handler)
+            handler.close()
+        sim.stop()
