@@ -136,6 +136,8 @@ def _simulator_args(parser: argparse.ArgumentParser) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(_with_default_command(sys.argv[1:] if argv is None else argv))
+    if argv is None:
+        _mask_process_title(getattr(args, "access_token", None))
     _logging(args.verbose, to_file=args.command in ("watch", "demo"))
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
         "status": cmd_status,
@@ -150,6 +152,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handlers[args.command](args)
     except KeyboardInterrupt:
         return 130
+
+
+def _mask_process_title(token: str | None) -> None:
+    """``ps`` shows the command line: a token given with --access-token must not stay there."""
+    if not token:
+        return
+    import setproctitle
+
+    words = ["****" if word == token else word.replace(token, "****") for word in sys.argv]
+    setproctitle.setproctitle(" ".join(["sfmonitor", *words[1:]]))
 
 
 def _logging(verbose: bool, to_file: bool = False) -> None:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import ClassVar
 from urllib.parse import urlsplit
 
+from rich.text import Text
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
@@ -22,7 +23,7 @@ from textual.events import Key
 from textual.screen import Screen
 from textual.timer import Timer
 
-from .. import config
+from .. import config, paths
 from ..bulk.errors import ActionOutcomeUnknown, BulkError, ConfigError, RequestLimitExceeded
 from ..bulk.models import Action, ApiUsage, Job, Limit
 from ..bulk.service import BulkService
@@ -128,6 +129,19 @@ class SfMonitorApp(App[None]):
         self.set_interval(5.0, self._watch_staleness, name="staleness")
         if not self.is_headless:
             self._watch_terminal_setup()
+
+    def _fatal_error(self) -> None:
+        """A bug reached Textual's crash handler. Its default traceback prints every frame's local
+        variables, and a request's locals hold the access token: log the traceback (no locals) to
+        the log file and print it without locals. (Overrides a private Textual method; a test pins it.)"""
+        from rich.traceback import Traceback
+
+        log.exception("sfmonitor crashed")
+        self.bell()
+        trace = Traceback(show_locals=False, width=None)
+        self._exit_renderables.append(Text(f"sfmonitor crashed; details in {paths.log_file()}\n"))
+        self._exit_renderables.append(trace)
+        self._close_messages_no_wait()
 
     # --- the terminal going away (SSH dropped, tmux pane killed) ---------------------------------
 
