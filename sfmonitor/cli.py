@@ -14,6 +14,7 @@ import signal
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Sequence
+from typing import NoReturn
 
 from . import config, paths, report
 from .bulk.auth import is_loopback
@@ -66,8 +67,15 @@ def _options(args: argparse.Namespace) -> ConnectionOptions:
     )
 
 
+class Parser(argparse.ArgumentParser):
+    """Bad options are one line and exit code 2, not a usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"sfmonitor: {message} (see: {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="sfmonitor",
         description="Watch an org's Salesforce Bulk API jobs live; close or abort one.",
     )
@@ -131,6 +139,10 @@ def _simulator_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--spawn-every", type=float, default=180.0, metavar="S", help="simulated seconds between new jobs (0: none)"
     )
+    parser.add_argument(
+        "--retention", type=float, default=168.0, metavar="HOURS",
+        help="finished jobs leave the org this long after they finish (168, as Salesforce)",
+    )  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -308,7 +320,14 @@ def _start_simulator(args: argparse.Namespace) -> Simulator:
         raise ConfigError(f"--host {args.host}: the simulator listens on loopback addresses only (127.0.0.1, ::1)")
     spec = parse_faults(args.faults)
     return Simulator(
-        args.host, args.port, seed=args.seed, speed=args.speed, tls=args.tls, faults=spec, spawn_every=args.spawn_every
+        args.host,
+        args.port,
+        seed=args.seed,
+        speed=args.speed,
+        tls=args.tls,
+        faults=spec,
+        spawn_every=args.spawn_every,
+        retention_hours=args.retention,
     )
 
 

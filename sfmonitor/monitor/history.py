@@ -116,7 +116,13 @@ class History:
         seen = set()
         for job in jobs:
             seen.add(job.id)
-            if job.number_records_processed is None:
+            if job.number_records_processed is None or (job.finished and job.id not in self.jobs):
+                continue  # a finished job's numbers no longer move: nothing to learn from new samples
+            if (
+                job.finished
+                and self.jobs[job.id].samples
+                and self.jobs[job.id].samples[-1].processed == (job.number_records_processed)
+            ):
                 continue
             self.jobs.setdefault(job.id, JobHistory()).add(at, job.number_records_processed)
         for gone in set(self.jobs) - seen:

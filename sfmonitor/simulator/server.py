@@ -216,8 +216,9 @@ class Simulator:
         spawn_every: float = 180.0,
         clock: Clock | None = None,
         seeded: bool = True,
+        retention_hours: float = 168.0,
     ) -> None:
-        self.world = World(clock or Clock(speed), seed=seed, spawn_every=spawn_every)
+        self.world = World(clock or Clock(speed), seed=seed, spawn_every=spawn_every, retention=retention_hours * 3600)
         if seeded:
             seed_world(self.world)
         self.faults = Faults(faults or FaultSpec(), seed)

@@ -378,7 +378,15 @@ class Job:
 class World:
     """Every job of the simulated org, the sObject store, API usage, and the ids handed out."""
 
-    def __init__(self, clock: Clock, seed: int = 7, api_version: str = "66.0", spawn_every: float = 0.0) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        seed: int = 7,
+        api_version: str = "66.0",
+        spawn_every: float = 0.0,
+        retention: float = RETENTION_S,
+    ) -> None:
+        self.retention = retention  # finished jobs leave the org this long after their last change
         self.clock = clock
         self.rng = random.Random(seed)
         self.seed = seed
@@ -418,7 +426,7 @@ class World:
                 self.live.discard(job_id)
         if t - self._swept >= 60.0:
             self._swept = t
-            for job_id in [j.id for j in self.jobs.values() if t - j.modstamp > RETENTION_S and j.done_at(t)]:
+            for job_id in [j.id for j in self.jobs.values() if t - j.modstamp > self.retention and j.done_at(t)]:
                 self.remove(job_id)
         return t
 

@@ -107,6 +107,18 @@ def progress(job: Job) -> str:
     return f"{short_count(job.number_records_processed)} rec"
 
 
+def fit_count(value: int | None, width: int) -> str:
+    """A count that fits its column: 1,234,567, else 1.2M, else 1e18 (never a misleading cut)."""
+    text = count(value)
+    if value is None or len(text) <= width:
+        return text
+    for divisor, suffix in ((1e3, "k"), (1e6, "M"), (1e9, "G"), (1e12, "T")):
+        compact = f"{value / divisor:.1f}{suffix}"
+        if len(compact) <= width and abs(round(value / divisor, 1)) < 1000:
+            return compact
+    return f"{value:.0e}".replace("+", "")
+
+
 def rate(value: float | None) -> str:
     if value is None:
         return "-"
@@ -185,7 +197,11 @@ def job_cells(
             style = state_style
         elif column.key == "failed" and (job.number_records_failed or 0) > 0:
             style = f"bold {palette.error}"
-        text = clip(values[column.key], column.width)
+        if column.key in ("processed", "failed"):
+            text = fit_count(job.number_records_processed if column.key == "processed" else job.number_records_failed,
+                             column.width)  # fmt: skip
+        else:
+            text = clip(values[column.key], column.width)
         cells.append(Text(text, style=style, justify="right" if column.right else "left", no_wrap=True))
     return tuple(cells)
 

@@ -315,3 +315,19 @@ def test_status_gives_up_with_one_line() -> None:
         assert sum(1 for _, _, status in sim.log if status == 502) == 3  # tried three times
     finally:
         sim.stop()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["status", "--format", "yaml"],
+        ["--interval", "soon"],
+        ["abort"],
+        ["simulate", "--port", "x"],
+        ["nonsense-option"],
+    ],
+)
+def test_bad_options_are_one_line_and_exit_2(args: list[str]) -> None:
+    result = run(args)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("sfmonitor: ")

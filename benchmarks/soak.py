@@ -1,0 +1,107 @@
+"""Soak: the dashboard against a busy simulated org for many simulated hours.
+
+Run: ``.venv/bin/python benchmarks/soak.py [--hours 8] [--speed 240]``. The simulator runs in its own
+process (``sfmonitor simulate``), starting new jobs throughout; the real dashboard app runs here,
+headless, polling every 2 s. Every simulated hour it prints this process's RSS, asyncio tasks, open
+sockets, the requests made and the sizes of every history; at the end, growth after warm-up.
+It stops by itself; every loop is bounded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import shlex
+import subprocess
+import sys
+import time
+import tracemalloc
+
+from sfmonitor.config import Settings
+from sfmonitor.connection import ConnectionOptions
+from sfmonitor.ui.app import SfMonitorApp
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def sockets() -> int:
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            count += os.readlink(f"/proc/self/fd/{fd}").startswith("socket:")
+    return count
+
+
+def start_simulator(
+    speed: float, spawn_every: float, retention: float = 2.0
+) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    """A steady org: jobs start every ``spawn_every`` s and leave ``retention`` hours after finishing
+    (Salesforce keeps them 7 days; over a few simulated hours that would only measure a growing org)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sfmonitor", "simulate", "--port", "0", "--speed", str(speed),
+         "--spawn-every", str(spawn_every), "--retention", str(retention)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    env = dict(shlex.split(proc.stdout.readline().removeprefix("export "))[0].split("=", 1) for _ in range(2))
+    return proc, env
+
+
+async def soak(hours: float, speed: float, spawn_every: float, trace: bool = False) -> int:
+    if trace:
+        tracemalloc.start()
+    sim, env = start_simulator(speed, spawn_every)
+    options = ConnectionOptions(instance_url=env["SF_INSTANCE_URL"], access_token=env["SF_ACCESS_TOKEN"])
+    app = SfMonitorApp(options, Settings(interval=2.0))
+    hour = 3600 / speed  # real seconds per simulated hour
+    rows: list[tuple[float, float, int, int, int, int, int, int]] = []
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            started = time.monotonic()
+            for h in range(1, int(hours) + 1):
+                while time.monotonic() - started < h * hour:
+                    await pilot.pause(0.5)
+                samples = sum(len(h.samples) for h in app.history.jobs.values())
+                requests = app.service.transport.requests_made if app.service else 0
+                finished = sum(1 for job in app.jobs.values() if job.finished)
+                row = (h, rss_mb(), len(asyncio.all_tasks()), sockets(), requests, len(app.jobs), finished, samples)
+                rows.append(row)
+                heap = f"  Python heap {tracemalloc.get_traced_memory()[0] / 2**20:5.1f} MB" if trace else ""
+                print(
+                    f"hour {h:2d}  RSS {row[1]:6.1f} MB  tasks {row[2]:3d}  sockets {row[3]:2d}  requests {requests:6d}"
+                    f"  jobs {row[5]:4d} ({finished} finished)  history samples {samples:5d}{heap}",
+                    flush=True,
+                )
+    finally:
+        sim.terminate()
+        sim.wait(timeout=10)
+    warm = rows[min(1, len(rows) - 1)]
+    end = rows[-1]
+    growth = (end[1] - warm[1]) / warm[1] * 100
+    print(f"RSS after warm-up (hour {warm[0]:.0f}) {warm[1]:.1f} MB, at the end {end[1]:.1f} MB: {growth:+.1f} %")
+    print(f"tasks {warm[2]} -> {end[2]}, sockets {warm[3]} -> {end[3]}, requests {end[4]:,}")
+    ok = growth < 10 and end[2] <= warm[2] + 2 and end[3] <= warm[3] + 2
+    print("soak: PASS" if ok else "soak: FAIL")
+    return 0 if ok else 1
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--hours", type=float, default=8.0, help="simulated hours (8)")
+    parser.add_argument("--speed", type=float, default=240.0, help="simulated seconds per real second (240)")
+    parser.add_argument("--spawn-every", type=float, default=300.0, help="simulated seconds between new jobs")
+    parser.add_argument("--trace", action="store_true", help="also report the Python heap (tracemalloc; slower)")
+    args = parser.parse_args()
+    raise SystemExit(asyncio.run(soak(args.hours, args.speed, args.spawn_every, args.trace)))
+
+
+if __name__ == "__main__":
+    main()
