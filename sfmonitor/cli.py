@@ -364,9 +364,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     except (ValueError, OSError, ConfigError) as exc:
         return fail(str(exc), EXIT_USAGE)
     sim.start()
-    options = ConnectionOptions(
+    options = ConnectionOptions(  # renewable, as a real integration's token: see --faults expire-after
         instance_url=sim.base_url,
-        access_token=sim.token,
+        client_id="sfmonitor-demo",
+        client_secret="demo",
         ca_bundle=str(sim.cert_path) if sim.cert_path else None,
     )
     try:

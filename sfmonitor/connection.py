@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 
-from .bulk.auth import SfCliAlias, StaticToken, TokenSource
+from .bulk.auth import ClientCredentials, SfCliAlias, StaticToken, TokenSource
 from .bulk.errors import ConfigError
 from .bulk.service import BulkService
 from .bulk.transport import Transport
@@ -25,6 +25,8 @@ class ConnectionOptions:
     api_version: str | None = None
     ca_bundle: str | None = None
     timeout: float = 30.0
+    client_id: str | None = None  # OAuth client credentials (the demo's renewable token)
+    client_secret: str | None = None
 
     def resolved(self, env: Mapping[str, str] | None = None) -> ConnectionOptions:
         """Fill what the flags left open from the environment."""
@@ -42,6 +44,8 @@ class ConnectionOptions:
         return replace(self, target_org=env.get("SF_TARGET_ORG") or None, ca_bundle=ca)
 
     def token_source(self) -> TokenSource:
+        if self.client_id and self.instance_url:
+            return ClientCredentials(self.instance_url, self.client_id, self.client_secret or "", self.verify())
         if self.target_org:
             return SfCliAlias(self.target_org)
         if self.instance_url:

@@ -10,6 +10,7 @@ import asyncio
 import ipaddress
 import json
 import shutil
+import ssl
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -103,6 +104,43 @@ class StaticToken:
             "the access token has expired (the org answered INVALID_SESSION_ID); get a new one, "
             "or use --target-org ALIAS so sfmonitor can renew it through the sf CLI"
         )
+
+
+class ClientCredentials:
+    """OAuth 2.0 client-credentials flow against the org's own token endpoint; renews by asking again.
+
+    The demo uses it against the simulator, so a token that expires (``--faults expire-after``) is
+    renewed as a real integration would renew it.
+    """
+
+    def __init__(self, instance_url: str, client_id: str, client_secret: str, verify: bool | str = True) -> None:
+        self.instance_url = check_instance_url(instance_url)
+        self._form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret}
+        self._verify = verify
+        self.description = f"client credentials at {self.instance_url}"
+        self._current: OrgSession | None = None
+
+    async def session(self) -> OrgSession:
+        if self._current is None:
+            self._current = await self.renew()
+        return self._current
+
+    async def renew(self) -> OrgSession:
+        import httpx
+
+        verify = ssl.create_default_context(cafile=self._verify) if isinstance(self._verify, str) else self._verify
+        try:
+            async with httpx.AsyncClient(verify=verify, timeout=30) as client:
+                answer = await client.post(f"{self.instance_url}/services/oauth2/token", data=self._form)
+            body = answer.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise AuthError(f"could not get a token from {self.instance_url}: {type(exc).__name__}") from None
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if answer.status_code != 200 or not isinstance(token, str):
+            reason = body.get("error_description") if isinstance(body, dict) else None
+            raise AuthError(f"the org refused the client credentials: {reason or answer.status_code}")
+        self._current = OrgSession(self.instance_url, Secret(token))
+        return self._current
 
 
 class SfCliAlias:

@@ -19,6 +19,7 @@ from .models import ApiUsage, parse_limit_info
 log = logging.getLogger(__name__)
 
 USER_AGENT = "sfmonitor/0.1"
+GET_RETRY_DELAY_S = 0.2
 
 
 def _is_v1(path: str) -> bool:
@@ -94,11 +95,20 @@ class Transport:
         even for a close or abort.
         """
         session = await self.open()
-        try:
-            return await self._send(session, method, path, content, content_type, accept, params)
-        except SessionExpired:
-            session = await self._renewed(session)
-            return await self._send(session, method, path, content, content_type, accept, params)
+        for attempt in (1, 2):
+            try:
+                try:
+                    return await self._send(session, method, path, content, content_type, accept, params)
+                except SessionExpired:
+                    session = await self._renewed(session)
+                    return await self._send(session, method, path, content, content_type, accept, params)
+            except (TransportError, ProtocolError, ApiError) as exc:
+                transient = not isinstance(exc, ApiError) or exc.transient
+                if method != "GET" or attempt == 2 or not transient or isinstance(exc, SessionExpired):
+                    raise
+                log.info("%s %s failed (%s); trying once more", method, path, exc)
+                await asyncio.sleep(GET_RETRY_DELAY_S)  # a read is safe to repeat; a write never is
+        raise AssertionError("unreachable")
 
     async def _renewed(self, stale: OrgSession) -> OrgSession:
         async with self._renew_lock:

@@ -312,7 +312,7 @@ def test_status_gives_up_with_one_line() -> None:
         assert result.returncode == 3
         assert result.stderr.count("\n") == 1 and "502" in result.stderr and "HTML" in result.stderr
         assert "Traceback" not in result.stderr
-        assert sum(1 for _, _, status in sim.log if status == 502) == 3  # tried three times
+        assert sum(1 for _, _, status in sim.log if status == 502) == 6  # three snapshots, each GET tried twice
     finally:
         sim.stop()
 

@@ -207,3 +207,18 @@ async def test_log_file_holds_the_details_without_the_token() -> None:
             logging.getLogger("sfmonitor").removeHandler(handler)
             handler.close()
         sim.stop()
+
+
+async def test_demo_token_is_renewed_through_the_token_endpoint() -> None:
+    sim = make_sim(speed=60, faults=FaultSpec(expire_after=12))
+    try:
+        options = ConnectionOptions(instance_url=sim.base_url, client_id="sfmonitor-demo", client_secret="demo")
+        app = make_app(sim, options=options, schedule=Schedule(2.0))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: app.jobs)
+            start = app.connection.last_good
+            await wait_for(pilot, lambda: app.connection.last_good != start, timeout=10)
+            assert 401 in [status for _, _, status in sim.log]
+            assert "OFFLINE" not in header(app) and not app.errors
+    finally:
+        sim.stop()
