@@ -6,19 +6,24 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Self
 
 from ..bulk.models import Job
 
 
-class SortMode(enum.Enum):
+class Cycling(enum.Enum):
+    """An enum whose ``next()`` steps through its members in order, round and round (a sort key)."""
+
+    def next(self) -> Self:
+        members = list(type(self))
+        return members[(members.index(self) + 1) % len(members)]
+
+
+class SortMode(Cycling):
     RUNNING = "running"
     NEWEST = "newest"
     FAILED = "failed"
     OBJECT = "object"
-
-    def next(self) -> SortMode:
-        modes = list(SortMode)
-        return modes[(modes.index(self) + 1) % len(modes)]
 
 
 def _created(job: Job) -> float:

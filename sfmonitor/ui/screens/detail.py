@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import enum
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,6 +11,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Sparkline, Static
 
 from ...bulk.models import Batch, Job, JobKind
+from ...monitor.board import Cycling
 from ..cells import BATCH_COLUMNS, batch_cells, visible
 from ..view import MAX_ROWS, View
 from ..widgets.job_fields import JobFields
@@ -20,15 +19,11 @@ from ..widgets.keyed_table import KeyedTable
 from ..widgets.status_bar import StatusBar
 
 
-class BatchSort(enum.Enum):
+class BatchSort(Cycling):
     CREATED = "created"
     STATE = "state"
     FAILED = "most failed"
     PROCESSED = "most processed"
-
-    def next(self) -> BatchSort:
-        modes = list(BatchSort)
-        return modes[(modes.index(self) + 1) % len(modes)]
 
 
 STATE_ORDER = {"InProgress": 0, "Queued": 1, "Failed": 2, "Completed": 3, "NotProcessed": 4}
