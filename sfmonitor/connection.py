@@ -65,14 +65,19 @@ class ConnectionOptions:
         return True
 
 
+def new_service(options: ConnectionOptions) -> BulkService:
+    """A service for these options, not yet connected (its transport is opened by ``connect()``)."""
+    resolved = options.resolved()
+    transport = Transport(resolved.token_source(), verify=resolved.verify(), timeout=resolved.timeout)
+    return BulkService(transport, resolved.api_version)
+
+
 @asynccontextmanager
 async def open_service(options: ConnectionOptions) -> AsyncIterator[BulkService]:
     """A connected service (API version settled); the HTTP client is closed on exit."""
-    resolved = options.resolved()
-    transport = Transport(resolved.token_source(), verify=resolved.verify(), timeout=resolved.timeout)
+    service = new_service(options)
     try:
-        service = BulkService(transport, resolved.api_version)
         await service.connect()
         yield service
     finally:
-        await transport.aclose()
+        await service.transport.aclose()

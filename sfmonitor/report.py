@@ -47,13 +47,8 @@ def duration(ms: int | None) -> str:
 def progress(job: Job) -> str:
     """Bulk 1.0: batches done of total (a PK-chunked original batch counts as done). 2.0: state-based."""
     if job.kind is JobKind.CLASSIC:
-        if job.batches is not None:
-            done = sum(1 for b in job.batches if b.terminal)
-            return f"{done}/{len(job.batches)}"
-        if job.number_batches_total is None:
-            return "-"
-        done = (job.number_batches_completed or 0) + (job.number_batches_failed or 0)
-        return f"{done}/{job.number_batches_total}"
+        batches = job.batch_progress
+        return "-" if batches is None else f"{batches[0]}/{batches[1]}"
     return "done" if job.finished else ("open" if job.state == "Open" else "running")
 
 

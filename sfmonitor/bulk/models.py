@@ -308,6 +308,17 @@ class Job:
         pending = (self.number_batches_queued or 0) + (self.number_batches_in_progress or 0)
         return pending == 0 and done <= total
 
+    @property
+    def batch_progress(self) -> tuple[int, int] | None:
+        """Bulk 1.0: (batches done, total), a PK-chunked original batch counting as done; None if unknown."""
+        if self.kind is not JobKind.CLASSIC:
+            return None
+        if self.batches is not None:
+            return sum(1 for b in self.batches if b.terminal), len(self.batches)
+        if self.number_batches_total is None:
+            return None
+        return (self.number_batches_completed or 0) + (self.number_batches_failed or 0), self.number_batches_total
+
     def refusal(self, action: Action) -> str | None:
         """Why ``action`` is illegal for this job right now, or None if it may be sent."""
         if action is Action.CLOSE:

@@ -7,7 +7,6 @@ everywhere at once.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from . import v1, v2
 from .errors import (
@@ -159,14 +158,3 @@ def _as_float(text: str) -> float | None:
         return float(text)
     except ValueError:
         return None
-
-
-def describe(job: Job) -> dict[str, Any]:
-    """The few facts a confirmation names: id, object, API kind, state, records so far."""
-    return {
-        "id": job.id,
-        "object": job.object,
-        "kind": job.kind.label,
-        "state": job.state,
-        "processed": job.number_records_processed,
-    }

@@ -27,8 +27,7 @@ from .. import config, paths
 from ..bulk.errors import ActionOutcomeUnknown, BulkError, ConfigError, RequestLimitExceeded
 from ..bulk.models import Action, ApiUsage, Job, Limit
 from ..bulk.service import BulkService
-from ..bulk.transport import Transport
-from ..connection import ConnectionOptions
+from ..connection import ConnectionOptions, new_service
 from ..monitor.board import Connection, SortMode
 from ..monitor.history import History
 from ..monitor.poller import Poller
@@ -185,12 +184,15 @@ class SfMonitorApp(App[None]):
             self.notify(f"no theme named {wanted!r}; using {self.theme}", severity="warning", markup=False)
 
     async def _connect(self) -> None:
-        resolved = self.options.resolved()
         try:
-            transport = Transport(resolved.token_source(), verify=resolved.verify(), timeout=resolved.timeout)
-            service = BulkService(transport, resolved.api_version)
+            service = new_service(self.options)
+        except BulkError as exc:
+            self.post_message(PollFailed(str(exc)))
+            return
+        try:
             await service.connect()
         except BulkError as exc:
+            await service.transport.aclose()  # a retry makes a new one: do not leave this one open
             self.post_message(PollFailed(str(exc)))
             return
         self.service = service

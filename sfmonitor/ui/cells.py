@@ -95,12 +95,7 @@ def short_count(value: int | None) -> str:
 
 def progress(job: Job) -> str:
     if job.kind is JobKind.CLASSIC:
-        if job.batches is not None:
-            total = len(job.batches)
-            done = sum(1 for b in job.batches if b.terminal)
-        else:
-            total = job.number_batches_total or 0
-            done = (job.number_batches_completed or 0) + (job.number_batches_failed or 0)
+        done, total = job.batch_progress or (0, 0)
         return f"{bar(done, total)} {done}/{total}"
     if job.state == "Open":
         return "no data yet" if job.kind is JobKind.INGEST else "-"
