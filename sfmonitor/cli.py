@@ -16,7 +16,7 @@ import threading
 from collections.abc import Awaitable, Callable, Sequence
 from typing import NoReturn
 
-from . import config, paths, report
+from . import config, logfile, paths, report
 from .bulk.auth import is_loopback
 from .bulk.errors import (
     ActionOutcomeUnknown,
@@ -180,17 +180,17 @@ def _logging(verbose: bool, to_file: bool = False) -> None:
     """Headless commands log to stderr with -v; the dashboard always logs to its file (never the screen)."""
     logger = logging.getLogger("sfmonitor")
     logger.propagate = False
+    handler: logging.Handler
     if to_file:
         try:
-            handler: logging.Handler = logging.FileHandler(paths.private_file(paths.log_file()), encoding="utf-8")
+            handler = logfile.file_handler()
         except OSError:
             handler = logging.NullHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
     elif verbose:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(logging.Formatter(logfile.FORMAT))
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
     else:
@@ -345,12 +345,15 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         flush=True,
     )
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+
+    def on_signal(signum: int, _frame: object) -> None:  # an event, not KeyboardInterrupt at a random line
+        stop.set()
+        signal.signal(signum, signal.SIG_DFL)  # a second ctrl+c ends it at once
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
     sim.start()
-    try:
-        while not stop.wait(0.5):
-            pass
-    except KeyboardInterrupt:
+    while not stop.wait(0.5):
         pass
     sim.stop()
     print("# simulator stopped", flush=True)

@@ -140,11 +140,11 @@ class Transport:
             response = await self._client.request(method, path, content=content, headers=headers, params=params)
             await response.aread()
         except httpx.DecodingError as exc:
-            raise ProtocolError(f"{method} {path}: the response body could not be decoded ({exc})") from None
-        except httpx.TimeoutException:
-            raise TransportError(f"{method} {path}: no answer within {self._timeout:g} s") from None
+            raise ProtocolError(f"the response body could not be decoded: {exc} ({method} {path})") from None
+        except httpx.TimeoutException:  # the reason first, the request after: a narrow header cuts the end
+            raise TransportError(f"no answer within {self._timeout:g} s ({method} {path})") from None
         except httpx.HTTPError as exc:
-            raise TransportError(f"{method} {path}: {type(exc).__name__}: {exc or 'connection failed'}") from None
+            raise TransportError(f"{str(exc).rstrip('.') or type(exc).__name__} ({method} {path})") from None
         usage = parse_limit_info(response.headers.get("Sforce-Limit-Info"))
         if usage is not None:
             self.api_usage = usage
@@ -165,9 +165,8 @@ def json_body(response: httpx.Response) -> Any:
     try:
         return response.json()
     except ValueError:
-        raise ProtocolError(
-            f"{response.request.method} {response.request.url.path}: the body is not valid JSON"
-        ) from None
+        request = response.request
+        raise ProtocolError(f"the body is not valid JSON ({request.method} {request.url.path})") from None
 
 
 __all__ = ["ApiError", "BulkError", "Transport", "json_body"]

@@ -32,9 +32,9 @@ def parse_body(content_type: str, body: bytes, what: str) -> dict[str, Any]:
         try:
             data = json.loads(body)
         except ValueError:
-            raise ProtocolError(f"{what}: the body is not valid JSON") from None
+            raise ProtocolError(f"the body is not valid JSON ({what})") from None
         if not isinstance(data, dict):
-            raise ProtocolError(f"{what}: expected a JSON object")
+            raise ProtocolError(f"expected a JSON object ({what})")
         return data
     try:
         doc = xmltodict.parse(
@@ -45,9 +45,9 @@ def parse_body(content_type: str, body: bytes, what: str) -> dict[str, Any]:
             disable_entities=True,
         )
     except Exception as exc:  # expat errors, entity refusals
-        raise ProtocolError(f"{what}: the body is not valid XML ({exc})") from None
+        raise ProtocolError(f"the body is not valid XML: {exc} ({what})") from None
     if not isinstance(doc, dict) or len(doc) != 1:
-        raise ProtocolError(f"{what}: expected one XML document element")
+        raise ProtocolError(f"expected one XML document element ({what})")
     root = next(iter(doc.values()))
     return root if isinstance(root, dict) else {}
 

@@ -67,8 +67,8 @@ class Connection:
             return "paused", "PAUSED (p resumes)"
         age = (now - self.last_good).total_seconds() if self.last_good else None
         if self.error:
-            since = f", last good {ago(age)}" if age is not None else ""
-            return "offline", f"OFFLINE: {self.error}{since}"
+            since = f"last good {ago(age)}" if age is not None else "no good poll yet"
+            return "offline", f"OFFLINE ({since}): {self.error}"  # the age first: a long error is cut at the end
         if age is not None and age > max(3 * interval, 30):
             return "stale", f"STALE: last good poll {ago(age)}"
         return "ok", ""

@@ -107,7 +107,7 @@ class SfMonitorApp(App[None]):
         self.pending: dict[str, Action] = {}
         self.errors: dict[str, str] = {}
         self._binding_state: tuple[object, ...] | None = None
-        self._shown_level = ""
+        self._shown_status: tuple[str, str] = ("", "")  # the connection words on screen
         self.next_poll_delay: float | None = None
         self.sort = SortMode.RUNNING
         self.filter = ""
@@ -164,9 +164,9 @@ class SfMonitorApp(App[None]):
         self.exit(return_code=129)
 
     def _watch_staleness(self) -> None:
-        """A poll that hangs produces no event: notice it going stale. Redraws only on a change."""
-        level = self.connection.status(self.clock(), self.schedule.interval)[0]
-        if level != self._shown_level:
+        """A poll that hangs produces no event: notice it going stale, and keep the age of the data shown
+        true while offline. Redraws only when those words change (never while all is well)."""
+        if self.connection.status(self.clock(), self.schedule.interval) != self._shown_status:
             self.render_view()
 
     def _load_themes(self) -> None:
@@ -313,7 +313,7 @@ class SfMonitorApp(App[None]):
     def render_view(self) -> None:
         """Hand the current state to every screen that draws it, then re-check which keys apply."""
         view = self.view()
-        self._shown_level = view.connection.status(view.now, view.interval)[0]
+        self._shown_status = view.connection.status(view.now, view.interval)
         for screen in self.screen_stack:
             if isinstance(screen, DashboardScreen | JobDetailScreen) and screen.is_mounted:
                 try:
@@ -323,7 +323,7 @@ class SfMonitorApp(App[None]):
         self.sync_bindings()
 
     def sync_bindings(self) -> None:
-        """Re-check which keys apply, only when that can have changed (a Footer rebuild is not free)."""
+        """Re-check which keys apply, only when that can have changed (each change redraws the key bar)."""
         job = self.selected_job()
         state = (
             type(self.screen).__name__,

@@ -86,7 +86,7 @@ def bar(done: int, total: int, width: int = 5) -> str:
 def short_count(value: int | None) -> str:
     if value is None:
         return "-"
-    if value >= 10_000_000:
+    if value >= 1_000_000:
         return f"{value / 1_000_000:.1f}M"
     if value >= 100_000:
         return f"{value / 1000:.0f}k"
@@ -95,10 +95,14 @@ def short_count(value: int | None) -> str:
 
 def progress(job: Job) -> str:
     if job.kind is JobKind.CLASSIC:
-        done, total = job.batch_progress or (0, 0)
+        if job.batch_progress is None:  # not read yet: the listing carries no batch counts
+            return "-"
+        done, total = job.batch_progress
         return f"{bar(done, total)} {done}/{total}"
     if job.state == "Open":
         return "no data yet" if job.kind is JobKind.INGEST else "-"
+    if job.number_records_processed is None:  # not read yet: the listing carries no counts
+        return "-"
     return f"{short_count(job.number_records_processed)} rec"
 
 

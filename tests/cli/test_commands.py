@@ -233,7 +233,7 @@ def test_bad_token_is_one_line_without_the_token(sim: Simulator) -> None:
 
 def test_simulate_prints_exports_and_stops_on_ctrl_c() -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sfmonitor", "simulate", "--port", "0", "--speed", "30"],
+        [sys.executable, "-X", "faulthandler", "-m", "sfmonitor", "simulate", "--port", "0", "--speed", "30"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -248,7 +248,11 @@ def test_simulate_prints_exports_and_stops_on_ctrl_c() -> None:
     assert status.returncode == 0, status.stderr
     assert len(json.loads(status.stdout)["jobs"]) >= 60
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=10)
+    try:
+        out, err = proc.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGABRT)  # faulthandler prints where every thread is stuck
+        raise AssertionError(f"simulate did not stop on ctrl+c:\n{proc.communicate(timeout=10)[1]}") from None
     assert proc.returncode == 0, err
     assert "stopped" in out
     assert "Traceback" not in err

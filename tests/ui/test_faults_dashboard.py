@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import stat
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -77,6 +78,24 @@ async def test_server_gone_then_back() -> None:
                 await pilot.pause(0.2)
             assert app.connection.last_good is not None
             assert all(d is not None and d <= 2.0 * 1.2 for d in delays)  # backing off, capped
+    finally:
+        sim.stop()
+
+
+async def test_the_age_of_the_data_keeps_counting_between_failed_polls() -> None:
+    """Backed off, the next poll can be a minute away: the header's "last good" must not freeze."""
+    sim = make_sim(speed=60, faults=FaultSpec(error=503, window=(FAULT_FROM, 600.0)))
+    now = [datetime.now(UTC)]
+    try:
+        app = make_app(sim, timeout=1.0, clock=lambda: now[0], schedule=Schedule(2.0, cap=60.0))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: app.jobs)
+            now[0] += timedelta(seconds=2)
+            await wait_for(pilot, lambda: "OFFLINE (last good 2s ago)" in header(app), timeout=10)
+            now[0] += timedelta(minutes=3)
+            app._watch_staleness()  # what the 5-second timer runs
+            await pilot.pause(0.1)
+            assert "OFFLINE (last good 3m ago): HTTP 503" in header(app)
     finally:
         sim.stop()
 

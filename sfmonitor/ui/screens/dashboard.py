@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.events import Resize
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input
+from textual.widgets import DataTable, Input
 
 from ...bulk.models import Job
 from ...monitor.history import live_work
@@ -16,6 +16,7 @@ from ..cells import JOB_COLUMNS, NARROW, job_cells, visible
 from ..messages import CycleSort, FilterChanged, OpenJob
 from ..view import View
 from ..widgets.jobs_table import JobsTable
+from ..widgets.key_bar import KeyBar
 from ..widgets.keyed_table import KeyedTable
 from ..widgets.status_bar import StatusBar
 
@@ -43,7 +44,7 @@ class DashboardScreen(Screen[None]):
         yield JobsTable(id="jobs")
         yield Input(placeholder="filter: id, object, operation, state or API (enter: go to table, esc: clear)",
                     id="filter")  # fmt: skip
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False

@@ -8,13 +8,14 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.events import Resize
 from textual.screen import Screen
-from textual.widgets import Footer, Sparkline, Static
+from textual.widgets import Sparkline, Static
 
 from ...bulk.models import Batch, Job, JobKind
 from ...monitor.board import Cycling
 from ..cells import BATCH_COLUMNS, batch_cells, visible
 from ..view import MAX_ROWS, View
 from ..widgets.job_fields import JobFields
+from ..widgets.key_bar import KeyBar
 from ..widgets.keyed_table import KeyedTable
 from ..widgets.status_bar import StatusBar
 
@@ -73,7 +74,7 @@ class JobDetailScreen(Screen[None]):
             yield Sparkline([], id="spark")
         yield Static("", id="batch-title")
         yield KeyedTable(id="batches")
-        yield Footer()
+        yield KeyBar()
 
     def show(self, view: View) -> None:
         self.view = view
