@@ -1,8 +1,8 @@
 """The bottom line: the keys that work here, now. Drawn as one line of text, never rebuilt from widgets.
 
 Textual's own Footer makes a widget per key and rebuilds them whenever the keys may have changed;
-each rebuilt key stays referenced from the Footer forever (Textual issue #6666), which over a day
-of polling grew the process by tens of MB. This bar keeps no children, so there is nothing to leak.
+each rebuilt key stays referenced from the Footer forever (Textual issue #6666); in the soak benchmark
+that grew the process from 52 to 92 MB. This bar keeps no children, so there is nothing to leak.
 It also fits narrow terminals: keys that do not fit are left out (help lists them all), and the help
 key and the command palette always show, at the right.
 """
