@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from rich.text import Text
 from textual.app import App, SystemCommand
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.events import Key
@@ -54,6 +55,20 @@ def rich_colour(colour: str | None, default: str) -> str:
     if not colour:
         return default
     return colour[5:] if colour.startswith("ansi_") else colour
+
+
+def forget_closed_widgets() -> None:
+    """Textual's ``StylesCache.get_inner_outer`` is an ``lru_cache(1024)`` on a method, so its keys keep
+    the StylesCache (the rendered lines) of each widget drawn lately, closed or not: ~200 KB a closed
+    detail screen, ~25 MB after a hundred. Clearing it lets them go; live widgets refill it as they
+    draw. (A private Textual module: if it changes, nothing is cleared and nothing breaks; a test pins it.)"""
+    try:
+        from textual._styles_cache import StylesCache
+    except ImportError:
+        return
+    cache_clear = getattr(getattr(StylesCache, "get_inner_outer", None), "cache_clear", None)
+    if callable(cache_clear):
+        cache_clear()
 
 
 class SfMonitorApp(App[None]):
@@ -119,6 +134,12 @@ class SfMonitorApp(App[None]):
         self.set_keymap(settings.keymap)
 
     # --- start-up -----------------------------------------------------------------------------
+
+    def pop_screen(self) -> AwaitComplete:
+        """Every closed screen (detail, help, confirmation) also lets go of its widgets' rendered lines."""
+        popped = super().pop_screen()
+        forget_closed_widgets()
+        return popped
 
     def on_mount(self) -> None:
         self._load_themes()
