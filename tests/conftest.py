@@ -53,3 +53,18 @@ async def service(sim: Simulator) -> AsyncIterator[BulkService]:
         yield svc
     finally:
         await transport.aclose()
+
+
+def find_job(sim: Simulator, api: str, state: str, running: bool = True) -> str:
+    """The id of a seeded job of this API in this state (still owing work, unless ``running`` is False)."""
+    with sim.world.lock:
+        t = sim.world.clock.now()
+        for job in sim.world.jobs.values():
+            if job.api == api and job.state == state and (not running or not job.done_at(t)):
+                return job.id
+    raise LookupError((api, state))
+
+
+def writes(sim: Simulator, job_id: str) -> list[tuple[str, str, int]]:
+    """The close/abort requests the simulator received for this job."""
+    return [e for e in list(sim.log) if e[0] in ("POST", "PATCH") and e[1].endswith(job_id)]

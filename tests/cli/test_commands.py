@@ -18,7 +18,7 @@ import pytest
 
 from sfmonitor.simulator.faults import FaultSpec
 from sfmonitor.simulator.server import Simulator
-from tests.conftest import make_sim
+from tests.conftest import find_job, make_sim, writes
 from tests.fakes import fake_sf
 from tests.terminal import read_until, terminal
 
@@ -39,15 +39,6 @@ def run(args: list[str], env: dict[str, str] | None = None, **kw: object) -> sub
 @pytest.fixture
 def org(sim: Simulator) -> Iterator[dict[str, str]]:
     yield {"SF_INSTANCE_URL": sim.base_url, "SF_ACCESS_TOKEN": sim.token}
-
-
-def _job(sim: Simulator, api: str, state: str) -> str:
-    with sim.world.lock:
-        return next(j.id for j in sim.world.jobs.values() if j.api == api and j.state == state)
-
-
-def _writes(sim: Simulator, job_id: str) -> list[tuple[str, str, int]]:
-    return [entry for entry in sim.log if entry[0] in ("POST", "PATCH") and entry[1].endswith(job_id)]
 
 
 def test_status_json_snapshot(sim: Simulator, org: dict[str, str]) -> None:
@@ -91,7 +82,7 @@ def test_status_table_fits_120_columns(sim: Simulator, org: dict[str, str]) -> N
 
 
 def test_status_named_job(sim: Simulator, org: dict[str, str]) -> None:
-    job_id = _job(sim, "classic", "Open")
+    job_id = find_job(sim, "classic", "Open", running=False)
     result = run(["status", "--format", "json", "--job", job_id], org)
     assert result.returncode == 0, result.stderr
     assert [j["id"] for j in json.loads(result.stdout)["jobs"]] == [job_id]
@@ -101,39 +92,39 @@ def test_status_named_job(sim: Simulator, org: dict[str, str]) -> None:
 
 
 def test_abort_with_yes_sends_one_request(sim: Simulator, org: dict[str, str]) -> None:
-    job_id = _job(sim, "ingest", "InProgress")
+    job_id = find_job(sim, "ingest", "InProgress", running=False)
     result = run(["abort", job_id, "--yes"], org)
     assert result.returncode == 0, result.stderr
     assert f"Abort job {job_id} (2.0 ingest" in result.stdout
     assert f"Job {job_id}: InProgress -> Aborted" in result.stdout
-    assert _writes(sim, job_id) == [("PATCH", f"/services/data/v66.0/jobs/ingest/{job_id}", 200)]
+    assert writes(sim, job_id) == [("PATCH", f"/services/data/v66.0/jobs/ingest/{job_id}", 200)]
     with sim.world.lock:
         assert sim.world.jobs[job_id].state == "Aborted"
 
 
 def test_close_classic_job(sim: Simulator, org: dict[str, str]) -> None:
-    job_id = _job(sim, "classic", "Open")
+    job_id = find_job(sim, "classic", "Open", running=False)
     result = run(["close", job_id, "-y"], org)
     assert result.returncode == 0, result.stderr
     assert "Open -> Closed" in result.stdout
-    assert len(_writes(sim, job_id)) == 1
+    assert len(writes(sim, job_id)) == 1
 
 
 def test_without_a_terminal_nothing_is_sent(sim: Simulator, org: dict[str, str]) -> None:
-    job_id = _job(sim, "ingest", "InProgress")
+    job_id = find_job(sim, "ingest", "InProgress", running=False)
     result = run(["abort", job_id], org)
     assert result.returncode == 5
     assert "pass --yes" in result.stderr
-    assert _writes(sim, job_id) == []
+    assert writes(sim, job_id) == []
 
 
 def test_illegal_close_is_refused_with_the_reason(sim: Simulator, org: dict[str, str]) -> None:
-    job_id = _job(sim, "query", "InProgress")
+    job_id = find_job(sim, "query", "InProgress", running=False)
     result = run(["close", job_id, "--yes"], org)
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1
     assert "query job cannot be closed" in result.stderr
-    assert _writes(sim, job_id) == []
+    assert writes(sim, job_id) == []
 
 
 def test_server_refusal_exit_code(sim: Simulator, org: dict[str, str]) -> None:
@@ -168,15 +159,15 @@ def _interactive(args: list[str], env: dict[str, str], answer: bytes) -> tuple[i
 
 
 def test_confirmation_no_sends_nothing_yes_sends_once(sim: Simulator, org: dict[str, str]) -> None:
-    job_id = _job(sim, "query", "InProgress")
+    job_id = find_job(sim, "query", "InProgress", running=False)
     code, text = _interactive(["abort", job_id], org, b"n\n")
     assert code == 5, text
     assert "not confirmed" in text
-    assert _writes(sim, job_id) == []
+    assert writes(sim, job_id) == []
     code, text = _interactive(["abort", job_id], org, b"y\n")
     assert code == 0, text
     assert "InProgress -> Aborted" in text
-    assert len(_writes(sim, job_id)) == 1
+    assert len(writes(sim, job_id)) == 1
 
 
 # --- connections ----------------------------------------------------------------------------------

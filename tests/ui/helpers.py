@@ -14,6 +14,7 @@ from sfmonitor.monitor.schedule import Schedule
 from sfmonitor.simulator.server import Simulator
 from sfmonitor.ui.app import SfMonitorApp
 from sfmonitor.ui.widgets.keyed_table import KeyedTable
+from tests.conftest import writes
 
 FIXED = datetime(2026, 11, 20, 14, 30, tzinfo=UTC)
 
@@ -48,10 +49,9 @@ def row_text(table: KeyedTable, key: str) -> list[str]:
     return [cell.plain for cell in table.get_row(key)]
 
 
-def writes(sim: Simulator, job_id: str) -> list[tuple[str, str, int]]:
-    return [e for e in list(sim.log) if e[0] in ("POST", "PATCH") and e[1].endswith(job_id)]
-
-
 def cell(table: KeyedTable, key: str, column: str) -> str:
     index = [c.key for c in table.columns_shown].index(column)
     return row_text(table, key)[index]
+
+
+__all__ = ["FIXED", "cell", "jobs_table", "make_app", "row_text", "wait_for", "writes"]

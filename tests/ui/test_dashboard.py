@@ -12,18 +12,9 @@ from sfmonitor.ui.screens.detail import JobDetailScreen
 from sfmonitor.ui.screens.help import HelpScreen
 from sfmonitor.ui.widgets.keyed_table import KeyedTable
 from sfmonitor.ui.widgets.status_bar import StatusBar
-from tests.conftest import make_sim
+from tests.conftest import find_job, make_sim
 
 from .helpers import FIXED, cell, jobs_table, make_app, row_text, wait_for, writes
-
-
-def _job(sim: Simulator, api: str, state: str, running: bool = True) -> str:
-    with sim.world.lock:
-        t = sim.world.clock.now()
-        for job in sim.world.jobs.values():
-            if job.api == api and job.state == state and (not running or not job.done_at(t)):
-                return job.id
-    raise LookupError((api, state))
 
 
 async def test_first_poll_fills_the_table_running_jobs_on_top(sim: Simulator) -> None:
@@ -52,7 +43,7 @@ async def test_first_poll_fills_the_table_running_jobs_on_top(sim: Simulator) ->
 async def test_close_and_abort_each_kind_sends_exactly_one_request(
     sim: Simulator, api: str, state: str, key: str, after: str
 ) -> None:
-    job_id = _job(sim, api, state)
+    job_id = find_job(sim, api, state)
     app = make_app(sim)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: job_id in app.jobs and (api != "classic" or app.jobs[job_id].batches is not None))
@@ -70,7 +61,7 @@ async def test_close_and_abort_each_kind_sends_exactly_one_request(
 
 
 async def test_confirmation_no_and_escape_send_nothing(sim: Simulator) -> None:
-    job_id = _job(sim, "ingest", "InProgress")
+    job_id = find_job(sim, "ingest", "InProgress")
     app = make_app(sim)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: job_id in app.jobs)
@@ -85,7 +76,7 @@ async def test_confirmation_no_and_escape_send_nothing(sim: Simulator) -> None:
 
 
 async def test_illegal_key_is_greyed_and_says_why(sim: Simulator) -> None:
-    query_id = _job(sim, "query", "InProgress")
+    query_id = find_job(sim, "query", "InProgress")
     app = make_app(sim)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: query_id in app.jobs)
@@ -102,7 +93,7 @@ async def test_illegal_key_is_greyed_and_says_why(sim: Simulator) -> None:
 
 
 async def test_read_only_hides_and_refuses(sim: Simulator) -> None:
-    job_id = _job(sim, "ingest", "InProgress")
+    job_id = find_job(sim, "ingest", "InProgress")
     app = make_app(sim, read_only=True)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: job_id in app.jobs)
@@ -138,7 +129,7 @@ async def test_filter_enter_and_escape(sim: Simulator) -> None:
 
 
 async def test_detail_shows_batches_that_update_while_the_cursor_stays(sim: Simulator) -> None:
-    job_id = _job(sim, "classic", "Open")
+    job_id = find_job(sim, "classic", "Open")
     app = make_app(sim)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: job_id in app.jobs)

@@ -19,7 +19,7 @@ from sfmonitor.simulator.server import Simulator
 from sfmonitor.ui.screens.confirm import ConfirmScreen
 from sfmonitor.ui.screens.detail import JobDetailScreen
 from sfmonitor.ui.widgets.status_bar import StatusBar
-from tests.conftest import make_sim
+from tests.conftest import find_job, make_sim
 from tests.fakes import fake_sf
 
 from .helpers import jobs_table, make_app, wait_for, writes
@@ -185,7 +185,7 @@ async def test_job_deleted_while_watched(sim: Simulator) -> None:
 async def test_action_meeting_a_fault_is_unknown_checked_and_never_resent(spec: FaultSpec, org_state: str) -> None:
     sim = make_sim(speed=60, faults=spec)
     try:
-        job_id = next(j.id for j in sim.world.jobs.values() if j.api == "ingest" and j.state == "InProgress")
+        job_id = find_job(sim, "ingest", "InProgress", running=False)
         app = make_app(sim)
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: job_id in app.jobs)

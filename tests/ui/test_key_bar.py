@@ -13,15 +13,9 @@ from sfmonitor.ui.screens.confirm import ConfirmScreen
 from sfmonitor.ui.screens.detail import JobDetailScreen
 from sfmonitor.ui.screens.help import HelpScreen
 from sfmonitor.ui.widgets.key_bar import KeyBar
+from tests.conftest import find_job
 
 from .helpers import jobs_table, make_app, wait_for
-
-
-def _running(sim: Simulator, api: str) -> str:
-    with sim.world.lock:
-        t = sim.world.clock.now()
-        live = (j for j in sim.world.jobs.values() if j.api == api and j.state == "InProgress" and not j.done_at(t))
-        return next(j.id for j in live)
 
 
 def bar(app: SfMonitorApp) -> str:
@@ -54,7 +48,7 @@ async def test_80_columns_keeps_help_and_whole_words(sim: Simulator) -> None:
 
 
 async def test_a_key_the_job_cannot_take_is_dim_and_clicks_work(sim: Simulator) -> None:
-    query_id = _running(sim, "query")
+    query_id = find_job(sim, "query", "InProgress")
     app = make_app(sim)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: query_id in app.jobs)
@@ -83,7 +77,7 @@ async def test_hours_of_keys_and_polls_leave_no_widgets_behind(sim: Simulator) -
     the rendered lines of closed screens' widgets in a class-wide cache (~200 KB a closed detail).
     Moving between jobs of different legal keys, opening the detail, the help and a confirmation must
     leave exactly the widgets there were, and the rendered lines of no closed widget."""
-    ingest_id, query_id = _running(sim, "ingest"), _running(sim, "query")
+    ingest_id, query_id = find_job(sim, "ingest", "InProgress"), find_job(sim, "query", "InProgress")
     app = make_app(sim)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: query_id in app.jobs and ingest_id in app.jobs)

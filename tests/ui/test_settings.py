@@ -14,6 +14,7 @@ from sfmonitor import config, paths
 from sfmonitor.bulk.errors import ConfigError
 from sfmonitor.simulator.server import Simulator
 from sfmonitor.ui.screens.confirm import ConfirmScreen
+from tests.conftest import find_job
 
 from .helpers import jobs_table, make_app, wait_for
 
@@ -72,7 +73,7 @@ def test_locate() -> None:
 
 
 async def test_remapped_key_works(sim: Simulator) -> None:
-    job_id = next(j.id for j in sim.world.jobs.values() if j.api == "ingest" and j.state == "InProgress")
+    job_id = find_job(sim, "ingest", "InProgress", running=False)
     app = make_app(sim, keymap={"abort": "x"})
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: job_id in app.jobs)
