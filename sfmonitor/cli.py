@@ -2,14 +2,17 @@
 
 Exit codes (also in the README):
   0 done · 1 refused (illegal transition, server error, unknown job) · 2 bad options or config ·
-  3 cannot reach or sign in to the org · 4 a close/abort whose outcome is unknown · 5 not confirmed
+  3 cannot reach or sign in to the org · 4 a close/abort whose outcome is unknown · 5 not confirmed ·
+  9 partial: some jobs could not be read (each is marked) · 141 the reader closed the pipe
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import os
 import signal
 import sys
 import threading
@@ -31,13 +34,16 @@ from .bulk.errors import (
 from .bulk.models import Action, Job
 from .bulk.service import BulkService
 from .connection import ConnectionOptions, open_service
-from .monitor.poller import Poller, Snapshot
+from .monitor.poller import Poller, Snapshot, transient
 from .simulator.faults import parse_faults
 from .simulator.server import Simulator
 from .text import inert
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_CONNECT, EXIT_UNKNOWN, EXIT_NOT_CONFIRMED = 0, 1, 2, 3, 4, 5
-STATUS_ATTEMPTS = 3
+EXIT_PARTIAL = 9  # a snapshot with jobs that could not be read (marked in the output, named on stderr)
+EXIT_PIPE = 141  # as a program killed by SIGPIPE: `sfmonitor status | head -1`
+STATUS_RETRY_DELAYS = (1.0, 2.0)  # the whole snapshot, and each job read in it, tried again after these
+STATUS_CONCURRENCY = 8
 
 
 class Cancelled(Exception):
@@ -164,6 +170,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handlers[args.command](args)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader left (`| head -1`): leave quietly, as a piped command does
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_PIPE
 
 
 def _mask_process_title(token: str | None) -> None:
@@ -235,30 +245,29 @@ def cmd_status(args: argparse.Namespace) -> int:
                 print(report.as_json(snapshot, service.instance_url, service.api_version))
             else:
                 print(report.table(snapshot, service.instance_url, service.api_version, service.username))
-            if args.job and snapshot.errors:
+            sys.stdout.flush()
+            missing = [job_id for job_id in snapshot.errors if job_id not in snapshot.jobs]
+            for job_id, problem in snapshot.errors.items():
+                fail(f"job {job_id}: " + ("not found in this org" if job_id in missing else f"not read: {problem}"), 0)
+            if missing:
                 return EXIT_REFUSED
-            return EXIT_OK
+            return EXIT_PARTIAL if snapshot.errors else EXIT_OK
 
     return run(body)
 
 
 async def _snapshot_with_retries(service: BulkService, only: list[str] | None) -> Snapshot:
-    """A transient failure (no answer, 5xx, garbled body) is retried a few times, then reported."""
-    delay = 1.0
-    for attempt in range(1, STATUS_ATTEMPTS + 1):
+    """One snapshot that reads every job it lists. A transient failure of the listing (no answer,
+    5xx, garbled body) retries the snapshot; of one job's read, that read; then they are reported."""
+    poller = Poller(service, concurrency=STATUS_CONCURRENCY, backfill=None, retry_delays=STATUS_RETRY_DELAYS)
+    for delay in (*STATUS_RETRY_DELAYS, None):
         try:
-            return await Poller(service).cycle(only)
-        except (TransportError, ProtocolError) as exc:
-            error: BulkError = exc
-        except ApiError as exc:
-            if not exc.transient:
+            return await poller.cycle(only)
+        except BulkError as exc:
+            if delay is None or not transient(exc):
                 raise
-            error = exc
-        if attempt == STATUS_ATTEMPTS:
-            raise error
-        logging.getLogger("sfmonitor").info("attempt %d failed (%s); retrying in %.0f s", attempt, error, delay)
+            logging.getLogger("sfmonitor").info("snapshot failed (%s); retrying in %.0f s", exc, delay)
         await asyncio.sleep(delay)
-        delay *= 2
     raise AssertionError("unreachable")
 
 

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from .bulk.models import Job, JobKind
 from .monitor.poller import Snapshot
+from .numbers import compact, duration, seconds_between
 from .text import clip, inert
 
 COLUMNS: tuple[tuple[str, int, str], ...] = (
@@ -26,24 +27,6 @@ COLUMNS: tuple[tuple[str, int, str], ...] = (
 )
 
 
-def count(value: int | None) -> str:
-    return "-" if value is None else f"{value:,}"
-
-
-def duration(ms: int | None) -> str:
-    """Milliseconds as ``4.2s``, ``12m05s``, ``3h12m``."""
-    if ms is None:
-        return "-"
-    seconds = ms / 1000
-    if seconds < 60:
-        return f"{seconds:.1f}s"
-    minutes, sec = divmod(int(seconds), 60)
-    if minutes < 60:
-        return f"{minutes}m{sec:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m"
-
-
 def progress(job: Job) -> str:
     """Bulk 1.0: batches done of total (a PK-chunked original batch counts as done). 2.0: state-based."""
     if job.kind is JobKind.CLASSIC:
@@ -55,7 +38,7 @@ def progress(job: Job) -> str:
 def created(job: Job, now: datetime) -> str:
     if job.created_date is None:
         return "-"
-    age = (now - job.created_date).total_seconds()
+    age = seconds_between(now, job.created_date)
     if age < 60:
         return "<1m ago"
     if age < 3600:
@@ -73,8 +56,8 @@ def row(job: Job, now: datetime) -> list[str]:
         inert(job.operation),
         inert(job.state),
         progress(job),
-        count(job.number_records_processed),
-        count(job.number_records_failed),
+        compact(job.number_records_processed, 11),
+        compact(job.number_records_failed, 7),
         duration(job.total_processing_time),
         created(job, now),
     ]
@@ -88,14 +71,27 @@ def table(snapshot: Snapshot, instance_url: str, api_version: str, username: str
     done = [j for j in snapshot.jobs.values() if j.finished]
     for job in live + done:
         cells = row(job, now)
+        problem = snapshot.errors.get(job.id)
+        if problem:
+            cells[4] = "! " + cells[4]  # not read: what the row shows is older (or the listing's)
         lines.append(" ".join(_cell(c, w, a) for c, (_, w, a) in zip(cells, COLUMNS, strict=True)).rstrip())
         if job.error_message:
             lines.append(" " * 11 + clip("error: " + inert(job.error_message), 108))
-    if not snapshot.jobs:
+        if problem:
+            lines.append(" " * 11 + clip("! not read: " + inert(problem), 108))
+    missing = [job_id for job_id in snapshot.errors if job_id not in snapshot.jobs]
+    if missing:
+        lines.append(f"(not found in this org: {', '.join(inert(job_id) for job_id in missing)})")
+    elif not snapshot.jobs:
         lines.append("(no Bulk API jobs in this org)")
-    for job_id, problem in snapshot.errors.items():
-        lines.append(clip(f"! {inert(job_id)}: {inert(problem)}", 119))
+    unread = sum(1 for job_id in snapshot.errors if job_id in snapshot.jobs)
+    if unread:
+        lines.append(f"! {plural(unread, 'job')} could not be read: marked with ! (their values are older)")
     return "\n".join(lines)
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
 
 
 def heading(snapshot: Snapshot, instance_url: str, api_version: str, username: str | None) -> str:
@@ -105,7 +101,7 @@ def heading(snapshot: Snapshot, instance_url: str, api_version: str, username: s
     if usage is not None:
         parts.append(f"API usage {usage.used:,}/{usage.max:,} ({usage.fraction:.0%})")
     running = sum(1 for j in snapshot.jobs.values() if not j.finished)
-    parts.append(f"{len(snapshot.jobs)} jobs, {running} running")
+    parts.append(f"{plural(len(snapshot.jobs), 'job')}, {running:,} running")
     return clip(" · ".join(parts), 120)
 
 
@@ -114,13 +110,20 @@ def _cell(text: str, width: int, align: str) -> str:
     return text.ljust(width) if align == "<" else text.rjust(width)
 
 
+def _job_json(job: Job, problem: str | None) -> dict[str, Any]:
+    """A job as Salesforce names it; ``readError`` says why its values are not a fresh read (null if they are)."""
+    out = job.to_json()
+    out["readError"] = problem
+    return out
+
+
 def as_json(snapshot: Snapshot, instance_url: str, api_version: str) -> str:
     usage = snapshot.api_usage
     doc: dict[str, Any] = {
         "instanceUrl": instance_url,
         "apiVersion": api_version,
         "apiUsage": None if usage is None else {"used": usage.used, "max": usage.max},
-        "jobs": [job.to_json() for job in snapshot.jobs.values()],
+        "jobs": [_job_json(job, snapshot.errors.get(job.id)) for job in snapshot.jobs.values()],
     }
     if snapshot.errors:
         doc["errors"] = [{"id": job_id, "message": message} for job_id, message in snapshot.errors.items()]

@@ -30,6 +30,10 @@ class AuthError(BulkError):
     """The token could not be had or renewed (sf CLI missing, unknown alias, expired static token)."""
 
 
+class TokenRejected(AuthError):
+    """The org refused a token that it never accepted: not a valid session for this org (not "expired")."""
+
+
 class TransportError(BulkError):
     """The request did not get an HTTP answer: refused, reset, timed out. Often transient."""
 
@@ -101,7 +105,7 @@ def _from_json(data: Any) -> tuple[str, str] | None:
 
 def _from_xml(body: bytes) -> tuple[str, str] | None:
     try:
-        doc = xmltodict.parse(body, process_namespaces=False)
+        doc = xmltodict.parse(body, process_namespaces=False, disable_entities=True)
     except Exception:
         return None
     if not isinstance(doc, dict) or not doc:
@@ -125,7 +129,7 @@ def parse_error(status: int, content_type: str, body: bytes, reason: str = "") -
     if stripped[:1] in (b"[", b"{"):
         try:
             parsed = _from_json(json.loads(body))
-        except ValueError:
+        except (ValueError, RecursionError):
             parsed = None
     elif stripped[:1] == b"<" and "html" not in content_type.lower():
         parsed = _from_xml(body)

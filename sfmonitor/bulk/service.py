@@ -18,7 +18,7 @@ from .errors import (
     ProtocolError,
     TransportError,
 )
-from .models import Action, Job, JobKind, Limit, api_version_text
+from .models import Action, Batch, Job, JobKind, Limit, api_version_text
 from .transport import Transport, json_body
 
 log = logging.getLogger(__name__)
@@ -80,6 +80,10 @@ class BulkService:
                 info = info.with_batches(await v1.batch_list(self.transport, version, job.id))
             return job.merged(info)
         return job.merged(await v2.job_info(self.transport, self.api_version, job))
+
+    async def batches(self, job: Job) -> tuple[Batch, ...]:
+        """A Bulk 1.0 job's batch list."""
+        return await v1.batch_list(self.transport, job.api_version or self.api_version, job.id)
 
     async def find_job(self, job_id: str) -> Job:
         """A job known only by id: ask each API in turn (ingest, query, then Bulk 1.0)."""

@@ -13,13 +13,25 @@ from typing import Any
 import httpx
 
 from .auth import OrgSession, TokenSource
-from .errors import ApiError, BulkError, ProtocolError, SessionExpired, TransportError, parse_error
+from .errors import (
+    ApiError,
+    AuthError,
+    BulkError,
+    ProtocolError,
+    SessionExpired,
+    TokenRejected,
+    TransportError,
+    parse_error,
+)
 from .models import ApiUsage, parse_limit_info
+from .payload import loads_json
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = "sfmonitor/0.1"
 GET_RETRY_DELAY_S = 0.2
+MAX_RENEWALS = 4  # a refused token is never a sent request, so sending again is safe, even a write
+MAX_BODY_BYTES = 64 * 1024 * 1024  # an answer inflating past this (a gzip bomb) is refused, not held
 
 
 def _is_v1(path: str) -> bool:
@@ -35,8 +47,12 @@ class Transport:
         *,
         verify: bool | str = True,
         timeout: float = 30.0,
+        retry_delay: float = GET_RETRY_DELAY_S,
+        max_body: int = MAX_BODY_BYTES,
     ) -> None:
         self.source = source
+        self.retry_delay = retry_delay
+        self.max_body = max_body
         self._verify = verify
         self._timeout = timeout
         self._client: httpx.AsyncClient | None = None
@@ -44,6 +60,7 @@ class Transport:
         self._renew_lock = asyncio.Lock()
         self.api_usage: ApiUsage | None = None
         self.requests_made = 0
+        self.accepted = False  # the org has answered one request with this token source: a refusal now is expiry
 
     async def __aenter__(self) -> Transport:
         await self.open()
@@ -56,7 +73,7 @@ class Transport:
         if self._session is None:
             self._session = await self.source.session()
         if self._client is None:
-            verify = ssl.create_default_context(cafile=self._verify) if isinstance(self._verify, str) else self._verify
+            verify = ssl_context(self._verify, self._session.instance_url)
             self._client = httpx.AsyncClient(
                 base_url=self._session.instance_url,
                 verify=verify,
@@ -97,25 +114,49 @@ class Transport:
         session = await self.open()
         for attempt in (1, 2):
             try:
-                try:
-                    return await self._send(session, method, path, content, content_type, accept, params)
-                except SessionExpired:
-                    session = await self._renewed(session)
-                    return await self._send(session, method, path, content, content_type, accept, params)
+                return await self._authorised(session, method, path, content, content_type, accept, params)
             except (TransportError, ProtocolError, ApiError) as exc:
                 transient = not isinstance(exc, ApiError) or exc.transient
                 if method != "GET" or attempt == 2 or not transient or isinstance(exc, SessionExpired):
                     raise
                 log.info("%s %s failed (%s); trying once more", method, path, exc)
-                await asyncio.sleep(GET_RETRY_DELAY_S)  # a read is safe to repeat; a write never is
+                await asyncio.sleep(self.retry_delay)  # a read is safe to repeat; a write never is
         raise AssertionError("unreachable")
 
-    async def _renewed(self, stale: OrgSession) -> OrgSession:
+    async def _authorised(
+        self,
+        session: OrgSession,
+        method: str,
+        path: str,
+        content: bytes | None,
+        content_type: str | None,
+        accept: str | None,
+        params: dict[str, Any] | None,
+    ) -> httpx.Response:
+        """Send with the current token; a refused token is renewed and the request sent again, a few
+        times at most (beside many requests in flight, a short-lived token can die again at once)."""
+        for _ in range(MAX_RENEWALS):
+            try:
+                return await self._send(session, method, path, content, content_type, accept, params)
+            except SessionExpired as expired:
+                session = await self._renewed(session, expired)
+        return await self._send(session, method, path, content, content_type, accept, params)
+
+    async def _renewed(self, stale: OrgSession, expired: SessionExpired) -> OrgSession:
         async with self._renew_lock:
             if self._session is not None and self._session.access_token != stale.access_token:
                 return self._session  # another request renewed it meanwhile
-            log.info("session expired; renewing from %s", self.source.description)
-            self._session = await self.source.renew()
+            log.info("session refused (%s); renewing from %s", expired.code, self.source.description)
+            try:
+                self._session = await self.source.renew()
+            except AuthError as exc:
+                if self.accepted:
+                    raise
+                raise TokenRejected(
+                    f"the org at {stale.instance_url} rejected the {self.source.description} "
+                    f"({expired.code or expired.status}: {expired.message}); it was never accepted, so it is "
+                    "not a valid session for this org (wrong org, revoked, or mistyped)"
+                ) from exc
             return self._session
 
     async def _send(
@@ -136,15 +177,20 @@ class Transport:
         if accept:
             headers["Accept"] = accept
         self.requests_made += 1
+        where = f"{method} {session.instance_url}{path}"
         try:
-            response = await self._client.request(method, path, content=content, headers=headers, params=params)
-            await response.aread()
+            request = self._client.build_request(method, path, content=content, headers=headers, params=params)
+            response = await self._client.send(request, stream=True)
+            try:
+                response = await self._bounded(response, where)
+            finally:
+                await response.aclose()
         except httpx.DecodingError as exc:
-            raise ProtocolError(f"the response body could not be decoded: {exc} ({method} {path})") from None
+            raise ProtocolError(f"the response body could not be decoded: {exc} ({where})") from None
         except httpx.TimeoutException:  # the reason first, the request after: a narrow header cuts the end
-            raise TransportError(f"no answer within {self._timeout:g} s ({method} {path})") from None
+            raise TransportError(f"no answer within {self._timeout:g} s ({where})") from None
         except httpx.HTTPError as exc:
-            raise TransportError(f"{str(exc).rstrip('.') or type(exc).__name__} ({method} {path})") from None
+            raise TransportError(f"{str(exc).rstrip('.') or type(exc).__name__} ({where})") from None
         usage = parse_limit_info(response.headers.get("Sforce-Limit-Info"))
         if usage is not None:
             self.api_usage = usage
@@ -159,14 +205,50 @@ class Transport:
         log.info("%s %s -> %s %s", method, path, response.status_code, error)
         raise error
 
+    async def _bounded(self, response: httpx.Response, where: str) -> httpx.Response:
+        """The whole (inflated) body, refused once it grows past ``max_body``: a small gzip bomb
+        must not take the memory of the machine."""
+        body = bytearray()
+        async for chunk in response.aiter_bytes():
+            body += chunk
+            if len(body) > self.max_body:
+                raise ProtocolError(
+                    f"the answer is larger than {self.max_body // (1024 * 1024)} MiB once inflated; refused ({where})"
+                )
+        self.accepted = self.accepted or response.is_success
+        headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _BODY_HEADERS]
+        return httpx.Response(
+            response.status_code,
+            headers=headers,
+            content=bytes(body),
+            request=response.request,
+            # the body is inflated now; how it travelled stays known (gzip saves the operator's link)
+            extensions={
+                "reason_phrase": response.reason_phrase.encode(),
+                "wire_encoding": response.headers.get("content-encoding", ""),
+            },
+        )
+
+
+_BODY_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+
+
+def ssl_context(verify: bool | str, url: str) -> bool | ssl.SSLContext:
+    """Certificate checks are always on; a CA bundle that is not PEM is said so, naming the org."""
+    if not isinstance(verify, str):
+        return verify
+    try:
+        return ssl.create_default_context(cafile=verify)
+    except (ssl.SSLError, OSError, ValueError) as exc:
+        raise TransportError(
+            f"cannot trust {url} with --ca-bundle {verify}: not a PEM certificate bundle ({exc})"
+        ) from None
+
 
 def json_body(response: httpx.Response) -> Any:
-    """The response's JSON, or a ProtocolError naming the request."""
-    try:
-        return response.json()
-    except ValueError:
-        request = response.request
-        raise ProtocolError(f"the body is not valid JSON ({request.method} {request.url.path})") from None
+    """The response's JSON, or a ProtocolError naming the request (garbled, or absurdly nested)."""
+    request = response.request
+    return loads_json(response.content, f"{request.method} {request.url.path}")
 
 
 __all__ = ["ApiError", "BulkError", "Transport", "json_body"]

@@ -14,6 +14,7 @@ import xmltodict
 
 from .errors import ProtocolError
 from .models import Batch, Job, JobKind
+from .payload import MAX_DEPTH, depth_exceeds, loads_json
 from .transport import Transport
 
 NAMESPACE = "http://www.force.com/2009/06/asyncapi/dataload"
@@ -29,10 +30,7 @@ def parse_body(content_type: str, body: bytes, what: str) -> dict[str, Any]:
     XML with entity declarations is refused, never expanded.
     """
     if "json" in content_type.lower():
-        try:
-            data = json.loads(body)
-        except ValueError:
-            raise ProtocolError(f"the body is not valid JSON ({what})") from None
+        data = loads_json(body, what)
         if not isinstance(data, dict):
             raise ProtocolError(f"expected a JSON object ({what})")
         return data
@@ -46,6 +44,8 @@ def parse_body(content_type: str, body: bytes, what: str) -> dict[str, Any]:
         )
     except Exception as exc:  # expat errors, entity refusals
         raise ProtocolError(f"the body is not valid XML: {exc} ({what})") from None
+    if depth_exceeds(doc):
+        raise ProtocolError(f"the body nests deeper than {MAX_DEPTH} levels; refused ({what})")
     if not isinstance(doc, dict) or len(doc) != 1:
         raise ProtocolError(f"expected one XML document element ({what})")
     root = next(iter(doc.values()))

@@ -12,6 +12,7 @@ from .models import Job, JobKind
 from .transport import Transport, json_body
 
 JSON = "application/json; charset=utf-8"
+MAX_LISTING_PAGES = 250  # 250,000 jobs at Salesforce's 1,000 a page: a listing that goes on is broken
 LISTINGS = {JobKind.INGEST: "ingest", JobKind.QUERY: "query"}
 
 
@@ -45,6 +46,11 @@ async def list_jobs(
     locator: str | None = None
     seen_locators: set[str] = set()
     while True:
+        if len(seen_locators) >= MAX_LISTING_PAGES:
+            raise ProtocolError(
+                f"the {LISTINGS[kind]} job listing did not end after {MAX_LISTING_PAGES} pages "
+                "(every page named a new next page); stopped reading it"
+            )
         params = {"queryLocator": locator} if locator else None
         response = await transport.request("GET", path, params=params)
         if pages is not None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 from ..bulk.models import Job, JobKind
@@ -55,7 +55,7 @@ class JobHistory:
         span = last.at - first.at
         if span <= 0:
             return None
-        return max(0.0, (last.processed - first.processed) / span)
+        return per_second(last.processed - first.processed, span)
 
     def rates(self) -> list[float]:
         """Records/s between consecutive samples: the sparkline's data."""
@@ -63,7 +63,7 @@ class JobHistory:
         out = []
         for a, b in itertools.pairwise(points):
             span = b.at - a.at
-            out.append(max(0.0, (b.processed - a.processed) / span) if span > 0 else 0.0)
+            out.append((per_second(b.processed - a.processed, span) or 0.0) if span > 0 else 0.0)
         return out
 
     def stalled_for(self, now: float) -> float | None:
@@ -71,6 +71,14 @@ class JobHistory:
             return None
         span = now - self.unchanged_since
         return span if span >= STALL_SECONDS else None
+
+
+def per_second(records: int, span: float) -> float | None:
+    """Records per second, never negative; None where the counts are beyond a float (10^400)."""
+    try:
+        return max(0.0, records / span)
+    except OverflowError:
+        return None
 
 
 def live_work(job: Job) -> bool:
@@ -100,9 +108,12 @@ def eta_seconds(job: Job, throughput: float | None) -> float | None:
     done = [b for b in work if b.terminal]
     if not done:
         return None
-    per_batch = sum(b.number_records_processed or 0 for b in done) / len(done)
-    running = [b for b in work if not b.terminal]
-    remaining = sum(max(0.0, per_batch - (b.number_records_processed or 0)) for b in running)
+    try:
+        per_batch = sum(b.number_records_processed or 0 for b in done) / len(done)
+        running = [b for b in work if not b.terminal]
+        remaining = sum(max(0.0, per_batch - (b.number_records_processed or 0)) for b in running)
+    except OverflowError:  # counts beyond a float: no honest estimate
+        return None
     return remaining / throughput if remaining > 0 else None
 
 
@@ -112,10 +123,13 @@ class History:
     def __init__(self) -> None:
         self.jobs: dict[str, JobHistory] = {}
 
-    def record(self, at: float, jobs: Iterable[Job]) -> None:
+    def record(self, at: float, jobs: Iterable[Job], unread: Collection[str] = ()) -> None:
+        """A sample per job; a job whose read failed gets none (no news is not "no progress")."""
         seen = set()
         for job in jobs:
             seen.add(job.id)
+            if job.id in unread:
+                continue
             if job.number_records_processed is None or (job.finished and job.id not in self.jobs):
                 continue  # a finished job's numbers no longer move: nothing to learn from new samples
             if (

@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TypeVar
 
-from ..bulk.errors import BulkError, NotFound
-from ..bulk.models import ApiUsage, Job
+from ..bulk.errors import ApiError, BulkError, NotFound, ProtocolError, TransportError
+from ..bulk.models import ApiUsage, Job, JobKind
 from ..bulk.service import BulkService
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 LIGHT_LISTING_PAGES = 4  # up to this many listing pages, list every cycle
 MAX_CYCLES_BETWEEN_LISTINGS = 12  # a 20,000-job org: list once a minute at the 5 s interval
 
@@ -39,9 +41,23 @@ class Snapshot:
 
 
 class Poller:
-    def __init__(self, service: BulkService, concurrency: int = 8, backfill: int = 200) -> None:
+    """One org's poll cycles.
+
+    ``backfill``: finished jobs read per cycle (None: all of them, as one ``status`` snapshot must).
+    ``retry_delays``: a job read that fails transiently is tried again after each of these (the
+    transport already repeats a failed GET once); what still fails is reported in ``errors``.
+    """
+
+    def __init__(
+        self,
+        service: BulkService,
+        concurrency: int = 8,
+        backfill: int | None = 200,
+        retry_delays: tuple[float, ...] = (),
+    ) -> None:
         self.service = service
         self.backfill = backfill
+        self.retry_delays = retry_delays
         self.jobs: dict[str, Job] = {}
         self.final: set[str] = set()
         self.unread: set[str] = set()  # listed as finished, not read yet (the backfill's queue)
@@ -83,19 +99,29 @@ class Poller:
         errors: dict[str, str] = {}
 
         async def read(job_id: str, listed_job: Job | None) -> tuple[str, Job | None]:
-            async with self._limit:
-                try:
-                    if listed_job is None:
-                        return job_id, await self.service.find_job(job_id)
-                    known = self.jobs.get(job_id)
-                    base = known.merged(listed_job) if known is not None else listed_job
-                    return job_id, await self.service.refresh(base)
-                except NotFound as exc:
-                    errors[job_id] = str(exc)
-                    return job_id, None
-                except BulkError as exc:
-                    errors[job_id] = str(exc)
-                    return job_id, self.jobs.get(job_id, listed_job)
+            known = self.jobs.get(job_id)
+            # What we show if the read fails: the last read, with the listing's newer state over it.
+            fallback = known.merged(listed_job) if known is not None and listed_job is not None else (
+                listed_job or known)  # fmt: skip
+            try:
+                if listed_job is None:
+                    return job_id, await self._retrying(lambda: self.service.find_job(job_id))
+                base = fallback or listed_job
+                info = await self._retrying(lambda: self.service.refresh(base, with_batches=False))
+            except NotFound as exc:
+                errors[job_id] = str(exc)
+                return job_id, None
+            except BulkError as exc:
+                errors[job_id] = str(exc)
+                return job_id, fallback
+            if info.kind is not JobKind.CLASSIC:
+                return job_id, info
+            try:
+                batches = await self._retrying(lambda: self.service.batches(info))
+            except BulkError as exc:  # the job info stands; its batch list is marked as not read
+                errors[job_id] = f"batch list not read: {exc}"
+                return job_id, info
+            return job_id, info.with_batches(batches)
 
         to_read: list[tuple[str, Job | None]] = []
         backlog: list[tuple[str, Job]] = []
@@ -108,9 +134,10 @@ class Poller:
             else:
                 to_read.append((job_id, job))
         backlog.sort(key=_newest_first)
-        budget = self.backfill if self.jobs else 0  # the first screen waits for nothing finished
-        if len(backlog) <= self.backfill:
-            budget = len(backlog)  # a small org: all at once, no waiting
+        if self.backfill is None or len(backlog) <= self.backfill:
+            budget = len(backlog)  # a small org (or one snapshot): all at once
+        else:
+            budget = self.backfill if self.jobs else 0  # the first screen waits for nothing finished
         to_read += backlog[:budget]
         unread = {job_id for job_id, _ in backlog[budget:]}
         self.unread = unread
@@ -141,6 +168,27 @@ class Poller:
             errors=errors,
             backlog=len(unread),
         )
+
+    async def _retrying(self, call: Callable[[], Awaitable[T]]) -> T:
+        """``call()``, within the concurrency limit, tried again after each retry delay while it fails
+        transiently (no answer, a 5xx, a garbled body); other failures are final at once."""
+        for delay in (*self.retry_delays, None):
+            try:
+                async with self._limit:
+                    return await call()
+            except BulkError as exc:
+                if delay is None or not transient(exc):
+                    raise
+                log.info("job read failed (%s); again in %.1f s", exc, delay)
+            await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
+
+def transient(error: BulkError) -> bool:
+    """A failure worth another try: no answer, an unreadable body, a 5xx page."""
+    if isinstance(error, TransportError | ProtocolError):
+        return True
+    return isinstance(error, ApiError) and error.transient
 
 
 def _newest_first(item: tuple[str, Job]) -> tuple[float, str]:

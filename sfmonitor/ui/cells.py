@@ -9,7 +9,7 @@ from rich.text import Text
 
 from ..bulk.models import Batch, Job, JobKind
 from ..monitor.history import History, eta_seconds
-from ..report import count, duration
+from ..numbers import compact, count, duration, local, seconds_between, short_count
 from ..text import clip, inert
 
 
@@ -83,16 +83,6 @@ def bar(done: int, total: int, width: int = 5) -> str:
     return "█" * filled + "░" * (width - filled)
 
 
-def short_count(value: int | None) -> str:
-    if value is None:
-        return "-"
-    if value >= 1_000_000:
-        return f"{value / 1_000_000:.1f}M"
-    if value >= 100_000:
-        return f"{value / 1000:.0f}k"
-    return f"{value:,}"
-
-
 def progress(job: Job) -> str:
     if job.kind is JobKind.CLASSIC:
         if job.batch_progress is None:  # not read yet: the listing carries no batch counts
@@ -104,18 +94,6 @@ def progress(job: Job) -> str:
     if job.number_records_processed is None:  # not read yet: the listing carries no counts
         return "-"
     return f"{short_count(job.number_records_processed)} rec"
-
-
-def fit_count(value: int | None, width: int) -> str:
-    """A count that fits its column: 1,234,567, else 1.2M, else 1e18 (never a misleading cut)."""
-    text = count(value)
-    if value is None or len(text) <= width:
-        return text
-    for divisor, suffix in ((1e3, "k"), (1e6, "M"), (1e9, "G"), (1e12, "T")):
-        compact = f"{value / divisor:.1f}{suffix}"
-        if len(compact) <= width and abs(round(value / divisor, 1)) < 1000:
-            return compact
-    return f"{value:.0e}".replace("+", "")
 
 
 def rate(value: float | None) -> str:
@@ -139,17 +117,17 @@ def eta(seconds: float | None) -> str:
 def clock(moment: datetime | None, now: datetime) -> str:
     if moment is None:
         return "-"
-    local = moment.astimezone()
-    if (now - moment).total_seconds() < 86_400:
-        return local.strftime("%H:%M:%S")
-    return local.strftime("%b %d %H:%M")
+    shown = local(moment)
+    if abs(seconds_between(now, moment)) < 86_400:
+        return shown.strftime("%H:%M:%S")
+    return shown.strftime("%Y-%m-%d" if abs(seconds_between(now, moment)) > 300 * 86_400 else "%b %d %H:%M")
 
 
 def elapsed(job: Job, now: datetime) -> str:
     if job.created_date is None:
         return "-"
     end = job.system_modstamp if job.finished and job.system_modstamp else now
-    return duration(int(max(0.0, (end - job.created_date).total_seconds()) * 1000))
+    return duration(int(max(0.0, seconds_between(end, job.created_date)) * 1000))
 
 
 def job_cells(
@@ -197,7 +175,7 @@ def job_cells(
         elif column.key == "failed" and (job.number_records_failed or 0) > 0:
             style = f"bold {palette.error}"
         if column.key in ("processed", "failed"):
-            text = fit_count(job.number_records_processed if column.key == "processed" else job.number_records_failed,
+            text = compact(job.number_records_processed if column.key == "processed" else job.number_records_failed,
                              column.width)  # fmt: skip
         else:
             text = clip(values[column.key], column.width)
@@ -216,8 +194,8 @@ def batch_cells(batch: Batch, now: datetime, columns: tuple[Column, ...], palett
         "id": inert(batch.id),
         "state": inert(batch.state),
         "message": inert(batch.state_message),
-        "processed": count(batch.number_records_processed),
-        "failed": count(batch.number_records_failed),
+        "processed": compact(batch.number_records_processed, 9),
+        "failed": compact(batch.number_records_failed, 7),
         "total": duration(batch.total_processing_time),
         "api": duration(batch.api_active_processing_time),
         "apex": duration(batch.apex_processing_time),

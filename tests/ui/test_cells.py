@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from sfmonitor.bulk.models import Job, JobKind
-from sfmonitor.ui.cells import progress, short_count
+from sfmonitor.numbers import short_count
+from sfmonitor.ui.cells import progress
 
 
 def test_a_job_known_only_from_the_listing_shows_no_made_up_progress() -> None:

@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from ...bulk.models import Job
-from ...report import duration
+from ...numbers import compact, duration
 from ...text import inert
 
 FIRST = (
@@ -25,9 +25,9 @@ def value_text(name: str, value: object) -> str:
     if value is None:
         return "-"
     if name in TIMES and isinstance(value, int):
-        return f"{duration(value)} ({value:,} ms)"
+        return f"{duration(value)} ({compact(value, 30)} ms)"
     if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}"
+        return compact(value, 30)
     return inert(value)
 
 
@@ -63,6 +63,6 @@ class JobFields(Static):
                     if name == "errorMessage" or (name == "numberRecordsFailed" and value not in ("0", "-"))
                     else ""
                 )
-                cells += [Text(name), Text(value, style=style)]
+                cells += [Text(inert(name)), Text(value, style=style)]  # field names are server text too
             grid.add_row(*cells)
         self.update(grid)

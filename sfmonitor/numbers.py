@@ -1,0 +1,83 @@
+"""Counts, durations and times for people: compact where room is short, never cut, never a crash.
+
+The org's numbers are data: ``10^30`` records, ``10^400`` ms, a created date in year 1 or 9999
+must print as something true (``1e30``), not raise ``OverflowError`` or lose digits to a clip.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def count(value: int | None) -> str:
+    return "-" if value is None else f"{value:,}"
+
+
+def scientific(value: int) -> str:
+    """``1e30`` / ``-2e400``: exact in magnitude, from the digits (a float cannot hold 10^400)."""
+    digits = str(abs(value))
+    sign = "-" if value < 0 else ""
+    return f"{sign}{digits[0]}e{len(digits) - 1}"
+
+
+def compact(value: int | None, width: int) -> str:
+    """A count that fits ``width``: 1,234,567, else 1.2M, else 1e18 (never a misleading cut)."""
+    text = count(value)
+    if value is None or len(text) <= width:
+        return text
+    for power, suffix in ((3, "k"), (6, "M"), (9, "G"), (12, "T")):
+        scaled = round(value / 10**power, 1) if abs(value) < 10**300 else None
+        if scaled is None or abs(scaled) >= 1000:
+            continue
+        short = f"{scaled:.1f}{suffix}"
+        if len(short) <= width:
+            return short
+    return scientific(value)
+
+
+def short_count(value: int | None) -> str:
+    """A count in a few characters: 1,234, 123k, 1.4M, 1e18."""
+    if value is None:
+        return "-"
+    if abs(value) >= 10**15:
+        return scientific(value)
+    if value >= 1_000_000:
+        return f"{value / 1_000_000:.1f}M"
+    if value >= 100_000:
+        return f"{value / 1000:.0f}k"
+    return f"{value:,}"
+
+
+LONGEST_DURATION_MS = 10**13  # about 317 years: beyond it, a duration is shown as a number of ms
+
+
+def duration(ms: int | None) -> str:
+    """Milliseconds as ``4.2s``, ``12m05s``, ``3h12m``; absurd values as ``1e400ms``."""
+    if ms is None:
+        return "-"
+    if abs(ms) >= LONGEST_DURATION_MS:
+        return f"{scientific(ms)}ms"
+    seconds = ms / 1000
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, sec = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m{sec:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
+
+
+def local(moment: datetime) -> datetime:
+    """``moment`` on the local clock; at the ends of the calendar (0001-01-01 west of UTC, 9999-12-31
+    east of it) the local time does not exist, so UTC stands in."""
+    try:
+        return moment.astimezone()
+    except (OverflowError, ValueError, OSError):
+        return moment.astimezone(UTC)
+
+
+def seconds_between(later: datetime, earlier: datetime) -> float:
+    try:
+        return (later - earlier).total_seconds()
+    except OverflowError:
+        return float("inf") if later > earlier else float("-inf")
