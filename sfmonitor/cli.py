@@ -12,12 +12,13 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import signal
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from . import config, logfile, paths, report
 from .bulk.auth import is_loopback
@@ -50,16 +51,50 @@ class Cancelled(Exception):
     pass
 
 
+def seconds(text: str) -> float:
+    """A positive, finite number of seconds (``nan``, ``0``, ``-1`` are usage errors)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a positive number of seconds")
+    return value
+
+
+CONNECTION_DEFAULTS: dict[str, object] = {
+    "instance_url": None,
+    "access_token": None,
+    "target_org": None,
+    "api_version": None,
+    "ca_bundle": None,
+    "timeout": 30.0,
+    "verbose": False,
+}
+
+
 def _connection_args(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("connection (flags win over the environment)")
-    group.add_argument("--instance-url", metavar="URL", help="the org's URL, https:// (env SF_INSTANCE_URL)")
-    group.add_argument(
-        "--access-token", metavar="TOKEN", help="an OAuth access token or session id (env SF_ACCESS_TOKEN)"
+    """Options every command takes, before or after its name (``sfmonitor -o ops status`` too).
+
+    Their defaults are filled in after parsing (``CONNECTION_DEFAULTS``), so a value given before
+    the command is not overwritten by the command's own default."""
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log requests and decisions to stderr"
     )
-    group.add_argument("-o", "--target-org", metavar="ALIAS", help="an org the sf CLI knows (env SF_TARGET_ORG)")
-    group.add_argument("--api-version", metavar="N.N", help="API version (default: the newest the org offers)")
-    group.add_argument("--ca-bundle", metavar="PEM", help="trust this CA bundle, for a private CA (env SF_CA_BUNDLE)")
-    group.add_argument("--timeout", type=float, default=30.0, metavar="S", help="seconds to wait for an answer (30)")
+    group = parser.add_argument_group("connection (flags win over the environment)")
+    quiet: dict[str, Any] = {"default": argparse.SUPPRESS}
+    group.add_argument("--instance-url", metavar="URL", help="the org's URL, https:// (env SF_INSTANCE_URL)", **quiet)
+    group.add_argument(
+        "--access-token", metavar="TOKEN", help="an OAuth access token or session id (env SF_ACCESS_TOKEN)", **quiet
+    )
+    group.add_argument(
+        "-o", "--target-org", metavar="ALIAS", help="an org the sf CLI knows (env SF_TARGET_ORG)", **quiet
+    )
+    group.add_argument("--api-version", metavar="N.N", help="API version (default: the newest the org offers)", **quiet)
+    group.add_argument(
+        "--ca-bundle", metavar="PEM", help="trust this CA bundle, for a private CA (env SF_CA_BUNDLE)", **quiet
+    )
+    group.add_argument("--timeout", type=seconds, metavar="S", help="seconds to wait for an answer (30)", **quiet)
 
 
 def _options(args: argparse.Namespace) -> ConnectionOptions:
@@ -85,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="sfmonitor",
         description="Watch an org's Salesforce Bulk API jobs live; close or abort one.",
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log requests and decisions to stderr")
+    _connection_args(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     watch = sub.add_parser("watch", help="the live dashboard (the default command)")
@@ -105,21 +140,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     sim = sub.add_parser("simulate", help="run the Bulk API simulator (a fake org) on loopback")
     _simulator_args(sim)
+    _connection_args(sim)
     sim.add_argument("--port", type=int, default=8377, help="port (default 8377; 0 picks a free one)")
 
     demo = sub.add_parser("demo", help="start the simulator in the background and watch it")
     _simulator_args(demo)
     _dashboard_args(demo)
+    _connection_args(demo)
     demo.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
 
     locate = sub.add_parser("locate", help="print where sfmonitor keeps its config, themes or log")
     locate.add_argument("what", choices=("config", "themes", "log"))
+    _connection_args(locate)
     return parser
 
 
 def _dashboard_args(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("dashboard")
-    group.add_argument("--interval", type=float, metavar="S", help="seconds between polls (default 5, floor 2)")
+    group.add_argument("--interval", type=seconds, metavar="S", help="seconds between polls (default 5, floor 2)")
     group.add_argument("--read-only", action="store_true", help="never close or abort: the keys are hidden and refused")
     group.add_argument("--theme", metavar="NAME", help="theme name (env SFMONITOR_THEME; t cycles in the app)")
 
@@ -127,13 +165,25 @@ def _dashboard_args(parser: argparse.ArgumentParser) -> None:
 COMMANDS = ("watch", "status", "close", "abort", "simulate", "demo", "locate")
 
 
+TAKES_VALUE = frozenset({"--instance-url", "--access-token", "-o", "--target-org", "--api-version", "--ca-bundle",
+                         "--timeout"})  # fmt: skip
+
+
 def _with_default_command(argv: Sequence[str]) -> list[str]:
-    """``sfmonitor [options]`` means ``sfmonitor watch [options]``."""
+    """``sfmonitor [options]`` means ``sfmonitor watch [options]``: the command is the first word that
+    is neither an option nor an option's value."""
     args = list(argv)
-    if any(arg in COMMANDS for arg in args) or any(arg in ("-h", "--help") for arg in args):
-        return args
-    flags = [a for a in args if a in ("-v", "--verbose")]
-    return [*flags, "watch", *[a for a in args if a not in flags]]
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in ("-h", "--help") or arg in COMMANDS:
+            return args
+        elif arg in TAKES_VALUE:
+            skip = True
+        elif not arg.startswith("-"):
+            break
+    return ["watch", *args]
 
 
 def _simulator_args(parser: argparse.ArgumentParser) -> None:
@@ -154,6 +204,9 @@ def _simulator_args(parser: argparse.ArgumentParser) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(_with_default_command(sys.argv[1:] if argv is None else argv))
+    for name, default in CONNECTION_DEFAULTS.items():
+        if not hasattr(args, name):
+            setattr(args, name, default)
     if argv is None:
         _mask_process_title(getattr(args, "access_token", None))
     _logging(args.verbose, to_file=args.command in ("watch", "demo"))
@@ -404,6 +457,13 @@ def _run_dashboard(options: ConnectionOptions, args: argparse.Namespace) -> int:
         resolved.verify()
     except ConfigError as exc:
         return fail(str(exc), EXIT_USAGE)
+    for name, stream in (("input", sys.stdin), ("output", sys.stdout)):
+        if stream is None or not stream.isatty():
+            return fail(
+                f"the dashboard needs a terminal, and its {name} is not one; "
+                "for a snapshot in a script or a pipe use: sfmonitor status",
+                EXIT_USAGE,
+            )
     app = SfMonitorApp(options, settings)
     app.run()
     return app.return_code or EXIT_OK

@@ -25,6 +25,7 @@ from typing import Any
 
 from . import paths
 from .bulk.errors import ConfigError
+from .monitor.schedule import clamp_interval
 
 DEFAULT_THEME = "sfmonitor-dark"
 
@@ -81,7 +82,7 @@ def load(
         raise ConfigError(f'config file {path}: [keymap] maps binding ids to keys, as in abort = "A"')
     chosen = theme or env.get("SFMONITOR_THEME") or remembered_theme() or file_theme or DEFAULT_THEME
     return Settings(
-        interval=float(interval if interval is not None else file_interval),
+        interval=clamp_interval(float(interval if interval is not None else file_interval)),
         theme=chosen,
         read_only=read_only or file_read_only,
         keymap=dict(keymap),

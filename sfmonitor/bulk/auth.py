@@ -76,6 +76,11 @@ def is_loopback(host: str) -> bool:
 def check_instance_url(url: str) -> str:
     """The instance URL without a trailing slash; ``http://`` is accepted for loopback hosts only."""
     parts = urlsplit(url.strip())
+    if "@" in parts.netloc:  # user:password@host would travel as Basic auth in place of the token
+        raise ConfigError(
+            f"the instance URL for {parts.hostname or 'the org'} carries a user name or password (…@host); "
+            "give only https://host: sfmonitor signs in with the access token"
+        )
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"the instance URL {url!r} is not an http(s) URL such as https://example.my.salesforce.com")
     if parts.scheme == "http" and not is_loopback(parts.hostname):

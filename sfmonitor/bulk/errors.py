@@ -42,6 +42,11 @@ class ProtocolError(BulkError):
     """The server answered, but with a body this program cannot read (garbled XML/JSON, ...)."""
 
 
+class HostileBody(ProtocolError):
+    """A body refused on purpose (entity declarations, absurd nesting, a gzip bomb): asking again gets
+    the same body, so it is not retried."""
+
+
 class IllegalAction(BulkError):
     """A close or abort refused locally, before any request, because the reference forbids it."""
 

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from .errors import ProtocolError
+from .errors import HostileBody, ProtocolError
 
 MAX_DEPTH = 32  # Salesforce's job documents nest 2-3 levels; a listing page 3
 
@@ -40,9 +40,9 @@ def loads_json(body: bytes | str, what: str) -> Any:
     try:
         data = json.loads(body)
     except RecursionError:
-        raise ProtocolError(f"the body nests deeper than {MAX_DEPTH} levels; refused ({what})") from None
+        raise HostileBody(f"the body nests deeper than {MAX_DEPTH} levels; refused ({what})") from None
     except ValueError:
         raise ProtocolError(f"the body is not valid JSON ({what})") from None
     if depth_exceeds(data):
-        raise ProtocolError(f"the body nests deeper than {MAX_DEPTH} levels; refused ({what})")
+        raise HostileBody(f"the body nests deeper than {MAX_DEPTH} levels; refused ({what})")
     return data

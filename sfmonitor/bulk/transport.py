@@ -17,6 +17,7 @@ from .errors import (
     ApiError,
     AuthError,
     BulkError,
+    HostileBody,
     ProtocolError,
     SessionExpired,
     TokenRejected,
@@ -116,7 +117,7 @@ class Transport:
             try:
                 return await self._authorised(session, method, path, content, content_type, accept, params)
             except (TransportError, ProtocolError, ApiError) as exc:
-                transient = not isinstance(exc, ApiError) or exc.transient
+                transient = not isinstance(exc, ApiError | HostileBody) or (isinstance(exc, ApiError) and exc.transient)
                 if method != "GET" or attempt == 2 or not transient or isinstance(exc, SessionExpired):
                     raise
                 log.info("%s %s failed (%s); trying once more", method, path, exc)
@@ -212,7 +213,7 @@ class Transport:
         async for chunk in response.aiter_bytes():
             body += chunk
             if len(body) > self.max_body:
-                raise ProtocolError(
+                raise HostileBody(
                     f"the answer is larger than {self.max_body // (1024 * 1024)} MiB once inflated; refused ({where})"
                 )
         self.accepted = self.accepted or response.is_success

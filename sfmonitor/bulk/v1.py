@@ -9,10 +9,11 @@ from __future__ import annotations
 import asyncio
 import json
 from typing import Any
+from xml.parsers.expat import ExpatError
 
 import xmltodict
 
-from .errors import ProtocolError
+from .errors import HostileBody, ProtocolError
 from .models import Batch, Job, JobKind
 from .payload import MAX_DEPTH, depth_exceeds, loads_json
 from .transport import Transport
@@ -42,10 +43,12 @@ def parse_body(content_type: str, body: bytes, what: str) -> dict[str, Any]:
             force_list=("batchInfo",),
             disable_entities=True,
         )
-    except Exception as exc:  # expat errors, entity refusals
+    except ExpatError as exc:  # cut short, garbled
         raise ProtocolError(f"the body is not valid XML: {exc} ({what})") from None
+    except Exception as exc:  # entity declarations refused
+        raise HostileBody(f"the body is not valid XML: {exc} ({what})") from None
     if depth_exceeds(doc):
-        raise ProtocolError(f"the body nests deeper than {MAX_DEPTH} levels; refused ({what})")
+        raise HostileBody(f"the body nests deeper than {MAX_DEPTH} levels; refused ({what})")
     if not isinstance(doc, dict) or len(doc) != 1:
         raise ProtocolError(f"expected one XML document element ({what})")
     root = next(iter(doc.values()))

@@ -67,8 +67,9 @@ class Connection:
             return "paused", "PAUSED (p resumes)"
         age = (now - self.last_good).total_seconds() if self.last_good else None
         if self.error:
-            since = f"last good {ago(age)}" if age is not None else "no good poll yet"
-            return "offline", f"OFFLINE ({since}): {self.error}"  # the age first: a long error is cut at the end
+            if age is None:
+                return "offline", f"NOT CONNECTED: {self.error}"
+            return "offline", f"OFFLINE (last good {ago(age)}): {self.error}"  # the age first: the end may be cut
         if age is not None and age > max(3 * interval, 30):
             return "stale", f"STALE: last good poll {ago(age)}"
         return "ok", ""

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from ..bulk.errors import ApiError, BulkError, NotFound, ProtocolError, TransportError
+from ..bulk.errors import ApiError, BulkError, HostileBody, NotFound, ProtocolError, TransportError
 from ..bulk.models import ApiUsage, Job, JobKind
 from ..bulk.service import BulkService
 
@@ -186,6 +186,8 @@ class Poller:
 
 def transient(error: BulkError) -> bool:
     """A failure worth another try: no answer, an unreadable body, a 5xx page."""
+    if isinstance(error, HostileBody):
+        return False
     if isinstance(error, TransportError | ProtocolError):
         return True
     return isinstance(error, ApiError) and error.transient

@@ -10,9 +10,12 @@ IDLE_FACTOR = 4.0  # nothing running: poll this many times slower ...
 IDLE_CAP_S = 30.0  # ... but at least twice a minute, to see new jobs
 BACKOFF_CAP_S = 60.0  # an org back after an outage is seen within a minute
 LIMIT_WAIT_S = 900.0  # the daily API limit is spent: look again every 15 minutes
+SIGN_IN_WAIT_S = 300.0  # the org refused the token (or the sf CLI has none): a person must act; r retries
 
 
 def clamp_interval(seconds: float) -> float:
+    """The operator's interval, never under the floor: applied where settings are read, so that the
+    schedule itself (and a test's) can run at any pace."""
     return max(FLOOR_S, seconds)
 
 
@@ -23,19 +26,18 @@ class Schedule:
     failures: int = 0
     rng: random.Random = field(default_factory=random.Random)
 
-    def __post_init__(self) -> None:
-        self.interval = clamp_interval(self.interval)
-
     def after_success(self, anything_running: bool) -> float:
         self.failures = 0
         if anything_running:
             return self.interval
         return max(self.interval, min(self.interval * IDLE_FACTOR, IDLE_CAP_S))
 
-    def after_failure(self, limit_reached: bool = False) -> float:
+    def after_failure(self, limit_reached: bool = False, sign_in: bool = False) -> float:
         """Exponential backoff, capped, with jitter so many monitors do not retry in step."""
         self.failures += 1
         if limit_reached:
             return LIMIT_WAIT_S
+        if sign_in:
+            return SIGN_IN_WAIT_S
         base = min(self.cap, self.interval * 2 ** min(self.failures, 10))
         return float(base * (0.8 + 0.4 * self.rng.random()))

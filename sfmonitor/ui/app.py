@@ -25,7 +25,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 
 from .. import config, paths
-from ..bulk.errors import ActionOutcomeUnknown, BulkError, ConfigError, RequestLimitExceeded
+from ..bulk.errors import ActionOutcomeUnknown, AuthError, BulkError, ConfigError, RequestLimitExceeded
 from ..bulk.models import Action, ApiUsage, Job, Limit
 from ..bulk.service import BulkService
 from ..connection import ConnectionOptions, new_service
@@ -33,6 +33,7 @@ from ..monitor.board import Connection, SortMode
 from ..monitor.history import History
 from ..monitor.poller import Poller
 from ..monitor.schedule import Schedule
+from ..monitor.state import OrgState
 from ..text import inert
 from ..themes import load_themes
 from .cells import Palette
@@ -116,11 +117,9 @@ class SfMonitorApp(App[None]):
         self.connection = Connection()
         self.service: BulkService | None = None
         self.poller: Poller | None = None
-        self.jobs: dict[str, Job] = {}
+        self.state = OrgState()
         self.usage: ApiUsage | None = None
         self.limits: dict[str, Limit] = {}
-        self.pending: dict[str, Action] = {}
-        self.errors: dict[str, str] = {}
         self._binding_state: tuple[object, ...] | None = None
         self._shown_status: tuple[str, str] = ("", "")  # the connection words on screen
         self.next_poll_delay: float | None = None
@@ -131,7 +130,21 @@ class SfMonitorApp(App[None]):
         self._next_poll: Timer | None = None
         self._limits_read_at: float | None = None
         self.org = urlsplit(options.instance_url or "").hostname or (options.target_org or "org")
+        resolved = options.resolved()
+        self.target = resolved.instance_url or (f"sf org {resolved.target_org!r}" if resolved.target_org else "the org")
         self.set_keymap(settings.keymap)
+
+    @property
+    def jobs(self) -> dict[str, Job]:
+        return self.state.jobs
+
+    @property
+    def errors(self) -> dict[str, str]:
+        return self.state.errors
+
+    @property
+    def pending(self) -> dict[str, Action]:
+        return self.state.pending
 
     # --- start-up -----------------------------------------------------------------------------
 
@@ -168,7 +181,11 @@ class SfMonitorApp(App[None]):
     def _watch_terminal_setup(self) -> None:
         self._tty = next((s.fileno() for s in (sys.__stdout__, sys.__stdin__) if s and s.isatty()), None)
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._terminal_gone, "hang-up signal")
+            loop = asyncio.get_running_loop()
+            loop.add_signal_handler(signal.SIGHUP, self._terminal_gone, "hang-up signal")
+            # kill / systemd / tmux kill-server: leave as on q, so the terminal gets its screen,
+            # cursor and mouse back (the default SIGTERM would end the process mid-screen)
+            loop.add_signal_handler(signal.SIGTERM, self.exit, None, 143)
         if self._tty is not None:
             self.set_interval(0.5, self._check_terminal, name="terminal watchdog")  # isatty() is cheap
 
@@ -208,13 +225,13 @@ class SfMonitorApp(App[None]):
         try:
             service = new_service(self.options)
         except BulkError as exc:
-            self.post_message(PollFailed(str(exc)))
+            self.post_message(PollFailed(str(exc), sign_in=isinstance(exc, AuthError | ConfigError)))
             return
         try:
             await service.connect()
         except BulkError as exc:
             await service.transport.aclose()  # a retry makes a new one: do not leave this one open
-            self.post_message(PollFailed(str(exc)))
+            self.post_message(PollFailed(str(exc), sign_in=isinstance(exc, AuthError)))
             return
         self.service = service
         self.poller = Poller(service)
@@ -235,20 +252,22 @@ class SfMonitorApp(App[None]):
         if self.poller is None:
             self.run_worker(self._connect(), group="poll", exit_on_error=False)
             return
-        self.run_worker(self._poll(self.poller), group="poll", exit_on_error=False)
+        self.run_worker(self._poll(self.poller, self.state.poll_started()), group="poll", exit_on_error=False)
 
-    async def _poll(self, poller: Poller) -> None:
+    async def _poll(self, poller: Poller, cycle: int) -> None:
         try:
             snapshot = await poller.cycle()
         except RequestLimitExceeded as exc:
             self.post_message(PollFailed(f"the org's daily API limit is reached ({exc.message})", limit_reached=True))
+        except AuthError as exc:
+            self.post_message(PollFailed(str(exc), sign_in=True))
         except BulkError as exc:
             self.post_message(PollFailed(str(exc)))
         except Exception as exc:  # a bug must not take the dashboard down; the log has the trace
             log.exception("poll cycle failed")
             self.post_message(PollFailed(f"unexpected {type(exc).__name__}; see the log"))
         else:
-            self.post_message(PollDone(snapshot))
+            self.post_message(PollDone(snapshot, cycle))
 
     def _limits_due(self) -> bool:
         now = self.clock().timestamp()
@@ -273,16 +292,19 @@ class SfMonitorApp(App[None]):
         self._polling = False
         now = self.clock()
         snapshot = message.snapshot
-        self.jobs = dict(snapshot.jobs)
-        self.errors = dict(snapshot.errors)
+        self.state.polled(snapshot, message.cycle)
         self.usage = snapshot.api_usage
-        self.history.record(now.timestamp(), self.jobs.values())
+        self.history.record(now.timestamp(), self.jobs.values(), unread=self.errors)
         self.connection = replace(self.connection, last_good=now, error=None, failing_since=None)
         self.render_view()
         if self._limits_due():  # after the poll, not beside it: one request stream at a time
             self.run_worker(self._read_limits(), group="limits", exclusive=True, exit_on_error=False)
         running = any(not job.finished for job in self.jobs.values())
-        if not self.connection.paused:
+        if self.connection.paused:
+            return
+        if self.state.awaiting_read:  # a close/abort answered mid-cycle: read it back now, not in an interval
+            self.poll_now()
+        else:
             self._schedule(self.schedule.after_success(running))
 
     def on_poll_failed(self, message: PollFailed) -> None:
@@ -294,7 +316,7 @@ class SfMonitorApp(App[None]):
         )
         self.render_view()
         if not self.connection.paused:
-            self._schedule(self.schedule.after_failure(message.limit_reached))
+            self._schedule(self.schedule.after_failure(message.limit_reached, sign_in=message.sign_in))
 
     def on_limits_read(self, message: LimitsRead) -> None:
         self.limits = message.limits
@@ -316,6 +338,7 @@ class SfMonitorApp(App[None]):
     def view(self) -> View:
         return View(
             org=self.org,
+            target=self.target,
             jobs=self.jobs,
             history=self.history,
             now=self.clock(),
@@ -382,11 +405,11 @@ class SfMonitorApp(App[None]):
             return screen.selected_job()
         return None
 
-    def refusal(self, action: Action) -> str | None:
-        """Why ``action`` cannot be used now, or None."""
+    def refusal(self, action: Action, job: Job | None = None) -> str | None:
+        """Why ``action`` cannot be used now (on ``job``, else the selected one), or None."""
         if self.read_only:
             return "sfmonitor runs read-only (--read-only): jobs cannot be closed or aborted"
-        job = self.selected_job()
+        job = job or self.selected_job()
         if job is None:
             return "no job selected"
         if job.id in self.pending:
@@ -439,15 +462,22 @@ class SfMonitorApp(App[None]):
         ]
 
         def answered(yes: bool | None) -> None:
-            if yes:
-                self._send(job, action)
+            if not yes:
+                return
+            now = self.jobs.get(job.id, job)  # it may have moved on while the question was open
+            late = self.refusal(action, now)
+            if late is not None:
+                self.notify(f"Not sent: {inert(late)}", severity="warning", markup=False)
+                return
+            self._send(now, action)
 
         self.push_screen(ConfirmScreen(f"{verb} this job?", details), answered)
 
     def _send(self, job: Job, action: Action) -> None:
-        if self.service is None or job.id in self.pending or self.read_only:
+        if self.service is None or self.read_only or job.refusal(action) is not None:
+            return
+        if not self.state.action_sent(job.id, action):
             return  # a second confirmation for the same job sends nothing
-        self.pending[job.id] = action
         self.render_view()
         self.run_worker(self._act(self.service, job, action), group=f"act-{job.id}", exit_on_error=False)
 
@@ -465,10 +495,7 @@ class SfMonitorApp(App[None]):
             self.post_message(ActionDone(done, action, job.state))
 
     def on_action_done(self, message: ActionDone) -> None:
-        self.pending.pop(message.job.id, None)
-        self.jobs[message.job.id] = message.job
-        if self.poller is not None:
-            self.poller.jobs[message.job.id] = message.job
+        self.state.action_answered(message.job.id, message.job)
         self.notify(
             f"Job {inert(message.job.id)}: {inert(message.before)} → {inert(message.job.state)}",
             title=f"{message.action.value.capitalize()} sent",
@@ -478,7 +505,10 @@ class SfMonitorApp(App[None]):
         self.poll_now()
 
     def on_action_failed(self, message: ActionFailed) -> None:
-        self.pending.pop(message.job.id, None)
+        if message.unknown:
+            self.state.action_answered(message.job.id)  # pending until the job is read again
+        else:
+            self.state.action_refused(message.job.id)
         title = "Outcome unknown" if message.unknown else f"{message.action.value.capitalize()} refused"
         self.notify(inert(message.error), title=title, severity="error", markup=False, timeout=15)
         self.render_view()

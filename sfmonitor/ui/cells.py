@@ -140,13 +140,17 @@ def job_cells(
     pending: str | None = None,
     stalled: float | None = None,
     narrow: bool = False,
+    unread: bool = False,
 ) -> tuple[Text, ...]:
-    """One jobs-table row. Finished jobs are dimmed; failures and stalls are coloured."""
-    throughput = history.throughput(job)
+    """One jobs-table row. Finished jobs are dimmed; failures and stalls are coloured; a job whose
+    last read failed is faded and marked ``!`` (its values are older, or the listing's)."""
+    throughput = None if unread else history.throughput(job)
     state = inert(job.state) or "?"
     state_style = ""
     if pending:
         state, state_style = f"{pending}…", f"bold {palette.accent}"
+    elif unread:
+        state, state_style = f"! {state}", f"dim {palette.warning}"
     elif stalled is not None:
         state, state_style = f"⚠ {state}", f"bold {palette.warning}"  # stalled: no progress for a while
     elif job.state == "Failed":
@@ -166,7 +170,7 @@ def job_cells(
         "time": duration(job.total_processing_time),
         "created": clock(job.created_date, now),
     }
-    base = "dim" if job.finished and not pending else ""
+    base = "dim" if (job.finished or unread) and not pending else ""
     cells = []
     for column in columns:
         style = base

@@ -13,12 +13,14 @@ from ..monitor.poller import Snapshot
 @dataclass
 class PollDone(Message):
     snapshot: Snapshot
+    cycle: int  # OrgState.poll_started's number for the cycle
 
 
 @dataclass
 class PollFailed(Message):
     error: str
     limit_reached: bool = False
+    sign_in: bool = False  # the org refused the token, or none could be had: retry slowly
 
 
 @dataclass

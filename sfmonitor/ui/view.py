@@ -30,6 +30,7 @@ class View:
     filter: str = ""
     read_only: bool = False
     errors: dict[str, str] = field(default_factory=dict)  # jobs the last poll could not read
+    target: str = ""  # where the org is (URL or sf alias), for "connecting to …"
 
     def matching_jobs(self) -> list[Job]:
         """Every job the filter lets through, in the chosen order."""
@@ -48,10 +49,16 @@ class View:
     def header(self, extra: str = "") -> HeaderInfo:
         level, trouble = self.connection.status(self.now, self.interval)
         last = self.connection.last_good
-        updated = f"updated {last.astimezone().strftime('%H:%M:%S')}" if last else "connecting…"
+        updated = f"updated {last.astimezone().strftime('%H:%M:%S')}" if last else f"connecting to {self.target}…"
         running = sum(1 for job in self.jobs.values() if not job.finished)
-        if self.errors and not trouble:
-            level, trouble = "stale", f"{len(self.errors)} job(s) could not be read; their rows show older values"
+        unread = sum(1 for job_id in self.errors if job_id in self.jobs)
+        if unread and not trouble:
+            rows = (
+                "1 job could not be read; its row is"
+                if unread == 1
+                else f"{unread} jobs could not be read; their rows are"
+            )
+            level, trouble = "stale", f"{rows} marked ! and faded (older values)"
         return HeaderInfo(
             org=self.org,
             usage=self.usage,

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sfmonitor.bulk.models import Batch, Job
 from sfmonitor.monitor.board import Connection, SortMode, matches, order
 from sfmonitor.monitor.history import SAMPLES, History, JobHistory, eta_seconds
-from sfmonitor.monitor.schedule import BACKOFF_CAP_S, FLOOR_S, LIMIT_WAIT_S, Schedule
+from sfmonitor.monitor.schedule import BACKOFF_CAP_S, FLOOR_S, LIMIT_WAIT_S, SIGN_IN_WAIT_S, Schedule, clamp_interval
 
 
 def job(**fields: object) -> Job:
@@ -64,8 +64,7 @@ def test_eta_only_where_honest() -> None:
 
 
 def test_schedule_interval_idle_backoff_and_limit() -> None:
-    s = Schedule(0.5)
-    assert s.interval == FLOOR_S
+    assert clamp_interval(0.5) == FLOOR_S  # the operator's floor, applied to settings
     s = Schedule(5.0, rng=random.Random(1))
     assert s.after_success(anything_running=True) == 5.0
     assert s.after_success(anything_running=False) == 20.0
@@ -73,6 +72,7 @@ def test_schedule_interval_idle_backoff_and_limit() -> None:
     assert delays[0] < delays[3] and max(delays) <= BACKOFF_CAP_S * 1.2
     assert len(set(delays)) > 1  # jitter
     assert s.after_failure(limit_reached=True) == LIMIT_WAIT_S
+    assert s.after_failure(sign_in=True) == SIGN_IN_WAIT_S  # a refused token waits for a person, not 60 s
     assert s.after_success(True) == 5.0 and s.failures == 0
 
 

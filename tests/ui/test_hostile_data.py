@@ -98,20 +98,28 @@ def _status(sim: Simulator, *args: str) -> subprocess.CompletedProcess[str]:
 def test_status_table_is_inert_and_json_exact(sim: Simulator, odd_org: dict[str, str]) -> None:
     # the fixture patches this process's simulator, which serves the subprocess below
     table = _status(sim)
-    assert table.returncode == 0, table.stderr
+    assert table.returncode == 9, table.stderr  # partial: the bomb job could not be read
+    assert (
+        table.stderr
+        == f"sfmonitor: job {odd_org['bomb']}: not read: the body is not valid XML: entities are disabled (job info)\n"
+    )
     assert "\x1b" not in table.stdout and "\x07" not in table.stdout and "\u202e" not in table.stdout
     assert "Very_Long_Obj" in table.stdout and max(len(line) for line in table.stdout.splitlines()) <= 120
-    assert f"! {odd_org['bomb']}" in table.stdout and "not valid XML" in table.stdout
+    bomb_row = next(line for line in table.stdout.splitlines() if line.split()[2:3] == [odd_org["bomb"]])
+    assert " ! " in bomb_row  # the row itself says it was not read
+    assert "1 job could not be read" in table.stdout
     doc = json.loads(_status(sim, "--format", "json").stdout)
     by_id = {job["id"]: job for job in doc["jobs"]}
     assert by_id[odd_org["hostile"]]["object"] == LONG + HOSTILE  # the exact text, properly escaped
     odd = by_id[odd_org["odd"]]
     assert (odd["state"], odd["jobType"], odd["numberRecordsProcessed"]) == ("Paused", "FutureIngest", None)
     assert odd["numberRecordsFailed"] == HUGE and odd["shinyNewField"] == {"nested": [1, 2]}
-    assert {"id": odd_org["bomb"], "message": by_id and doc["errors"][0]["message"]} in doc["errors"]
+    assert "not valid XML" in by_id[odd_org["bomb"]]["readError"]
+    assert by_id[odd_org["odd"]]["readError"] is None
+    assert [e["id"] for e in doc["errors"]] == [odd_org["bomb"]]
 
 
 def test_status_of_the_bomb_job_fails_with_one_line(sim: Simulator, odd_org: dict[str, str]) -> None:
     result = _status(sim, "--job", odd_org["bomb"])
-    assert result.returncode == 1
-    assert "not valid XML" in result.stdout
+    assert result.returncode == 9
+    assert "not valid XML" in result.stdout and "not valid XML" in result.stderr

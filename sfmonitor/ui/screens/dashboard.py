@@ -72,13 +72,14 @@ class DashboardScreen(Screen[None]):
         cache: dict[str, tuple[Job, tuple[object, ...], tuple[Text, ...]]] = {}
         for job in shown:
             action = view.pending.get(job.id)
-            if job.finished and not action:  # cells of a finished job change only with the job object
+            unread = job.id in view.errors
+            if job.finished and not action and not unread:  # a finished job's cells change only with the job
                 hit = self._cells.get(job.id)
                 if hit is not None and hit[0] is job and hit[1] == looks:
                     cache[job.id] = hit
                     rows[job.id] = hit[2]
                     continue
-            stalled = view.history.stalled(job, now_s) if live_work(job) else None
+            stalled = view.history.stalled(job, now_s) if live_work(job) and not unread else None
             cells = job_cells(
                 job,
                 view.history,
@@ -88,6 +89,7 @@ class DashboardScreen(Screen[None]):
                 pending={"close": "closing", "abort": "aborting"}[action.value] if action else None,
                 stalled=stalled,
                 narrow=width < NARROW,
+                unread=unread,
             )
             rows[job.id] = cells
             cache[job.id] = (job, looks, cells)

@@ -59,7 +59,7 @@ def render(info: HeaderInfo, palette: Palette) -> Text:
         text.append(f"{used:,}/{info.batches.max:,}", style=style)
     text.append(f"  {info.jobs} jobs, {info.running} running  {info.updated}")
     if info.extra:
-        text.append(f"  {info.extra}", style="dim")
+        text.append(f"  {inert(info.extra)}", style="dim")
     if info.trouble:
         style = {"paused": f"bold {palette.warning}", "stale": f"bold {palette.warning}"}.get(
             info.level, f"bold {palette.error}"

@@ -1,0 +1,65 @@
+"""One org's dashboard state without Textual: its jobs, what could not be read, and the close/abort
+requests on their way, with the transitions the app applies as events arrive.
+
+The rule that lives here: a close or abort is *pending* from the moment it is sent until a poll
+that started after its answer came back has read the job. A poll already in flight when the write
+went out carries the state from before it; applied, it would put the old state back on screen (and
+make the key legal again), so its read of that job is set aside.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..bulk.models import Action, Job
+from .poller import Snapshot
+
+
+@dataclass
+class OrgState:
+    jobs: dict[str, Job] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)  # job id -> why its last read failed
+    pending: dict[str, Action] = field(default_factory=dict)  # close/abort sent, not yet read back
+    cycles_started: int = 0
+    _fences: dict[str, int] = field(default_factory=dict)  # job id -> last cycle that started before its answer
+
+    def poll_started(self) -> int:
+        """Number the cycle about to start; its snapshot comes back with this number."""
+        self.cycles_started += 1
+        return self.cycles_started
+
+    def polled(self, snapshot: Snapshot, cycle: int) -> None:
+        """A cycle's snapshot arrived: take it, except for jobs written to after that cycle began."""
+        jobs = dict(snapshot.jobs)
+        errors = dict(snapshot.errors)
+        for job_id, fence in list(self._fences.items()):
+            if cycle <= fence:  # read before (or while) the write went out: ours is newer
+                if job_id in self.jobs:
+                    jobs[job_id] = self.jobs[job_id]
+                errors.pop(job_id, None)
+                continue
+            del self._fences[job_id]  # read after the answer: this is the truth, and the action is over
+            self.pending.pop(job_id, None)
+        self.jobs, self.errors = jobs, errors
+
+    def action_sent(self, job_id: str, action: Action) -> bool:
+        """Record a close/abort about to be sent; False if one is already on its way (send nothing)."""
+        if job_id in self.pending:
+            return False
+        self.pending[job_id] = action
+        return True
+
+    def action_answered(self, job_id: str, answer: Job | None = None) -> None:
+        """The org answered (or the answer was lost). The job stays pending until a later poll reads it."""
+        if answer is not None and job_id in self.jobs:
+            self.jobs[job_id] = answer
+        self._fences[job_id] = self.cycles_started
+
+    def action_refused(self, job_id: str) -> None:
+        """Refused before or by the org, nothing changed: not pending any more."""
+        self.pending.pop(job_id, None)
+
+    @property
+    def awaiting_read(self) -> bool:
+        """Some action waits for a read made after its answer: poll again soon."""
+        return bool(self._fences)
