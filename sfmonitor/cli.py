@@ -447,7 +447,8 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
 def _run_dashboard(options: ConnectionOptions, args: argparse.Namespace) -> int:
     """Check everything that can be checked before the screen is taken, then run the app."""
-    from .ui.app import SfMonitorApp, check_keymap
+    from .ui.app import SfMonitorApp
+    from .ui.keys import check_keymap
 
     try:
         settings = config.load(interval=args.interval, theme=args.theme, read_only=args.read_only)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import sys
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import platformdirs
@@ -36,12 +37,13 @@ def state_file() -> Path:
     return platformdirs.user_state_path(APP) / "state.json"
 
 
-def shipped_themes_dir() -> Path | None:
-    """The themes shipped with sfmonitor: the repository's ``themes/``, or the installed copy."""
-    for candidate in (Path(__file__).resolve().parent.parent / "themes", Path(sys.prefix) / "share" / APP / "themes"):
-        if candidate.is_dir():
-            return candidate
-    return None
+def shipped_themes() -> list[Traversable]:
+    """The theme files shipped with sfmonitor (package data, wherever it was installed)."""
+    try:
+        folder = resources.files("sfmonitor.theme_files")
+    except ModuleNotFoundError:
+        return []
+    return sorted((entry for entry in folder.iterdir() if entry.name.endswith(".toml")), key=lambda e: e.name)
 
 
 def private_file(path: Path) -> Path:

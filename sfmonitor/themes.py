@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, fields
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from textual.theme import Theme
@@ -19,13 +20,13 @@ class Loaded:
     problems: list[str]
 
 
-def theme_from_file(path: Path) -> Theme:
+def theme_from_file(path: Path | Traversable) -> Theme:
     """Parse one theme file; ValueError says what is wrong with it."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ValueError(f"theme file {path.name}: {exc}") from None
-    name = data.get("name") or path.stem
+    name = data.get("name") or path.name.removesuffix(".toml")
     if not isinstance(name, str) or not data.get("primary"):
         raise ValueError(f'theme file {path.name}: needs at least primary = "#rrggbb"')
     unknown = set(data) - _COLOURS - {"name", "variables", "dark", "ansi", "luminosity_spread", "text_alpha"}
@@ -54,14 +55,13 @@ def load_themes() -> Loaded:
     """Shipped themes first, then the user's own (which may replace a shipped one by name)."""
     found: dict[str, Theme] = {}
     problems: list[str] = []
-    for folder in (paths.shipped_themes_dir(), paths.themes_dir()):
-        if folder is None or not folder.is_dir():
+    user = paths.themes_dir()
+    files = [*paths.shipped_themes(), *(sorted(user.glob("*.toml")) if user.is_dir() else [])]
+    for path in files:
+        try:
+            theme = theme_from_file(path)
+        except ValueError as exc:
+            problems.append(str(exc))
             continue
-        for path in sorted(folder.glob("*.toml")):
-            try:
-                theme = theme_from_file(path)
-            except ValueError as exc:
-                problems.append(str(exc))
-                continue
-            found[theme.name] = theme
+        found[theme.name] = theme
     return Loaded(list(found.values()), problems)

@@ -38,10 +38,13 @@ def fast_sim() -> Iterator[Simulator]:
         yield simulator
 
 
-def make_sim(**kwargs: object) -> Simulator:
+def make_sim(*, held: bool | None = None, **kwargs: object) -> Simulator:
+    """A started simulator; ``held=False`` keeps its faults off until the test calls ``sim.faults.hold(True)``."""
     kwargs.setdefault("spawn_every", 0)
     faults = kwargs.pop("faults", None)
-    return Simulator(faults=faults if isinstance(faults, FaultSpec) else None, **kwargs).start()  # type: ignore[arg-type]
+    sim = Simulator(faults=faults if isinstance(faults, FaultSpec) else None, **kwargs)  # type: ignore[arg-type]
+    sim.faults.hold(held)
+    return sim.start()
 
 
 @pytest.fixture

@@ -119,6 +119,12 @@ class Faults:
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self.api_requests = 0
+        self._held: bool | None = None
+
+    def hold(self, on: bool | None) -> None:
+        """Switch the faults on (True) or off (False) now, whatever ``window``/``down`` say; None goes
+        back to the spans. Tests use it to strike at the moment they choose, not at a second on a clock."""
+        self._held = on
 
     def _roll(self, p: float) -> bool:
         if p <= 0:
@@ -130,11 +136,17 @@ class Faults:
         window = self.spec.window
         if self.spec.methods is not None and method.upper() not in self.spec.methods:
             return False
+        if self._held is not None:
+            return self._held
         return window is None or window[0] <= elapsed < window[1]
 
     def down(self, elapsed: float) -> bool:
         span = self.spec.down
-        return span is not None and span[0] <= elapsed < span[1]
+        if span is None:
+            return False
+        if self._held is not None:
+            return self._held
+        return span[0] <= elapsed < span[1]
 
     def delay(self, elapsed: float, method: str) -> float:
         spec = self.spec

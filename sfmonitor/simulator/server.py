@@ -34,6 +34,9 @@ GATEWAY_PAGE = (
 )
 
 
+POLL_S = 0.05  # how often serve_forever looks for shutdown(): stop() waits this long, not 0.5 s
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -257,12 +260,14 @@ class Simulator:
         return self.api.token
 
     def start(self) -> Simulator:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="sfmonitor-simulator", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, args=(POLL_S,), name="sfmonitor-simulator", daemon=True
+        )
         self._thread.start()
         return self
 
     def serve_forever(self) -> None:
-        self._httpd.serve_forever()
+        self._httpd.serve_forever(POLL_S)
 
     def stop(self) -> None:
         self._httpd.shutdown()

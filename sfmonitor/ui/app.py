@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import ClassVar
 from urllib.parse import urlsplit
 
+from rich.console import RenderableType
 from rich.text import Text
 from textual.app import App, SystemCommand
 from textual.await_complete import AwaitComplete
@@ -36,6 +37,7 @@ from ..monitor.schedule import Schedule
 from ..monitor.state import OrgState
 from ..text import inert
 from ..themes import load_themes
+from . import textual_private
 from .cells import Palette
 from .messages import ActionDone, ActionFailed, CycleSort, FilterChanged, LimitsRead, OpenJob, PollDone, PollFailed
 from .screens.confirm import ConfirmScreen
@@ -43,10 +45,10 @@ from .screens.dashboard import DashboardScreen
 from .screens.detail import JobDetailScreen
 from .screens.help import HelpScreen, key_rows
 from .view import View
-from .widgets.jobs_table import JobsTable
 
 log = logging.getLogger(__name__)
 
+STALENESS_EVERY_S = 5.0  # how often the header re-checks the age of its data between polls
 LIMITS_EVERY_S = 300.0  # /limits is accurate to ~5 minutes; no point asking every poll
 FALLBACK_THEME = config.DEFAULT_THEME
 
@@ -56,20 +58,6 @@ def rich_colour(colour: str | None, default: str) -> str:
     if not colour:
         return default
     return colour[5:] if colour.startswith("ansi_") else colour
-
-
-def forget_closed_widgets() -> None:
-    """Textual's ``StylesCache.get_inner_outer`` is an ``lru_cache(1024)`` on a method, so its keys keep
-    the StylesCache (the rendered lines) of each widget drawn lately, closed or not: ~200 KB a closed
-    detail screen, ~25 MB after a hundred. Clearing it lets them go; live widgets refill it as they
-    draw. (A private Textual module: if it changes, nothing is cleared and nothing breaks; a test pins it.)"""
-    try:
-        from textual._styles_cache import StylesCache
-    except ImportError:
-        return
-    cache_clear = getattr(getattr(StylesCache, "get_inner_outer", None), "cache_clear", None)
-    if callable(cache_clear):
-        cache_clear()
 
 
 class SfMonitorApp(App[None]):
@@ -106,8 +94,10 @@ class SfMonitorApp(App[None]):
         *,
         clock: Callable[[], datetime] | None = None,
         schedule: Schedule | None = None,
+        staleness_every: float = STALENESS_EVERY_S,
     ) -> None:
         super().__init__()
+        self.staleness_every = staleness_every
         self.options = options
         self.settings = settings
         self.read_only = settings.read_only
@@ -151,7 +141,7 @@ class SfMonitorApp(App[None]):
     def pop_screen(self) -> AwaitComplete:
         """Every closed screen (detail, help, confirmation) also lets go of its widgets' rendered lines."""
         popped = super().pop_screen()
-        forget_closed_widgets()
+        textual_private.forget_closed_widgets()
         return popped
 
     def on_mount(self) -> None:
@@ -159,7 +149,7 @@ class SfMonitorApp(App[None]):
         self.push_screen(DashboardScreen())
         self.render_view()
         self.run_worker(self._connect(), group="poll", exit_on_error=False)
-        self.set_interval(5.0, self._watch_staleness, name="staleness")
+        self.set_interval(self.staleness_every, self._watch_staleness, name="staleness")
         if not self.is_headless:
             self._watch_terminal_setup()
 
@@ -169,12 +159,12 @@ class SfMonitorApp(App[None]):
         the log file and print it without locals. (Overrides a private Textual method; a test pins it.)"""
         from rich.traceback import Traceback
 
-        log.exception("sfmonitor crashed")
-        self.bell()
-        trace = Traceback(show_locals=False, width=None)
-        self._exit_renderables.append(Text(f"sfmonitor crashed; details in {paths.log_file()}\n"))
-        self._exit_renderables.append(trace)
-        self._close_messages_no_wait()
+        shown: list[RenderableType] = [
+            Text(f"sfmonitor crashed; details in {paths.log_file()}\n"),
+            Traceback(show_locals=False, width=None),
+        ]
+        if not textual_private.print_crash_without_locals(self, log, shown):
+            super()._fatal_error()
 
     # --- the terminal going away (SSH dropped, tmux pane killed) ---------------------------------
 
@@ -557,18 +547,3 @@ class SfMonitorApp(App[None]):
             yield SystemCommand("Close job", "Close (upload complete) the selected job", self.action_close_job)
             yield SystemCommand("Abort job", "Abort the selected job", self.action_abort_job)
         yield SystemCommand("Quit", "Quit sfmonitor", self.exit)
-
-
-def binding_ids() -> set[str]:
-    ids = {b.id for b in SfMonitorApp.BINDINGS if isinstance(b, Binding) and b.id}
-    for screen in (DashboardScreen, JobDetailScreen, JobsTable):
-        ids |= {b.id for b in screen.BINDINGS if isinstance(b, Binding) and b.id}
-    return ids
-
-
-def check_keymap(keymap: dict[str, str]) -> None:
-    unknown = set(keymap) - binding_ids()
-    if unknown:
-        raise ConfigError(
-            f"[keymap] has no binding {sorted(unknown)[0]!r}; binding ids: {', '.join(sorted(binding_ids()))}"
-        )

@@ -1,9 +1,11 @@
-"""The README's key table, generated from the bindings themselves (a test keeps the README in step)."""
+"""Every binding of the app in one list: the README's key table is generated from it (a test keeps the
+README in step), and the config file's ``[keymap]`` may remap exactly its ids."""
 
 from __future__ import annotations
 
 from textual.binding import Binding
 
+from ..bulk.errors import ConfigError
 from .app import SfMonitorApp
 from .screens.confirm import ConfirmScreen
 from .screens.dashboard import DashboardScreen
@@ -33,6 +35,18 @@ def markdown_table() -> str:
             lines.append(f"| {keys} | `{binding.id or '-'}` | {does} | {place} |")
     lines.append("| `ctrl+p` | - | command palette with the same actions | everywhere |")
     return "\n".join(lines)
+
+
+def binding_ids() -> set[str]:
+    return {b.id for _, owner in PLACES for b in owner.BINDINGS if isinstance(b, Binding) and b.id}
+
+
+def check_keymap(keymap: dict[str, str]) -> None:
+    unknown = set(keymap) - binding_ids()
+    if unknown:
+        raise ConfigError(
+            f"[keymap] has no binding {sorted(unknown)[0]!r}; binding ids: {', '.join(sorted(binding_ids()))}"
+        )
 
 
 if __name__ == "__main__":

@@ -26,11 +26,18 @@ def make_app(
     schedule: Schedule | None = None,
     options: ConnectionOptions | None = None,
     timeout: float = 10.0,
+    staleness_every: float = 5.0,
     **settings: object,
 ) -> SfMonitorApp:
     options = options or ConnectionOptions(instance_url=sim.base_url, access_token=sim.token, timeout=timeout)
-    values = {"interval": 2.0, **settings}
-    return SfMonitorApp(options, Settings(**values), clock=clock, schedule=schedule)  # type: ignore[arg-type]
+    values = {"interval": 0.5, **settings}
+    return SfMonitorApp(
+        options,
+        Settings(**values),  # type: ignore[arg-type]
+        clock=clock,
+        schedule=schedule or Schedule(float(values["interval"])),  # type: ignore[arg-type]
+        staleness_every=staleness_every,
+    )
 
 
 async def wait_for(pilot: Pilot[None], condition: Callable[[], object], timeout: float = 15.0) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import stat
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,13 +17,14 @@ from sfmonitor.simulator.faults import FaultSpec
 from sfmonitor.simulator.server import Simulator
 from sfmonitor.ui.screens.confirm import ConfirmScreen
 from sfmonitor.ui.screens.detail import JobDetailScreen
+from sfmonitor.ui.textual_private import notifications
 from sfmonitor.ui.widgets.status_bar import StatusBar
 from tests.conftest import find_job, make_sim
 from tests.fakes import fake_sf
 
 from .helpers import jobs_table, make_app, wait_for, writes
 
-FAULT_FROM, FAULT_FOR = 1.5, 3.0  # seconds after the simulator starts
+FAST = dict(interval=0.2, cap=0.4)  # the schedule's pace in these tests (the 2 s floor is the operator's)
 
 
 def header(app: object) -> str:
@@ -45,13 +45,13 @@ def header(app: object) -> str:
     ids=["slow", "500", "502", "503", "dropped", "garbled", "broken-gzip"],
 )
 async def test_fault_then_recovery(spec: FaultSpec, words: str) -> None:
-    spec.window = (FAULT_FROM, FAULT_FROM + FAULT_FOR)
-    sim = make_sim(speed=60, faults=spec)
+    sim = make_sim(speed=60, faults=spec, held=False)
     try:
-        app = make_app(sim, timeout=1.0, schedule=Schedule(2.0, cap=2.0))
+        app = make_app(sim, timeout=1.0, schedule=Schedule(**FAST))
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: app.jobs)
             rows = jobs_table(app).row_count
+            sim.faults.hold(True)
             await wait_for(pilot, lambda: "OFFLINE" in header(app), timeout=10)
             text = header(app)
             assert words in text, text
@@ -59,6 +59,7 @@ async def test_fault_then_recovery(spec: FaultSpec, words: str) -> None:
             assert jobs_table(app).row_count == rows  # the last known values stay
             assert jobs_table(app).has_class("-stale")
             assert "last good" in text  # with their age
+            sim.faults.hold(False)
             await wait_for(pilot, lambda: "OFFLINE" not in header(app), timeout=15)  # back by itself
             assert not jobs_table(app).has_class("-stale")
     finally:
@@ -66,53 +67,58 @@ async def test_fault_then_recovery(spec: FaultSpec, words: str) -> None:
 
 
 async def test_server_gone_then_back() -> None:
-    sim = make_sim(speed=60, faults=FaultSpec(down=(FAULT_FROM, FAULT_FROM + FAULT_FOR)))
+    sim = make_sim(speed=60, faults=FaultSpec(down=(0.0, 3600.0)), held=False)
     try:
-        app = make_app(sim, timeout=1.0, schedule=Schedule(2.0, cap=2.0))
+        app = make_app(sim, timeout=1.0, schedule=Schedule(**FAST))
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: app.jobs)
+            sim.faults.hold(True)
             await wait_for(pilot, lambda: "OFFLINE" in header(app), timeout=10)
+            failures = app.schedule.failures
             delays = []
-            while "OFFLINE" in header(app):
+            while app.schedule.failures < failures + 3:
                 delays.append(app.next_poll_delay)
-                await pilot.pause(0.2)
+                await pilot.pause(0.05)
+            sim.faults.hold(False)
+            await wait_for(pilot, lambda: "OFFLINE" not in header(app))
             assert app.connection.last_good is not None
-            assert all(d is not None and d <= 2.0 * 1.2 for d in delays)  # backing off, capped
+            assert all(d is not None and d <= 0.4 * 1.2 for d in delays)  # backing off, capped
     finally:
         sim.stop()
 
 
 async def test_the_age_of_the_data_keeps_counting_between_failed_polls() -> None:
     """Backed off, the next poll can be a minute away: the header's "last good" must not freeze."""
-    sim = make_sim(speed=60, faults=FaultSpec(error=503, window=(FAULT_FROM, 600.0)))
+    sim = make_sim(speed=60, faults=FaultSpec(error=503), held=False)
     now = [datetime.now(UTC)]
     try:
-        app = make_app(sim, timeout=1.0, clock=lambda: now[0], schedule=Schedule(2.0, cap=60.0))
+        app = make_app(sim, timeout=1.0, clock=lambda: now[0], schedule=Schedule(0.2, cap=60.0), staleness_every=0.1)
         async with app.run_test(size=(80, 24)) as pilot:
             await wait_for(pilot, lambda: app.jobs)
+            sim.faults.hold(True)
             now[0] += timedelta(seconds=2)
             await wait_for(pilot, lambda: "OFFLINE (last good 2s ago)" in header(app), timeout=10)
-            now[0] += timedelta(minutes=3)
-            app._watch_staleness()  # what the 5-second timer runs
-            await pilot.pause(0.1)
-            assert "OFFLINE (last good 3m ago): HTTP 503" in header(app)
+            failures = app.schedule.failures
+            now[0] += timedelta(minutes=3)  # backed off: no poll ends meanwhile, the header counts on
+            await wait_for(pilot, lambda: "OFFLINE (last good 3m ago): HTTP 503" in header(app))
+            assert app.schedule.failures == failures
     finally:
         sim.stop()
 
 
 async def test_backoff_grows_with_jitter_while_failing() -> None:
-    sim = make_sim(speed=60, faults=FaultSpec(error=503, window=(FAULT_FROM, 60.0)))
+    sim = make_sim(speed=60, faults=FaultSpec(error=503), held=False)
     try:
-        app = make_app(sim, timeout=1.0, schedule=Schedule(2.0, cap=8.0))
+        app = make_app(sim, timeout=1.0, schedule=Schedule(0.1, cap=0.8))
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: app.jobs)
+            sim.faults.hold(True)
             seen: list[float] = []
-            deadline = time.monotonic() + 15
-            while len(seen) < 3 and time.monotonic() < deadline:
-                if app.schedule.failures and (not seen or app.next_poll_delay != seen[-1]):
-                    seen.append(app.next_poll_delay or 0.0)
-                await pilot.pause(0.1)
-            assert len(seen) >= 2 and seen[1] > seen[0]
+            while len(seen) < 3:
+                failures = app.schedule.failures
+                await wait_for(pilot, lambda before=failures: app.schedule.failures > before)
+                seen.append(app.next_poll_delay or 0.0)
+            assert seen[0] < seen[1] < seen[2] <= 0.8 * 1.2  # doubling (jitter ±20 %), capped
     finally:
         sim.stop()
 
@@ -121,7 +127,7 @@ async def test_expired_token_mid_run_is_renewed_through_sf(tmp_path: Path, monke
     sim = make_sim(speed=60, faults=FaultSpec(expire_after=12))
     try:
         monkeypatch.setenv("PATH", f"{fake_sf(tmp_path, sim)}:{os.environ['PATH']}")
-        app = make_app(sim, options=ConnectionOptions(target_org="ops"), schedule=Schedule(2.0))
+        app = make_app(sim, options=ConnectionOptions(target_org="ops"), schedule=Schedule(**FAST))
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: app.jobs)
             start = app.connection.last_good
@@ -137,7 +143,7 @@ async def test_expired_token_mid_run_is_renewed_through_sf(tmp_path: Path, monke
 async def test_expired_static_token_says_so() -> None:
     sim = make_sim(speed=60, faults=FaultSpec(expire_after=40))
     try:
-        app = make_app(sim, schedule=Schedule(2.0, cap=2.0))
+        app = make_app(sim, schedule=Schedule(**FAST))
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: app.jobs)
             await wait_for(pilot, lambda: "OFFLINE" in header(app), timeout=15)
@@ -149,7 +155,7 @@ async def test_expired_static_token_says_so() -> None:
 async def test_daily_limit_slows_polling_right_down_and_says_so() -> None:
     sim = make_sim(speed=60, faults=FaultSpec(limit_after=80))
     try:
-        app = make_app(sim, schedule=Schedule(2.0))
+        app = make_app(sim, schedule=Schedule(**FAST))
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: app.jobs)
             await wait_for(pilot, lambda: "daily API limit" in header(app), timeout=15)
@@ -193,10 +199,11 @@ async def test_action_meeting_a_fault_is_unknown_checked_and_never_resent(spec: 
             await pilot.press("a")
             await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
             await pilot.press("y")
-            await wait_for(pilot, lambda: any(n.title == "Outcome unknown" for n in app._notifications), timeout=15)
-            note = next(n for n in app._notifications if n.title == "Outcome unknown")
+            await wait_for(pilot, lambda: any(n.title == "Outcome unknown" for n in notifications(app)), timeout=15)
+            note = next(n for n in notifications(app) if n.title == "Outcome unknown")
             assert f"the org now reports it {org_state}" in note.message and "not sent again" in note.message
-            await pilot.pause(2.5)  # a poll or two later: still exactly one attempt
+            cycles = app.state.cycles_started
+            await wait_for(pilot, lambda: app.state.cycles_started >= cycles + 2)  # polls later: still one attempt
             patches = [w for w in writes(sim, job_id) if w[0] == "PATCH"]
             assert len(patches) == 1
             assert not app.pending
@@ -205,14 +212,15 @@ async def test_action_meeting_a_fault_is_unknown_checked_and_never_resent(spec: 
 
 
 async def test_log_file_holds_the_details_without_the_token() -> None:
-    sim = make_sim(speed=60, faults=FaultSpec(error=503, window=(FAULT_FROM, FAULT_FROM + FAULT_FOR)))
+    sim = make_sim(speed=60, faults=FaultSpec(error=503), held=False)
     try:
         from sfmonitor.cli import _logging
 
         _logging(False, to_file=True)
-        app = make_app(sim, schedule=Schedule(2.0, cap=2.0))
+        app = make_app(sim, schedule=Schedule(**FAST))
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: app.jobs)
+            sim.faults.hold(True)
             await wait_for(pilot, lambda: "OFFLINE" in header(app), timeout=10)
         log = paths.log_file()
         text = log.read_text()
@@ -232,7 +240,7 @@ async def test_demo_token_is_renewed_through_the_token_endpoint() -> None:
     sim = make_sim(speed=60, faults=FaultSpec(expire_after=12))
     try:
         options = ConnectionOptions(instance_url=sim.base_url, client_id="sfmonitor-demo", client_secret="demo")
-        app = make_app(sim, options=options, schedule=Schedule(2.0))
+        app = make_app(sim, options=options, schedule=Schedule(**FAST))
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: app.jobs)
             start = app.connection.last_good

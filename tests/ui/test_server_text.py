@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sfmonitor.simulator.server import Simulator
 from sfmonitor.ui.screens.detail import JobDetailScreen
+from sfmonitor.ui.textual_private import notifications
 from sfmonitor.ui.widgets.keyed_table import KeyedTable
 
 from .helpers import cell, jobs_table, make_app, wait_for
@@ -64,5 +65,5 @@ async def test_markup_and_escapes_render_literally_everywhere(sim: Simulator) ->
         # a notification that quotes server text
         await pilot.press("c")  # closing a job in state "[blink]Weird" is refused, quoting the state
         await pilot.pause(0.2)
-        note = next(n for n in app._notifications if "Weird" in n.message)
+        note = next(n for n in notifications(app) if "Weird" in n.message)
         assert "[blink]Weird" in note.message and not note.markup

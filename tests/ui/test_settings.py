@@ -14,6 +14,7 @@ from sfmonitor import config, paths
 from sfmonitor.bulk.errors import ConfigError
 from sfmonitor.simulator.server import Simulator
 from sfmonitor.ui.screens.confirm import ConfirmScreen
+from sfmonitor.ui.textual_private import notifications
 from tests.conftest import find_job
 
 from .helpers import jobs_table, make_app, wait_for
@@ -91,7 +92,7 @@ async def test_bad_theme_file_is_skipped_with_a_message_and_a_fallback(sim: Simu
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app.jobs)
         assert app.theme == "sfmonitor-dark"
-        messages = [n.message for n in app._notifications]
+        messages = [n.message for n in notifications(app)]
         assert any("broken.toml" in m for m in messages)
         assert any("no theme named 'broken'" in m for m in messages)
         assert "mine" in app.theme_names

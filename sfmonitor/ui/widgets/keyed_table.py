@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from rich.text import Text
-from textual.cache import LRUCache
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, RowKey
 
-from ...ui.cells import Column
+from .. import textual_private
+from ..cells import Column
 
 
 class KeyedTable(DataTable[Text]):
@@ -21,13 +21,8 @@ class KeyedTable(DataTable[Text]):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=False)
-        # DataTable's render caches are keyed by an update counter, so a live table fills them
-        # with dead entries: 10,000 cells and 1,000 rows and lines, tens of MB after hours. A
-        # screen shows at most ~60 rows of ~13 cells; these sizes keep every visible line cached.
-        self._cell_render_cache = LRUCache(2000)
-        self._row_render_cache = LRUCache(200)
-        self._row_renderable_cache = LRUCache(200)
-        self._line_cache = LRUCache(200)
+        # DataTable's render caches fill with dead entries in a live table: tens of MB after hours.
+        textual_private.shrink_table_caches(self)
         self.columns_shown: tuple[Column, ...] = ()
         self._shown: dict[str, tuple[Text, ...]] = {}
         self._order: list[str] = []
@@ -88,9 +83,11 @@ class KeyedTable(DataTable[Text]):
         complete = len(self._shown) == len(rows)
         wanted = list(order)
         if complete and wanted != self._order_now():
-            id_at = keys.index("id")
-            rank = {self._shown[key][id_at].plain: index for index, key in enumerate(wanted)}
-            self.sort("id", key=lambda cell: rank.get(cell.plain, len(rank)))
+            # Order by row key. DataTable's sort hands the key function cells, not keys, so each row is
+            # known by the identity of its first cell (this table's own object, unique per row): never
+            # by the cell's text, which may be clipped or shared.
+            rank = {id(self._shown[key][0]): index for index, key in enumerate(wanted)}
+            self.sort(keys[0], key=lambda cell: rank.get(id(cell), len(rank)))
         self._order = wanted
         if selected is not None and selected in self._shown:
             index = self.get_row_index(selected)

@@ -1,0 +1,73 @@
+"""Every use of a private Textual name, in one place, each guarded.
+
+Textual is pinned to 8.2.8 in the test extras and ``tests/ui/test_textual_private.py`` fails loudly
+when any of these names changes; in a user's newer Textual, a missing name degrades to "not done"
+(a cache not trimmed, Textual's own crash screen) rather than a crash.
+
+- ``StylesCache.get_inner_outer``: an ``lru_cache(1024)`` on a method, whose keys keep the rendered
+  lines of each widget drawn lately, closed or not (~200 KB a closed job detail).
+- DataTable's render caches (``_cell_render_cache`` …): keyed by an update counter, so a live
+  table fills them with dead entries.
+- ``App._fatal_error`` (overridden by the app), ``App._exit_renderables``,
+  ``App._close_messages_no_wait``: Textual's crash path, which prints frames' local variables.
+- ``App._notifications``: the toasts on screen, read by the tests.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from rich.console import RenderableType
+from textual.app import App
+from textual.cache import LRUCache
+from textual.notifications import Notification
+from textual.widgets import DataTable
+
+TABLE_CACHES = {"_cell_render_cache": 2000, "_row_render_cache": 200, "_row_renderable_cache": 200, "_line_cache": 200}
+
+
+def forget_closed_widgets() -> bool:
+    """Let go of the rendered lines of widgets no longer on screen; live ones refill it as they draw.
+    Returns whether it could."""
+    try:
+        from textual._styles_cache import StylesCache
+    except ImportError:
+        return False
+    cache_clear = getattr(getattr(StylesCache, "get_inner_outer", None), "cache_clear", None)
+    if not callable(cache_clear):
+        return False
+    cache_clear()
+    return True
+
+
+def shrink_table_caches(table: DataTable[Any]) -> bool:
+    """Give a DataTable render caches sized for one screen of rows (a screen shows ~60 rows of ~13
+    cells); returns whether every cache was found."""
+    found = True
+    for name, size in TABLE_CACHES.items():
+        if isinstance(getattr(table, name, None), LRUCache):
+            setattr(table, name, LRUCache(size))
+        else:
+            found = False
+    return found
+
+
+def print_crash_without_locals(app: App[Any], log: logging.Logger, renderables: Iterable[RenderableType]) -> bool:
+    """Textual's crash path, but the traceback printed and logged without local variables (a request's
+    locals hold the access token). Returns False where Textual's names moved: its own path then runs."""
+    exit_renderables = getattr(app, "_exit_renderables", None)
+    close = getattr(app, "_close_messages_no_wait", None)
+    if not isinstance(exit_renderables, list) or not callable(close):
+        return False
+    log.exception("sfmonitor crashed")
+    app.bell()
+    exit_renderables.extend(renderables)
+    close()
+    return True
+
+
+def notifications(app: App[Any]) -> list[Notification]:
+    """The toasts the app is showing (for tests: Textual has no public way to read them)."""
+    return list(getattr(app, "_notifications", ()))
