@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 USER_AGENT = "sfmonitor/0.1"
 GET_RETRY_DELAY_S = 0.2
+OPEN_PATH = "/services/data"  # the version list answers without looking at the token
 MAX_RENEWALS = 4  # a refused token is never a sent request, so sending again is safe, even a write
 MAX_BODY_BYTES = 64 * 1024 * 1024  # an answer inflating past this (a gzip bomb) is refused, not held
 
@@ -196,6 +197,8 @@ class Transport:
         if usage is not None:
             self.api_usage = usage
         if response.is_success:
+            if path.rstrip("/") != OPEN_PATH:
+                self.accepted = True
             return response
         error = parse_error(
             response.status_code,
@@ -216,7 +219,6 @@ class Transport:
                 raise HostileBody(
                     f"the answer is larger than {self.max_body // (1024 * 1024)} MiB once inflated; refused ({where})"
                 )
-        self.accepted = self.accepted or response.is_success
         headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _BODY_HEADERS]
         return httpx.Response(
             response.status_code,

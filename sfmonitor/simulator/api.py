@@ -75,6 +75,8 @@ class SalesforceApi:
         self.page_size = PAGE_SIZE
         self.token_lifetime = 0  # --faults expire-after=N: a token dies after N requests
         self.token = self.issue_token()
+        # A hostile org for tests: (method, path, query, reply) -> the reply to send instead.
+        self.rewrite: Callable[[str, str, str, Reply], Reply] | None = None
 
     def issue_token(self) -> str:
         token = new_token()
@@ -84,6 +86,10 @@ class SalesforceApi:
     # --- dispatch --------------------------------------------------------------------------
 
     def handle(self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes) -> Reply:
+        reply = self._handle(method, path, query, headers, body)
+        return reply if self.rewrite is None else self.rewrite(method, path, query, reply)
+
+    def _handle(self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes) -> Reply:
         params = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
         if path.rstrip("/") == "/services/data" and method == "GET":
             return self.versions()

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from sfmonitor.simulator.api import Reply
 from sfmonitor.simulator.faults import FaultSpec
 from sfmonitor.simulator.server import Simulator
 from tests.conftest import find_job, make_sim, writes
@@ -219,7 +220,8 @@ def test_unreachable_org_is_one_line(sim: Simulator) -> None:
 def test_bad_token_is_one_line_without_the_token(sim: Simulator) -> None:
     result = run(["status", "--instance-url", sim.base_url, "--access-token", "expired-token-xyz"])
     assert result.returncode == 3
-    assert "expired" in result.stderr and result.stderr.count("\n") == 1
+    assert "rejected the access token" in result.stderr and "has expired" not in result.stderr
+    assert result.stderr.count("\n") == 1
     assert "expired-token-xyz" not in result.stderr
 
 
@@ -291,17 +293,18 @@ def test_demo_opens_the_dashboard_on_a_terminal_and_quits_on_q() -> None:
         os.close(leader)
 
 
-def test_status_retries_a_transient_failure() -> None:
-    sim = make_sim(speed=60, faults=FaultSpec(error=503, window=(0.0, 2.5)))
-    try:
-        started = time.monotonic()
-        result = run(["status", "--format", "json"], {"SF_INSTANCE_URL": sim.base_url, "SF_ACCESS_TOKEN": sim.token})
-        assert result.returncode == 0, result.stderr
-        assert json.loads(result.stdout)["jobs"]
-        assert 503 in [status for _, _, status in sim.log]
-        assert time.monotonic() - started < 20
-    finally:
-        sim.stop()
+def test_status_retries_a_transient_failure(sim: Simulator, org: dict[str, str]) -> None:
+    failures = iter(range(3))  # the first three listing requests meet a gateway error
+
+    def gateway(method: str, path: str, query: str, reply: Reply) -> Reply:
+        if path.endswith("/jobs/ingest") and next(failures, None) is not None:
+            return Reply(503, b"<html>Service Unavailable</html>", "text/html")
+        return reply
+
+    sim.api.rewrite = gateway
+    result = run(["status", "--format", "json"], org)
+    assert result.returncode == 0, result.stderr
+    assert len(json.loads(result.stdout)["jobs"]) == len(sim.world.jobs)
 
 
 def test_status_gives_up_with_one_line() -> None:

@@ -9,19 +9,19 @@ from sfmonitor.simulator.server import Simulator
 
 
 async def test_backfill_is_bounded_and_drains(service: BulkService, sim: Simulator) -> None:
-    add_finished_ingest_jobs(sim.world, 3_000)
-    sim.api.page_size = 200  # 16 pages a listing per API: a "large" org
-    poller = Poller(service, backfill=400)
+    add_finished_ingest_jobs(sim.world, 1_200)
+    sim.api.page_size = 100  # 13 pages a listing per API: a "large" org
+    poller = Poller(service, backfill=150)
     first = await poller.cycle()
     assert len(first.jobs) == len(sim.world.jobs)  # every job is on screen at once (listing values)
-    assert first.backlog > 2_000  # the first screen waited for no finished job
-    assert first.requests < 200
+    assert first.backlog > 1_000  # the first screen waited for no finished job
+    assert first.requests < 100
     cycles = [first]
     while cycles[-1].backlog:
         cycles.append(await poller.cycle())
-        assert cycles[-1].requests <= 400 + 64 + 40  # backfill + live jobs + a listing
+        assert cycles[-1].requests <= 150 + 64 + 30  # backfill + live jobs + a listing
         assert len(cycles) < 20
-    listings = [c for c in cycles[1:] if c.requests > 400 + 30]
+    listings = [c for c in cycles[1:] if c.requests > 150 + 26]
     assert len(listings) < len(cycles) - 1  # between full listings, cycles skip the 30+ pages
     assert all(job.number_records_processed is not None for job in cycles[-1].jobs.values()
                if job.kind.label == "2.0 ingest" and job.state == "JobComplete")  # fmt: skip

@@ -94,16 +94,7 @@ class DashboardScreen(Screen[None]):
             rows[job.id] = cells
             cache[job.id] = (job, looks, cells)
         self._cells = cache
-        self._fill(table, rows, [job.id for job in shown])
-
-    def _fill(self, table: KeyedTable, rows: dict[str, tuple[Text, ...]], order: list[str]) -> None:
-        """Sync the table; a huge org gets its rows a chunk at a time, the screen breathing between."""
-        if self.view is None or self._cells.keys() != rows.keys():
-            return  # a newer show() has taken over
-        with self.app.batch_update():
-            complete = table.sync(rows, order)
-        if not complete:
-            self.set_timer(0.02, lambda: self._fill(table, rows, order))
+        table.fill(rows, [job.id for job in shown])
 
     def on_resize(self, event: Resize) -> None:
         if self.view is not None:

@@ -117,8 +117,7 @@ class JobDetailScreen(Screen[None]):
         self._set_static("#batch-title", title)
         table.set_columns(visible(BATCH_COLUMNS, self.size.width or self.app.size.width))
         rows = {b.id: batch_cells(b, view.now, table.columns_shown, view.palette) for b in ordered}
-        with self.app.batch_update():
-            table.sync(rows, [b.id for b in ordered])
+        table.fill(rows, [b.id for b in ordered])
 
     def on_resize(self, event: Resize) -> None:
         if self.view is not None:

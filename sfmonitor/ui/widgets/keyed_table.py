@@ -27,6 +27,7 @@ class KeyedTable(DataTable[Text]):
         self._shown: dict[str, tuple[Text, ...]] = {}
         self._order: list[str] = []
         self._restore: str | None = None
+        self._filling: tuple[Mapping[str, Sequence[Text]], Sequence[str]] | None = None
 
     def set_columns(self, columns: tuple[Column, ...]) -> bool:
         """Show these columns; returns True if that meant rebuilding the table (a resize)."""
@@ -94,6 +95,22 @@ class KeyedTable(DataTable[Text]):
             if index != self.cursor_row:
                 self.move_cursor(row=index, animate=False)
         return complete
+
+    def fill(self, rows: Mapping[str, Sequence[Text]], order: Sequence[str]) -> None:
+        """:meth:`sync`, a chunk at a time until complete, the screen breathing between chunks (a huge
+        org or a 15,000-batch job); a newer ``fill`` takes over from an unfinished one."""
+        self._filling = (rows, order)
+        self._fill_step(self._filling)
+
+    def _fill_step(self, job: tuple[Mapping[str, Sequence[Text]], Sequence[str]]) -> None:
+        if job is not self._filling or not self.is_mounted:
+            return  # a newer fill has taken over, or the screen closed
+        with self.app.batch_update():
+            complete = self.sync(*job)
+        if complete:
+            self._filling = None
+        else:
+            self.set_timer(0.02, lambda: self._fill_step(job))
 
     def _order_now(self) -> list[str]:
         return [row.key.value for row in self.ordered_rows if row.key.value is not None]
