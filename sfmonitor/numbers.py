@@ -69,11 +69,13 @@ def duration(ms: int | None) -> str:
 
 def local(moment: datetime) -> datetime:
     """``moment`` on the local clock; at the ends of the calendar (0001-01-01 west of UTC, 9999-12-31
-    east of it) the local time does not exist, so UTC stands in."""
-    try:
-        return moment.astimezone()
-    except (OverflowError, ValueError, OSError):
-        return moment.astimezone(UTC)
+    east of it) the local time does not exist, so UTC stands in, else the org's own offset."""
+    for zone in (None, UTC):
+        try:
+            return moment.astimezone(zone)
+        except (OverflowError, ValueError, OSError):
+            continue
+    return moment
 
 
 def seconds_between(later: datetime, earlier: datetime) -> float:

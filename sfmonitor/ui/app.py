@@ -125,6 +125,11 @@ class SfMonitorApp(App[None]):
         self.set_keymap(settings.keymap)
 
     @property
+    def polling(self) -> bool:
+        """A poll cycle is under way."""
+        return self._polling
+
+    @property
     def jobs(self) -> dict[str, Job]:
         return self.state.jobs
 
@@ -147,7 +152,7 @@ class SfMonitorApp(App[None]):
     def on_mount(self) -> None:
         self._load_themes()
         self.push_screen(DashboardScreen())
-        self.render_view()
+        self.call_after_refresh(self.render_view)  # "connecting to …" from the first frame
         self.run_worker(self._connect(), group="poll", exit_on_error=False)
         self.set_interval(self.staleness_every, self._watch_staleness, name="staleness")
         if not self.is_headless:

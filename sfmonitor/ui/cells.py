@@ -99,6 +99,8 @@ def progress(job: Job) -> str:
 def rate(value: float | None) -> str:
     if value is None:
         return "-"
+    if value >= 1_000_000:
+        return f"{value:.0e}".replace("e+", "e")
     if value >= 10_000:
         return f"{value / 1000:.0f}k"
     return f"{value:,.0f}"
@@ -111,7 +113,9 @@ def eta(seconds: float | None) -> str:
         return f"{seconds:.0f}s"
     if seconds < 3600:
         return f"{seconds / 60:.0f}m"
-    return f"{seconds / 3600:.1f}h"
+    if seconds < 100 * 3600:
+        return f"{seconds / 3600:.1f}h"
+    return f"{seconds / 86_400:.0f}d" if seconds < 1000 * 86_400 else ">999d"
 
 
 def clock(moment: datetime | None, now: datetime) -> str:
@@ -177,7 +181,7 @@ def job_cells(
         if column.key == "state" and state_style:
             style = state_style
         elif column.key == "failed" and (job.number_records_failed or 0) > 0:
-            style = f"bold {palette.error}"
+            style = f"dim {palette.error}" if unread else f"bold {palette.error}"
         if column.key in ("processed", "failed"):
             text = compact(job.number_records_processed if column.key == "processed" else job.number_records_failed,
                              column.width)  # fmt: skip

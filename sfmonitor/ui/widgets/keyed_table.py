@@ -12,6 +12,14 @@ from .. import textual_private
 from ..cells import Column
 
 
+def same(old: Text, new: Text) -> bool:
+    """Whether a cell would draw the same. Rich's ``Text ==`` looks at the text and spans only, so a row
+    that fades (a style change, same words) would otherwise never be redrawn."""
+    return old is new or (
+        old.plain == new.plain and old.style == new.style and old.spans == new.spans and old.justify == new.justify
+    )
+
+
 class KeyedTable(DataTable[Text]):
     """Rows keyed by id. :meth:`sync` diffs new rows against what is shown.
 
@@ -76,9 +84,9 @@ class KeyedTable(DataTable[Text]):
                     continue
                 add_at_most -= 1
                 self.add_row(*cells, key=key)
-            elif before != cells:
+            elif not all(map(same, before, cells)):
                 for column_key, old, new in zip(keys, before, cells, strict=True):
-                    if old != new:
+                    if not same(old, new):
                         self.update_cell(key, column_key, new)
             self._shown[key] = cells
         complete = len(self._shown) == len(rows)
