@@ -72,3 +72,24 @@ def test_ctrl_z_suspends_and_fg_resumes() -> None:
         if proc.poll() is None:
             proc.kill()
         os.close(leader)
+
+
+def test_sigterm_gives_the_terminal_back() -> None:
+    """kill, systemd or tmux kill-server: the screen, the cursor and the mouse are restored on the way out."""
+    proc, leader = terminal(["demo"])
+    try:
+        _dashboard_up(leader)
+        os.kill(proc.pid, signal.SIGTERM)
+        tail = b""
+        deadline = time.monotonic() + 10
+        while proc.poll() is None and time.monotonic() < deadline:
+            tail += read_until(leader, b"\x00never", timeout=0.2)
+        tail += read_until(leader, b"\x00never", timeout=0.3)
+        assert proc.returncode == 143
+        assert b"\x1b[?1049l" in tail  # the alternate screen is left
+        assert b"\x1b[?25h" in tail  # the cursor is shown
+        assert b"\x1b[?1000l" in tail  # mouse reporting is off
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(leader)

@@ -13,7 +13,7 @@ from sfmonitor.bulk.auth import StaticToken
 from sfmonitor.bulk.errors import ApiError, ProtocolError, RequestLimitExceeded, TransportError
 from sfmonitor.bulk.service import BulkService
 from sfmonitor.bulk.transport import Transport
-from sfmonitor.simulator.faults import FaultSpec, parse_faults
+from sfmonitor.simulator.faults import Faults, FaultSpec, parse_faults
 from sfmonitor.simulator.server import Simulator
 from tests.conftest import make_sim
 
@@ -106,11 +106,21 @@ async def test_daily_limit_reached() -> None:
 
 
 async def test_server_down_for_a_while_then_back() -> None:
-    async with faulty(FaultSpec(down=(0.0, 1.0))) as (_, service):
+    async with faulty(FaultSpec(down=(0.0, 3600.0))) as (sim, service):
         with pytest.raises(TransportError):
             await service.list_jobs()
-        time.sleep(1.1)
+        sim.faults.hold(False)  # the outage ends
         assert await service.list_jobs()
+
+
+def test_windows_and_spans_follow_the_seconds_since_start() -> None:
+    faults = Faults(FaultSpec(error=503, window=(10.0, 20.0), down=(30.0, 40.0)))
+    assert [faults.active(t) for t in (9.9, 10.0, 19.9, 20.0)] == [False, True, True, False]
+    assert [faults.down(t) for t in (29.9, 30.0, 39.9, 40.0)] == [False, True, True, False]
+    faults.hold(True)
+    assert faults.active(0.0) and faults.down(0.0)
+    faults.hold(None)
+    assert not faults.active(0.0)
 
 
 async def test_token_endpoint_is_never_faulted() -> None:

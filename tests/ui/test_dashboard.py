@@ -191,17 +191,21 @@ async def test_refresh_pause_sort_theme_help_palette_quit(sim: Simulator) -> Non
 
 
 async def test_a_hanging_org_shows_stale_then_recovers() -> None:
-    sim = make_sim(speed=60, faults=FaultSpec(slow=30.0, window=(2.0, 3600.0)))
+    sim = make_sim(speed=60, faults=FaultSpec(slow=2.0), held=False)
     now = [FIXED]
     try:
-        app = make_app(sim, clock=lambda: now[0], interval=2.0)
+        app = make_app(sim, clock=lambda: now[0], interval=0.2, staleness_every=0.1)
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: app.jobs)
             rows = jobs_table(app).row_count
-            await pilot.pause(2.5)  # the next poll hangs in the slow window
+            sim.faults.hold(True)  # every answer now takes 2 s: the next poll hangs
+            cycles = app.state.cycles_started
+            await wait_for(pilot, lambda: app.state.cycles_started > cycles and app.polling)
             now[0] = FIXED.replace(minute=FIXED.minute + 2)
             header = app.screen.query_one("#header", StatusBar)
             await wait_for(pilot, lambda: "STALE" in str(header.content), timeout=8)
             assert jobs_table(app).row_count == rows  # the last known values stay on screen
+            sim.faults.hold(False)
+            await wait_for(pilot, lambda: "STALE" not in str(header.content), timeout=15)
     finally:
         sim.stop()

@@ -1,0 +1,59 @@
+"""Pins every private Textual name sfmonitor uses (sfmonitor/ui/textual_private.py): if Textual renames
+one, this fails loudly here, instead of a cache quietly growing or a token reaching a crash screen."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.widgets import DataTable
+
+from sfmonitor.ui import textual_private
+from sfmonitor.ui.app import SfMonitorApp
+from sfmonitor.ui.cells import Column
+from sfmonitor.ui.widgets.keyed_table import KeyedTable
+
+
+def test_the_styles_cache_can_be_cleared() -> None:
+    from textual._styles_cache import StylesCache
+
+    assert callable(StylesCache.get_inner_outer.cache_clear)  # type: ignore[attr-defined]
+    assert textual_private.forget_closed_widgets()
+
+
+def test_the_data_table_caches_exist_and_shrink() -> None:
+    table: DataTable[str] = DataTable()
+    assert textual_private.shrink_table_caches(table)
+    assert {name: getattr(table, name).maxsize for name in textual_private.TABLE_CACHES} == textual_private.TABLE_CACHES
+
+
+async def test_the_crash_path_and_notifications_exist() -> None:
+    assert "_fatal_error" in vars(App) and "_fatal_error" in vars(SfMonitorApp)  # overrides a real method
+
+    class Probe(App[None]):
+        pass
+
+    app = Probe()
+    async with app.run_test() as pilot:
+        assert isinstance(app._exit_renderables, list) and callable(app._close_messages_no_wait)
+        app.notify("hello")
+        await pilot.pause()
+        assert [n.message for n in textual_private.notifications(app)] == ["hello"]
+
+
+class Table(App[None]):
+    def compose(self) -> ComposeResult:
+        yield KeyedTable(id="t")
+
+
+async def test_rows_are_ordered_by_key_not_by_their_clipped_text() -> None:
+    app = Table()
+    async with app.run_test() as pilot:
+        table = app.query_one(KeyedTable)
+        table.set_columns((Column("id", "Job ID", 6, 0),))
+        ids = [f"7505g0000000NQ{n}AAM" for n in "abcdef"]  # the same first 6 characters: clipped alike
+        rows = {job_id: (Text(job_id[:5] + "…"),) for job_id in ids}
+        assert table.sync(rows, ids)
+        wanted = list(reversed(ids))
+        table.sync(rows, wanted)
+        await pilot.pause()
+        assert [row.key.value for row in table.ordered_rows] == wanted
