@@ -351,6 +351,8 @@ class SfMonitorApp(App[None]):
 
     def render_view(self) -> None:
         """Hand the current state to every screen that draws it, then re-check which keys apply."""
+        if not self.screen_stack:
+            return  # a late answer while the app closes: nothing left to draw on
         view = self.view()
         self._shown_status = view.connection.status(view.now, view.interval)
         for screen in self.screen_stack:
