@@ -15,8 +15,9 @@ import pytest
 
 from sfmonitor.simulator.api import Reply
 from sfmonitor.simulator.bulk import add_finished_ingest_jobs
+from sfmonitor.simulator.faults import FaultSpec
 from sfmonitor.simulator.server import Simulator
-from tests.conftest import find_job
+from tests.conftest import find_job, make_sim
 
 from .test_commands import run
 
@@ -152,3 +153,28 @@ def test_the_dashboard_without_a_terminal_refuses_at_once(sim: Simulator) -> Non
     result = run(["--instance-url", sim.base_url, "--access-token", sim.token])  # stdin is /dev/null
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "needs a terminal" in result.stderr
+
+
+def test_under_random_faults_every_job_is_read_or_marked_never_silently_empty() -> None:
+    spec = FaultSpec(error=503, error_p=0.25, drop=0.05, garble=0.05, badgzip=0.05)
+    sim = make_sim(speed=60, faults=spec)  # the faults strike from the first request on
+    try:
+        env = {"SF_INSTANCE_URL": sim.base_url, "SF_ACCESS_TOKEN": sim.token}
+        result = run(["status", "--format", "json"], env)
+        assert result.returncode in (0, 9, 3), result.stderr
+        if result.returncode == 3:  # the listing itself failed three times: one line, nothing printed
+            assert result.stdout == "" and result.stderr.count("\n") == 1
+            return
+        jobs = json.loads(result.stdout)["jobs"]
+        assert len(jobs) == len(sim.world.jobs)
+        unread = [j for j in jobs if j["readError"]]
+        for job in jobs:
+            if job["readError"]:
+                continue
+            assert job["numberRecordsProcessed"] is not None or job["state"] == "Open", job
+            if job["apiKind"] == "Bulk 1.0":
+                assert job["batches"] is not None, job
+        assert (result.returncode == 9) == bool(unread)
+        assert len(result.stderr.splitlines()) == len(unread)
+    finally:
+        sim.stop()

@@ -99,9 +99,3 @@ async def test_bad_theme_file_is_skipped_with_a_message_and_a_fallback(sim: Simu
         for _ in app.theme_names:  # t cycles through every loaded theme
             await pilot.press("t")
         assert app.theme == "sfmonitor-dark"
-
-
-async def test_no_color_is_honoured(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("NO_COLOR", "1")
-    app = make_app(sim)
-    assert app.no_color
