@@ -31,11 +31,12 @@ from .bulk.errors import (
     IllegalAction,
     ProtocolError,
     TransportError,
+    transient,
 )
 from .bulk.models import Action, Job
 from .bulk.service import BulkService
 from .connection import ConnectionOptions, open_service
-from .monitor.poller import Poller, Snapshot, transient
+from .monitor.poller import Poller, Snapshot
 from .simulator.faults import parse_faults
 from .simulator.server import Simulator
 from .text import inert

@@ -85,6 +85,16 @@ class InvalidJobState(ApiError):
     """The server refused a state change (INVALIDJOBSTATE / InvalidJobState)."""
 
 
+def transient(error: BulkError) -> bool:
+    """A failure worth another try: no answer, an unreadable body, a 5xx page. Not: a refusal, a
+    refused token (renewed elsewhere), or a body refused on purpose (asking again brings the same)."""
+    if isinstance(error, HostileBody):
+        return False
+    if isinstance(error, TransportError | ProtocolError):
+        return True
+    return isinstance(error, ApiError) and error.transient
+
+
 _BY_CODE: dict[str, type[ApiError]] = {
     code_key("INVALID_SESSION_ID"): SessionExpired,
     code_key("REQUEST_LIMIT_EXCEEDED"): RequestLimitExceeded,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -23,6 +24,7 @@ from .errors import (
     TokenRejected,
     TransportError,
     parse_error,
+    transient,
 )
 from .models import ApiUsage, parse_limit_info
 from .payload import loads_json
@@ -116,33 +118,23 @@ class Transport:
         session = await self.open()
         for attempt in (1, 2):
             try:
-                return await self._authorised(session, method, path, content, content_type, accept, params)
-            except (TransportError, ProtocolError, ApiError) as exc:
-                transient = not isinstance(exc, ApiError | HostileBody) or (isinstance(exc, ApiError) and exc.transient)
-                if method != "GET" or attempt == 2 or not transient or isinstance(exc, SessionExpired):
+                return await self._authorised(session, _Request(method, path, content, content_type, accept, params))
+            except BulkError as exc:
+                if method != "GET" or attempt == 2 or not transient(exc):
                     raise
                 log.info("%s %s failed (%s); trying once more", method, path, exc)
                 await asyncio.sleep(self.retry_delay)  # a read is safe to repeat; a write never is
         raise AssertionError("unreachable")
 
-    async def _authorised(
-        self,
-        session: OrgSession,
-        method: str,
-        path: str,
-        content: bytes | None,
-        content_type: str | None,
-        accept: str | None,
-        params: dict[str, Any] | None,
-    ) -> httpx.Response:
+    async def _authorised(self, session: OrgSession, request: _Request) -> httpx.Response:
         """Send with the current token; a refused token is renewed and the request sent again, a few
         times at most (beside many requests in flight, a short-lived token can die again at once)."""
         for _ in range(MAX_RENEWALS):
             try:
-                return await self._send(session, method, path, content, content_type, accept, params)
+                return await self._send(session, request)
             except SessionExpired as expired:
                 session = await self._renewed(session, expired)
-        return await self._send(session, method, path, content, content_type, accept, params)
+        return await self._send(session, request)
 
     async def _renewed(self, stale: OrgSession, expired: SessionExpired) -> OrgSession:
         async with self._renew_lock:
@@ -161,17 +153,11 @@ class Transport:
                 ) from exc
             return self._session
 
-    async def _send(
-        self,
-        session: OrgSession,
-        method: str,
-        path: str,
-        content: bytes | None,
-        content_type: str | None,
-        accept: str | None,
-        params: dict[str, Any] | None,
-    ) -> httpx.Response:
+    async def _send(self, session: OrgSession, request: _Request) -> httpx.Response:
         assert self._client is not None
+        method, path, content, content_type, accept, params = (
+            request.method, request.path, request.content, request.content_type, request.accept, request.params
+        )  # fmt: skip
         token = session.access_token.reveal()
         headers = {"X-SFDC-Session": token} if _is_v1(path) else {"Authorization": f"Bearer {token}"}
         if content_type:
@@ -181,8 +167,8 @@ class Transport:
         self.requests_made += 1
         where = f"{method} {session.instance_url}{path}"
         try:
-            request = self._client.build_request(method, path, content=content, headers=headers, params=params)
-            response = await self._client.send(request, stream=True)
+            wire = self._client.build_request(method, path, content=content, headers=headers, params=params)
+            response = await self._client.send(wire, stream=True)
             try:
                 response = await self._bounded(response, where)
             finally:
@@ -231,6 +217,16 @@ class Transport:
                 "wire_encoding": response.headers.get("content-encoding", ""),
             },
         )
+
+
+@dataclass(frozen=True)
+class _Request:
+    method: str
+    path: str
+    content: bytes | None
+    content_type: str | None
+    accept: str | None
+    params: dict[str, Any] | None
 
 
 _BODY_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from ..bulk.errors import ApiError, BulkError, HostileBody, NotFound, ProtocolError, TransportError
+from ..bulk.errors import BulkError, NotFound, transient
 from ..bulk.models import ApiUsage, Job, JobKind
 from ..bulk.service import BulkService
 
@@ -182,15 +182,6 @@ class Poller:
                 log.info("job read failed (%s); again in %.1f s", exc, delay)
             await asyncio.sleep(delay)
         raise AssertionError("unreachable")
-
-
-def transient(error: BulkError) -> bool:
-    """A failure worth another try: no answer, an unreadable body, a 5xx page."""
-    if isinstance(error, HostileBody):
-        return False
-    if isinstance(error, TransportError | ProtocolError):
-        return True
-    return isinstance(error, ApiError) and error.transient
 
 
 def _newest_first(item: tuple[str, Job]) -> tuple[float, str]:

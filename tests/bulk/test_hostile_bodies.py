@@ -95,7 +95,7 @@ async def test_a_listing_that_never_ends_stops_after_a_bounded_number_of_pages(
 
 
 def test_hostile_bodies_are_not_retried() -> None:
-    from sfmonitor.monitor.poller import transient
+    from sfmonitor.bulk.errors import transient
 
     assert not transient(HostileBody("refused"))
     assert transient(ProtocolError("garbled"))

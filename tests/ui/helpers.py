@@ -48,6 +48,16 @@ async def wait_for(pilot: Pilot[None], condition: Callable[[], object], timeout:
         await pilot.pause(0.05)
 
 
+async def ask(pilot: Pilot[None], app: SfMonitorApp, job_id: str, key: str) -> None:
+    """Wait for the job, select it and press ``key`` (c or a): its confirmation is open."""
+    from sfmonitor.ui.screens.confirm import ConfirmScreen
+
+    await wait_for(pilot, lambda: job_id in app.jobs)
+    jobs_table(app).select(job_id)
+    await pilot.press(key)
+    await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+
+
 def jobs_table(app: SfMonitorApp) -> KeyedTable:
     return app.screen.query_one("#jobs", KeyedTable)
 
@@ -61,4 +71,4 @@ def cell(table: KeyedTable, key: str, column: str) -> str:
     return row_text(table, key)[index]
 
 
-__all__ = ["FIXED", "cell", "jobs_table", "make_app", "row_text", "wait_for", "writes"]
+__all__ = ["FIXED", "ask", "cell", "jobs_table", "make_app", "row_text", "wait_for", "writes"]

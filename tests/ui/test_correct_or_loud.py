@@ -26,7 +26,7 @@ from sfmonitor.ui.widgets.status_bar import StatusBar
 from tests.conftest import find_job
 from tests.fakes import fake_sf
 
-from .helpers import cell, jobs_table, make_app, wait_for, writes
+from .helpers import ask, cell, jobs_table, make_app, wait_for, writes
 
 
 def header(app: object) -> str:
@@ -70,10 +70,7 @@ async def test_a_job_that_ended_while_the_question_was_open_is_not_sent(sim: Sim
     job_id = find_job(sim, "ingest", "InProgress")
     app = make_app(sim)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: job_id in app.jobs)
-        jobs_table(app).select(job_id)
-        await pilot.press("a")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await ask(pilot, app, job_id, "a")
         async with httpx.AsyncClient(base_url=sim.base_url) as other:  # another tool aborts it meanwhile
             answer = await other.patch(f"/services/data/v66.0/jobs/ingest/{job_id}", json={"state": "Aborted"},
                                        headers={"Authorization": f"Bearer {sim.token}"})  # fmt: skip

@@ -15,14 +15,13 @@ from sfmonitor.connection import ConnectionOptions
 from sfmonitor.monitor.schedule import LIMIT_WAIT_S, Schedule
 from sfmonitor.simulator.faults import FaultSpec
 from sfmonitor.simulator.server import Simulator
-from sfmonitor.ui.screens.confirm import ConfirmScreen
 from sfmonitor.ui.screens.detail import JobDetailScreen
 from sfmonitor.ui.textual_private import notifications
 from sfmonitor.ui.widgets.status_bar import StatusBar
 from tests.conftest import find_job, make_sim
 from tests.fakes import fake_sf
 
-from .helpers import jobs_table, make_app, wait_for, writes
+from .helpers import ask, jobs_table, make_app, wait_for, writes
 
 FAST = dict(interval=0.2, cap=0.4)  # the schedule's pace in these tests (the 2 s floor is the operator's)
 
@@ -194,10 +193,7 @@ async def test_action_meeting_a_fault_is_unknown_checked_and_never_resent(spec: 
         job_id = find_job(sim, "ingest", "InProgress", running=False)
         app = make_app(sim)
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(pilot, lambda: job_id in app.jobs)
-            jobs_table(app).select(job_id)
-            await pilot.press("a")
-            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            await ask(pilot, app, job_id, "a")
             await pilot.press("y")
             await wait_for(pilot, lambda: any(n.title == "Outcome unknown" for n in notifications(app)), timeout=15)
             note = next(n for n in notifications(app) if n.title == "Outcome unknown")
