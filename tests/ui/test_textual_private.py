@@ -57,3 +57,9 @@ async def test_rows_are_ordered_by_key_not_by_their_clipped_text() -> None:
         table.sync(rows, wanted)
         await pilot.pause()
         assert [row.key.value for row in table.ordered_rows] == wanted
+        table.set_columns((Column("id", "Job ID", 6, 0), Column("state", "State", 8, 0)))
+        table.sync({job_id: (Text(job_id[:5] + "…"), Text("Open")) for job_id in ids}, ids)
+        changed = {job_id: (Text(job_id[:5] + "…"), Text("Done" if job_id == ids[0] else "Open")) for job_id in ids}
+        table.sync(changed, wanted)  # one cell changed, equal new objects for the rest: still ordered by key
+        await pilot.pause()
+        assert [row.key.value for row in table.ordered_rows] == wanted

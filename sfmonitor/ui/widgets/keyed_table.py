@@ -88,6 +88,9 @@ class KeyedTable(DataTable[Text]):
                 for column_key, old, new in zip(keys, before, cells, strict=True):
                     if not same(old, new):
                         self.update_cell(key, column_key, new)
+                cells = tuple(old if same(old, new) else new for old, new in zip(before, cells, strict=True))
+            else:
+                cells = before  # keep the objects the table holds: the sort knows rows by them
             self._shown[key] = cells
         complete = len(self._shown) == len(rows)
         wanted = list(order)
