@@ -79,7 +79,7 @@ def visible(columns: tuple[Column, ...], screen_width: int) -> tuple[Column, ...
 def bar(done: int, total: int, width: int = 5) -> str:
     if total <= 0:
         return "░" * width
-    filled = round(width * min(done, total) / total)
+    filled = width * min(done, total) // total  # rounded down: full only when every batch is done
     return "█" * filled + "░" * (width - filled)
 
 

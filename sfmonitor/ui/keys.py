@@ -12,11 +12,13 @@ from .screens.dashboard import DashboardScreen
 from .screens.detail import JobDetailScreen
 from .screens.help import HelpScreen
 from .widgets.jobs_table import JobsTable
+from .widgets.keyed_table import KeyedTable
 
 PLACES = (
     ("everywhere", SfMonitorApp),
     ("jobs table", DashboardScreen),
     ("jobs table", JobsTable),
+    ("jobs and batch tables", KeyedTable),
     ("job detail", JobDetailScreen),
     ("confirmation", ConfirmScreen),
     ("help", HelpScreen),

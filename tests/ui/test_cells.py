@@ -20,3 +20,10 @@ def test_short_counts() -> None:
     assert [short_count(n) for n in (None, 999, 99_999, 100_000, 999_499, 1_000_000, 12_345_678)] == [
         "-", "999", "99,999", "100k", "999k", "1.0M", "12.3M"
     ]  # fmt: skip
+
+
+def test_the_progress_bar_is_full_only_when_every_batch_is_done() -> None:
+    from sfmonitor.ui.cells import bar
+
+    assert bar(37, 40) == "████░" and bar(39, 40) == "████░"  # not "done" before it is
+    assert bar(40, 40) == "█████" and bar(0, 40) == "░░░░░"

@@ -206,3 +206,23 @@ async def test_a_hanging_org_shows_stale_then_recovers() -> None:
             await wait_for(pilot, lambda: "STALE" not in str(header.content), timeout=15)
     finally:
         sim.stop()
+
+
+async def test_operator_keys_move_through_the_table(sim: Simulator) -> None:
+    app = make_app(sim, interval=3.0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: len(app.jobs) > 3)
+        table = jobs_table(app)
+        await wait_for(pilot, lambda: table.row_count == len(app.jobs))
+        await pilot.press("j", "j")
+        assert table.cursor_row == 2
+        await pilot.press("k")
+        assert table.cursor_row == 1
+        await pilot.press("G")
+        assert table.cursor_row == table.row_count - 1
+        await pilot.press("g")
+        assert table.cursor_row == 0
+        await pilot.press("end")
+        assert table.cursor_row == table.row_count - 1
+        await pilot.press("home")
+        assert table.cursor_row == 0

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import ClassVar
 
 from rich.text import Text
+from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, RowKey
 
@@ -21,6 +23,13 @@ def same(old: Text, new: Text) -> bool:
 
 
 class KeyedTable(DataTable[Text]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Next row", show=False, id="row.next", tooltip="next row (as down)"),
+        Binding("k", "cursor_up", "Previous row", show=False, id="row.previous", tooltip="previous row (as up)"),
+        Binding("g,home", "scroll_top", "First row", show=False, id="row.first", tooltip="first row"),
+        Binding("G,end", "scroll_bottom", "Last row", show=False, id="row.last", tooltip="last row"),
+    ]
+
     """Rows keyed by id. :meth:`sync` diffs new rows against what is shown.
 
     New rows are added, gone rows removed, changed cells updated one by one, and the order fixed
