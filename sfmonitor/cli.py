@@ -31,9 +31,9 @@ from .bulk.errors import (
     IllegalAction,
     ProtocolError,
     TransportError,
-    transient,
 )
 from .bulk.models import Action, Job
+from .bulk.retry import retrying
 from .bulk.service import BulkService
 from .connection import ConnectionOptions, open_service
 from .monitor.poller import Poller, Snapshot
@@ -314,15 +314,7 @@ async def _snapshot_with_retries(service: BulkService, only: list[str] | None) -
     """One snapshot that reads every job it lists. A transient failure of the listing (no answer,
     5xx, garbled body) retries the snapshot; of one job's read, that read; then they are reported."""
     poller = Poller(service, concurrency=STATUS_CONCURRENCY, backfill=None, retry_delays=STATUS_RETRY_DELAYS)
-    for delay in (*STATUS_RETRY_DELAYS, None):
-        try:
-            return await poller.cycle(only)
-        except BulkError as exc:
-            if delay is None or not transient(exc):
-                raise
-            logging.getLogger("sfmonitor").info("snapshot failed (%s); retrying in %.0f s", exc, delay)
-        await asyncio.sleep(delay)
-    raise AssertionError("unreachable")
+    return await retrying(lambda: poller.cycle(only), STATUS_RETRY_DELAYS, "snapshot")
 
 
 # --- close / abort --------------------------------------------------------------------------------

@@ -24,10 +24,10 @@ from .errors import (
     TokenRejected,
     TransportError,
     parse_error,
-    transient,
 )
 from .models import ApiUsage, parse_limit_info
 from .payload import loads_json
+from .retry import retrying
 
 log = logging.getLogger(__name__)
 
@@ -111,20 +111,15 @@ class Transport:
     ) -> httpx.Response:
         """Send one request; a 2xx response comes back, anything else raises a BulkError.
 
-        An expired session is renewed from the token source once and the request sent again;
+        A GET that fails transiently is sent once more. An expired session is renewed from the token
+        source and the request sent again;
         the first request never reached the job (the org refused the token), so that is safe
         even for a close or abort.
         """
         session = await self.open()
-        for attempt in (1, 2):
-            try:
-                return await self._authorised(session, _Request(method, path, content, content_type, accept, params))
-            except BulkError as exc:
-                if method != "GET" or attempt == 2 or not transient(exc):
-                    raise
-                log.info("%s %s failed (%s); trying once more", method, path, exc)
-                await asyncio.sleep(self.retry_delay)  # a read is safe to repeat; a write never is
-        raise AssertionError("unreachable")
+        request = _Request(method, path, content, content_type, accept, params)
+        delays = (self.retry_delay,) if method == "GET" else ()  # a read is safe to repeat; a write never is
+        return await retrying(lambda: self._authorised(session, request), delays, f"{method} {path}")
 
     async def _authorised(self, session: OrgSession, request: _Request) -> httpx.Response:
         """Send with the current token; a refused token is renewed and the request sent again, a few

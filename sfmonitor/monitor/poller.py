@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from ..bulk.errors import BulkError, NotFound, transient
+from ..bulk.errors import BulkError, NotFound
 from ..bulk.models import ApiUsage, Job, JobKind
+from ..bulk.retry import retrying
 from ..bulk.service import BulkService
 
 log = logging.getLogger(__name__)
@@ -100,20 +101,18 @@ class Poller:
 
         async def read(job_id: str, listed_job: Job | None) -> tuple[str, Job | None]:
             known = self.jobs.get(job_id)
-            # What we show if the read fails: the last read, with the listing's newer state over it.
-            fallback = known.merged(listed_job) if known is not None and listed_job is not None else (
-                listed_job or known)  # fmt: skip
             try:
-                if listed_job is None:
+                if listed_job is None:  # named, but not listed: look it up
                     return job_id, await self._retrying(lambda: self.service.find_job(job_id))
-                base = fallback or listed_job
+                # the last read with the listing's newer fields over it: read from, or shown if the read fails
+                base = known.merged(listed_job) if known is not None else listed_job
                 info = await self._retrying(lambda: self.service.refresh(base, with_batches=False))
             except NotFound as exc:
                 errors[job_id] = str(exc)
                 return job_id, None
             except BulkError as exc:
                 errors[job_id] = str(exc)
-                return job_id, fallback
+                return job_id, base if listed_job is not None else known
             if info.kind is not JobKind.CLASSIC:
                 return job_id, info
             try:
@@ -170,18 +169,13 @@ class Poller:
         )
 
     async def _retrying(self, call: Callable[[], Awaitable[T]]) -> T:
-        """``call()``, within the concurrency limit, tried again after each retry delay while it fails
-        transiently (no answer, a 5xx, a garbled body); other failures are final at once."""
-        for delay in (*self.retry_delays, None):
-            try:
-                async with self._limit:
-                    return await call()
-            except BulkError as exc:
-                if delay is None or not transient(exc):
-                    raise
-                log.info("job read failed (%s); again in %.1f s", exc, delay)
-            await asyncio.sleep(delay)
-        raise AssertionError("unreachable")
+        """``call()`` within the concurrency limit, retried after ``retry_delays`` (outside the limit)."""
+
+        async def limited() -> T:
+            async with self._limit:
+                return await call()
+
+        return await retrying(limited, self.retry_delays, "job read")
 
 
 def _newest_first(item: tuple[str, Job]) -> tuple[float, str]:

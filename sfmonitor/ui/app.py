@@ -26,7 +26,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 
 from .. import config, paths
-from ..bulk.errors import ActionOutcomeUnknown, AuthError, BulkError, ConfigError, RequestLimitExceeded
+from ..bulk.errors import ActionOutcomeUnknown, BulkError
 from ..bulk.models import Action, ApiUsage, Job, Limit
 from ..bulk.service import BulkService
 from ..connection import ConnectionOptions, new_service
@@ -220,13 +220,13 @@ class SfMonitorApp(App[None]):
         try:
             service = new_service(self.options)
         except BulkError as exc:
-            self.post_message(PollFailed(str(exc), sign_in=isinstance(exc, AuthError | ConfigError)))
+            self.post_message(PollFailed.of(exc))
             return
         try:
             await service.connect()
         except BulkError as exc:
             await service.transport.aclose()  # a retry makes a new one: do not leave this one open
-            self.post_message(PollFailed(str(exc), sign_in=isinstance(exc, AuthError)))
+            self.post_message(PollFailed.of(exc))
             return
         self.service = service
         self.poller = Poller(service)
@@ -252,12 +252,8 @@ class SfMonitorApp(App[None]):
     async def _poll(self, poller: Poller, cycle: int) -> None:
         try:
             snapshot = await poller.cycle()
-        except RequestLimitExceeded as exc:
-            self.post_message(PollFailed(f"the org's daily API limit is reached ({exc.message})", limit_reached=True))
-        except AuthError as exc:
-            self.post_message(PollFailed(str(exc), sign_in=True))
         except BulkError as exc:
-            self.post_message(PollFailed(str(exc)))
+            self.post_message(PollFailed.of(exc))
         except Exception as exc:  # a bug must not take the dashboard down; the log has the trace
             log.exception("poll cycle failed")
             self.post_message(PollFailed(f"unexpected {type(exc).__name__}; see the log"))

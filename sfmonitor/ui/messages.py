@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
+from ..bulk.errors import AuthError, BulkError, ConfigError, RequestLimitExceeded
 from ..bulk.models import Action, Job, Limit
 from ..monitor.poller import Snapshot
 
@@ -21,6 +22,13 @@ class PollFailed(Message):
     error: str
     limit_reached: bool = False
     sign_in: bool = False  # the org refused the token, or none could be had: retry slowly
+
+    @classmethod
+    def of(cls, error: BulkError) -> PollFailed:
+        """The failure in words, and what it means for the next try."""
+        if isinstance(error, RequestLimitExceeded):
+            return cls(f"the org's daily API limit is reached ({error.message})", limit_reached=True)
+        return cls(str(error), sign_in=isinstance(error, AuthError | ConfigError))
 
 
 @dataclass
