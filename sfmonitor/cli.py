@@ -18,7 +18,7 @@ import signal
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import config, logfile, paths, report
 from .bulk.auth import is_loopback
@@ -37,9 +37,10 @@ from .bulk.retry import retrying
 from .bulk.service import BulkService
 from .connection import ConnectionOptions, open_service
 from .monitor.poller import Poller, Snapshot
-from .simulator.faults import parse_faults
-from .simulator.server import Simulator
 from .text import inert
+
+if TYPE_CHECKING:
+    from .simulator.server import Simulator
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_CONNECT, EXIT_UNKNOWN, EXIT_NOT_CONFIRMED = 0, 1, 2, 3, 4, 5
 EXIT_PARTIAL = 9  # a snapshot with jobs that could not be read (marked in the output, named on stderr)
@@ -161,6 +162,9 @@ def _dashboard_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--interval", type=seconds, metavar="S", help="seconds between polls (default 5, floor 2)")
     group.add_argument("--read-only", action="store_true", help="never close or abort: the keys are hidden and refused")
     group.add_argument("--theme", metavar="NAME", help="theme name (env SFMONITOR_THEME; t cycles in the app)")
+    group.add_argument("--api-budget", metavar="N|N%",
+                       help="keep sfmonitor's API calls under N a day, or N%% of the org's daily allowance "
+                            "(polls stretch to fit; the header says so)")  # fmt: skip
 
 
 COMMANDS = ("watch", "status", "close", "abort", "simulate", "demo", "locate")
@@ -200,6 +204,10 @@ def _simulator_args(parser: argparse.ArgumentParser) -> None:
         "--retention", type=float, default=168.0, metavar="HOURS",
         help="finished jobs leave the org this long after they finish (168, as Salesforce)",
     )  # fmt: skip
+    parser.add_argument("--extra-jobs", type=int, default=0, metavar="N",
+                        help="add N finished Bulk 2.0 jobs (a big org, for scale)")  # fmt: skip
+    parser.add_argument("--giant-batches", type=int, default=0, metavar="N",
+                        help="add a running Bulk 1.0 job of N batches (for scale)")  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -371,10 +379,15 @@ def _ask(prompt: str) -> str:
 
 
 def _start_simulator(args: argparse.Namespace) -> Simulator:
+    from .simulator.faults import parse_faults  # only where a simulator runs: not on watch's first screen
+    from .simulator.server import Simulator
+
     if not is_loopback(args.host):
         raise ConfigError(f"--host {args.host}: the simulator listens on loopback addresses only (127.0.0.1, ::1)")
+    from .simulator.bulk import add_finished_ingest_jobs, add_giant_classic_job
+
     spec = parse_faults(args.faults)
-    return Simulator(
+    sim = Simulator(
         args.host,
         args.port,
         seed=args.seed,
@@ -384,6 +397,11 @@ def _start_simulator(args: argparse.Namespace) -> Simulator:
         spawn_every=args.spawn_every,
         retention_hours=args.retention,
     )
+    if args.extra_jobs > 0:
+        add_finished_ingest_jobs(sim.world, args.extra_jobs)
+    if args.giant_batches > 0:
+        add_giant_classic_job(sim.world, args.giant_batches)
+    return sim
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -444,7 +462,9 @@ def _run_dashboard(options: ConnectionOptions, args: argparse.Namespace) -> int:
     from .ui.keys import check_keymap
 
     try:
-        settings = config.load(interval=args.interval, theme=args.theme, read_only=args.read_only)
+        settings = config.load(
+            interval=args.interval, theme=args.theme, read_only=args.read_only, api_budget=args.api_budget
+        )
         check_keymap(settings.keymap)
         resolved = options.resolved()
         resolved.token_source()

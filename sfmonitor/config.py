@@ -8,6 +8,7 @@ in the app (the theme picked with ``t``) are remembered in a separate state file
     interval = 5            # seconds between polls (floor 2)
     theme = "sfmonitor-dark"
     read_only = false
+    api_budget = "5%"       # sfmonitor's calls a day: a number, or a share of the org's allowance
 
     [keymap]                # binding id = "keys" (comma-separated)
     abort = "A"
@@ -26,6 +27,7 @@ from typing import Any
 from . import paths
 from .bulk.errors import ConfigError
 from .monitor.schedule import clamp_interval
+from .monitor.spend import Budget
 
 DEFAULT_THEME = "sfmonitor-dark"
 
@@ -36,6 +38,7 @@ class Settings:
     theme: str = DEFAULT_THEME
     read_only: bool = False
     keymap: dict[str, str] = field(default_factory=dict)
+    api_budget: Budget | None = None
 
 
 def read_file(path: Path) -> dict[str, Any]:
@@ -53,6 +56,7 @@ def load(
     interval: float | None = None,
     theme: str | None = None,
     read_only: bool = False,
+    api_budget: str | None = None,
     env: Mapping[str, str] | None = None,
     path: Path | None = None,
 ) -> Settings:
@@ -62,7 +66,7 @@ def load(
     env = os.environ if env is None else env
     path = path or paths.config_file()
     data = read_file(path)
-    known = {"interval", "theme", "read_only", "keymap"}
+    known = {"interval", "theme", "read_only", "keymap", "api_budget"}
     unknown = set(data) - known
     if unknown:
         raise ConfigError(
@@ -80,12 +84,21 @@ def load(
     keymap = data.get("keymap", {})
     if not isinstance(keymap, dict) or not all(isinstance(v, str) for v in keymap.values()):
         raise ConfigError(f'config file {path}: [keymap] maps binding ids to keys, as in abort = "A"')
+    budget_text = api_budget if api_budget is not None else data.get("api_budget")
+    if isinstance(budget_text, bool) or not isinstance(budget_text, str | int | float | None):
+        raise ConfigError(f'config file {path}: api_budget is calls per day (5000) or a share ("5%")')
+    try:
+        budget = Budget.parse(budget_text) if budget_text is not None else None
+    except ConfigError as exc:
+        where = "--api-budget" if api_budget is not None else f"config file {path}: api_budget"
+        raise ConfigError(f"{where}: {exc}") from None
     chosen = theme or env.get("SFMONITOR_THEME") or remembered_theme() or file_theme or DEFAULT_THEME
     return Settings(
         interval=clamp_interval(float(interval if interval is not None else file_interval)),
         theme=chosen,
         read_only=read_only or file_read_only,
         keymap=dict(keymap),
+        api_budget=budget,
     )
 
 

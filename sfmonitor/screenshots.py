@@ -51,7 +51,7 @@ async def settle(pilot: Pilot[None], condition: Callable[[], object], timeout: f
 async def first_poll(pilot: Pilot[None]) -> None:
     app = pilot.app
     assert isinstance(app, SfMonitorApp)
-    await settle(pilot, lambda: app.jobs and app.limits and not app._polling)
+    await settle(pilot, lambda: app.state.polls_done and app.limits and not app._polling)
 
 
 def _classic_running(app: SfMonitorApp) -> str:
@@ -90,7 +90,10 @@ class Scene:
 SCENES = (
     Scene("main-120x40", (120, 40), first_poll),
     Scene("main-80x24", (80, 24), first_poll),
+    Scene("main-200x60", (200, 60), first_poll),
     Scene("batches-120x40", (120, 40), open_batches),
+    Scene("batches-80x24", (80, 24), open_batches),
+    Scene("batches-200x60", (200, 60), open_batches),
     Scene("abort-confirmation", (120, 40), ask_abort),
     Scene("theme-sfmonitor-light", (120, 30), first_poll, "sfmonitor-light"),
     Scene("theme-high-contrast", (120, 30), first_poll, "high-contrast"),

@@ -199,6 +199,32 @@ class Batch:
 
 
 @dataclass(frozen=True, slots=True)
+class BatchSummary:
+    """A batch list counted once: how many, how many finished, and what an ETA needs."""
+
+    total: int
+    terminal: int
+    pending: int  # not finished yet
+    work_done: int  # finished batches that did work (not NotProcessed)
+    work_done_records: int  # their records processed
+    running_records: tuple[int, ...]  # records processed so far by each unfinished batch
+
+    @classmethod
+    def of(cls, batches: tuple[Batch, ...]) -> BatchSummary:
+        terminal = work_done = records = 0
+        running: list[int] = []
+        for batch in batches:
+            if batch.terminal:
+                terminal += 1
+                if batch.state != "NotProcessed":
+                    work_done += 1
+                    records += batch.number_records_processed or 0
+            else:
+                running.append(batch.number_records_processed or 0)
+        return cls(len(batches), terminal, len(batches) - terminal, work_done, records, tuple(running))
+
+
+@dataclass(frozen=True, slots=True)
 class Job:
     """A job of any of the three APIs, normalised; ``fields`` holds everything Salesforce sent."""
 
@@ -228,9 +254,13 @@ class Job:
     batches: tuple[Batch, ...] | None = None
     fields: Mapping[str, Any] = field(default_factory=dict, compare=False)
     finished: bool = field(init=False, compare=False, default=False)
+    batch_summary: BatchSummary | None = field(init=False, compare=False, default=None, repr=False)
 
     def __post_init__(self) -> None:
-        # Asked for every job on every redraw: decide it once per (immutable) job.
+        # Asked for every job on every redraw: decide it once per (immutable) job. A 15,000-batch
+        # job's batches are counted once, not per redraw.
+        if self.batches is not None:
+            object.__setattr__(self, "batch_summary", BatchSummary.of(self.batches))
         object.__setattr__(self, "finished", self._finished())
 
     @classmethod
@@ -299,8 +329,8 @@ class Job:
     @property
     def batches_all_terminal(self) -> bool:
         """Every batch finished: from the batch list when we have it, else from the counters."""
-        if self.batches is not None:
-            return all(batch.terminal for batch in self.batches)
+        if self.batch_summary is not None:
+            return self.batch_summary.pending == 0
         total = self.number_batches_total
         if total is None:
             return False
@@ -313,8 +343,8 @@ class Job:
         """Bulk 1.0: (batches done, total), a PK-chunked original batch counting as done; None if unknown."""
         if self.kind is not JobKind.CLASSIC:
             return None
-        if self.batches is not None:
-            return sum(1 for b in self.batches if b.terminal), len(self.batches)
+        if self.batch_summary is not None:
+            return self.batch_summary.terminal, self.batch_summary.total
         if self.number_batches_total is None:
             return None
         return (self.number_batches_completed or 0) + (self.number_batches_failed or 0), self.number_batches_total

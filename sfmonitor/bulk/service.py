@@ -7,6 +7,7 @@ everywhere at once.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from . import v1, v2
 from .errors import (
@@ -21,6 +22,8 @@ from .errors import (
 from .models import Action, Batch, Job, JobKind, Limit, api_version_text
 from .transport import Transport, json_body
 
+LISTINGS = (JobKind.INGEST, JobKind.QUERY)  # the two job listings (Bulk 1.0 jobs appear in them too)
+
 log = logging.getLogger(__name__)
 
 DEFAULT_API_VERSION = "62.0"
@@ -31,7 +34,7 @@ class BulkService:
         self.transport = transport
         self._requested_version = api_version_text(api_version) if api_version else None
         self.api_version: str = self._requested_version or DEFAULT_API_VERSION
-        self.listing_pages = 0  # how many pages the last full listing took
+        self.pages: dict[JobKind, int] = {}  # listing -> pages it took last time
 
     @property
     def instance_url(self) -> str:
@@ -61,15 +64,28 @@ class BulkService:
 
     # --- reading --------------------------------------------------------------------------
 
-    async def list_jobs(self) -> dict[str, Job]:
-        """Every job of the org from both listings, merged by id (a Classic job may be in both)."""
+    async def list_jobs(
+        self, kinds: tuple[JobKind, ...] = LISTINGS, on_page: Callable[[dict[str, Job]], None] | None = None
+    ) -> dict[str, Job]:
+        """Every job of the org from these listings (both: all of them), merged by id (a Classic job
+        may be in both). ``pages[kind]`` says how many pages each listing took last time;
+        ``on_page`` is handed the jobs listed so far after each page."""
         jobs: dict[str, Job] = {}
-        pages: list[int] = []
-        for kind in (JobKind.INGEST, JobKind.QUERY):
-            async for job in v2.list_jobs(self.transport, self.api_version, kind, pages):
-                jobs[job.id] = jobs[job.id].merged(job) if job.id in jobs else job
-        self.listing_pages = len(pages)
+        for kind in kinds:
+            pages = 0
+            async for page in v2.list_pages(self.transport, self.api_version, kind):
+                pages += 1
+                for job in page:
+                    jobs[job.id] = jobs[job.id].merged(job) if job.id in jobs else job
+                if on_page is not None:
+                    on_page(jobs)
+            self.pages[kind] = pages
         return jobs
+
+    @property
+    def listing_pages(self) -> int:
+        """How many pages a full listing took, by the last read of each."""
+        return sum(self.pages.values())
 
     async def refresh(self, job: Job, with_batches: bool = True) -> Job:
         """The job read again from its own API; Classic jobs bring their batch list too."""

@@ -34,10 +34,8 @@ def parse_page(body: Any) -> tuple[list[dict[str, Any]], str | None]:
     return records, locator
 
 
-async def list_jobs(
-    transport: Transport, version: str, kind: JobKind, pages: list[int] | None = None
-) -> AsyncIterator[Job]:
-    """Every job of one listing, page after page.
+async def list_pages(transport: Transport, version: str, kind: JobKind) -> AsyncIterator[list[Job]]:
+    """Every job of one listing, a page at a time.
 
     The locator is carried to the listing we started from: the docs' query example points its
     ``nextRecordsUrl`` at the ingest path (reference §1.2), so the path it names is not trusted.
@@ -53,11 +51,8 @@ async def list_jobs(
             )
         params = {"queryLocator": locator} if locator else None
         response = await transport.request("GET", path, params=params)
-        if pages is not None:
-            pages.append(1)
         records, locator = parse_page(json_body(response))
-        for record in records:
-            yield Job.from_fields(record, listed_as=kind)
+        yield [Job.from_fields(record, listed_as=kind) for record in records]
         if locator is None or locator in seen_locators:
             return
         seen_locators.add(locator)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 from ..bulk.models import Job, JobKind
@@ -86,10 +86,9 @@ def live_work(job: Job) -> bool:
     if job.finished:
         return False
     if job.kind is JobKind.CLASSIC:
-        pending = (job.number_batches_queued or 0) + (job.number_batches_in_progress or 0)
-        if job.batches is not None:
-            pending = sum(1 for b in job.batches if not b.terminal)
-        return pending > 0
+        if job.batch_summary is not None:
+            return job.batch_summary.pending > 0
+        return (job.number_batches_queued or 0) + (job.number_batches_in_progress or 0) > 0
     return job.state not in WAITING_STATES
 
 
@@ -100,18 +99,14 @@ def eta_seconds(job: Job, throughput: float | None) -> float | None:
     is Closed (no more batches can come), at least one batch has finished (so the records per batch
     are known) and records are moving.
     """
-    if job.kind is not JobKind.CLASSIC or job.state != "Closed" or job.batches is None or job.finished:
+    summary = job.batch_summary
+    if job.kind is not JobKind.CLASSIC or job.state != "Closed" or summary is None or job.finished:
         return None
-    if not throughput or throughput <= 0:
-        return None
-    work = [b for b in job.batches if b.state != "NotProcessed"]
-    done = [b for b in work if b.terminal]
-    if not done:
+    if not throughput or throughput <= 0 or not summary.work_done:
         return None
     try:
-        per_batch = sum(b.number_records_processed or 0 for b in done) / len(done)
-        running = [b for b in work if not b.terminal]
-        remaining = sum(max(0.0, per_batch - (b.number_records_processed or 0)) for b in running)
+        per_batch = summary.work_done_records / summary.work_done
+        remaining = sum(max(0.0, per_batch - done) for done in summary.running_records)
     except OverflowError:  # counts beyond a float: no honest estimate
         return None
     return remaining / throughput if remaining > 0 else None
@@ -123,23 +118,22 @@ class History:
     def __init__(self) -> None:
         self.jobs: dict[str, JobHistory] = {}
 
-    def record(self, at: float, jobs: Iterable[Job], unread: Collection[str] = ()) -> None:
-        """A sample per job; a job whose read failed gets none (no news is not "no progress")."""
-        seen = set()
-        for job in jobs:
-            seen.add(job.id)
-            if job.id in unread:
+    def record(self, at: float, jobs: Mapping[str, Job], read: Collection[str] | None = None) -> None:
+        """A sample per job read this cycle (``read``; None: every one). A job not read, because its
+        read failed or the cycle had no need to, gets none: no news is not "no progress". The work
+        follows the jobs read and the histories held, not the size of the org."""
+        for job_id in jobs if read is None else read:
+            job = jobs.get(job_id)
+            if job is None or job.number_records_processed is None:
                 continue
-            if job.number_records_processed is None or (job.finished and job.id not in self.jobs):
+            known = self.jobs.get(job_id)
+            if job.finished and (known is None or (known.samples and known.samples[-1].processed ==
+                                                    job.number_records_processed)):  # fmt: skip
                 continue  # a finished job's numbers no longer move: nothing to learn from new samples
-            if (
-                job.finished
-                and self.jobs[job.id].samples
-                and self.jobs[job.id].samples[-1].processed == (job.number_records_processed)
-            ):
-                continue
-            self.jobs.setdefault(job.id, JobHistory()).add(at, job.number_records_processed)
-        for gone in set(self.jobs) - seen:
+            if known is None:
+                known = self.jobs[job_id] = JobHistory()
+            known.add(at, job.number_records_processed)
+        for gone in [job_id for job_id in self.jobs if job_id not in jobs]:
             del self.jobs[gone]
 
     def of(self, job_id: str) -> JobHistory:

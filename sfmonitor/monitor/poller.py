@@ -1,7 +1,7 @@
 """One poll cycle: what to read, what to skip, and what changed.
 
-Economy: a job whose final state has been recorded is served from memory; a Bulk 1.0 batch list
-is read only while its job is live, plus the once that records its final state.
+Economy: a job whose final state has been recorded is served from memory; which live jobs and
+batch lists a cycle reads is decided in :mod:`economy`.
 
 Scale: jobs the listing already shows as finished (a week of history can hold tens of thousands)
 are read at most ``backfill`` per cycle, newest first, so the first screen comes at once and no
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,12 +22,11 @@ from ..bulk.errors import BulkError, NotFound
 from ..bulk.models import ApiUsage, Job, JobKind
 from ..bulk.retry import retrying
 from ..bulk.service import BulkService
+from .economy import LISTINGS, Track, batch_counters, batches_due, listings_due, read_due
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-LIGHT_LISTING_PAGES = 4  # up to this many listing pages, list every cycle
-MAX_CYCLES_BETWEEN_LISTINGS = 12  # a 20,000-job org: list once a minute at the 5 s interval
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,7 @@ class Snapshot:
     requests: int
     errors: dict[str, str] = field(default_factory=dict)
     backlog: int = 0  # finished jobs listed but not read yet
+    read: frozenset[str] = frozenset()  # jobs whose info this cycle read (the others are as last read)
 
 
 class Poller:
@@ -55,52 +56,88 @@ class Poller:
         concurrency: int = 8,
         backfill: int | None = 200,
         retry_delays: tuple[float, ...] = (),
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.service = service
+        self.clock = clock
         self.backfill = backfill
         self.retry_delays = retry_delays
         self.jobs: dict[str, Job] = {}
         self.final: set[str] = set()
         self.unread: set[str] = set()  # listed as finished, not read yet (the backfill's queue)
-        self._since_listing = 0
+        self.tracks: dict[str, Track] = {}
+        self.cycles = 0
+        self._listed_at: dict[JobKind, int] = {}  # listing -> the cycle that last read it
         self._limit = asyncio.Semaphore(concurrency)
 
-    def _due_for_listing(self) -> bool:
-        """Re-list every cycle, except in an org whose listing takes many pages (a call each)."""
-        pages = self.service.listing_pages
-        every = 1 if pages <= LIGHT_LISTING_PAGES else min(MAX_CYCLES_BETWEEN_LISTINGS, pages // 2)
-        return not self.jobs or self._since_listing + 1 >= every
+    def _listings_due(self, cycle: int) -> tuple[JobKind, ...]:
+        live = ((self.tracks.get(job_id), job) for job_id, job in self.jobs.items() if job_id not in self.final
+                and job_id not in self.unread)  # fmt: skip
+        return listings_due(cycle, self._listed_at, self.service.pages, live)
+
+    async def _list(
+        self, kinds: tuple[JobKind, ...], cycle: int, on_page: Callable[[dict[str, Job]], None] | None = None
+    ) -> dict[str, Job]:
+        """The rows of these listings, merged by id; each job remembers which listings show it."""
+        rows: dict[str, Job] = {}
+        for kind in kinds:
+            for job_id, job in (await self.service.list_jobs((kind,), on_page)).items():
+                rows[job_id] = rows[job_id].merged(job) if job_id in rows else job
+                self.tracks.setdefault(job_id, Track()).seen_in.add(kind)
+            self._listed_at[kind] = cycle
+        return self._same_objects(rows)
+
+    def _gone(self, job_id: str, job: Job, kinds: tuple[JobKind, ...]) -> bool:
+        """Absent from this cycle's listings, and every listing that could show it was read."""
+        track = self.tracks.get(job_id)
+        if job.kind is JobKind.CLASSIC:
+            could = track.seen_in if track and track.seen_in else set(LISTINGS)
+        else:
+            could = {job.kind}
+        return could <= set(kinds)
 
     def _same_objects(self, listed: dict[str, Job]) -> dict[str, Job]:
-        """Keep the object we already hold where the listing says nothing new (cheap redraws)."""
+        """Keep the row object we already hold where the listing says nothing new (cheap redraws)."""
         out = {}
         for job_id, job in listed.items():
-            known = self.jobs.get(job_id)
-            if known is not None and job_id in self.unread and known.fields == job.fields:
-                out[job_id] = known
-            else:
-                out[job_id] = job
+            track = self.tracks.get(job_id)
+            before = track.listed if track is not None else None
+            out[job_id] = before if before is not None and before.fields == job.fields else job
         return out
 
-    async def cycle(self, only: Collection[str] | None = None) -> Snapshot:
-        """List the org's jobs and read every one that may still change.
+    async def cycle(
+        self,
+        only: Collection[str] | None = None,
+        watch: Collection[str] = (),
+        full: bool = False,
+        on_page: Callable[[dict[str, Job]], None] | None = None,
+    ) -> Snapshot:
+        """List the org's jobs and read every one that may have changed (see :mod:`economy`).
 
-        ``only`` restricts the cycle to those ids; ids the listing lacks are looked up directly.
+        ``only`` restricts the cycle to those ids and reads each of them; ids the listing lacks are
+        looked up directly. ``watch``: jobs whose detail is open, read in full every cycle. ``full``:
+        both listings and every live job (the operator asked for a refresh). ``on_page``: handed the
+        rows listed so far after each listing page (a first screen need not wait for a whole org).
         """
         before = self.service.transport.requests_made
-        if only is not None or self._due_for_listing():
-            listed = self._same_objects(await self.service.list_jobs())
-            self._since_listing = 0
-        else:  # a large org: between full listings, what we know stands in for the listing
-            listed = dict(self.jobs)
-            self._since_listing += 1
+        self.cycles += 1
+        cycle = self.cycles
+        kinds = LISTINGS if only is not None or full or not self.jobs else self._listings_due(cycle)
+        rows = await self._list(kinds, cycle, on_page)
+        listed = dict(rows)
+        for job_id, known in self.jobs.items():  # a listing not read this cycle: what we know stands in
+            if job_id not in listed and not self._gone(job_id, known, kinds):
+                listed[job_id] = known
         if only is not None:
             wanted = list(dict.fromkeys(only))
             listed = {job_id: listed[job_id] for job_id in wanted if job_id in listed}
         errors: dict[str, str] = {}
+        failures: list[BulkError] = []
+        watched = set(watch)
 
         async def read(job_id: str, listed_job: Job | None) -> tuple[str, Job | None]:
             known = self.jobs.get(job_id)
+            track = self.tracks.setdefault(job_id, Track())
             try:
                 if listed_job is None:  # named, but not listed: look it up
                     return job_id, await self._retrying(lambda: self.service.find_job(job_id))
@@ -112,14 +149,17 @@ class Poller:
                 return job_id, None
             except BulkError as exc:
                 errors[job_id] = str(exc)
+                failures.append(exc)
                 return job_id, base if listed_job is not None else known
-            if info.kind is not JobKind.CLASSIC:
+            track.read_at(cycle, self.clock(), info.number_records_processed)
+            if not batches_due(track, info, watched=job_id in watched or only is not None):
                 return job_id, info
             try:
                 batches = await self._retrying(lambda: self.service.batches(info))
             except BulkError as exc:  # the job info stands; its batch list is marked as not read
                 errors[job_id] = f"batch list not read: {exc}"
                 return job_id, info
+            track.batch_counters = batch_counters(info)
             return job_id, info.with_batches(batches)
 
         to_read: list[tuple[str, Job | None]] = []
@@ -130,7 +170,13 @@ class Poller:
             never_read = job_id not in self.jobs or job_id in self.unread
             if never_read and job.finished and only is None:
                 backlog.append((job_id, job))
-            else:
+            elif (
+                only is not None
+                or full
+                or read_due(
+                    self.tracks.get(job_id), job, cycle, listing_fresh=job_id in rows, watched=job_id in watched
+                )
+            ):
                 to_read.append((job_id, job))
         backlog.sort(key=_newest_first)
         if self.backfill is None or len(backlog) <= self.backfill:
@@ -143,22 +189,31 @@ class Poller:
         if only is not None:
             to_read += [(job_id, None) for job_id in only if job_id not in listed and job_id not in self.final]
         results = await asyncio.gather(*(read(job_id, job) for job_id, job in to_read))
+        if not kinds and to_read and len(failures) == len(to_read):
+            raise failures[0]  # no listing this cycle and not one read answered: the org is not reachable
         fresh = {job_id: job for job_id, job in results if job is not None}
 
         jobs: dict[str, Job] = {}
         ids = list(listed) + [job_id for job_id in (only or ()) if job_id not in listed]
         for job_id in ids:
-            current = fresh.get(job_id) or (self.jobs.get(job_id) if job_id in self.final else None)
-            if current is None and job_id in unread:
-                current = listed[job_id]  # not read yet: what the listing says
+            current = fresh.get(job_id)
+            if current is None and job_id not in errors:
+                current = self.jobs.get(job_id) if job_id not in unread else listed.get(job_id)
             if current is None:
                 continue
             jobs[job_id] = current
+            if job_id in rows:
+                self.tracks.setdefault(job_id, Track()).listed = rows[job_id]
             if job_id not in errors and current.finished and job_id not in unread:
                 self.final.add(job_id)
         if only is None:
             self.final &= set(jobs)  # jobs the org deleted are forgotten
-        self.jobs = dict(sorted(jobs.items(), key=_newest_first))
+            for gone in self.tracks.keys() - jobs.keys():
+                del self.tracks[gone]
+        if jobs.keys() == self.jobs.keys():  # the same jobs: the same order (no sort of the org per cycle)
+            self.jobs = {job_id: jobs[job_id] for job_id in self.jobs}
+        else:
+            self.jobs = dict(sorted(jobs.items(), key=_newest_first))
         return Snapshot(
             jobs=self.jobs,
             api_usage=self.service.transport.api_usage,
@@ -166,6 +221,7 @@ class Poller:
             requests=self.service.transport.requests_made - before,
             errors=errors,
             backlog=len(unread),
+            read=frozenset(job_id for job_id in fresh if job_id not in errors),
         )
 
     async def _retrying(self, call: Callable[[], Awaitable[T]]) -> T:

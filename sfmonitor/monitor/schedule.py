@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import random
+from collections import deque
 from dataclasses import dataclass, field
+from statistics import median
+
+from .spend import Budget, interval_within
 
 FLOOR_S = 2.0  # protects the org's API budget (k9s caps refresh the same way)
 IDLE_FACTOR = 4.0  # nothing running: poll this many times slower ...
@@ -25,12 +29,29 @@ class Schedule:
     cap: float = BACKOFF_CAP_S
     failures: int = 0
     rng: random.Random = field(default_factory=random.Random)
+    budget: Budget | None = None
+    allowance: int | None = None  # the org's daily API allowance, once Sforce-Limit-Info said it
+    _cycle_calls: deque[int] = field(default_factory=lambda: deque(maxlen=12))
 
-    def after_success(self, anything_running: bool) -> float:
-        self.failures = 0
-        if anything_running:
+    @property
+    def interval_in_force(self) -> float:
+        """The operator's interval, stretched where the API budget needs it."""
+        if self.budget is None or not self._cycle_calls:
             return self.interval
-        return max(self.interval, min(self.interval * IDLE_FACTOR, IDLE_CAP_S))
+        return interval_within(self.interval, median(self._cycle_calls), self.budget.daily(self.allowance))
+
+    @property
+    def stretched(self) -> bool:
+        return self.interval_in_force > self.interval
+
+    def after_success(self, anything_running: bool, calls: int = 0) -> float:
+        """The delay to the next poll after one that made ``calls`` requests."""
+        self.failures = 0
+        self._cycle_calls.append(calls)
+        interval = self.interval_in_force
+        if anything_running:
+            return interval
+        return max(interval, min(self.interval * IDLE_FACTOR, IDLE_CAP_S))
 
     def after_failure(self, limit_reached: bool = False, sign_in: bool = False) -> float:
         """Exponential backoff, capped, with jitter so many monitors do not retry in step."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..bulk.models import Action, Job
+from .index import JobIndex
 from .poller import Snapshot
 
 
@@ -21,12 +22,23 @@ class OrgState:
     errors: dict[str, str] = field(default_factory=dict)  # job id -> why its last read failed
     pending: dict[str, Action] = field(default_factory=dict)  # close/abort sent, not yet read back
     cycles_started: int = 0
+    polls_done: int = 0
+    index: JobIndex = field(default_factory=JobIndex)  # order, filter and running, kept from what changed
     _fences: dict[str, int] = field(default_factory=dict)  # job id -> last cycle that started before its answer
 
     def poll_started(self) -> int:
         """Number the cycle about to start; its snapshot comes back with this number."""
         self.cycles_started += 1
         return self.cycles_started
+
+    def first_page(self, jobs: dict[str, Job]) -> bool:
+        """Rows of the first listing page, shown (as listed, not read) until the first poll ends;
+        False once a poll has: its jobs are the truth."""
+        if self.polls_done:
+            return False
+        self.jobs = dict(jobs)
+        self.index.update(self.jobs)
+        return True
 
     def polled(self, snapshot: Snapshot, cycle: int) -> None:
         """A cycle's snapshot arrived: take it, except for jobs written to after that cycle began."""
@@ -41,6 +53,8 @@ class OrgState:
             del self._fences[job_id]  # read after the answer: this is the truth, and the action is over
             self.pending.pop(job_id, None)
         self.jobs, self.errors = jobs, errors
+        self.index.update(jobs)
+        self.polls_done += 1
 
     def action_sent(self, job_id: str, action: Action) -> bool:
         """Record a close/abort about to be sent; False if one is already on its way (send nothing)."""
@@ -53,6 +67,7 @@ class OrgState:
         """The org answered (or the answer was lost). The job stays pending until a later poll reads it."""
         if answer is not None and job_id in self.jobs:
             self.jobs[job_id] = answer
+            self.index.update(self.jobs)
         self._fences[job_id] = self.cycles_started
 
     def action_refused(self, job_id: str) -> None:

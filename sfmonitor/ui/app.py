@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -34,12 +35,23 @@ from ..monitor.board import Connection, SortMode
 from ..monitor.history import History
 from ..monitor.poller import Poller
 from ..monitor.schedule import Schedule
+from ..monitor.spend import Spend
 from ..monitor.state import OrgState
 from ..text import inert
 from ..themes import load_themes
 from . import textual_private
 from .cells import Palette
-from .messages import ActionDone, ActionFailed, CycleSort, FilterChanged, LimitsRead, OpenJob, PollDone, PollFailed
+from .messages import (
+    ActionDone,
+    ActionFailed,
+    CycleSort,
+    FilterChanged,
+    FirstPage,
+    LimitsRead,
+    OpenJob,
+    PollDone,
+    PollFailed,
+)
 from .screens.confirm import ConfirmScreen
 from .screens.dashboard import DashboardScreen
 from .screens.detail import JobDetailScreen
@@ -103,6 +115,9 @@ class SfMonitorApp(App[None]):
         self.read_only = settings.read_only
         self.clock = clock or (lambda: datetime.now(UTC))
         self.schedule = schedule or Schedule(settings.interval)
+        self.schedule.budget = settings.api_budget
+        self.spend = Spend()
+        self._requests_seen = 0
         self.history = History()
         self.connection = Connection()
         self.service: BulkService | None = None
@@ -113,8 +128,6 @@ class SfMonitorApp(App[None]):
         self._binding_state: tuple[object, ...] | None = None
         self._shown_status: tuple[str, str] = ("", "")  # the connection words on screen
         self.next_poll_delay: float | None = None
-        self.sort = SortMode.RUNNING
-        self.filter = ""
         self.theme_names: list[str] = []
         self._polling = False
         self._next_poll: Timer | None = None
@@ -236,8 +249,9 @@ class SfMonitorApp(App[None]):
 
     # --- polling --------------------------------------------------------------------------------
 
-    def poll_now(self) -> None:
-        """Start a poll cycle unless one is running or polling is paused: never two at once."""
+    def poll_now(self, full: bool = False) -> None:
+        """Start a poll cycle unless one is running or polling is paused: never two at once.
+        ``full``: list the org and read every live job (the operator pressed r)."""
         if self._next_poll is not None:
             self._next_poll.stop()
             self._next_poll = None
@@ -247,11 +261,19 @@ class SfMonitorApp(App[None]):
         if self.poller is None:
             self.run_worker(self._connect(), group="poll", exit_on_error=False)
             return
-        self.run_worker(self._poll(self.poller, self.state.poll_started()), group="poll", exit_on_error=False)
+        self.run_worker(self._poll(self.poller, self.state.poll_started(), full), group="poll", exit_on_error=False)
 
-    async def _poll(self, poller: Poller, cycle: int) -> None:
+    async def _poll(self, poller: Poller, cycle: int, full: bool = False) -> None:
+        first = not self.state.polls_done
+
+        def on_page(jobs: dict[str, Job]) -> None:
+            nonlocal first
+            if first:  # the first screen shows the first page's rows, not a blank table for seconds
+                first = False
+                self.post_message(FirstPage(dict(jobs)))
+
         try:
-            snapshot = await poller.cycle()
+            snapshot = await poller.cycle(watch=self.watched(), full=full, on_page=on_page)
         except BulkError as exc:
             self.post_message(PollFailed.of(exc))
         except Exception as exc:  # a bug must not take the dashboard down; the log has the trace
@@ -259,6 +281,10 @@ class SfMonitorApp(App[None]):
             self.post_message(PollFailed(f"unexpected {type(exc).__name__}; see the log"))
         else:
             self.post_message(PollDone(snapshot, cycle))
+
+    def watched(self) -> set[str]:
+        """Jobs whose detail is open: read in full (batch list included) every cycle."""
+        return {screen.job_id for screen in self.screen_stack if isinstance(screen, JobDetailScreen)}
 
     def _limits_due(self) -> bool:
         now = self.clock().timestamp()
@@ -279,27 +305,43 @@ class SfMonitorApp(App[None]):
             self._next_poll.stop()
         self._next_poll = self.set_timer(delay, self.poll_now, name="next poll")
 
+    def on_first_page(self, message: FirstPage) -> None:
+        if self.state.first_page(message.jobs):
+            self.render_view()
+
     def on_poll_done(self, message: PollDone) -> None:
         self._polling = False
         now = self.clock()
         snapshot = message.snapshot
         self.state.polled(snapshot, message.cycle)
         self.usage = snapshot.api_usage
-        self.history.record(now.timestamp(), self.jobs.values(), unread=self.errors)
+        self._count_spend()
+        self.history.record(now.timestamp(), self.jobs, read=snapshot.read)
         self.connection = replace(self.connection, last_good=now, error=None, failing_since=None)
         self.render_view()
         if self._limits_due():  # after the poll, not beside it: one request stream at a time
             self.run_worker(self._read_limits(), group="limits", exclusive=True, exit_on_error=False)
-        running = any(not job.finished for job in self.jobs.values())
+        running = bool(self.state.index.running)
         if self.connection.paused:
             return
         if self.state.awaiting_read:  # a close/abort answered mid-cycle: read it back now, not in an interval
             self.poll_now()
         else:
-            self._schedule(self.schedule.after_success(running))
+            self._schedule(self.schedule.after_success(running, calls=snapshot.requests))
+
+    def _count_spend(self) -> None:
+        """Every request this app made since the last count (polls, /limits, close/abort)."""
+        if self.service is None:
+            return
+        made = self.service.transport.requests_made
+        self.spend.record(time.monotonic(), made - self._requests_seen)
+        self._requests_seen = made
+        if self.usage is not None:
+            self.schedule.allowance = self.usage.max
 
     def on_poll_failed(self, message: PollFailed) -> None:
         self._polling = False
+        self._count_spend()
         log.warning("poll failed: %s", message.error)
         now = self.clock()
         self.connection = replace(
@@ -337,10 +379,14 @@ class SfMonitorApp(App[None]):
             connection=self.connection,
             interval=self.schedule.interval,
             usage=self.usage,
+            spend=self.spend,
+            interval_in_force=self.schedule.interval_in_force,
+            budget=self.schedule.budget,
             limits=self.limits,
             pending=dict(self.pending),
             sort=self.sort,
             filter=self.filter,
+            index=self.state.index,
             read_only=self.read_only,
             errors=self.errors,
         )
@@ -383,8 +429,16 @@ class SfMonitorApp(App[None]):
         self.push_screen(screen)
         self.call_after_refresh(screen.show, self.view())
 
+    @property
+    def sort(self) -> SortMode:
+        return self.state.index.sort
+
+    @property
+    def filter(self) -> str:
+        return self.state.index.text
+
     def on_filter_changed(self, message: FilterChanged) -> None:
-        self.filter = message.text
+        self.state.index.set_filter(message.text)
         self.render_view()
 
     def on_cycle_sort(self, message: CycleSort) -> None:
@@ -511,7 +565,7 @@ class SfMonitorApp(App[None]):
         if self._polling:
             self.notify("a poll is already running", timeout=2)
             return
-        self.poll_now()
+        self.poll_now(full=True)
 
     def action_pause(self) -> None:
         paused = not self.connection.paused
@@ -524,7 +578,7 @@ class SfMonitorApp(App[None]):
             self.poll_now()
 
     def action_cycle_sort(self) -> None:
-        self.sort = self.sort.next()
+        self.state.index.set_sort(self.sort.next())
         self.render_view()
 
     def action_next_theme(self) -> None:

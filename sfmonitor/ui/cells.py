@@ -28,52 +28,78 @@ class Column:
     key: str
     label: str
     width: int
-    min_screen: int  # shown when the screen is at least this wide
+    priority: int  # the lower, the sooner it gets room on a narrow screen
     right: bool = False
     narrow: int = 0  # width below NARROW columns (0: the same)
+    grow: int = 0  # spare room this column may take, beyond its width
 
 
 JOB_COLUMNS = (
-    Column("kind", "API", 10, 0, narrow=6),
+    Column("kind", "API", 10, 2, narrow=6),
     Column("id", "Job ID", 18, 0),
-    Column("object", "Object", 14, 0, narrow=11),
-    Column("operation", "Operation", 9, 150),
-    Column("state", "State", 16, 0, narrow=13),
-    Column("progress", "Progress", 13, 0, narrow=11),
-    Column("processed", "Processed", 10, 100, right=True),
-    Column("failed", "Failed", 7, 0, right=True, narrow=6),
-    Column("rate", "Rec/s", 7, 110, right=True),
-    Column("eta", "ETA", 6, 110, right=True),
-    Column("elapsed", "Elapsed", 7, 160, right=True),
-    Column("time", "Proc time", 9, 170, right=True),
-    Column("created", "Created", 11, 190, right=True),
+    Column("object", "Object", 14, 3, narrow=11, grow=12),
+    Column("operation", "Operation", 9, 9),
+    Column("state", "State", 16, 1, narrow=13),
+    Column("progress", "Progress", 13, 4, narrow=11),
+    Column("processed", "Processed", 10, 6, right=True),
+    Column("failed", "Failed", 7, 5, right=True, narrow=6),
+    Column("rate", "Rec/s", 7, 7, right=True),
+    Column("eta", "ETA", 6, 8, right=True),
+    Column("elapsed", "Elapsed", 7, 10, right=True),
+    Column("time", "Proc time", 9, 11, right=True),
+    Column("created", "Created", 12, 12, right=True),
+    Column("message", "Message", 10, 13, grow=200),
 )
 
 BATCH_COLUMNS = (
     Column("id", "Batch ID", 18, 0),
-    Column("state", "State", 12, 0),
-    Column("message", "State message", 24, 0),
-    Column("processed", "Processed", 9, 0, right=True),
-    Column("failed", "Failed", 7, 0, right=True),
-    Column("total", "Total", 7, 100, right=True),
-    Column("api", "API", 7, 110, right=True),
-    Column("apex", "Apex", 7, 120, right=True),
-    Column("created", "Created", 8, 140, right=True),
-    Column("modified", "Modified", 8, 150, right=True),
+    Column("state", "State", 12, 1),
+    Column("message", "State message", 16, 2, grow=200),
+    Column("processed", "Processed", 9, 3, right=True),
+    Column("failed", "Failed", 7, 4, right=True),
+    Column("total", "Total", 7, 5, right=True),
+    Column("api", "API", 7, 6, right=True),
+    Column("apex", "Apex", 7, 7, right=True),
+    Column("created", "Created", 8, 8, right=True),
+    Column("modified", "Modified", 8, 9, right=True),
 )
 
 SHORT_KIND = {JobKind.CLASSIC: "1.0", JobKind.INGEST: "2.0 in", JobKind.QUERY: "2.0 q"}
 
 
 NARROW = 100
+CELL_PADDING = 2  # DataTable pads each cell by one on either side
+SCROLLBAR = 2  # the vertical scrollbar's width, kept free whether or not it shows
 
 
 def visible(columns: tuple[Column, ...], screen_width: int) -> tuple[Column, ...]:
-    """The columns that fit a screen this wide, at their narrow widths on a small terminal."""
-    shown = (c for c in columns if screen_width >= c.min_screen)
-    if screen_width >= NARROW:
-        return tuple(shown)
-    return tuple(replace(c, width=c.narrow) if c.narrow else c for c in shown)
+    """The columns that fit a screen this wide, chosen by priority, in their own order.
+
+    Below NARROW columns they take their narrow widths. Room left over goes to the columns that
+    may grow (object names, messages), so a wide screen is used, and the table is never wider
+    than the screen: no horizontal scrollbar, no header cut.
+    """
+    if screen_width < NARROW:
+        columns = tuple(replace(c, width=c.narrow) if c.narrow else c for c in columns)
+    room = screen_width - SCROLLBAR
+    chosen: set[str] = set()
+    for column in sorted(columns, key=lambda c: c.priority):
+        need = column.width + CELL_PADDING
+        if need <= room:
+            chosen.add(column.key)
+            room -= need
+        elif column.priority <= 1:
+            continue  # the id and the state always show (a terminal under 40 columns is not served)
+        else:
+            break  # a lower-priority column never shows without the ones above it
+    shown = [c for c in columns if c.key in chosen]
+    out = []
+    for column in sorted(shown, key=lambda c: c.priority):
+        extra = min(column.grow, room)
+        room -= extra
+        out.append(replace(column, width=column.width + extra) if extra else column)
+    by_key = {c.key: c for c in out}
+    return tuple(by_key[c.key] for c in shown)
 
 
 def bar(done: int, total: int, width: int = 5) -> str:
@@ -83,17 +109,40 @@ def bar(done: int, total: int, width: int = 5) -> str:
     return "█" * filled + "░" * (width - filled)
 
 
-def progress(job: Job) -> str:
+def progress(job: Job, processed_shown: bool = False) -> str:
+    """Batches done for Bulk 1.0; for Bulk 2.0 (no total is known) the records so far, unless the
+    Processed column already shows them."""
     if job.kind is JobKind.CLASSIC:
         if job.batch_progress is None:  # not read yet: the listing carries no batch counts
             return "-"
         done, total = job.batch_progress
         return f"{bar(done, total)} {done}/{total}"
     if job.state == "Open":
-        return "no data yet" if job.kind is JobKind.INGEST else "-"
+        return "no data yet" if job.kind is JobKind.INGEST else ""
     if job.number_records_processed is None:  # not read yet: the listing carries no counts
         return "-"
+    if processed_shown:
+        return ""  # no total to measure against, and the count is in its own column
     return f"{short_count(job.number_records_processed)} rec"
+
+
+SPARK = " ▁▂▃▄▅▆▇█"
+
+
+def sparkline(rates: list[float]) -> str:
+    """One character per poll, scaled from zero to the peak (a steady load is a flat, full line,
+    not noise magnified; a pause drops to the floor)."""
+    peak = max(rates, default=0.0)
+    if peak <= 0:
+        return "▁" * len(rates)
+    top = len(SPARK) - 1
+    return "".join(SPARK[max(2, round(r / peak * top))] if r > 0 else "▁" for r in rates)  # ▁: none at all
+
+
+def spark_label(rates: list[float]) -> str:
+    if not rates:
+        return "throughput: waiting for two polls"
+    return f"throughput, records/s per poll, last {len(rates)} polls · scale 0 to {rate(max(rates))}/s (peak)"
 
 
 def rate(value: float | None) -> str:
@@ -165,7 +214,7 @@ def job_cells(
         "object": inert(job.object),
         "operation": inert(job.operation),
         "state": state,
-        "progress": progress(job),
+        "progress": progress(job, processed_shown=any(c.key == "processed" for c in columns)),
         "processed": count(job.number_records_processed),
         "failed": count(job.number_records_failed),
         "rate": rate(throughput),
@@ -173,6 +222,7 @@ def job_cells(
         "elapsed": elapsed(job, now),
         "time": duration(job.total_processing_time),
         "created": clock(job.created_date, now),
+        "message": inert(job.error_message),
     }
     base = "dim" if (job.finished or unread) and not pending else ""
     cells = []

@@ -18,6 +18,13 @@ class PollDone(Message):
 
 
 @dataclass
+class FirstPage(Message):
+    """The first listing page of the first poll: rows to show while the rest of the org is read."""
+
+    jobs: dict[str, Job]
+
+
+@dataclass
 class PollFailed(Message):
     error: str
     limit_reached: bool = False

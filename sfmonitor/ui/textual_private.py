@@ -11,6 +11,8 @@ when any of these names changes; in a user's newer Textual, a missing name degra
 - ``App._fatal_error`` (overridden by the app), ``App._exit_renderables``,
   ``App._close_messages_no_wait``: Textual's crash path, which prints frames' local variables.
 - ``App._notifications``: the toasts on screen, read by the tests.
+- ``DataTable._data`` and ``DataTable._update_count``: ``update_cell`` repaints the whole table (every
+  row and both scrollbars) for one changed cell; :func:`update_cell_row` repaints that row only.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 from rich.console import RenderableType
 from textual.app import App
 from textual.cache import LRUCache
+from textual.geometry import Region
 from textual.notifications import Notification
 from textual.widgets import DataTable
 
@@ -66,6 +69,23 @@ def print_crash_without_locals(app: App[Any], log: logging.Logger, renderables: 
     exit_renderables.extend(renderables)
     close()
     return True
+
+
+def update_cell_row(table: DataTable[Any], row_key: Any, column_key: Any, value: Any) -> None:
+    """``table.update_cell``, repainting only the cell's row (where Textual's names moved: the whole table)."""
+    data = getattr(table, "_data", None)
+    row = data.get(row_key) if isinstance(data, dict) else None
+    if not isinstance(row, dict) or column_key not in row or not isinstance(getattr(table, "_update_count", None), int):
+        table.update_cell(row_key, column_key, value)
+        return
+    row[column_key] = value
+    table._update_count += 1  # the render caches are keyed by it: the old lines are not reused
+    # The row's line on screen, if it is on screen (rows are one line high). DataTable's own
+    # refresh_row walks every row to find it: 1,000 rows, per changed cell.
+    header = table.header_height if table.show_header else 0
+    y = header + table.get_row_index(row_key) - round(table.scroll_y)
+    if header <= y < table.size.height:
+        table.refresh(Region(0, y, table.size.width, 1))
 
 
 def notifications(app: App[Any]) -> list[Notification]:

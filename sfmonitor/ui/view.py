@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..bulk.models import Action, ApiUsage, Job, Limit
-from ..monitor.board import Connection, SortMode, matches, order
+from ..monitor.board import Connection, SortMode
 from ..monitor.history import History
+from ..monitor.index import JobIndex
+from ..monitor.spend import Budget, Spend
+from ..numbers import short_count
 from .cells import Palette
 from .widgets.status_bar import HeaderInfo
 
@@ -31,26 +35,33 @@ class View:
     read_only: bool = False
     errors: dict[str, str] = field(default_factory=dict)  # jobs the last poll could not read
     target: str = ""  # where the org is (URL or sf alias), for "connecting to …"
+    spend: Spend | None = None  # sfmonitor's own API calls
+    interval_in_force: float | None = None  # the interval stretched for the API budget
+    budget: Budget | None = None
+    index: JobIndex | None = None  # order and filter of ``jobs`` (None: built here, for a one-off view)
 
-    def matching_jobs(self) -> list[Job]:
-        """Every job the filter lets through, in the chosen order."""
-        return [job for job in order(self.jobs.values(), self.sort) if matches(job, self.filter)]
+    def _index(self) -> JobIndex:
+        if self.index is not None:
+            return self.index
+        index = JobIndex(self.sort, self.filter)
+        index.update(self.jobs)
+        return index
 
     def shown_jobs(self) -> tuple[list[Job], int]:
-        """The rows to draw (at most MAX_ROWS: running ones always first) and how many matched."""
-        matching = self.matching_jobs()
-        if len(matching) <= MAX_ROWS:
-            return matching, len(matching)
-        running = [job for job in matching if not job.finished]
-        rest = [job for job in matching if job.finished][: max(0, MAX_ROWS - len(running))]
-        keep = {job.id for job in running + rest}
-        return [job for job in matching if job.id in keep], len(matching)
+        """The rows to draw (at most MAX_ROWS: running ones always in) and how many matched."""
+        ids, matching = self._index().shown(MAX_ROWS)
+        return [self.jobs[job_id] for job_id in ids], matching
 
     def header(self, extra: str = "") -> HeaderInfo:
         level, trouble = self.connection.status(self.now, self.interval)
         last = self.connection.last_good
-        updated = f"updated {last.astimezone().strftime('%H:%M:%S')}" if last else f"connecting to {self.target}…"
-        running = sum(1 for job in self.jobs.values() if not job.finished)
+        if last:
+            updated = f"updated {last.astimezone().strftime('%H:%M:%S')}"
+        elif self.jobs:
+            updated = f"reading the org: {len(self.jobs):,} jobs listed so far, not read yet…"
+        else:
+            updated = f"connecting to {self.target}…"
+        running = len(self._index().running)
         unread = sum(1 for job_id in self.errors if job_id in self.jobs)
         if unread and not trouble:
             rows = (
@@ -69,4 +80,21 @@ class View:
             jobs=len(self.jobs),
             running=running,
             extra=extra,
+            spend=self.spend_words(),
         )
+
+    def spend_words(self) -> str:
+        """sfmonitor's own calls: in the last hour and, at this pace, a day (share of the allowance);
+        and the stretched interval when the API budget needs one."""
+        if self.spend is None or self.spend.total == 0:
+            return ""
+        now = time.monotonic()
+        words = f"mine {short_count(self.spend.last_hour(now))}/h"
+        pace = self.spend.per_day(now)
+        if pace is not None:
+            words += f" ~{short_count(round(pace))}/day"
+            if self.usage is not None and self.usage.max:
+                words += f" ({pace / self.usage.max:.1%})"
+        if self.budget is not None and self.interval_in_force and self.interval_in_force > self.interval:
+            words += f" · every {self.interval_in_force:.0f}s for budget {self.budget}"
+        return words

@@ -94,6 +94,10 @@ async def test_a_listing_that_never_ends_stops_after_a_bounded_number_of_pages(
     assert len(sim.log) - before == 25
 
 
+def by_id(*jobs: Job) -> dict[str, Job]:
+    return {j.id: j for j in jobs}
+
+
 def test_hostile_bodies_are_not_retried() -> None:
     from sfmonitor.bulk.errors import transient
 
@@ -123,8 +127,8 @@ def test_huge_counts_and_far_dates_show_compactly_in_any_zone(zone: str, created
                            "systemModstamp": created, "numberRecordsProcessed": count, "numberRecordsFailed": count,
                            "totalProcessingTime": count})  # fmt: skip
     history = History()
-    history.record(1.0, [job])
-    history.record(2.0, [job.merged(Job.from_fields({"id": "750x", "numberRecordsProcessed": count * 2}))])
+    history.record(1.0, by_id(job))
+    history.record(2.0, by_id(job.merged(Job.from_fields({"id": "750x", "numberRecordsProcessed": count * 2}))))
     cells = job_cells(job, history, now, JOB_COLUMNS, Palette())
     for column, cell in zip(JOB_COLUMNS, cells, strict=True):
         assert "…" not in cell.plain or column.key in ("kind", "object"), (column.key, cell.plain)

@@ -11,6 +11,10 @@ from sfmonitor.monitor.history import SAMPLES, History, JobHistory, eta_seconds
 from sfmonitor.monitor.schedule import BACKOFF_CAP_S, FLOOR_S, LIMIT_WAIT_S, SIGN_IN_WAIT_S, Schedule, clamp_interval
 
 
+def by_id(*jobs: Job) -> dict[str, Job]:
+    return {j.id: j for j in jobs}
+
+
 def job(**fields: object) -> Job:
     return Job.from_fields({"id": "750a", "jobType": "V2Ingest", "state": "InProgress", **fields})
 
@@ -31,9 +35,9 @@ def test_throughput_over_recent_samples() -> None:
 def test_history_is_bounded_and_forgets_gone_jobs() -> None:
     history = History()
     for i in range(SAMPLES * 3):
-        history.record(float(i), [job(numberRecordsProcessed=i)])
+        history.record(float(i), by_id(job(numberRecordsProcessed=i)))
     assert len(history.of("750a").samples) == SAMPLES
-    history.record(10_000.0, [])
+    history.record(10_000.0, {})
     assert history.jobs == {}
 
 
@@ -41,14 +45,14 @@ def test_stalled_after_cycles_without_progress() -> None:
     history = History()
     running = job(numberRecordsProcessed=500)
     for i in range(12):
-        history.record(10.0 * i, [running])
+        history.record(10.0 * i, by_id(running))
     assert history.stalled(running, 110.0) is not None
     waiting = job(state="Open", numberRecordsProcessed=0)
-    history.record(200.0, [waiting])
+    history.record(200.0, by_id(waiting))
     assert history.stalled(waiting, 200.0) is None  # an Open ingest job waits for its upload
     moving = History()
     for i in range(12):
-        moving.record(10.0 * i, [job(numberRecordsProcessed=i)])
+        moving.record(10.0 * i, by_id(job(numberRecordsProcessed=i)))
     assert moving.stalled(job(numberRecordsProcessed=11), 110.0) is None
 
 

@@ -1,14 +1,19 @@
-"""Polling economy against the simulator: finished jobs are never read again."""
+"""Polling economy against the simulator: a job is read only when it may have changed."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 
+from sfmonitor.bulk.auth import StaticToken
 from sfmonitor.bulk.models import Action, JobKind
 from sfmonitor.bulk.service import BulkService
+from sfmonitor.bulk.transport import Transport
+from sfmonitor.monitor.economy import DISCOVERY_CYCLES, batch_counters
 from sfmonitor.monitor.poller import Poller
 from sfmonitor.simulator.server import Simulator
+from sfmonitor.simulator.world import Clock
 
 JOB_READ = re.compile(r"/job(?:s/(?:ingest|query))?/(750\w+)$")
 BATCH_LIST_READ = re.compile(r"/job/(750\w+)/batch$")
@@ -24,22 +29,109 @@ def _reads(sim: Simulator, since: int, pattern: re.Pattern[str] = JOB_READ) -> d
     return counts
 
 
-async def test_finished_jobs_are_read_once_then_served_from_memory(service: BulkService, sim: Simulator) -> None:
-    poller = Poller(service)
-    first = await poller.cycle()
-    assert len(first.jobs) == len(sim.world.jobs)
-    finished = {job_id for job_id, job in first.jobs.items() if job.finished}
-    live = set(first.jobs) - finished
-    assert finished and live
-    mark = len(sim.log)
-    second = await poller.cycle()
-    reads = _reads(sim, mark)
-    assert not (set(reads) & finished), "a finished job was polled again"
-    assert set(reads) == live
-    assert second.jobs.keys() == first.jobs.keys()
-    # the second cycle costs the listings plus one read per live job (and batch lists of live Classic jobs)
-    live_classic = {j for j in live if first.jobs[j].kind is JobKind.CLASSIC}
-    assert second.requests == 2 + len(live) + len(live_classic)
+QUIET = ("Open", "UploadComplete")
+
+
+def _stepped_sim() -> tuple[Simulator, Clock]:
+    """A seeded org whose time moves only when the test says (5 s per poll interval)."""
+    clock = Clock(frozen=True)
+    return Simulator(clock=clock, spawn_every=0).start(), clock
+
+
+def _listings(sim: Simulator, since: int) -> dict[str, int]:
+    """Listing pages requested, by listing, from the simulator's log."""
+    counts: dict[str, int] = {}
+    for method, path, _ in list(sim.log)[since:]:
+        m = re.search(r"/jobs/(ingest|query)/?(\?.*)?$", path)
+        if method == "GET" and m:
+            counts[m.group(1)] = counts.get(m.group(1), 0) + 1
+    return counts
+
+
+async def _service(sim: Simulator) -> BulkService:
+    service = BulkService(Transport(StaticToken(sim.base_url, sim.token)))
+    await service.connect()
+    return service
+
+
+async def test_a_cycle_reads_only_jobs_that_may_have_changed() -> None:
+    sim, clock = _stepped_sim()
+    service = await _service(sim)
+    try:
+        for sobject in ("Account", "Contact"):  # two more Open ingest jobs: uploads that have not begun
+            body = json.dumps({"object": sobject, "operation": "insert", "contentType": "CSV"}).encode()
+            created = await service.transport.request(
+                "POST", "/services/data/v66.0/jobs/ingest", content=body, content_type="application/json"
+            )
+            assert created.status_code == 200
+        poller = Poller(service, clock=lambda: clock.start)
+        first = await poller.cycle()
+        assert len(first.jobs) == len(sim.world.jobs)
+        assert first.read == set(first.jobs)  # the first cycle reads every job once
+        finished = {job_id for job_id, job in first.jobs.items() if job.finished}
+        live = set(first.jobs) - finished
+        quiet = {j for j in live if first.jobs[j].kind is not JobKind.CLASSIC and first.jobs[j].state in QUIET}
+        assert finished and quiet and live - quiet
+        clock.start += 5
+        mark = len(sim.log)
+        second = await poller.cycle()
+        reads = _reads(sim, mark)
+        listings = _listings(sim, mark)
+        assert not (set(reads) & finished), "a finished job was polled again"
+        # an Open / UploadComplete job whose listing row did not move is not read; every other live job is.
+        # The ingest listing is read: it spares the reads of the quiet ingest jobs. The query listing would
+        # spare nothing (its running job is read anyway): it waits for its turn to find new jobs.
+        assert listings == {"ingest": 1}
+        unchanged = {j for j in quiet if first.jobs[j].kind is JobKind.INGEST and second.jobs[j] == first.jobs[j]}
+        assert unchanged
+        assert set(reads) == live - unchanged
+        assert second.read == set(reads)
+        # a batch list is read only where the job info's batch counters changed
+        batch_reads = _reads(sim, mark, BATCH_LIST_READ)
+        changed = {
+            j
+            for j in live
+            if first.jobs[j].kind is JobKind.CLASSIC and batch_counters(first.jobs[j]) != batch_counters(second.jobs[j])
+        }
+        assert set(batch_reads) == changed
+        assert second.requests == 1 + len(reads) + len(batch_reads)
+        for _ in range(2):  # the third cycle after a listing's last read lists it again, for new jobs
+            clock.start += 5
+            mark = len(sim.log)
+            await poller.cycle()
+        assert _listings(sim, mark) == {"ingest": 1, "query": 1}
+    finally:
+        await service.transport.aclose()
+        sim.stop()
+
+
+async def test_a_steady_job_is_read_every_other_cycle_and_snaps_back_when_its_row_changes() -> None:
+    sim, clock = _stepped_sim()
+    service = await _service(sim)
+    try:
+        poller = Poller(service, clock=lambda: clock.start)
+        first = await poller.cycle()
+        steady = next(
+            j.id
+            for j in first.jobs.values()
+            if j.kind is JobKind.INGEST and j.state == "InProgress" and (j.number_records_processed or 0) > 0
+        )
+        reads_by_cycle = []
+        for _ in range(5):
+            clock.start += 5
+            snapshot = await poller.cycle()
+            reads_by_cycle.append(steady in snapshot.read)
+        # read on the 2nd and 3rd cycles (three reads make a pace), then every other cycle
+        assert reads_by_cycle == [True, True, False, True, False]
+        shown = snapshot.jobs[steady]
+        await service.act(shown, Action.ABORT)  # the listing row's state changes
+        clock.start += 5
+        after = await poller.cycle()
+        assert steady in after.read
+        assert after.jobs[steady].state == "Aborted"
+    finally:
+        await service.transport.aclose()
+        sim.stop()
 
 
 async def test_batch_list_read_while_live_and_once_more_at_the_end(service: BulkService, sim: Simulator) -> None:
@@ -85,6 +177,9 @@ async def test_a_deleted_job_disappears(service: BulkService, sim: Simulator) ->
     done = next(j for j in first.jobs.values() if j.kind is JobKind.INGEST and j.state == "JobComplete")
     response = await service.transport.request("DELETE", f"/services/data/v66.0/jobs/ingest/{done.id}")
     assert response.status_code == 204
-    second = await poller.cycle()
-    assert done.id not in second.jobs
+    cycles = 0
+    while done.id in poller.jobs:  # gone once its listing is read again: within the discovery turn
+        await poller.cycle()
+        cycles += 1
+        assert cycles <= DISCOVERY_CYCLES
     assert done.id not in poller.final

@@ -52,7 +52,7 @@ async def ask(pilot: Pilot[None], app: SfMonitorApp, job_id: str, key: str) -> N
     """Wait for the job, select it and press ``key`` (c or a): its confirmation is open."""
     from sfmonitor.ui.screens.confirm import ConfirmScreen
 
-    await wait_for(pilot, lambda: job_id in app.jobs)
+    await wait_for(pilot, lambda: app.state.polls_done and job_id in app.jobs)
     jobs_table(app).select(job_id)
     await pilot.press(key)
     await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))

@@ -54,7 +54,12 @@ async def test_a_row_whose_read_failed_is_marked_and_shows_the_listings_newer_st
     job_id = find_job(sim, "ingest", "InProgress")
     app = make_app(sim)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: job_id in app.jobs and app.jobs[job_id].number_records_processed is not None)
+        await wait_for(
+            pilot,
+            lambda: (
+                app.state.polls_done and job_id in app.jobs and app.jobs[job_id].number_records_processed is not None
+            ),
+        )
         sim.api.rewrite = listing_says(job_id, state="Failed")  # type: ignore[assignment]
         table = jobs_table(app)
         await wait_for(pilot, lambda: cell(table, job_id, "state") == "! Failed")
@@ -98,7 +103,7 @@ async def test_a_poll_in_flight_when_the_abort_goes_out_does_not_undo_it(sim: Si
 
     app = make_app(sim, interval=0.2)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: job_id in app.jobs)
+        await wait_for(pilot, lambda: app.state.polls_done and job_id in app.jobs)
         table = jobs_table(app)
         table.select(job_id)
         sim.api.rewrite = late_read
@@ -167,7 +172,7 @@ async def test_field_names_are_server_text_too(sim: Simulator) -> None:
     sim.api.rewrite = rename
     app = make_app(sim)
     async with app.run_test(size=(160, 50)) as pilot:
-        await wait_for(pilot, lambda: job_id in app.jobs and evil in app.jobs[job_id].fields)
+        await wait_for(pilot, lambda: app.state.polls_done and job_id in app.jobs and evil in app.jobs[job_id].fields)
         jobs_table(app).select(job_id)
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, JobDetailScreen))
@@ -183,7 +188,7 @@ async def test_confirmation_and_help_keys_can_be_remapped(sim: Simulator) -> Non
     job_id = find_job(sim, "ingest", "InProgress")
     app = make_app(sim, keymap=keymap)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: job_id in app.jobs)
+        await wait_for(pilot, lambda: app.state.polls_done and job_id in app.jobs)
         await pilot.press("question_mark")
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
         await pilot.press("x")

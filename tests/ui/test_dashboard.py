@@ -20,7 +20,7 @@ from .helpers import FIXED, cell, jobs_table, make_app, row_text, wait_for, writ
 async def test_first_poll_fills_the_table_running_jobs_on_top(sim: Simulator) -> None:
     app = make_app(sim)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.jobs)
+        await wait_for(pilot, lambda: app.state.polls_done)
         table = jobs_table(app)
         assert table.row_count == len(sim.world.jobs)
         order = [row.key.value for row in table.ordered_rows]
@@ -67,7 +67,7 @@ async def test_confirmation_no_and_escape_send_nothing(sim: Simulator) -> None:
     job_id = find_job(sim, "ingest", "InProgress")
     app = make_app(sim)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: job_id in app.jobs)
+        await wait_for(pilot, lambda: app.state.polls_done and job_id in app.jobs)
         jobs_table(app).select(job_id)
         for cancel in ("n", "escape", "enter"):  # enter presses the focused No button
             await pilot.press("a")
@@ -82,7 +82,7 @@ async def test_illegal_key_is_greyed_and_says_why(sim: Simulator) -> None:
     query_id = find_job(sim, "query", "InProgress")
     app = make_app(sim)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: query_id in app.jobs)
+        await wait_for(pilot, lambda: app.state.polls_done and query_id in app.jobs)
         jobs_table(app).select(query_id)
         await pilot.pause(0.1)
         assert app.screen.active_bindings["c"].enabled is False
@@ -99,7 +99,7 @@ async def test_read_only_hides_and_refuses(sim: Simulator) -> None:
     job_id = find_job(sim, "ingest", "InProgress")
     app = make_app(sim, read_only=True)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: job_id in app.jobs)
+        await wait_for(pilot, lambda: app.state.polls_done and job_id in app.jobs)
         jobs_table(app).select(job_id)
         await pilot.pause(0.1)
         assert "a" not in app.screen.active_bindings or not app.screen.active_bindings["a"].enabled
@@ -114,7 +114,7 @@ async def test_read_only_hides_and_refuses(sim: Simulator) -> None:
 async def test_filter_enter_and_escape(sim: Simulator) -> None:
     app = make_app(sim)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.jobs)
+        await wait_for(pilot, lambda: app.state.polls_done)
         table = jobs_table(app)
         everything = table.row_count
         await pilot.press("slash", *"QUERY")
@@ -134,7 +134,7 @@ async def test_detail_shows_batches_that_update_while_the_cursor_stays(sim: Simu
     job_id = find_job(sim, "classic", "Open")
     app = make_app(sim)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: job_id in app.jobs)
+        await wait_for(pilot, lambda: app.state.polls_done and job_id in app.jobs)
         jobs_table(app).select(job_id)
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, JobDetailScreen))
@@ -158,7 +158,7 @@ async def test_detail_shows_batches_that_update_while_the_cursor_stays(sim: Simu
 async def test_refresh_pause_sort_theme_help_palette_quit(sim: Simulator) -> None:
     app = make_app(sim, interval=60.0)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.jobs)
+        await wait_for(pilot, lambda: app.state.polls_done)
         listings = sum(1 for _, p, _ in sim.log if p.endswith("/jobs/ingest"))
         await pilot.press("r")
         await wait_for(pilot, lambda: sum(1 for _, p, _ in sim.log if p.endswith("/jobs/ingest")) > listings)
@@ -193,7 +193,7 @@ async def test_a_hanging_org_shows_stale_then_recovers() -> None:
     try:
         app = make_app(sim, clock=lambda: now[0], interval=0.2, staleness_every=0.1)
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(pilot, lambda: app.jobs)
+            await wait_for(pilot, lambda: app.state.polls_done)
             rows = jobs_table(app).row_count
             sim.faults.hold(True)  # every answer now takes 2 s: the next poll hangs
             cycles = app.state.cycles_started

@@ -48,7 +48,7 @@ async def test_fault_then_recovery(spec: FaultSpec, words: str) -> None:
     try:
         app = make_app(sim, timeout=1.0, schedule=Schedule(**FAST))
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(pilot, lambda: app.jobs)
+            await wait_for(pilot, lambda: app.state.polls_done)
             rows = jobs_table(app).row_count
             sim.faults.hold(True)
             await wait_for(pilot, lambda: "OFFLINE" in header(app), timeout=10)
@@ -70,7 +70,7 @@ async def test_server_gone_then_back() -> None:
     try:
         app = make_app(sim, timeout=1.0, schedule=Schedule(**FAST))
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(pilot, lambda: app.jobs)
+            await wait_for(pilot, lambda: app.state.polls_done)
             sim.faults.hold(True)
             await wait_for(pilot, lambda: "OFFLINE" in header(app), timeout=10)
             failures = app.schedule.failures
@@ -93,7 +93,7 @@ async def test_the_age_of_the_data_keeps_counting_between_failed_polls() -> None
     try:
         app = make_app(sim, timeout=1.0, clock=lambda: now[0], schedule=Schedule(0.2, cap=60.0), staleness_every=0.1)
         async with app.run_test(size=(80, 24)) as pilot:
-            await wait_for(pilot, lambda: app.jobs)
+            await wait_for(pilot, lambda: app.state.polls_done)
             sim.faults.hold(True)
             now[0] += timedelta(seconds=2)
             await wait_for(pilot, lambda: "OFFLINE (last good 2s ago)" in header(app), timeout=10)
@@ -110,7 +110,7 @@ async def test_backoff_grows_with_jitter_while_failing() -> None:
     try:
         app = make_app(sim, timeout=1.0, schedule=Schedule(0.1, cap=0.8))
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(pilot, lambda: app.jobs)
+            await wait_for(pilot, lambda: app.state.polls_done)
             sim.faults.hold(True)
             seen: list[float] = []
             while len(seen) < 3:
@@ -128,7 +128,7 @@ async def test_expired_token_mid_run_is_renewed_through_sf(tmp_path: Path, monke
         monkeypatch.setenv("PATH", f"{fake_sf(tmp_path, sim)}:{os.environ['PATH']}")
         app = make_app(sim, options=ConnectionOptions(target_org="ops"), schedule=Schedule(**FAST))
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(pilot, lambda: app.jobs)
+            await wait_for(pilot, lambda: app.state.polls_done)
             start = app.connection.last_good
             await wait_for(pilot, lambda: app.connection.last_good != start, timeout=10)
             statuses = [status for _, _, status in sim.log]
@@ -144,7 +144,7 @@ async def test_expired_static_token_says_so() -> None:
     try:
         app = make_app(sim, schedule=Schedule(**FAST))
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(pilot, lambda: app.jobs)
+            await wait_for(pilot, lambda: app.state.polls_done)
             await wait_for(pilot, lambda: "OFFLINE" in header(app), timeout=15)
             assert "access token has expired" in header(app)
     finally:
@@ -156,7 +156,7 @@ async def test_daily_limit_slows_polling_right_down_and_says_so() -> None:
     try:
         app = make_app(sim, schedule=Schedule(**FAST))
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(pilot, lambda: app.jobs)
+            await wait_for(pilot, lambda: app.state.polls_done)
             await wait_for(pilot, lambda: "daily API limit" in header(app), timeout=15)
             assert app.next_poll_delay == LIMIT_WAIT_S
     finally:
@@ -166,7 +166,7 @@ async def test_daily_limit_slows_polling_right_down_and_says_so() -> None:
 async def test_job_deleted_while_watched(sim: Simulator) -> None:
     app = make_app(sim)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.jobs)
+        await wait_for(pilot, lambda: app.state.polls_done)
         done = next(j for j in app.jobs.values() if j.kind.label == "2.0 ingest" and j.state == "JobComplete")
         jobs_table(app).select(done.id)
         await pilot.press("enter")
@@ -215,7 +215,7 @@ async def test_log_file_holds_the_details_without_the_token() -> None:
         _logging(False, to_file=True)
         app = make_app(sim, schedule=Schedule(**FAST))
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(pilot, lambda: app.jobs)
+            await wait_for(pilot, lambda: app.state.polls_done)
             sim.faults.hold(True)
             await wait_for(pilot, lambda: "OFFLINE" in header(app), timeout=10)
         log = paths.log_file()
@@ -238,7 +238,7 @@ async def test_demo_token_is_renewed_through_the_token_endpoint() -> None:
         options = ConnectionOptions(instance_url=sim.base_url, client_id="sfmonitor-demo", client_secret="demo")
         app = make_app(sim, options=options, schedule=Schedule(**FAST))
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(pilot, lambda: app.jobs)
+            await wait_for(pilot, lambda: app.state.polls_done)
             start = app.connection.last_good
             await wait_for(pilot, lambda: app.connection.last_good != start, timeout=10)
             assert 401 in [status for _, _, status in sim.log]

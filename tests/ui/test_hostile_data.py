@@ -65,7 +65,10 @@ def odd_org(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[st
 async def test_dashboard_shows_odd_data_sensibly(sim: Simulator, odd_org: dict[str, str]) -> None:
     app = make_app(sim)
     async with app.run_test(size=(200, 50)) as pilot:
-        await wait_for(pilot, lambda: odd_org["odd"] in app.jobs and app.jobs[odd_org["odd"]].state == "Paused")
+        await wait_for(
+            pilot,
+            lambda: app.state.polls_done and odd_org["odd"] in app.jobs and app.jobs[odd_org["odd"]].state == "Paused",
+        )
         table = jobs_table(app)
         odd = odd_org["odd"]
         assert cell(table, odd, "state") == "Paused"
@@ -84,7 +87,7 @@ async def test_dashboard_shows_odd_data_sensibly(sim: Simulator, odd_org: dict[s
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, JobDetailScreen))
         await pilot.pause(0.2)
-        shown = dict(app.screen.query_one(JobFields)._shown)
+        shown = dict(app.screen.query_one(JobFields).pairs)
         assert shown["object"].endswith("[bold]x[/bold]\\x1b]0;title\\x07\\x1b[2J\\u202eevil")
         assert "\x1b" not in app.export_screenshot()
 

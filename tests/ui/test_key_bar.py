@@ -33,7 +33,7 @@ def widgets() -> tuple[Counter[str], int]:
 async def test_80_columns_keeps_help_and_whole_words(sim: Simulator) -> None:
     app = make_app(sim)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: app.jobs)
+        await wait_for(pilot, lambda: app.state.polls_done)
         await pilot.pause(0.1)
         line = bar(app)
         assert len(line) == 80
@@ -51,7 +51,7 @@ async def test_a_key_the_job_cannot_take_is_dim_and_clicks_work(sim: Simulator) 
     query_id = find_job(sim, "query", "InProgress")
     app = make_app(sim)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: query_id in app.jobs)
+        await wait_for(pilot, lambda: app.state.polls_done and query_id in app.jobs)
         jobs_table(app).select(query_id)
         await pilot.pause(0.2)
         text = app.screen.query_one(KeyBar).render()
@@ -80,7 +80,7 @@ async def test_hours_of_keys_and_polls_leave_no_widgets_behind(sim: Simulator) -
     ingest_id, query_id = find_job(sim, "ingest", "InProgress"), find_job(sim, "query", "InProgress")
     app = make_app(sim, interval=3.0)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: query_id in app.jobs and ingest_id in app.jobs)
+        await wait_for(pilot, lambda: app.state.polls_done and query_id in app.jobs and ingest_id in app.jobs)
         await pilot.pause(0.3)
         before, _ = widgets()
         for _ in range(4):  # the Footer piled up ~150 widgets a round

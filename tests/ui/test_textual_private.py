@@ -63,3 +63,34 @@ async def test_rows_are_ordered_by_key_not_by_their_clipped_text() -> None:
         table.sync(changed, wanted)  # one cell changed, equal new objects for the rest: still ordered by key
         await pilot.pause()
         assert [row.key.value for row in table.ordered_rows] == wanted
+
+
+async def test_a_cell_update_repaints_its_row_only() -> None:
+    class Probe(App[None]):
+        def compose(self) -> ComposeResult:
+            yield DataTable()
+
+    app = Probe()
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(DataTable)
+        table.add_columns("a", "b")
+        for i in range(8):
+            table.add_row(str(i), "x", key=f"r{i}")
+        await pilot.pause()
+        assert isinstance(table._data, dict) and isinstance(table._update_count, int)
+        regions = []
+        original = table.refresh
+
+        def spy(*args: object, **kwargs: object) -> object:
+            regions.append(args)
+            return original(*args, **kwargs)  # type: ignore[arg-type]
+
+        table.refresh = spy  # type: ignore[method-assign]
+        textual_private.update_cell_row(table, table.coordinate_to_cell_key((3, 1)).row_key,
+                                        table.coordinate_to_cell_key((3, 1)).column_key, "y")  # fmt: skip
+        assert table.get_cell("r3", table.coordinate_to_cell_key((3, 1)).column_key) == "y"
+        assert len(regions) == 1 and len(regions[0]) == 1  # one region ...
+        region = regions[0][0]
+        assert getattr(region, "height", None) == 1  # ... one line high: row 3, not the table
+        await pilot.pause()
+        assert "".join(s.text for s in table.render_line(4)).split() == ["3", "y"]  # header line, then rows 0..3

@@ -53,6 +53,7 @@ class DashboardScreen(Screen[None]):
     # --- drawing ----------------------------------------------------------------------------
 
     def show(self, view: View) -> None:
+        sort_changed = self.view is not None and self.view.sort is not view.sort
         self.view = view
         shown, matching = view.shown_jobs()
         extra = f"sort: {view.sort.value}"
@@ -94,7 +95,8 @@ class DashboardScreen(Screen[None]):
             rows[job.id] = cells
             cache[job.id] = (job, looks, cells)
         self._cells = cache
-        table.fill(rows, [job.id for job in shown])
+        # a new order starts at its top: the running jobs (or the newest, the most failed) in view
+        table.fill(rows, [job.id for job in shown], to_top=sort_changed)
 
     def on_resize(self, event: Resize) -> None:
         if self.view is not None:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.events import Resize
 from textual.screen import Screen
-from textual.widgets import Sparkline, Static
+from textual.widgets import DataTable, Static
 
 from ...bulk.models import Batch, Job, JobKind
 from ...monitor.board import Cycling
-from ..cells import BATCH_COLUMNS, batch_cells, visible
+from ...text import inert
+from ..cells import BATCH_COLUMNS, batch_cells, spark_label, sparkline, visible
 from ..view import MAX_ROWS, View
 from ..widgets.job_fields import JobFields
 from ..widgets.key_bar import KeyBar
@@ -45,9 +47,10 @@ class JobDetailScreen(Screen[None]):
     DEFAULT_CSS = """
     JobDetailScreen #body { height: auto; max-height: 60%; }
     JobDetailScreen #spark-label { padding: 0 1; color: $text-muted; }
-    JobDetailScreen Sparkline { height: 2; margin: 0 1; }
+    JobDetailScreen #spark { height: 1; padding: 0 1; color: $accent; }
     JobDetailScreen #batches { height: 1fr; }
     JobDetailScreen #batch-title { padding: 0 1; text-style: bold; }
+    JobDetailScreen #batch-message { height: auto; max-height: 4; padding: 0 1; }
     """
     BINDINGS = [
         Binding("escape", "back", "Back", id="back", tooltip="back to the jobs table"),
@@ -71,9 +74,10 @@ class JobDetailScreen(Screen[None]):
         with VerticalScroll(id="body"):
             yield JobFields(id="fields")
             yield Static("", id="spark-label")
-            yield Sparkline([], id="spark")
+            yield Static("", id="spark")
         yield Static("", id="batch-title")
         yield KeyedTable(id="batches")
+        yield Static("", id="batch-message", markup=False)
         yield KeyBar()
 
     def show(self, view: View) -> None:
@@ -88,14 +92,12 @@ class JobDetailScreen(Screen[None]):
         header.show(view.header(extra), view.palette)
         history = view.history.of(job.id)
         throughput = view.history.throughput(job)
-        self.query_one("#fields", JobFields).show(job, f"bold {view.palette.error}", throughput, view.now)
-        rates = history.rates()
-        spark = self.query_one("#spark", Sparkline)
-        if list(spark.data or []) != rates:
-            spark.data = rates
-        peak = f", peak {max(rates):,.0f}/s" if rates else ""
-        label = f"throughput, records/s, last {len(rates)} polls{peak}" if rates else "throughput: waiting for samples"
-        self._set_static("#spark-label", label)
+        screen_width = self.size.width or self.app.size.width
+        self.query_one("#fields", JobFields).show(job, f"bold {view.palette.error}", throughput, view.now, screen_width)
+        width = max(10, screen_width - 2)
+        rates = history.rates()[-width:]
+        self._set_static("#spark-label", spark_label(rates))
+        self._set_static("#spark", sparkline(rates))
         self._show_batches(job, view)
 
     def _set_static(self, selector: str, text: str) -> None:
@@ -118,6 +120,21 @@ class JobDetailScreen(Screen[None]):
         table.set_columns(visible(BATCH_COLUMNS, self.size.width or self.app.size.width))
         rows = {b.id: batch_cells(b, view.now, table.columns_shown, view.palette) for b in ordered}
         table.fill(rows, [b.id for b in ordered])
+        self._show_batch_message()
+
+    def _show_batch_message(self) -> None:
+        """The selected batch's whole state message, wrapped (the column shows its start)."""
+        job = self.selected_job()
+        key = self.query_one("#batches", KeyedTable).selected_key
+        batch = next((b for b in (job.batches or ()) if b.id == key), None) if job and key else None
+        box = self.query_one("#batch-message", Static)
+        box.display = bool(batch and batch.state_message)
+        if batch is not None and batch.state_message:
+            self._set_static("#batch-message", f"{batch.id}: {inert(batch.state_message)}")
+
+    @on(DataTable.RowHighlighted, "#batches")
+    def _batch_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_batch_message()
 
     def on_resize(self, event: Resize) -> None:
         if self.view is not None:

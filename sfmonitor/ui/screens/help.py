@@ -26,7 +26,8 @@ def key_rows(screen: Screen[object]) -> list[tuple[str, str, str]]:
         rows[name] = (keys, binding.description, note, bool(binding.id))
     ours = sorted((r for r in rows.values() if r[3]), key=lambda row: row[1].lower())
     theirs = sorted((r for r in rows.values() if not r[3]), key=lambda row: row[1].lower())
-    return [(k, d, n) for k, d, n, _ in ours + theirs]
+    divider = [("", "Textual's own keys:", "")] if theirs else []
+    return [(k, d, n) for k, d, n, _ in ours] + divider + [(k, d, n) for k, d, n, _ in theirs]
 
 
 class HelpScreen(ModalScreen[None]):
@@ -52,7 +53,8 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("Does")
         table.add_column("", style="dim")
         for keys, description, note in self.rows:
-            table.add_row(Text(keys), Text(description), Text(note))
+            style = "dim italic" if not keys else ""
+            table.add_row(Text(keys), Text(description, style=style), Text(note))
         with VerticalScroll():
             yield Static(table)
             yield Static(Text("ctrl+p opens the command palette with the same actions · esc closes", style="dim"))

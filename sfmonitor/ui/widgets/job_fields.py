@@ -19,6 +19,8 @@ FIRST = (
     "numberBatchesQueued", "createdDate", "systemModstamp", "apiVersion", "contentType",
 )  # fmt: skip
 TIMES = ("totalProcessingTime", "apiActiveProcessingTime", "apexProcessingTime")
+PAIR_WIDTH = 56  # a field name (up to 26) and a value (an id, a timestamp: up to 24), with gaps
+LONG_VALUE = 70  # a longer value (an error message) wraps rather than take a line of its own
 
 
 def value_text(name: str, value: object) -> str:
@@ -38,26 +40,33 @@ class JobFields(Static):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("", id=id)
-        self._shown: tuple[tuple[str, str], ...] = ()
+        self._shown: tuple[object, ...] = ()
+        self.pairs: tuple[tuple[str, str], ...] = ()  # (field name, value) as shown
 
-    def show(self, job: Job, error_style: str, throughput: float | None, now: datetime) -> None:
+    def show(self, job: Job, error_style: str, throughput: float | None, now: datetime, width: int = 120) -> None:
+        """The fields as name/value pairs, as many pairs a line as ``width`` holds whole (one at 80
+        columns, so no id or timestamp is wrapped; three at 200)."""
         names = [n for n in FIRST if n in job.fields] + sorted(n for n in job.fields if n not in FIRST)
         pairs = [(name, value_text(name, job.fields.get(name))) for name in names]
         pairs.insert(1, ("apiKind", job.kind.label))
         if throughput is not None:
             pairs.append(("throughput", f"{throughput:,.0f} records/s (last minutes)"))
-        shown = tuple(pairs)
+        name_width = max((len(name) for name, _ in pairs), default=0)
+        values = min(LONG_VALUE, max((len(value) for _, value in pairs), default=0))
+        per_line = max(1, (width - 2) // max(PAIR_WIDTH, name_width + values + 4))
+        shown = (per_line, *pairs)
         if shown == self._shown:
             return
         self._shown = shown
+        self.pairs = tuple(pairs)
         grid = Table.grid(padding=(0, 2), expand=False)
-        grid.add_column(style="bold", no_wrap=True)
-        grid.add_column(overflow="fold")
-        grid.add_column(style="bold", no_wrap=True)
-        grid.add_column(overflow="fold")
-        for left, right in zip(pairs[0::2], [*pairs[1::2], ("", "")], strict=False):
+        for _ in range(per_line):
+            grid.add_column(style="bold", no_wrap=True)
+            grid.add_column(overflow="fold")
+        pairs += [("", "")] * (-len(pairs) % per_line)
+        for start in range(0, len(pairs), per_line):
             cells = []
-            for name, value in (left, right):
+            for name, value in pairs[start : start + per_line]:
                 style = (
                     error_style
                     if name == "errorMessage" or (name == "numberRecordsFailed" and value not in ("0", "-"))

@@ -8,7 +8,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
-from textual.widgets.data_table import CellDoesNotExist, RowKey
+from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowKey
 
 from .. import textual_private
 from ..cells import Column
@@ -45,6 +45,7 @@ class KeyedTable(DataTable[Text]):
         self._order: list[str] = []
         self._restore: str | None = None
         self._filling: tuple[Mapping[str, Sequence[Text]], Sequence[str]] | None = None
+        self._to_top = False
 
     def set_columns(self, columns: tuple[Column, ...]) -> bool:
         """Show these columns; returns True if that meant rebuilding the table (a resize)."""
@@ -96,7 +97,7 @@ class KeyedTable(DataTable[Text]):
             elif not all(map(same, before, cells)):
                 for column_key, old, new in zip(keys, before, cells, strict=True):
                     if not same(old, new):
-                        self.update_cell(key, column_key, new)
+                        textual_private.update_cell_row(self, RowKey(key), ColumnKey(column_key), new)
                 cells = tuple(old if same(old, new) else new for old, new in zip(before, cells, strict=True))
             else:
                 cells = before  # keep the objects the table holds: the sort knows rows by them
@@ -116,9 +117,11 @@ class KeyedTable(DataTable[Text]):
                 self.move_cursor(row=index, animate=False)
         return complete
 
-    def fill(self, rows: Mapping[str, Sequence[Text]], order: Sequence[str]) -> None:
+    def fill(self, rows: Mapping[str, Sequence[Text]], order: Sequence[str], to_top: bool = False) -> None:
         """:meth:`sync`, a chunk at a time until complete, the screen breathing between chunks (a huge
-        org or a 15,000-batch job); a newer ``fill`` takes over from an unfinished one."""
+        org or a 15,000-batch job); a newer ``fill`` takes over from an unfinished one. ``to_top``:
+        then put the cursor on the first row (a new order is read from its top)."""
+        self._to_top = self._to_top or to_top
         self._filling = (rows, order)
         self._fill_step(self._filling)
 
@@ -127,6 +130,11 @@ class KeyedTable(DataTable[Text]):
             return  # a newer fill has taken over, or the screen closed
         with self.app.batch_update():
             complete = self.sync(*job)
+            if complete and self._to_top:
+                self._to_top = False
+                if self.row_count:
+                    self.move_cursor(row=0, animate=False)
+                    self.scroll_home(animate=False)
         if complete:
             self._filling = None
         else:

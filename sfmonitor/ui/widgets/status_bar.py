@@ -23,6 +23,7 @@ class HeaderInfo:
     jobs: int
     running: int
     extra: str = ""  # sort mode, filter
+    spend: str = ""  # sfmonitor's own API calls
 
 
 class StatusBar(Static):
@@ -33,14 +34,19 @@ class StatusBar(Static):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("", id=id)
         self._last: Text | None = None
+        self._lines = 0
 
     def show(self, info: HeaderInfo, palette: Palette) -> None:
-        """Redraw only if the text changed: an idle dashboard stays quiet."""
+        """Redraw only if the text changed: an idle dashboard stays quiet. A new layout (which
+        repaints the whole screen) only when the header's height changes."""
         text = render(info, palette)
         if self._last is not None and text.plain == self._last.plain and text.spans == self._last.spans:
             return
         self._last = text
-        self.update(text)
+        width = max(1, (self.size.width or self.app.size.width) - 2)  # padding 0 1
+        lines = len(text.wrap(self.app.console, width))
+        self.update(text, layout=lines != self._lines)
+        self._lines = lines
 
 
 def render(info: HeaderInfo, palette: Palette) -> Text:
@@ -51,6 +57,8 @@ def render(info: HeaderInfo, palette: Palette) -> Text:
         style = f"bold {palette.error}" if share > 0.95 else (f"bold {palette.warning}" if share > 0.8 else "")
         text.append("  API ")
         text.append(f"{info.usage.used:,}/{info.usage.max:,} ({share:.0%})", style=style)
+    if info.spend:
+        text.append(f" {info.spend}", style="dim" if "budget" not in info.spend else f"{palette.warning}")
     if info.batches is not None:
         used = info.batches.used
         share = used / info.batches.max if info.batches.max else 0.0
