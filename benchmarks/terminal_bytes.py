@@ -26,7 +26,7 @@ from tests.terminal import terminal
 def start_simulator(speed: float, spawn_every: float) -> tuple[subprocess.Popen[str], dict[str, str]]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "sfmonitor", "simulate", "--port", "0", "--speed", str(speed),
-         "--spawn-every", str(spawn_every)],
+         "--spawn-every", str(spawn_every), "--retention", "100000"],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     assert proc.stdout is not None

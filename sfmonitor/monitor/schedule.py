@@ -10,7 +10,7 @@ from statistics import median
 from .spend import Budget, interval_within
 
 FLOOR_S = 2.0  # protects the org's API budget (k9s caps refresh the same way)
-IDLE_FACTOR = 4.0  # nothing running: poll this many times slower ...
+IDLE_FACTOR = 6.0  # nothing running: poll this many times slower ...
 IDLE_CAP_S = 30.0  # ... but at least twice a minute, to see new jobs
 BACKOFF_CAP_S = 60.0  # an org back after an outage is seen within a minute
 LIMIT_WAIT_S = 900.0  # the daily API limit is spent: look again every 15 minutes

@@ -32,7 +32,7 @@ from ..bulk.models import Action, ApiUsage, Job, Limit
 from ..bulk.service import BulkService
 from ..connection import ConnectionOptions, new_service
 from ..monitor.board import Connection, SortMode
-from ..monitor.history import History
+from ..monitor.history import History, live_work
 from ..monitor.poller import Poller
 from ..monitor.schedule import Schedule
 from ..monitor.spend import Spend
@@ -321,7 +321,8 @@ class SfMonitorApp(App[None]):
         self.render_view()
         if self._limits_due():  # after the poll, not beside it: one request stream at a time
             self.run_worker(self._read_limits(), group="limits", exclusive=True, exit_on_error=False)
-        running = bool(self.state.index.running)
+        # work the org owes (an Open job waiting for its client's upload or close is not): else idle pace
+        running = any(live_work(self.jobs[job_id]) for job_id in self.state.index.running)
         if self.connection.paused:
             return
         if self.state.awaiting_read:  # a close/abort answered mid-cycle: read it back now, not in an interval

@@ -71,7 +71,7 @@ def test_schedule_interval_idle_backoff_and_limit() -> None:
     assert clamp_interval(0.5) == FLOOR_S  # the operator's floor, applied to settings
     s = Schedule(5.0, rng=random.Random(1))
     assert s.after_success(anything_running=True) == 5.0
-    assert s.after_success(anything_running=False) == 20.0
+    assert s.after_success(anything_running=False) == 30.0  # nothing running: six times slower, capped at 30 s
     delays = [s.after_failure() for _ in range(12)]
     assert delays[0] < delays[3] and max(delays) <= BACKOFF_CAP_S * 1.2
     assert len(set(delays)) > 1  # jitter
