@@ -73,7 +73,6 @@ async def run(jobs: int, batches: int, seconds: float) -> None:
                 lags.append(time.perf_counter() - t - 0.02)
                 if first_screen is None and app.state.polls_done:
                     first_screen = time.perf_counter() - started
-            table = app.screen.query_one("#jobs", KeyedTable)
             giant = next(j.id for j in app.jobs.values() if j.number_batches_total == batches)
             t = time.perf_counter()
             await pilot.press("slash", *giant[-6:], "enter")
