@@ -44,10 +44,12 @@ class Schedule:
     def stretched(self) -> bool:
         return self.interval_in_force > self.interval
 
-    def after_success(self, anything_running: bool, calls: int = 0) -> float:
-        """The delay to the next poll after one that made ``calls`` requests."""
+    def after_success(self, anything_running: bool, calls: int | None = None) -> float:
+        """The delay to the next poll after one that made ``calls`` requests (None: a cycle not to
+        judge the pace by, such as the first, which reads every job once)."""
         self.failures = 0
-        self._cycle_calls.append(calls)
+        if calls is not None:
+            self._cycle_calls.append(calls)
         interval = self.interval_in_force
         if anything_running:
             return interval

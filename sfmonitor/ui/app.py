@@ -318,17 +318,17 @@ class SfMonitorApp(App[None]):
         self._count_spend()
         self.history.record(now.timestamp(), self.jobs, read=snapshot.read)
         self.connection = replace(self.connection, last_good=now, error=None, failing_since=None)
-        self.render_view()
         if self._limits_due():  # after the poll, not beside it: one request stream at a time
             self.run_worker(self._read_limits(), group="limits", exclusive=True, exit_on_error=False)
         # work the org owes (an Open job waiting for its client's upload or close is not): else idle pace
         running = any(live_work(self.jobs[job_id]) for job_id in self.state.index.running)
-        if self.connection.paused:
-            return
-        if self.state.awaiting_read:  # a close/abort answered mid-cycle: read it back now, not in an interval
-            self.poll_now()
-        else:
-            self._schedule(self.schedule.after_success(running, calls=snapshot.requests))
+        if not self.connection.paused:
+            if self.state.awaiting_read:  # a close/abort answered mid-cycle: read it back now, not in an interval
+                self.poll_now()
+            else:
+                first = self.state.polls_done <= 1  # it read every job once: not the pace of the polls to come
+                self._schedule(self.schedule.after_success(running, calls=None if first else snapshot.requests))
+        self.render_view()  # after the schedule: the header says when the API budget stretches it
 
     def _count_spend(self) -> None:
         """Every request this app made since the last count (polls, /limits, close/abort)."""

@@ -114,6 +114,8 @@ def test_the_schedule_stretches_to_the_budget_and_says_so() -> None:
     delay = schedule.after_success(True, calls=6)
     assert delay == 6 * 86_400 / 1_000  # 518 s: 6 calls a cycle, 167 cycles a day
     assert schedule.stretched
+    fresh = Schedule(5.0, budget=Budget.parse("1%"), allowance=100_000)
+    assert fresh.after_success(True, calls=None) == 5.0  # the first cycle (every job read once) is not the pace
     roomy = Schedule(5.0, budget=Budget.parse("50%"), allowance=100_000)
     assert roomy.after_success(True, calls=2) == 5.0  # 34,560 calls a day fit in 50,000
     assert not roomy.stretched

@@ -28,25 +28,29 @@ class HeaderInfo:
 
 class StatusBar(Static):
     DEFAULT_CSS = """
-    StatusBar { height: auto; max-height: 3; padding: 0 1; background: $panel; }
+    StatusBar { height: 2; padding: 0 1; background: $panel; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("", id=id)
         self._last: Text | None = None
         self._lines = 0
+        self._width = 0
 
     def show(self, info: HeaderInfo, palette: Palette) -> None:
         """Redraw only if the text changed: an idle dashboard stays quiet. A new layout (which
         repaints the whole screen) only when the header's height changes."""
         text = render(info, palette)
-        if self._last is not None and text.plain == self._last.plain and text.spans == self._last.spans:
-            return
-        self._last = text
         width = max(1, (self.size.width or self.app.size.width) - 2)  # padding 0 1
-        lines = len(text.wrap(self.app.console, width))
-        self.update(text, layout=lines != self._lines)
-        self._lines = lines
+        same = self._last is not None and text.plain == self._last.plain and text.spans == self._last.spans
+        if same and width == self._width:
+            return
+        self._last, self._width = text, width
+        lines = min(3, max(2, len(text.wrap(self.app.console, width))))  # a line kept for trouble
+        if lines != self._lines:
+            self.styles.height = lines  # a new height: the one layout (whole-screen repaint) it needs
+            self._lines = lines
+        self.update(text, layout=False)
 
 
 def render(info: HeaderInfo, palette: Palette) -> Text:
