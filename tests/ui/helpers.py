@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 
 from textual.pilot import Pilot
@@ -72,3 +73,20 @@ def cell(table: KeyedTable, key: str, column: str) -> str:
 
 
 __all__ = ["FIXED", "ask", "cell", "jobs_table", "make_app", "row_text", "wait_for", "writes"]
+
+
+@contextlib.asynccontextmanager
+async def frozen_dashboard(
+    size: tuple[int, int] = (120, 40),
+) -> AsyncIterator[tuple[SfMonitorApp, Pilot[None], Simulator]]:
+    """The screenshot scenes' org (nothing moves unless a test moves it), polled once."""
+    from sfmonitor.screenshots import frozen_app, frozen_simulator
+
+    sim = frozen_simulator()
+    try:
+        app = frozen_app(sim)
+        async with app.run_test(size=size) as pilot:
+            await wait_for(pilot, lambda: app.state.polls_done and app.limits and not app.polling)
+            yield app, pilot, sim
+    finally:
+        sim.stop()

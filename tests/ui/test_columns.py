@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from sfmonitor.screenshots import frozen_app, frozen_simulator
 from sfmonitor.ui.cells import BATCH_COLUMNS, CELL_PADDING, JOB_COLUMNS, SCROLLBAR, visible
-from tests.ui.helpers import jobs_table, wait_for
+from tests.ui.helpers import frozen_dashboard, jobs_table
 
 
 def test_every_width_fits_without_a_cut_header() -> None:
@@ -30,16 +29,10 @@ def test_what_shows_at_which_width() -> None:
 
 
 async def test_no_horizontal_scrollbar_at_any_terminal_width() -> None:
-    sim = frozen_simulator()
-    try:
-        app = frozen_app(sim)
-        async with app.run_test(size=(80, 24)) as pilot:
-            await wait_for(pilot, lambda: app.state.polls_done and not app.polling)
-            for width in (80, 97, 100, 120, 140, 163, 200, 250):
-                await pilot.resize_terminal(width, 40)
-                await pilot.pause(0.1)
-                table = jobs_table(app)
-                assert table.virtual_size.width <= table.size.width, width
-                assert not table.show_horizontal_scrollbar, width
-    finally:
-        sim.stop()
+    async with frozen_dashboard(size=(80, 24)) as (app, pilot, _):
+        for width in (80, 97, 100, 120, 140, 163, 200, 250):
+            await pilot.resize_terminal(width, 40)
+            await pilot.pause(0.1)
+            table = jobs_table(app)
+            assert table.virtual_size.width <= table.size.width, width
+            assert not table.show_horizontal_scrollbar, width

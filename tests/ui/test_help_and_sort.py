@@ -2,47 +2,32 @@
 
 from __future__ import annotations
 
-from sfmonitor.screenshots import frozen_app, frozen_simulator
+from sfmonitor.monitor.board import SortMode
 from sfmonitor.ui.screens.help import HelpScreen
-from tests.ui.helpers import wait_for
+from tests.ui.helpers import frozen_dashboard, jobs_table, wait_for
 
 
 async def test_help_lists_our_keys_before_textuals() -> None:
-    sim = frozen_simulator()
-    try:
-        app = frozen_app(sim)
-        async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(pilot, lambda: app.state.polls_done and not app.polling)
-            await pilot.press("question_mark")
-            await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
-            assert isinstance(app.screen, HelpScreen)
-            described = [description for _, description, _ in app.screen.rows]
-            divider = described.index("Textual's own keys:")
-            ours, theirs = described[:divider], described[divider + 1 :]
-            assert {"Abort", "Close", "Filter", "Sort", "Next row", "First row"} <= set(ours)
-            assert theirs and not {"Abort", "Close", "Filter"} & set(theirs)
-    finally:
-        sim.stop()
+    async with frozen_dashboard() as (app, pilot, _):
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        assert isinstance(app.screen, HelpScreen)
+        described = [description for _, description, _ in app.screen.rows]
+        divider = described.index("Textual's own keys:")
+        ours, theirs = described[:divider], described[divider + 1 :]
+        assert {"Abort", "Close", "Filter", "Sort", "Next row", "First row"} <= set(ours)
+        assert theirs and not {"Abort", "Close", "Filter"} & set(theirs)
 
 
 async def test_a_sort_change_shows_the_top_of_the_new_order() -> None:
-    from sfmonitor.monitor.board import SortMode
-    from tests.ui.helpers import jobs_table
-
-    sim = frozen_simulator()
-    try:
-        app = frozen_app(sim)
-        async with app.run_test(size=(120, 24)) as pilot:
-            await wait_for(pilot, lambda: app.state.polls_done and not app.polling)
-            table = jobs_table(app)
-            await pilot.press("G")  # the operator is looking at the oldest jobs
-            await wait_for(pilot, lambda: table.scroll_y > 0)
-            for _ in SortMode:  # all the way round, back to running first
-                await pilot.press("s")
-                await pilot.pause(0.1)
-                await wait_for(pilot, lambda: table.cursor_row == 0 and table.scroll_y == 0)
-            assert app.sort is SortMode.RUNNING
-            key = table.selected_key
-            assert key is not None and not app.jobs[key].finished  # the running jobs are in view
-    finally:
-        sim.stop()
+    async with frozen_dashboard(size=(120, 24)) as (app, pilot, _):
+        table = jobs_table(app)
+        await pilot.press("G")  # the operator is looking at the oldest jobs
+        await wait_for(pilot, lambda: table.scroll_y > 0)
+        for _ in SortMode:  # all the way round, back to running first
+            await pilot.press("s")
+            await pilot.pause(0.1)
+            await wait_for(pilot, lambda: table.cursor_row == 0 and table.scroll_y == 0)
+        assert app.sort is SortMode.RUNNING
+        key = table.selected_key
+        assert key is not None and not app.jobs[key].finished  # the running jobs are in view

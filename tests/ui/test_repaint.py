@@ -2,43 +2,36 @@
 
 from __future__ import annotations
 
-from sfmonitor.screenshots import frozen_app, frozen_simulator
 from sfmonitor.ui.widgets.keyed_table import KeyedTable
-from tests.ui.helpers import jobs_table, wait_for
+from tests.ui.helpers import frozen_dashboard, jobs_table, wait_for
 
 
 async def test_a_poll_changing_one_job_repaints_one_row() -> None:
-    sim = frozen_simulator()  # nothing moves unless the test moves it
-    try:
-        app = frozen_app(sim)
-        async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(pilot, lambda: app.state.polls_done and app.limits and not app.polling)
+    async with frozen_dashboard() as (app, pilot, sim):  # nothing moves unless the test moves it
+        await pilot.pause(0.2)
+        table = jobs_table(app)
+        with sim.world.lock:
+            job = next(j for j in sim.world.jobs.values() if j.api == "ingest" and j.state == "InProgress")
+            assert job.plan is not None and job.plan.start is not None
+            job.plan.start -= 10  # ten more seconds of work done: more records processed
+        regions: list[tuple[object, ...]] = []
+        original = KeyedTable.refresh
+
+        def spy(self: KeyedTable, *args: object, **kwargs: object) -> object:
+            if self is table:
+                regions.append(args)
+            return original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+        KeyedTable.refresh = spy  # type: ignore[method-assign]
+        try:
+            before = app.state.cycles_started
+            await pilot.press("r")
+            await wait_for(pilot, lambda: app.state.cycles_started > before and not app.polling)
             await pilot.pause(0.2)
-            table = jobs_table(app)
-            with sim.world.lock:
-                job = next(j for j in sim.world.jobs.values() if j.api == "ingest" and j.state == "InProgress")
-                assert job.plan is not None and job.plan.start is not None
-                job.plan.start -= 10  # ten more seconds of work done: more records processed
-            regions: list[tuple[object, ...]] = []
-            original = KeyedTable.refresh
-
-            def spy(self: KeyedTable, *args: object, **kwargs: object) -> object:
-                if self is table:
-                    regions.append(args)
-                return original(self, *args, **kwargs)  # type: ignore[arg-type]
-
-            KeyedTable.refresh = spy  # type: ignore[method-assign]
-            try:
-                before = app.state.cycles_started
-                await pilot.press("r")
-                await wait_for(pilot, lambda: app.state.cycles_started > before and not app.polling)
-                await pilot.pause(0.2)
-            finally:
-                KeyedTable.refresh = original  # type: ignore[method-assign]
-            assert regions, "the changed job was not redrawn"
-            assert all(len(call) == 1 for call in regions), f"the whole table was repainted: {regions}"
-            rows = {(getattr(call[0], "y", None), getattr(call[0], "height", None)) for call in regions}
-            row = table.get_row_index(job.id) + 1  # below the header line
-            assert rows == {(row, 1)}
-    finally:
-        sim.stop()
+        finally:
+            KeyedTable.refresh = original  # type: ignore[method-assign]
+        assert regions, "the changed job was not redrawn"
+        assert all(len(call) == 1 for call in regions), f"the whole table was repainted: {regions}"
+        rows = {(getattr(call[0], "y", None), getattr(call[0], "height", None)) for call in regions}
+        row = table.get_row_index(job.id) + 1  # below the header line
+        assert rows == {(row, 1)}
