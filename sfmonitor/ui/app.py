@@ -32,10 +32,10 @@ from ..bulk.models import Action, ApiUsage, Job, Limit
 from ..bulk.service import BulkService
 from ..connection import ConnectionOptions, new_service
 from ..monitor.board import Connection, SortMode
-from ..monitor.history import History, live_work
+from ..monitor.history import History
+from ..monitor.org import Org
 from ..monitor.poller import Poller
 from ..monitor.schedule import Schedule
-from ..monitor.spend import Spend
 from ..monitor.state import OrgState
 from ..text import inert
 from ..themes import load_themes
@@ -61,7 +61,6 @@ from .view import View
 log = logging.getLogger(__name__)
 
 STALENESS_EVERY_S = 5.0  # how often the header re-checks the age of its data between polls
-LIMITS_EVERY_S = 300.0  # /limits is accurate to ~5 minutes; no point asking every poll
 FALLBACK_THEME = config.DEFAULT_THEME
 
 
@@ -114,28 +113,52 @@ class SfMonitorApp(App[None]):
         self.settings = settings
         self.read_only = settings.read_only
         self.clock = clock or (lambda: datetime.now(UTC))
-        self.schedule = schedule or Schedule(settings.interval)
-        self.schedule.budget = settings.api_budget
-        self.spend = Spend()
-        self._requests_seen = 0
-        self.history = History()
-        self.connection = Connection()
-        self.service: BulkService | None = None
-        self.poller: Poller | None = None
-        self.state = OrgState()
-        self.usage: ApiUsage | None = None
-        self.limits: dict[str, Limit] = {}
+        self.org_model = Org(schedule or Schedule(settings.interval))
+        self.org_model.schedule.budget = settings.api_budget
         self._binding_state: tuple[object, ...] | None = None
         self._shown_status: tuple[str, str] = ("", "")  # the connection words on screen
         self.next_poll_delay: float | None = None
         self.theme_names: list[str] = []
         self._polling = False
         self._next_poll: Timer | None = None
-        self._limits_read_at: float | None = None
         self.org = urlsplit(options.instance_url or "").hostname or (options.target_org or "org")
         resolved = options.resolved()
         self.target = resolved.instance_url or (f"sf org {resolved.target_org!r}" if resolved.target_org else "the org")
         self.set_keymap(settings.keymap)
+
+    # --- the org's model (monitor.org), read by the screens and the tests ------------------------
+
+    @property
+    def state(self) -> OrgState:
+        return self.org_model.state
+
+    @property
+    def schedule(self) -> Schedule:
+        return self.org_model.schedule
+
+    @property
+    def history(self) -> History:
+        return self.org_model.history
+
+    @property
+    def connection(self) -> Connection:
+        return self.org_model.connection
+
+    @property
+    def service(self) -> BulkService | None:
+        return self.org_model.service
+
+    @property
+    def poller(self) -> Poller | None:
+        return self.org_model.poller
+
+    @property
+    def usage(self) -> ApiUsage | None:
+        return self.org_model.usage
+
+    @property
+    def limits(self) -> dict[str, Limit]:
+        return self.org_model.limits
 
     @property
     def polling(self) -> bool:
@@ -241,8 +264,7 @@ class SfMonitorApp(App[None]):
             await service.transport.aclose()  # a retry makes a new one: do not leave this one open
             self.post_message(PollFailed.of(exc))
             return
-        self.service = service
-        self.poller = Poller(service)
+        self.org_model.connected(service)
         self.org = service.username or urlsplit(service.instance_url).hostname or self.org
         self._polling = False
         self.poll_now()
@@ -286,14 +308,10 @@ class SfMonitorApp(App[None]):
         """Jobs whose detail is open: read in full (batch list included) every cycle."""
         return {screen.job_id for screen in self.screen_stack if isinstance(screen, JobDetailScreen)}
 
-    def _limits_due(self) -> bool:
-        now = self.clock().timestamp()
-        return self._limits_read_at is None or now - self._limits_read_at >= LIMITS_EVERY_S
-
     async def _read_limits(self) -> None:
         if self.service is None:
             return
-        self._limits_read_at = self.clock().timestamp()
+        self.org_model.limits_read_at = self.clock().timestamp()
         try:
             self.post_message(LimitsRead(await self.service.limits()))
         except BulkError as exc:
@@ -311,51 +329,27 @@ class SfMonitorApp(App[None]):
 
     def on_poll_done(self, message: PollDone) -> None:
         self._polling = False
-        now = self.clock()
-        snapshot = message.snapshot
-        self.state.polled(snapshot, message.cycle)
-        self.usage = snapshot.api_usage
-        self._count_spend()
-        self.history.record(now.timestamp(), self.jobs, read=snapshot.read)
-        self.connection = replace(self.connection, last_good=now, error=None, failing_since=None)
-        if self._limits_due():  # after the poll, not beside it: one request stream at a time
+        delay = self.org_model.polled(message.snapshot, message.cycle, self.clock(), time.monotonic())
+        if self.org_model.limits_due(self.clock().timestamp()):  # after the poll: one request stream at a time
             self.run_worker(self._read_limits(), group="limits", exclusive=True, exit_on_error=False)
-        # work the org owes (an Open job waiting for its client's upload or close is not): else idle pace
-        running = any(live_work(self.jobs[job_id]) for job_id in self.state.index.running)
-        if not self.connection.paused:
-            if self.state.awaiting_read:  # a close/abort answered mid-cycle: read it back now, not in an interval
-                self.poll_now()
-            else:
-                first = self.state.polls_done <= 1  # it read every job once: not the pace of the polls to come
-                self._schedule(self.schedule.after_success(running, calls=None if first else snapshot.requests))
+        if delay == 0.0:  # a close/abort answered mid-cycle: read it back now, not in an interval
+            self.poll_now()
+        elif delay is not None:
+            self._schedule(delay)
         self.render_view()  # after the schedule: the header says when the API budget stretches it
-
-    def _count_spend(self) -> None:
-        """Every request this app made since the last count (polls, /limits, close/abort)."""
-        if self.service is None:
-            return
-        made = self.service.transport.requests_made
-        self.spend.record(time.monotonic(), made - self._requests_seen)
-        self._requests_seen = made
-        if self.usage is not None:
-            self.schedule.allowance = self.usage.max
 
     def on_poll_failed(self, message: PollFailed) -> None:
         self._polling = False
-        self._count_spend()
         log.warning("poll failed: %s", message.error)
-        now = self.clock()
-        self.connection = replace(
-            self.connection, error=message.error, failing_since=self.connection.failing_since or now
+        delay = self.org_model.poll_failed(
+            message.error, self.clock(), time.monotonic(), limit_reached=message.limit_reached, sign_in=message.sign_in
         )
         self.render_view()
-        if not self.connection.paused:
-            self._schedule(self.schedule.after_failure(message.limit_reached, sign_in=message.sign_in))
+        if delay is not None:
+            self._schedule(delay)
 
     def on_limits_read(self, message: LimitsRead) -> None:
-        self.limits = message.limits
-        if self.service is not None:
-            self.usage = self.service.transport.api_usage or self.usage
+        self.org_model.limits_arrived(message.limits)
         self.render_view()
 
     # --- drawing --------------------------------------------------------------------------------
@@ -380,7 +374,7 @@ class SfMonitorApp(App[None]):
             connection=self.connection,
             interval=self.schedule.interval,
             usage=self.usage,
-            spend=self.spend,
+            spend=self.org_model.spend,
             interval_in_force=self.schedule.interval_in_force,
             budget=self.schedule.budget,
             limits=self.limits,
@@ -570,7 +564,7 @@ class SfMonitorApp(App[None]):
 
     def action_pause(self) -> None:
         paused = not self.connection.paused
-        self.connection = replace(self.connection, paused=paused)
+        self.org_model.connection = replace(self.connection, paused=paused)
         if paused and self._next_poll is not None:
             self._next_poll.stop()
             self._next_poll = None

@@ -1,0 +1,86 @@
+"""One org's monitoring, without Textual: what was read, how the polls go, and when to poll next.
+
+The app owns one of these per org and hands it what its workers bring back (a snapshot, a failure,
+the limits); each transition returns what the app must do next, so the rules are tested without a
+screen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from ..bulk.models import ApiUsage, Limit
+from ..bulk.service import BulkService
+from .board import Connection
+from .history import History, live_work
+from .poller import Poller, Snapshot
+from .schedule import Schedule
+from .spend import Spend
+from .state import OrgState
+
+LIMITS_EVERY_S = 300.0  # /limits is accurate to ~5 minutes; no point asking every poll
+
+
+@dataclass
+class Org:
+    schedule: Schedule
+    state: OrgState = field(default_factory=OrgState)
+    history: History = field(default_factory=History)
+    spend: Spend = field(default_factory=Spend)
+    connection: Connection = field(default_factory=Connection)
+    usage: ApiUsage | None = None
+    limits: dict[str, Limit] = field(default_factory=dict)
+    service: BulkService | None = None
+    poller: Poller | None = None
+    limits_read_at: float | None = None
+    _requests_seen: int = 0
+
+    def connected(self, service: BulkService) -> None:
+        self.service = service
+        self.poller = Poller(service)
+
+    def polled(self, snapshot: Snapshot, cycle: int, now: datetime, monotonic: float) -> float | None:
+        """A cycle's snapshot arrived. Returns the delay to the next poll: 0 for at once (a close or
+        abort answered mid-cycle waits to be read back), None while paused."""
+        self.state.polled(snapshot, cycle)
+        self.usage = snapshot.api_usage
+        self.count_spend(monotonic)
+        self.history.record(now.timestamp(), self.state.jobs, read=snapshot.read)
+        self.connection = replace(self.connection, last_good=now, error=None, failing_since=None)
+        if self.connection.paused:
+            return None
+        if self.state.awaiting_read:
+            return 0.0
+        # work the org owes (an Open job waiting for its client's upload or close is not): else idle pace
+        running = any(live_work(self.state.jobs[job_id]) for job_id in self.state.index.running)
+        first = self.state.polls_done <= 1  # it read every job once: not the pace of the polls to come
+        return self.schedule.after_success(running, calls=None if first else snapshot.requests)
+
+    def poll_failed(
+        self, error: str, now: datetime, monotonic: float, *, limit_reached: bool = False, sign_in: bool = False
+    ) -> float | None:
+        """A cycle failed. Returns the delay to the next try (backing off), None while paused."""
+        self.count_spend(monotonic)
+        self.connection = replace(self.connection, error=error, failing_since=self.connection.failing_since or now)
+        if self.connection.paused:
+            return None
+        return self.schedule.after_failure(limit_reached, sign_in=sign_in)
+
+    def count_spend(self, monotonic: float) -> None:
+        """Every request made for this org since the last count (polls, /limits, close/abort)."""
+        if self.service is None:
+            return
+        made = self.service.transport.requests_made
+        self.spend.record(monotonic, made - self._requests_seen)
+        self._requests_seen = made
+        if self.usage is not None:
+            self.schedule.allowance = self.usage.max
+
+    def limits_due(self, now: float) -> bool:
+        return self.limits_read_at is None or now - self.limits_read_at >= LIMITS_EVERY_S
+
+    def limits_arrived(self, limits: dict[str, Limit]) -> None:
+        self.limits = limits
+        if self.service is not None:
+            self.usage = self.service.transport.api_usage or self.usage
