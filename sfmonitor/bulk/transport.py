@@ -77,7 +77,8 @@ class Transport:
         if self._session is None:
             self._session = await self.source.session()
         if self._client is None:
-            verify = ssl_context(self._verify, self._session.instance_url)
+            # loading the CA bundle takes ~50 ms: off the event loop, so the screen keeps drawing
+            verify = await asyncio.to_thread(ssl_context, self._verify, self._session.instance_url)
             self._client = httpx.AsyncClient(
                 base_url=self._session.instance_url,
                 verify=verify,
@@ -227,10 +228,11 @@ class _Request:
 _BODY_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 
 
-def ssl_context(verify: bool | str, url: str) -> bool | ssl.SSLContext:
-    """Certificate checks are always on; a CA bundle that is not PEM is said so, naming the org."""
+def ssl_context(verify: bool | str, url: str) -> ssl.SSLContext:
+    """Certificate checks are always on (``verify`` False is refused where options are read); a CA
+    bundle that is not PEM is said so, naming the org."""
     if not isinstance(verify, str):
-        return verify
+        return httpx.create_ssl_context(verify=verify)
     try:
         return ssl.create_default_context(cafile=verify)
     except (ssl.SSLError, OSError, ValueError) as exc:

@@ -65,9 +65,13 @@ class JobIndex:
             self._rebuild()
 
     def set_filter(self, text: str) -> None:
-        if text != self.text:
-            self.text = text
-            self.matching = {job_id for job_id, job in self.jobs.items() if matches(job, text)}
+        if text == self.text:
+            return
+        before, needle = self.text.strip().lower(), text.strip().lower()
+        # typing on narrows: a job matching the longer text matched the shorter one
+        pool = self.matching if before and before in needle else self.jobs.keys()
+        self.text = text
+        self.matching = {job_id for job_id in pool if matches(self.jobs[job_id], text)}
 
     def shown(self, limit: int) -> tuple[list[str], int]:
         """Ids to draw in order (at most ``limit``, running ones always included) and how many match."""

@@ -44,7 +44,7 @@ def test_incremental_updates_match_a_full_sort() -> None:
         if step % 11 == 0:
             index.set_sort(index.sort.next())
         if step % 13 == 0:
-            index.set_filter(rng.choice(("", "query", "ACCOUNT", "bulk 1.0")))
+            index.set_filter(rng.choice(("", "query", "ACCOUNT", "bulk 1.0", "a", "ac")))
         index.update(dict(jobs))
         for limit in (50, 1000):
             assert index.shown(limit) == expected(jobs, index.sort, index.text, limit), (step, limit)
@@ -59,3 +59,14 @@ def test_an_unchanged_poll_moves_nothing() -> None:
     ordered = index._ordered
     index.update(dict(jobs))  # the same objects: nothing changed
     assert index._ordered is ordered
+
+
+def test_typing_a_filter_letter_by_letter_and_back_matches_filtering_from_scratch() -> None:
+    rng = random.Random(9)
+    jobs = {job.id: job for job in (make(i, rng) for i in range(300))}
+    index = JobIndex()
+    index.update(jobs)
+    typed = "account "
+    for text in [typed[:n] for n in range(1, len(typed) + 1)] + [typed[:n] for n in range(len(typed), -1, -1)]:
+        index.set_filter(text)
+        assert index.shown(1000) == expected(jobs, index.sort, text, 1000), repr(text)

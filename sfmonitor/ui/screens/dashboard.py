@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -14,11 +16,39 @@ from ...bulk.models import Job
 from ...monitor.history import live_work
 from ..cells import JOB_COLUMNS, NARROW, job_cells, visible
 from ..messages import CycleSort, FilterChanged, OpenJob
-from ..view import View
+from ..view import MAX_ROWS, View
 from ..widgets.jobs_table import JobsTable
 from ..widgets.key_bar import KeyBar
 from ..widgets.keyed_table import KeyedTable
 from ..widgets.status_bar import StatusBar
+
+
+class Rows(Mapping[str, tuple[Text, ...]]):
+    """The table's rows, each built when the table first asks for it: a fill that adds 250 rows a
+    step builds 250 rows' cells a step, not the whole table's before its first step."""
+
+    def __init__(self, order: list[str], build: Callable[[str], tuple[Text, ...]]) -> None:
+        self._keys = set(order)
+        self._order = order
+        self._build = build
+        self._built: dict[str, tuple[Text, ...]] = {}
+
+    def __getitem__(self, key: str) -> tuple[Text, ...]:
+        if key not in self._keys:
+            raise KeyError(key)
+        cells = self._built.get(key)
+        if cells is None:
+            cells = self._built[key] = self._build(key)
+        return cells
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._order)
+
+    def __len__(self) -> int:
+        return len(self._order)
 
 
 class DashboardScreen(Screen[None]):
@@ -67,36 +97,37 @@ class DashboardScreen(Screen[None]):
         table.set_class(level in ("offline", "stale"), "-stale")  # last known values, faded
         width = self.size.width or self.app.size.width
         table.set_columns(visible(JOB_COLUMNS, width))
-        now_s = view.now.timestamp()
-        rows = {}
         looks = (table.columns_shown, view.palette, width < NARROW, view.now.date())
-        cache: dict[str, tuple[Job, tuple[object, ...], tuple[Text, ...]]] = {}
-        for job in shown:
-            action = view.pending.get(job.id)
-            unread = job.id in view.errors
-            if job.finished and not action and not unread:  # a finished job's cells change only with the job
-                hit = self._cells.get(job.id)
-                if hit is not None and hit[0] is job and hit[1] == looks:
-                    cache[job.id] = hit
-                    rows[job.id] = hit[2]
-                    continue
-            stalled = view.history.stalled(job, now_s) if live_work(job) and not unread else None
-            cells = job_cells(
-                job,
-                view.history,
-                view.now,
-                table.columns_shown,
-                view.palette,
-                pending={"close": "closing", "abort": "aborting"}[action.value] if action else None,
-                stalled=stalled,
-                narrow=width < NARROW,
-                unread=unread,
-            )
-            rows[job.id] = cells
-            cache[job.id] = (job, looks, cells)
-        self._cells = cache
+        order = [job.id for job in shown]
+        rows = Rows(order, lambda job_id: self._row(view, view.jobs[job_id], looks, narrow=width < NARROW))
         # a new order starts at its top: the running jobs (or the newest, the most failed) in view
-        table.fill(rows, [job.id for job in shown], to_top=sort_changed)
+        table.fill(rows, order, to_top=sort_changed)
+
+    def _row(self, view: View, job: Job, looks: tuple[object, ...], *, narrow: bool) -> tuple[Text, ...]:
+        """One job's cells; a finished job's are kept while the job and the look stay the same."""
+        action = view.pending.get(job.id)
+        unread = job.id in view.errors
+        if job.finished and not action and not unread:  # a finished job's cells change only with the job
+            hit = self._cells.get(job.id)
+            if hit is not None and hit[0] is job and hit[1] == looks:
+                return hit[2]
+        table = self.query_one("#jobs", KeyedTable)
+        stalled = view.history.stalled(job, view.now.timestamp()) if live_work(job) and not unread else None
+        cells = job_cells(
+            job,
+            view.history,
+            view.now,
+            table.columns_shown,
+            view.palette,
+            pending={"close": "closing", "abort": "aborting"}[action.value] if action else None,
+            stalled=stalled,
+            narrow=narrow,
+            unread=unread,
+        )
+        if len(self._cells) > 4 * MAX_ROWS:  # rows long gone from view: start the cache afresh
+            self._cells = {}
+        self._cells[job.id] = (job, looks, cells)
+        return cells
 
     def on_resize(self, event: Resize) -> None:
         if self.view is not None:

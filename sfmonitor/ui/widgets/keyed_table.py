@@ -13,6 +13,11 @@ from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowKey
 from .. import textual_private
 from ..cells import Column
 
+# DataTable.remove_row costs a pass over the whole table (its row order and hover are rebuilt): past
+# this many rows leaving at once (a filter typed, the first page replaced by the sorted org), clearing
+# the rows and adding the wanted ones in chunks is far cheaper than removing them one by one.
+REMOVE_AT_MOST = 32
+
 
 def same(old: Text, new: Text) -> bool:
     """Whether a cell would draw the same. Rich's ``Text ==`` looks at the text and spans only, so a row
@@ -78,20 +83,26 @@ class KeyedTable(DataTable[Text]):
         At most ``add_at_most`` new rows are added per call, so a huge first listing does not
         freeze the screen; returns False while rows are still missing (call again soon).
         """
-        selected = self.selected_key or self._restore
-        self._restore = None
+        selected = self._restore or self.selected_key
         keys = [c.key for c in self.columns_shown]
-        for gone in [k for k in self._shown if k not in rows]:
-            self.remove_row(gone)
-            del self._shown[gone]
+        gone = [k for k in self._shown if k not in rows]
+        if len(gone) > REMOVE_AT_MOST:
+            self.clear()  # the columns stay
+            self._shown = {}
+            self._order = []
+            self._restore = selected  # put back once its row is added again
+        else:
+            for key in gone:
+                self.remove_row(key)
+                del self._shown[key]
         for key in order:
-            cells = tuple(rows[key])
             before = self._shown.get(key)
+            if before is None and add_at_most <= 0:
+                continue  # a later step adds it (its cells are not even built yet)
+            cells = tuple(rows[key])
             if before is cells:
                 continue
             if before is None:
-                if add_at_most <= 0:
-                    continue
                 add_at_most -= 1
                 self.add_row(*cells, key=key)
             elif not all(map(same, before, cells)):
@@ -111,6 +122,8 @@ class KeyedTable(DataTable[Text]):
             rank = {id(self._shown[key][0]): index for index, key in enumerate(wanted)}
             self.sort(keys[0], key=lambda cell: rank.get(id(cell), len(rank)))
         self._order = wanted
+        if selected is not None and (selected in self._shown or complete):
+            self._restore = None
         if selected is not None and selected in self._shown:
             index = self.get_row_index(selected)
             if index != self.cursor_row:
