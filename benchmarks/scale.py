@@ -39,7 +39,7 @@ async def run(jobs: int, batches: int, seconds: float) -> None:
         app = SfMonitorApp(options, Settings(interval=5.0))
         applies: list[float] = []
         # a poll is applied by the state taking the snapshot, the history recording it, and the redraw
-        polled, record, render = app.state.polled, app.history.record, app.render_view
+        polled, record, render = app.org.state.polled, app.org.history.record, app.render_view
         pending = [0.0]
 
         def timed_polled(*a: object, **k: object) -> None:
@@ -59,8 +59,8 @@ async def run(jobs: int, batches: int, seconds: float) -> None:
                 applies.append(pending[0] + time.perf_counter() - t)
                 pending[0] = 0.0
 
-        app.state.polled = timed_polled  # type: ignore[method-assign]
-        app.history.record = timed_record  # type: ignore[method-assign]
+        app.org.state.polled = timed_polled  # type: ignore[method-assign]
+        app.org.history.record = timed_record  # type: ignore[method-assign]
         app.render_view = timed_render  # type: ignore[method-assign]
         lags: list[float] = []
         started = time.perf_counter()
@@ -71,9 +71,9 @@ async def run(jobs: int, batches: int, seconds: float) -> None:
                 t = time.perf_counter()
                 await asyncio.sleep(0.02)
                 lags.append(time.perf_counter() - t - 0.02)
-                if first_screen is None and app.state.polls_done:
+                if first_screen is None and app.org.state.polls_done:
                     first_screen = time.perf_counter() - started
-            giant = next(j.id for j in app.jobs.values() if j.number_batches_total == batches)
+            giant = next(j.id for j in app.org.state.jobs.values() if j.number_batches_total == batches)
             t = time.perf_counter()
             await pilot.press("slash", *giant[-6:], "enter")
             await pilot.pause()
@@ -85,13 +85,15 @@ async def run(jobs: int, batches: int, seconds: float) -> None:
             while batch_table.row_count == 0:
                 await pilot.pause(0.05)
             lags.sort()
-            print(f"org: {len(app.jobs):,} jobs; giant Bulk 1.0 job with {batches:,} batches")
+            print(f"org: {len(app.org.state.jobs):,} jobs; giant Bulk 1.0 job with {batches:,} batches")
             print(f"first poll complete after {first_screen:.1f} s (rows of the first listing page show before)")
             print(f"event loop stall over {seconds:.0f} s: p50 {lags[len(lags) // 2] * 1000:.0f} ms, "
                   f"p99 {lags[int(len(lags) * 0.99)] * 1000:.0f} ms, worst {lags[-1] * 1000:.0f} ms")  # fmt: skip
             print(f"filter to the giant job: {filtered:.2f} s; its batch table rows {batch_table.row_count:,} (capped)")
-            print(f"requests so far {app.service.transport.requests_made if app.service else 0:,}; "
-                  f"finished jobs still to backfill {len(app.poller.unread) if app.poller else 0:,}")  # fmt: skip
+            org = app.org
+            made = org.service.transport.requests_made if org.service else 0
+            unread = len(org.poller.unread) if org.poller else 0
+            print(f"requests so far {made:,}; finished jobs still to backfill {unread:,}")
             steady = applies[2:] or applies
             print(f"poll applied on the main thread: first {applies[0] * 1000:.0f} ms; then median "
                   f"{median(steady) * 1000:.0f} ms, worst {max(steady) * 1000:.0f} ms over {len(steady)} polls "

@@ -72,13 +72,13 @@ async def soak(hours: float, speed: float, spawn_every: float, trace: bool = Fal
             for h in range(1, int(hours) + 1):
                 while time.monotonic() - started < h * hour:
                     await pilot.pause(0.5)
-                samples = sum(len(h.samples) for h in app.history.jobs.values())
-                requests = app.service.transport.requests_made if app.service else 0
-                finished = sum(1 for job in app.jobs.values() if job.finished)
+                samples = sum(len(h.samples) for h in app.org.history.jobs.values())
+                requests = app.org.service.transport.requests_made if app.org.service else 0
+                finished = sum(1 for job in app.org.state.jobs.values() if job.finished)
                 gc.collect()  # count what is alive, not what waits for the collector
                 objects = len(gc.get_objects())  # container objects the collector tracks: widgets, caches, jobs
                 tasks = len(asyncio.all_tasks())
-                row = (h, rss_mb(), tasks, sockets(), requests, len(app.jobs), finished, samples, objects)
+                row = (h, rss_mb(), tasks, sockets(), requests, len(app.org.state.jobs), finished, samples, objects)
                 rows.append(row)
                 heap = f"  Python heap {tracemalloc.get_traced_memory()[0] / 2**20:5.1f} MB" if trace else ""
                 print(

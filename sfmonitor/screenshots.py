@@ -51,12 +51,14 @@ async def settle(pilot: Pilot[None], condition: Callable[[], object], timeout: f
 async def first_poll(pilot: Pilot[None]) -> None:
     app = pilot.app
     assert isinstance(app, SfMonitorApp)
-    await settle(pilot, lambda: app.state.polls_done and app.limits and not app._polling)
+    await settle(pilot, lambda: app.org.state.polls_done and app.org.limits and not app.org.polling)
 
 
 def _classic_running(app: SfMonitorApp) -> str:
     return next(
-        j.id for j in app.jobs.values() if j.kind.label == "Bulk 1.0" and j.state == "Closed" and not j.finished
+        j.id
+        for j in app.org.state.jobs.values()
+        if j.kind.label == "Bulk 1.0" and j.state == "Closed" and not j.finished
     )
 
 
@@ -73,7 +75,9 @@ async def ask_abort(pilot: Pilot[None]) -> None:
     await first_poll(pilot)
     app = pilot.app
     assert isinstance(app, SfMonitorApp)
-    running = next(j.id for j in app.jobs.values() if j.kind.label == "2.0 ingest" and j.state == "InProgress")
+    running = next(
+        j.id for j in app.org.state.jobs.values() if j.kind.label == "2.0 ingest" and j.state == "InProgress"
+    )
     app.screen.query_one("#jobs", KeyedTable).select(running)
     await pilot.press("a")
     await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from ..bulk.models import ApiUsage, Limit
+from ..bulk.models import Action, ApiUsage, Job, Limit
 from ..bulk.service import BulkService
 from .board import Connection
 from .history import History, live_work
@@ -24,7 +24,13 @@ LIMITS_EVERY_S = 300.0  # /limits is accurate to ~5 minutes; no point asking eve
 
 @dataclass
 class Org:
+    """``name``: the org as the header names it (its user name once connected); ``target``: where
+    it is reached, for "connecting to …"; ``read_only``: no close or abort is ever sent."""
+
     schedule: Schedule
+    name: str = "org"
+    target: str = "the org"
+    read_only: bool = False
     state: OrgState = field(default_factory=OrgState)
     history: History = field(default_factory=History)
     spend: Spend = field(default_factory=Spend)
@@ -34,15 +40,41 @@ class Org:
     service: BulkService | None = None
     poller: Poller | None = None
     limits_read_at: float | None = None
+    polling: bool = False  # a poll cycle (or the connection before the first) is under way
+    next_poll_delay: float | None = None
     _requests_seen: int = 0
 
-    def connected(self, service: BulkService) -> None:
+    def connected(self, service: BulkService, name: str | None = None) -> None:
         self.service = service
         self.poller = Poller(service)
+        self.name = name or self.name
+        self.polling = False
+
+    def poll_starting(self) -> bool:
+        """Whether a poll may start now (never two at once, none while paused); if so it has."""
+        if self.polling or self.connection.paused:
+            return False
+        self.polling = True
+        return True
+
+    def refusal(self, action: Action, job: Job | None) -> str | None:
+        """Why ``action`` cannot be sent for ``job`` now, or None: the one place for this rule."""
+        if self.read_only:
+            return "sfmonitor runs read-only (--read-only): jobs cannot be closed or aborted"
+        if job is None:
+            return "no job selected"
+        pending = self.state.pending.get(job.id)
+        if pending is not None:
+            return f"a {pending.value} request for job {job.id} is already on its way"
+        return job.refusal(action)
+
+    def paused(self, paused: bool) -> None:
+        self.connection = replace(self.connection, paused=paused)
 
     def polled(self, snapshot: Snapshot, cycle: int, now: datetime, monotonic: float) -> float | None:
         """A cycle's snapshot arrived. Returns the delay to the next poll: 0 for at once (a close or
         abort answered mid-cycle waits to be read back), None while paused."""
+        self.polling = False
         self.state.polled(snapshot, cycle)
         self.usage = snapshot.api_usage
         self.count_spend(monotonic)
@@ -61,6 +93,7 @@ class Org:
         self, error: str, now: datetime, monotonic: float, *, limit_reached: bool = False, sign_in: bool = False
     ) -> float | None:
         """A cycle failed. Returns the delay to the next try (backing off), None while paused."""
+        self.polling = False
         self.count_spend(monotonic)
         self.connection = replace(self.connection, error=error, failing_since=self.connection.failing_since or now)
         if self.connection.paused:

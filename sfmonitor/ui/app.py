@@ -1,17 +1,11 @@
-"""The dashboard app: bindings, workers, screens and themes. The work is done in the layers below."""
+"""The dashboard app: it wires the org's model (monitor.org) to workers, screens and keys. The rules
+live in the model; what the workers do lives in org_workers; the screens draw."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import os
-import signal
-import sys
-import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import ClassVar
 from urllib.parse import urlsplit
@@ -27,23 +21,16 @@ from textual.screen import Screen
 from textual.timer import Timer
 
 from .. import config, paths
-from ..bulk.errors import ActionOutcomeUnknown, BulkError
-from ..bulk.models import Action, ApiUsage, Job, Limit
-from ..bulk.service import BulkService
-from ..connection import ConnectionOptions, new_service
-from ..monitor.board import Connection, SortMode
-from ..monitor.history import History
+from ..bulk.models import Action, Job
+from ..connection import ConnectionOptions
 from ..monitor.org import Org
-from ..monitor.poller import Poller
 from ..monitor.schedule import Schedule
-from ..monitor.state import OrgState
 from ..text import inert
-from ..themes import load_themes
-from . import textual_private
-from .cells import Palette
+from . import org_workers, textual_private
 from .messages import (
     ActionDone,
     ActionFailed,
+    Connected,
     CycleSort,
     FilterChanged,
     FirstPage,
@@ -56,19 +43,13 @@ from .screens.confirm import ConfirmScreen
 from .screens.dashboard import DashboardScreen
 from .screens.detail import JobDetailScreen
 from .screens.help import HelpScreen, key_rows
+from .terminal_watch import watch_terminal
+from .theming import install_themes, palette
 from .view import View
 
 log = logging.getLogger(__name__)
 
 STALENESS_EVERY_S = 5.0  # how often the header re-checks the age of its data between polls
-FALLBACK_THEME = config.DEFAULT_THEME
-
-
-def rich_colour(colour: str | None, default: str) -> str:
-    """Theme colours for Rich styles: Textual's ``ansi_red`` is Rich's ``red``."""
-    if not colour:
-        return default
-    return colour[5:] if colour.startswith("ansi_") else colour
 
 
 class SfMonitorApp(App[None]):
@@ -111,71 +92,20 @@ class SfMonitorApp(App[None]):
         self.staleness_every = staleness_every
         self.options = options
         self.settings = settings
-        self.read_only = settings.read_only
         self.clock = clock or (lambda: datetime.now(UTC))
-        self.org_model = Org(schedule or Schedule(settings.interval))
-        self.org_model.schedule.budget = settings.api_budget
+        resolved = options.resolved()
+        self.org = Org(
+            schedule or Schedule(settings.interval),
+            name=urlsplit(options.instance_url or "").hostname or (options.target_org or "org"),
+            target=resolved.instance_url or (f"sf org {resolved.target_org!r}" if resolved.target_org else "the org"),
+            read_only=settings.read_only,
+        )
+        self.org.schedule.budget = settings.api_budget
         self._binding_state: tuple[object, ...] | None = None
         self._shown_status: tuple[str, str] = ("", "")  # the connection words on screen
-        self.next_poll_delay: float | None = None
         self.theme_names: list[str] = []
-        self._polling = False
         self._next_poll: Timer | None = None
-        self.org = urlsplit(options.instance_url or "").hostname or (options.target_org or "org")
-        resolved = options.resolved()
-        self.target = resolved.instance_url or (f"sf org {resolved.target_org!r}" if resolved.target_org else "the org")
         self.set_keymap(settings.keymap)
-
-    # --- the org's model (monitor.org), read by the screens and the tests ------------------------
-
-    @property
-    def state(self) -> OrgState:
-        return self.org_model.state
-
-    @property
-    def schedule(self) -> Schedule:
-        return self.org_model.schedule
-
-    @property
-    def history(self) -> History:
-        return self.org_model.history
-
-    @property
-    def connection(self) -> Connection:
-        return self.org_model.connection
-
-    @property
-    def service(self) -> BulkService | None:
-        return self.org_model.service
-
-    @property
-    def poller(self) -> Poller | None:
-        return self.org_model.poller
-
-    @property
-    def usage(self) -> ApiUsage | None:
-        return self.org_model.usage
-
-    @property
-    def limits(self) -> dict[str, Limit]:
-        return self.org_model.limits
-
-    @property
-    def polling(self) -> bool:
-        """A poll cycle is under way."""
-        return self._polling
-
-    @property
-    def jobs(self) -> dict[str, Job]:
-        return self.state.jobs
-
-    @property
-    def errors(self) -> dict[str, str]:
-        return self.state.errors
-
-    @property
-    def pending(self) -> dict[str, Action]:
-        return self.state.pending
 
     # --- start-up -----------------------------------------------------------------------------
 
@@ -186,13 +116,13 @@ class SfMonitorApp(App[None]):
         return popped
 
     def on_mount(self) -> None:
-        self._load_themes()
+        self.theme_names = install_themes(self, self.settings.theme)
         self.push_screen(DashboardScreen())
         self.call_after_refresh(self.render_view)  # "connecting to …" from the first frame
-        self.run_worker(self._connect(), group="poll", exit_on_error=False)
+        self.poll_now()  # connects first
         self.set_interval(self.staleness_every, self._watch_staleness, name="staleness")
         if not self.is_headless:
-            self._watch_terminal_setup()
+            watch_terminal(self)
 
     def _fatal_error(self) -> None:
         """A bug reached Textual's crash handler. Its default traceback prints every frame's local
@@ -207,183 +137,99 @@ class SfMonitorApp(App[None]):
         if not textual_private.print_crash_without_locals(self, log, shown):
             super()._fatal_error()
 
-    # --- the terminal going away (SSH dropped, tmux pane killed) ---------------------------------
-
-    def _watch_terminal_setup(self) -> None:
-        self._tty = next((s.fileno() for s in (sys.__stdout__, sys.__stdin__) if s and s.isatty()), None)
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop = asyncio.get_running_loop()
-            loop.add_signal_handler(signal.SIGHUP, self._terminal_gone, "hang-up signal")
-            # kill / systemd / tmux kill-server: leave as on q, so the terminal gets its screen,
-            # cursor and mouse back (the default SIGTERM would end the process mid-screen)
-            loop.add_signal_handler(signal.SIGTERM, self.exit, None, 143)
-        if self._tty is not None:
-            self.set_interval(0.5, self._check_terminal, name="terminal watchdog")  # isatty() is cheap
-
-    def _check_terminal(self) -> None:
-        if self._tty is not None and not os.isatty(self._tty):
-            self._terminal_gone("terminal closed")
-
-    def _terminal_gone(self, why: str) -> None:
-        """Leave at once. Restoring a dead terminal can block, so a hard exit backs the clean one."""
-        log.warning("%s: exiting", why)
-        hard = threading.Timer(3.0, os._exit, args=(129,))
-        hard.daemon = True
-        hard.start()
-        self.exit(return_code=129)
-
     def _watch_staleness(self) -> None:
         """A poll that hangs produces no event: notice it going stale, and keep the age of the data shown
         true while offline. Redraws only when those words change (never while all is well)."""
-        if self.connection.status(self.clock(), self.schedule.interval) != self._shown_status:
+        if self.org.connection.status(self.clock(), self.org.schedule.interval) != self._shown_status:
             self.render_view()
-
-    def _load_themes(self) -> None:
-        loaded = load_themes()
-        for theme in loaded.themes:
-            self.register_theme(theme)
-        self.theme_names = [t.name for t in loaded.themes]
-        for problem in loaded.problems:
-            self.notify(problem, title="Theme file skipped", severity="warning", markup=False)
-        wanted = self.settings.theme
-        if wanted in self.available_themes:
-            self.theme = wanted
-        else:
-            self.theme = FALLBACK_THEME if FALLBACK_THEME in self.available_themes else "textual-dark"
-            self.notify(f"no theme named {wanted!r}; using {self.theme}", severity="warning", markup=False)
-
-    async def _connect(self) -> None:
-        try:
-            service = new_service(self.options)
-        except BulkError as exc:
-            self.post_message(PollFailed.of(exc))
-            return
-        try:
-            await service.connect()
-        except BulkError as exc:
-            await service.transport.aclose()  # a retry makes a new one: do not leave this one open
-            self.post_message(PollFailed.of(exc))
-            return
-        self.org_model.connected(service)
-        self.org = service.username or urlsplit(service.instance_url).hostname or self.org
-        self._polling = False
-        self.poll_now()
 
     # --- polling --------------------------------------------------------------------------------
 
     def poll_now(self, full: bool = False) -> None:
-        """Start a poll cycle unless one is running or polling is paused: never two at once.
-        ``full``: list the org and read every live job (the operator pressed r)."""
+        """Start a poll cycle (connecting first if need be) unless one is under way or polling is
+        paused. ``full``: list the org and read every live job (the operator pressed r)."""
         if self._next_poll is not None:
             self._next_poll.stop()
             self._next_poll = None
-        if self._polling or self.connection.paused:
+        org = self.org
+        if not org.poll_starting():
             return
-        self._polling = True
-        if self.poller is None:
-            self.run_worker(self._connect(), group="poll", exit_on_error=False)
+        if org.poller is None:
+            self.run_worker(org_workers.connect(self.options, self.post_message), group="poll", exit_on_error=False)
             return
-        self.run_worker(self._poll(self.poller, self.state.poll_started(), full), group="poll", exit_on_error=False)
-
-    async def _poll(self, poller: Poller, cycle: int, full: bool = False) -> None:
-        first = not self.state.polls_done
-
-        def on_page(jobs: dict[str, Job]) -> None:
-            nonlocal first
-            if first:  # the first screen shows the first page's rows, not a blank table for seconds
-                first = False
-                self.post_message(FirstPage(dict(jobs)))
-
-        try:
-            snapshot = await poller.cycle(watch=self.watched(), full=full, on_page=on_page)
-        except BulkError as exc:
-            self.post_message(PollFailed.of(exc))
-        except Exception as exc:  # a bug must not take the dashboard down; the log has the trace
-            log.exception("poll cycle failed")
-            self.post_message(PollFailed(f"unexpected {type(exc).__name__}; see the log"))
-        else:
-            self.post_message(PollDone(snapshot, cycle))
+        work = org_workers.poll(org.poller, org.state.poll_started(), self.watched(), self.post_message,
+                                first=not org.state.polls_done, full=full)  # fmt: skip
+        self.run_worker(work, group="poll", exit_on_error=False)
 
     def watched(self) -> set[str]:
         """Jobs whose detail is open: read in full (batch list included) every cycle."""
         return {screen.job_id for screen in self.screen_stack if isinstance(screen, JobDetailScreen)}
 
-    async def _read_limits(self) -> None:
-        if self.service is None:
+    def _schedule(self, delay: float | None) -> None:
+        if delay == 0.0:  # a close/abort answered mid-cycle: read it back now, not in an interval
+            self.poll_now()
             return
-        self.org_model.limits_read_at = self.clock().timestamp()
-        try:
-            self.post_message(LimitsRead(await self.service.limits()))
-        except BulkError as exc:
-            log.info("limits not read: %s", exc)
-
-    def _schedule(self, delay: float) -> None:
-        self.next_poll_delay = delay
+        if delay is None:
+            return  # paused
+        self.org.next_poll_delay = delay
         if self._next_poll is not None:
             self._next_poll.stop()
         self._next_poll = self.set_timer(delay, self.poll_now, name="next poll")
 
+    def on_connected(self, message: Connected) -> None:
+        self.org.connected(message.service, message.name)
+        self.poll_now()
+
     def on_first_page(self, message: FirstPage) -> None:
-        if self.state.first_page(message.jobs):
+        if self.org.state.first_page(message.jobs):
             self.render_view()
 
     def on_poll_done(self, message: PollDone) -> None:
-        self._polling = False
-        delay = self.org_model.polled(message.snapshot, message.cycle, self.clock(), time.monotonic())
-        if self.org_model.limits_due(self.clock().timestamp()):  # after the poll: one request stream at a time
-            self.run_worker(self._read_limits(), group="limits", exclusive=True, exit_on_error=False)
-        if delay == 0.0:  # a close/abort answered mid-cycle: read it back now, not in an interval
-            self.poll_now()
-        elif delay is not None:
-            self._schedule(delay)
+        org = self.org
+        delay = org.polled(message.snapshot, message.cycle, self.clock(), time.monotonic())
+        if org.service is not None and org.limits_due(self.clock().timestamp()):  # after the poll: one stream
+            org.limits_read_at = self.clock().timestamp()
+            work = org_workers.read_limits(org.service, self.post_message)
+            self.run_worker(work, group="limits", exclusive=True, exit_on_error=False)
+        self._schedule(delay)
         self.render_view()  # after the schedule: the header says when the API budget stretches it
 
     def on_poll_failed(self, message: PollFailed) -> None:
-        self._polling = False
         log.warning("poll failed: %s", message.error)
-        delay = self.org_model.poll_failed(
+        delay = self.org.poll_failed(
             message.error, self.clock(), time.monotonic(), limit_reached=message.limit_reached, sign_in=message.sign_in
         )
         self.render_view()
-        if delay is not None:
-            self._schedule(delay)
+        self._schedule(delay)
 
     def on_limits_read(self, message: LimitsRead) -> None:
-        self.org_model.limits_arrived(message.limits)
+        self.org.limits_arrived(message.limits)
         self.render_view()
 
     # --- drawing --------------------------------------------------------------------------------
 
-    def palette(self) -> Palette:
-        theme = self.current_theme
-        return Palette(
-            error=rich_colour(theme.error, "red"),
-            warning=rich_colour(theme.warning, "yellow"),
-            success=rich_colour(theme.success, "green"),
-            accent=rich_colour(theme.accent or theme.secondary, "cyan"),
-        )
-
     def view(self) -> View:
+        org = self.org
         return View(
-            org=self.org,
-            target=self.target,
-            jobs=self.jobs,
-            history=self.history,
+            org=org.name,
+            target=org.target,
+            jobs=org.state.jobs,
+            history=org.history,
             now=self.clock(),
-            palette=self.palette(),
-            connection=self.connection,
-            interval=self.schedule.interval,
-            usage=self.usage,
-            spend=self.org_model.spend,
-            interval_in_force=self.schedule.interval_in_force,
-            budget=self.schedule.budget,
-            limits=self.limits,
-            pending=dict(self.pending),
-            sort=self.sort,
-            filter=self.filter,
-            index=self.state.index,
-            read_only=self.read_only,
-            errors=self.errors,
+            palette=palette(self),
+            connection=org.connection,
+            interval=org.schedule.interval,
+            usage=org.usage,
+            spend=org.spend,
+            interval_in_force=org.schedule.interval_in_force,
+            budget=org.schedule.budget,
+            limits=org.limits,
+            pending=dict(org.state.pending),
+            sort=org.state.index.sort,
+            filter=org.state.index.text,
+            index=org.state.index,
+            read_only=org.read_only,
+            errors=org.state.errors,
         )
 
     def render_view(self) -> None:
@@ -403,12 +249,8 @@ class SfMonitorApp(App[None]):
     def sync_bindings(self) -> None:
         """Re-check which keys apply, only when that can have changed (each change redraws the key bar)."""
         job = self.selected_job()
-        state = (
-            type(self.screen).__name__,
-            job.id if job else None,
-            self.refusal(Action.CLOSE),
-            self.refusal(Action.ABORT),
-        )
+        state = (type(self.screen).__name__, job.id if job else None, self.refusal(Action.CLOSE),
+                 self.refusal(Action.ABORT))  # fmt: skip
         if state != self._binding_state:
             self._binding_state = state
             self.refresh_bindings()
@@ -424,16 +266,8 @@ class SfMonitorApp(App[None]):
         self.push_screen(screen)
         self.call_after_refresh(screen.show, self.view())
 
-    @property
-    def sort(self) -> SortMode:
-        return self.state.index.sort
-
-    @property
-    def filter(self) -> str:
-        return self.state.index.text
-
     def on_filter_changed(self, message: FilterChanged) -> None:
-        self.state.index.set_filter(message.text)
+        self.org.state.index.set_filter(message.text)
         self.render_view()
 
     def on_cycle_sort(self, message: CycleSort) -> None:
@@ -449,18 +283,11 @@ class SfMonitorApp(App[None]):
 
     def refusal(self, action: Action, job: Job | None = None) -> str | None:
         """Why ``action`` cannot be used now (on ``job``, else the selected one), or None."""
-        if self.read_only:
-            return "sfmonitor runs read-only (--read-only): jobs cannot be closed or aborted"
-        job = job or self.selected_job()
-        if job is None:
-            return "no job selected"
-        if job.id in self.pending:
-            return f"a {self.pending[job.id].value} request for job {job.id} is already on its way"
-        return job.refusal(action)
+        return self.org.refusal(action, job or self.selected_job())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("close_job", "abort_job"):
-            if self.read_only:
+            if self.org.read_only:
                 return False  # hidden, and refused in the action too
             if not isinstance(self.screen, DashboardScreen | JobDetailScreen):
                 return None
@@ -486,85 +313,57 @@ class SfMonitorApp(App[None]):
         self._ask(Action.ABORT)
 
     def _ask(self, action: Action) -> None:
-        reason = self.refusal(action)
         job = self.selected_job()
+        reason = self.refusal(action, job)
         if reason is not None or job is None:
-            self.notify(
-                f"Cannot {action.value}: {inert(reason or 'no job selected')}", severity="warning", markup=False
-            )
+            self.notify(f"Cannot {action.value}: {inert(reason or 'no job selected')}", severity="warning",
+                        markup=False)  # fmt: skip
             return
-        verb = "Close (upload complete)" if action is Action.CLOSE else "Abort"
-        records = "-" if job.number_records_processed is None else f"{job.number_records_processed:,}"
-        details = [
-            ("Job", inert(job.id)),
-            ("Object", f"{inert(job.object)} ({inert(job.operation)})"),
-            ("API", job.kind.label),
-            ("State", inert(job.state)),
-            ("Records", f"{records} processed so far"),
-        ]
 
         def answered(yes: bool | None) -> None:
-            if not yes:
-                return
-            now = self.jobs.get(job.id, job)  # it may have moved on while the question was open
-            late = self.refusal(action, now)
-            if late is not None:
-                self.notify(f"Not sent: {inert(late)}", severity="warning", markup=False)
-                return
-            self._send(now, action)
+            if yes:
+                self._send(self.org.state.jobs.get(job.id, job), action)  # it may have moved on meanwhile
 
-        self.push_screen(ConfirmScreen(f"{verb} this job?", details), answered)
+        self.push_screen(ConfirmScreen.for_action(job, action), answered)
 
     def _send(self, job: Job, action: Action) -> None:
-        if self.service is None or self.read_only or job.refusal(action) is not None:
+        org = self.org
+        late = org.refusal(action, job)
+        if late is not None:
+            self.notify(f"Not sent: {inert(late)}", severity="warning", markup=False)
             return
-        if not self.state.action_sent(job.id, action):
+        if org.service is None or not org.state.action_sent(job.id, action):
             return  # a second confirmation for the same job sends nothing
         self.render_view()
-        self.run_worker(self._act(self.service, job, action), group=f"act-{job.id}", exit_on_error=False)
-
-    async def _act(self, service: BulkService, job: Job, action: Action) -> None:
-        try:
-            done = await service.act(job, action)
-        except ActionOutcomeUnknown as exc:
-            self.post_message(ActionFailed(job, action, str(exc), unknown=True))
-        except BulkError as exc:
-            self.post_message(ActionFailed(job, action, str(exc)))
-        except Exception as exc:
-            log.exception("%s of %s failed", action.value, job.id)
-            self.post_message(ActionFailed(job, action, f"unexpected {type(exc).__name__}; see the log", unknown=True))
-        else:
-            self.post_message(ActionDone(done, action, job.state))
+        work = org_workers.act(org.service, job, action, self.post_message)
+        self.run_worker(work, group=f"act-{job.id}", exit_on_error=False)
 
     def on_action_done(self, message: ActionDone) -> None:
-        self.state.action_answered(message.job.id, message.job)
-        self.notify(
-            f"Job {inert(message.job.id)}: {inert(message.before)} → {inert(message.job.state)}",
-            title=f"{message.action.value.capitalize()} sent",
-            markup=False,
-        )
+        self.org.state.action_answered(message.job.id, message.job)
+        self.notify(f"Job {inert(message.job.id)}: {inert(message.before)} → {inert(message.job.state)}",
+                    title=f"{message.action.value.capitalize()} sent", markup=False)  # fmt: skip
         self.render_view()
         self.poll_now()
 
     def on_action_failed(self, message: ActionFailed) -> None:
         if message.unknown:
-            self.state.action_answered(message.job.id)  # pending until the job is read again
+            self.org.state.action_answered(message.job.id)  # pending until the job is read again
         else:
-            self.state.action_refused(message.job.id)
+            self.org.state.action_refused(message.job.id)
         title = "Outcome unknown" if message.unknown else f"{message.action.value.capitalize()} refused"
         self.notify(inert(message.error), title=title, severity="error", markup=False, timeout=15)
         self.render_view()
         self.poll_now()
 
     def action_refresh(self) -> None:
-        if self._polling:
+        if self.org.polling:
             self.notify("a poll is already running", timeout=2)
             return
         self.poll_now(full=True)
 
     def action_pause(self) -> None:
-        paused = not self.connection.paused
-        self.org_model.connection = replace(self.connection, paused=paused)
+        paused = not self.org.connection.paused
+        self.org.paused(paused)
         if paused and self._next_poll is not None:
             self._next_poll.stop()
             self._next_poll = None
@@ -573,7 +372,7 @@ class SfMonitorApp(App[None]):
             self.poll_now()
 
     def action_cycle_sort(self) -> None:
-        self.state.index.set_sort(self.sort.next())
+        self.org.state.index.set_sort(self.org.state.index.sort.next())
         self.render_view()
 
     def action_next_theme(self) -> None:
@@ -595,7 +394,7 @@ class SfMonitorApp(App[None]):
         yield SystemCommand("Cycle sort", "Change the jobs table order", self.action_cycle_sort)
         yield SystemCommand("Next theme", "Switch to the next theme", self.action_next_theme)
         yield SystemCommand("Help", "Every key of this screen", self.action_help)
-        if not self.read_only:
+        if not self.org.read_only:
             yield SystemCommand("Close job", "Close (upload complete) the selected job", self.action_close_job)
             yield SystemCommand("Abort job", "Abort the selected job", self.action_abort_job)
         yield SystemCommand("Quit", "Quit sfmonitor", self.exit)

@@ -8,7 +8,14 @@ from textual.message import Message
 
 from ..bulk.errors import AuthError, BulkError, ConfigError, RequestLimitExceeded
 from ..bulk.models import Action, Job, Limit
+from ..bulk.service import BulkService
 from ..monitor.poller import Snapshot
+
+
+@dataclass
+class Connected(Message):
+    service: BulkService
+    name: str | None  # the org as the header names it: its user name, else its host
 
 
 @dataclass

@@ -53,7 +53,7 @@ async def ask(pilot: Pilot[None], app: SfMonitorApp, job_id: str, key: str) -> N
     """Wait for the job, select it and press ``key`` (c or a): its confirmation is open."""
     from sfmonitor.ui.screens.confirm import ConfirmScreen
 
-    await wait_for(pilot, lambda: app.state.polls_done and job_id in app.jobs)
+    await wait_for(pilot, lambda: app.org.state.polls_done and job_id in app.org.state.jobs)
     jobs_table(app).select(job_id)
     await pilot.press(key)
     await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
@@ -86,7 +86,7 @@ async def frozen_dashboard(
     try:
         app = frozen_app(sim)
         async with app.run_test(size=size) as pilot:
-            await wait_for(pilot, lambda: app.state.polls_done and app.limits and not app.polling)
+            await wait_for(pilot, lambda: app.org.state.polls_done and app.org.limits and not app.org.polling)
             yield app, pilot, sim
     finally:
         sim.stop()

@@ -57,7 +57,9 @@ async def test_a_row_whose_read_failed_is_marked_and_shows_the_listings_newer_st
         await wait_for(
             pilot,
             lambda: (
-                app.state.polls_done and job_id in app.jobs and app.jobs[job_id].number_records_processed is not None
+                app.org.state.polls_done
+                and job_id in app.org.state.jobs
+                and app.org.state.jobs[job_id].number_records_processed is not None
             ),
         )
         sim.api.rewrite = listing_says(job_id, state="Failed")  # type: ignore[assignment]
@@ -80,7 +82,7 @@ async def test_a_job_that_ended_while_the_question_was_open_is_not_sent(sim: Sim
             answer = await other.patch(f"/services/data/v66.0/jobs/ingest/{job_id}", json={"state": "Aborted"},
                                        headers={"Authorization": f"Bearer {sim.token}"})  # fmt: skip
             assert answer.status_code == 200
-        await wait_for(pilot, lambda: app.jobs[job_id].state == "Aborted")
+        await wait_for(pilot, lambda: app.org.state.jobs[job_id].state == "Aborted")
         await pilot.press("y")
         await wait_for(pilot, lambda: any(n.message.startswith("Not sent") for n in notifications(app)))
         assert len(writes(sim, job_id)) == 1  # the other tool's, none of ours
@@ -103,7 +105,7 @@ async def test_a_poll_in_flight_when_the_abort_goes_out_does_not_undo_it(sim: Si
 
     app = make_app(sim, interval=0.2)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.state.polls_done and job_id in app.jobs)
+        await wait_for(pilot, lambda: app.org.state.polls_done and job_id in app.org.state.jobs)
         table = jobs_table(app)
         table.select(job_id)
         sim.api.rewrite = late_read
@@ -111,10 +113,10 @@ async def test_a_poll_in_flight_when_the_abort_goes_out_does_not_undo_it(sim: Si
         await pilot.press("a")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("y")
-        await wait_for(pilot, lambda: len(writes(sim, job_id)) == 1 and app.jobs[job_id].state == "Aborted")
+        await wait_for(pilot, lambda: len(writes(sim, job_id)) == 1 and app.org.state.jobs[job_id].state == "Aborted")
         release.set()  # the old read lands now, after "sent"
         seen: list[str] = []
-        while app.pending or not seen:
+        while app.org.state.pending or not seen:
             seen.append(cell(table, job_id, "state"))
             await pilot.pause(0.02)
         assert "InProgress" not in seen  # never the old state after "sent"
@@ -143,7 +145,7 @@ async def test_a_rejected_token_is_said_and_not_retried_at_full_rate(sim: Simula
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: "NOT CONNECTED" in header(app))
         assert "rejected the access token" in header(app) and "never-valid" not in header(app)
-        assert app.next_poll_delay == SIGN_IN_WAIT_S
+        assert app.org.next_poll_delay == SIGN_IN_WAIT_S
 
 
 async def test_an_unknown_sf_alias_is_said_and_waits(
@@ -155,7 +157,7 @@ async def test_an_unknown_sf_alias_is_said_and_waits(
         await wait_for(pilot, lambda: "connecting to sf org 'nope'…" in header(app), timeout=1)
         await wait_for(pilot, lambda: "NOT CONNECTED" in header(app))
         assert "does not know org 'nope'" in header(app)
-        assert app.next_poll_delay == SIGN_IN_WAIT_S
+        assert app.org.next_poll_delay == SIGN_IN_WAIT_S
 
 
 async def test_field_names_are_server_text_too(sim: Simulator) -> None:
@@ -172,7 +174,12 @@ async def test_field_names_are_server_text_too(sim: Simulator) -> None:
     sim.api.rewrite = rename
     app = make_app(sim)
     async with app.run_test(size=(160, 50)) as pilot:
-        await wait_for(pilot, lambda: app.state.polls_done and job_id in app.jobs and evil in app.jobs[job_id].fields)
+        await wait_for(
+            pilot,
+            lambda: (
+                app.org.state.polls_done and job_id in app.org.state.jobs and evil in app.org.state.jobs[job_id].fields
+            ),
+        )
         jobs_table(app).select(job_id)
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, JobDetailScreen))
@@ -188,7 +195,7 @@ async def test_confirmation_and_help_keys_can_be_remapped(sim: Simulator) -> Non
     job_id = find_job(sim, "ingest", "InProgress")
     app = make_app(sim, keymap=keymap)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.state.polls_done and job_id in app.jobs)
+        await wait_for(pilot, lambda: app.org.state.polls_done and job_id in app.org.state.jobs)
         await pilot.press("question_mark")
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
         await pilot.press("x")

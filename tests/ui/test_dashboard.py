@@ -20,11 +20,11 @@ from .helpers import FIXED, cell, jobs_table, make_app, row_text, wait_for, writ
 async def test_first_poll_fills_the_table_running_jobs_on_top(sim: Simulator) -> None:
     app = make_app(sim)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.state.polls_done)
+        await wait_for(pilot, lambda: app.org.state.polls_done)
         table = jobs_table(app)
         assert table.row_count == len(sim.world.jobs)
         order = [row.key.value for row in table.ordered_rows]
-        finished = [app.jobs[key].finished for key in order]
+        finished = [app.org.state.jobs[key].finished for key in order]
         assert finished == sorted(finished), "running jobs must come first"
         header = app.screen.query_one("#header", StatusBar)
         assert "API 1" in str(header.content) and "64 jobs" in str(header.content)
@@ -46,15 +46,20 @@ async def test_close_and_abort_each_kind_sends_exactly_one_request(
     job_id = find_job(sim, api, state)
     app = make_app(sim)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: job_id in app.jobs and (api != "classic" or app.jobs[job_id].batches is not None))
+        await wait_for(
+            pilot,
+            lambda: (
+                job_id in app.org.state.jobs and (api != "classic" or app.org.state.jobs[job_id].batches is not None)
+            ),
+        )
         jobs_table(app).select(job_id)
         await pilot.press(key)
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         assert app.screen.focused is not None and app.screen.focused.id == "no"  # starts on No
         await pilot.press("y", key, "y")  # a second press while pending must not send again
-        await wait_for(pilot, lambda: app.jobs[job_id].state != state and not app.pending)
-        cycles = app.state.cycles_started
-        await wait_for(pilot, lambda: app.state.cycles_started > cycles + 1)  # polls later: still one request
+        await wait_for(pilot, lambda: app.org.state.jobs[job_id].state != state and not app.org.state.pending)
+        cycles = app.org.state.cycles_started
+        await wait_for(pilot, lambda: app.org.state.cycles_started > cycles + 1)  # polls later: still one request
         assert len(writes(sim, job_id)) == 1
         # an uploaded ingest job goes on by itself (at 60x, in seconds); the others stay where they were sent
         reached = {"UploadComplete": {"UploadComplete", "InProgress", "JobComplete"}}.get(after, {after})
@@ -67,7 +72,7 @@ async def test_confirmation_no_and_escape_send_nothing(sim: Simulator) -> None:
     job_id = find_job(sim, "ingest", "InProgress")
     app = make_app(sim)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.state.polls_done and job_id in app.jobs)
+        await wait_for(pilot, lambda: app.org.state.polls_done and job_id in app.org.state.jobs)
         jobs_table(app).select(job_id)
         for cancel in ("n", "escape", "enter"):  # enter presses the focused No button
             await pilot.press("a")
@@ -82,7 +87,7 @@ async def test_illegal_key_is_greyed_and_says_why(sim: Simulator) -> None:
     query_id = find_job(sim, "query", "InProgress")
     app = make_app(sim)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.state.polls_done and query_id in app.jobs)
+        await wait_for(pilot, lambda: app.org.state.polls_done and query_id in app.org.state.jobs)
         jobs_table(app).select(query_id)
         await pilot.pause(0.1)
         assert app.screen.active_bindings["c"].enabled is False
@@ -99,7 +104,7 @@ async def test_read_only_hides_and_refuses(sim: Simulator) -> None:
     job_id = find_job(sim, "ingest", "InProgress")
     app = make_app(sim, read_only=True)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.state.polls_done and job_id in app.jobs)
+        await wait_for(pilot, lambda: app.org.state.polls_done and job_id in app.org.state.jobs)
         jobs_table(app).select(job_id)
         await pilot.pause(0.1)
         assert "a" not in app.screen.active_bindings or not app.screen.active_bindings["a"].enabled
@@ -114,14 +119,17 @@ async def test_read_only_hides_and_refuses(sim: Simulator) -> None:
 async def test_filter_enter_and_escape(sim: Simulator) -> None:
     app = make_app(sim)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.state.polls_done)
+        await wait_for(pilot, lambda: app.org.state.polls_done)
         table = jobs_table(app)
         everything = table.row_count
         await pilot.press("slash", *"QUERY")
         await pilot.pause(0.1)
         keys = [row.key.value for row in table.ordered_rows]
         assert keys and len(keys) < everything
-        assert all(app.jobs[k].operation.startswith("query") or "query" in app.jobs[k].kind.label for k in keys)
+        assert all(
+            app.org.state.jobs[k].operation.startswith("query") or "query" in app.org.state.jobs[k].kind.label
+            for k in keys
+        )
         await pilot.press("enter")
         await pilot.pause(0.1)
         assert app.focused is table and table.cursor_row == 0
@@ -134,7 +142,7 @@ async def test_detail_shows_batches_that_update_while_the_cursor_stays(sim: Simu
     job_id = find_job(sim, "classic", "Open")
     app = make_app(sim)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.state.polls_done and job_id in app.jobs)
+        await wait_for(pilot, lambda: app.org.state.polls_done and job_id in app.org.state.jobs)
         jobs_table(app).select(job_id)
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, JobDetailScreen))
@@ -143,8 +151,8 @@ async def test_detail_shows_batches_that_update_while_the_cursor_stays(sim: Simu
         running = next(k for k in (r.key.value for r in batches.ordered_rows) if "InProgress" in row_text(batches, k))
         batches.select(running)
         before = row_text(batches, running)
-        polls = app.connection.last_good
-        await wait_for(pilot, lambda: app.connection.last_good != polls and row_text(batches, running) != before)
+        polls = app.org.connection.last_good
+        await wait_for(pilot, lambda: app.org.connection.last_good != polls and row_text(batches, running) != before)
         assert batches.selected_key == running
         assert batches.row_count == 40
         await pilot.press("s")  # sort by state: the selected batch moves, the cursor follows it
@@ -158,19 +166,19 @@ async def test_detail_shows_batches_that_update_while_the_cursor_stays(sim: Simu
 async def test_refresh_pause_sort_theme_help_palette_quit(sim: Simulator) -> None:
     app = make_app(sim, interval=60.0)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.state.polls_done)
+        await wait_for(pilot, lambda: app.org.state.polls_done)
         listings = sum(1 for _, p, _ in sim.log if p.endswith("/jobs/ingest"))
         await pilot.press("r")
         await wait_for(pilot, lambda: sum(1 for _, p, _ in sim.log if p.endswith("/jobs/ingest")) > listings)
         await pilot.press("p")
-        assert app.connection.paused
+        assert app.org.connection.paused
         header = app.screen.query_one("#header", StatusBar)
         assert "PAUSED" in str(header.content)
         await pilot.press("p")
-        assert not app.connection.paused
-        first_sort = app.sort
+        assert not app.org.connection.paused
+        first_sort = app.org.state.index.sort
         await pilot.press("s")
-        assert app.sort is not first_sort
+        assert app.org.state.index.sort is not first_sort
         theme = app.theme
         await pilot.press("t")
         assert app.theme != theme
@@ -193,11 +201,11 @@ async def test_a_hanging_org_shows_stale_then_recovers() -> None:
     try:
         app = make_app(sim, clock=lambda: now[0], interval=0.2, staleness_every=0.1)
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(pilot, lambda: app.state.polls_done)
+            await wait_for(pilot, lambda: app.org.state.polls_done)
             rows = jobs_table(app).row_count
             sim.faults.hold(True)  # every answer now takes 2 s: the next poll hangs
-            cycles = app.state.cycles_started
-            await wait_for(pilot, lambda: app.state.cycles_started > cycles and app.polling)
+            cycles = app.org.state.cycles_started
+            await wait_for(pilot, lambda: app.org.state.cycles_started > cycles and app.org.polling)
             now[0] = FIXED.replace(minute=FIXED.minute + 2)
             header = app.screen.query_one("#header", StatusBar)
             await wait_for(pilot, lambda: "STALE" in str(header.content), timeout=8)
@@ -211,9 +219,9 @@ async def test_a_hanging_org_shows_stale_then_recovers() -> None:
 async def test_operator_keys_move_through_the_table(sim: Simulator) -> None:
     app = make_app(sim, interval=3.0)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: len(app.jobs) > 3)
+        await wait_for(pilot, lambda: len(app.org.state.jobs) > 3)
         table = jobs_table(app)
-        await wait_for(pilot, lambda: table.row_count == len(app.jobs))
+        await wait_for(pilot, lambda: table.row_count == len(app.org.state.jobs))
         await pilot.press("j", "j")
         assert table.cursor_row == 2
         await pilot.press("k")

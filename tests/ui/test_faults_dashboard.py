@@ -48,7 +48,7 @@ async def test_fault_then_recovery(spec: FaultSpec, words: str) -> None:
     try:
         app = make_app(sim, timeout=1.0, schedule=Schedule(**FAST))
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(pilot, lambda: app.state.polls_done)
+            await wait_for(pilot, lambda: app.org.state.polls_done)
             rows = jobs_table(app).row_count
             sim.faults.hold(True)
             await wait_for(pilot, lambda: "OFFLINE" in header(app), timeout=10)
@@ -70,17 +70,17 @@ async def test_server_gone_then_back() -> None:
     try:
         app = make_app(sim, timeout=1.0, schedule=Schedule(**FAST))
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(pilot, lambda: app.state.polls_done)
+            await wait_for(pilot, lambda: app.org.state.polls_done)
             sim.faults.hold(True)
             await wait_for(pilot, lambda: "OFFLINE" in header(app), timeout=10)
-            failures = app.schedule.failures
+            failures = app.org.schedule.failures
             delays = []
-            while app.schedule.failures < failures + 3:
-                delays.append(app.next_poll_delay)
+            while app.org.schedule.failures < failures + 3:
+                delays.append(app.org.next_poll_delay)
                 await pilot.pause(0.05)
             sim.faults.hold(False)
             await wait_for(pilot, lambda: "OFFLINE" not in header(app))
-            assert app.connection.last_good is not None
+            assert app.org.connection.last_good is not None
             assert all(d is not None and d <= 0.4 * 1.2 for d in delays)  # backing off, capped
     finally:
         sim.stop()
@@ -93,14 +93,14 @@ async def test_the_age_of_the_data_keeps_counting_between_failed_polls() -> None
     try:
         app = make_app(sim, timeout=1.0, clock=lambda: now[0], schedule=Schedule(0.2, cap=60.0), staleness_every=0.1)
         async with app.run_test(size=(80, 24)) as pilot:
-            await wait_for(pilot, lambda: app.state.polls_done)
+            await wait_for(pilot, lambda: app.org.state.polls_done)
             sim.faults.hold(True)
             now[0] += timedelta(seconds=2)
             await wait_for(pilot, lambda: "OFFLINE (last good 2s ago)" in header(app), timeout=10)
-            failures = app.schedule.failures
+            failures = app.org.schedule.failures
             now[0] += timedelta(minutes=3)  # backed off: no poll ends meanwhile, the header counts on
             await wait_for(pilot, lambda: "OFFLINE (last good 3m ago): HTTP 503" in header(app))
-            assert app.schedule.failures == failures
+            assert app.org.schedule.failures == failures
     finally:
         sim.stop()
 
@@ -110,13 +110,13 @@ async def test_backoff_grows_with_jitter_while_failing() -> None:
     try:
         app = make_app(sim, timeout=1.0, schedule=Schedule(0.1, cap=0.8))
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(pilot, lambda: app.state.polls_done)
+            await wait_for(pilot, lambda: app.org.state.polls_done)
             sim.faults.hold(True)
             seen: list[float] = []
             while len(seen) < 3:
-                failures = app.schedule.failures
-                await wait_for(pilot, lambda before=failures: app.schedule.failures > before)
-                seen.append(app.next_poll_delay or 0.0)
+                failures = app.org.schedule.failures
+                await wait_for(pilot, lambda before=failures: app.org.schedule.failures > before)
+                seen.append(app.org.next_poll_delay or 0.0)
             assert seen[0] < seen[1] < seen[2] <= 0.8 * 1.2  # doubling (jitter ±20 %), capped
     finally:
         sim.stop()
@@ -128,13 +128,13 @@ async def test_expired_token_mid_run_is_renewed_through_sf(tmp_path: Path, monke
         monkeypatch.setenv("PATH", f"{fake_sf(tmp_path, sim)}:{os.environ['PATH']}")
         app = make_app(sim, options=ConnectionOptions(target_org="ops"), schedule=Schedule(**FAST))
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(pilot, lambda: app.state.polls_done)
-            start = app.connection.last_good
-            await wait_for(pilot, lambda: app.connection.last_good != start, timeout=10)
+            await wait_for(pilot, lambda: app.org.state.polls_done)
+            start = app.org.connection.last_good
+            await wait_for(pilot, lambda: app.org.connection.last_good != start, timeout=10)
             statuses = [status for _, _, status in sim.log]
             assert 401 in statuses and 400 in statuses  # Bulk 2.0 and Bulk 1.0 both met an expired token
             assert "OFFLINE" not in header(app)
-            assert not app.errors
+            assert not app.org.state.errors
     finally:
         sim.stop()
 
@@ -144,7 +144,7 @@ async def test_expired_static_token_says_so() -> None:
     try:
         app = make_app(sim, schedule=Schedule(**FAST))
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(pilot, lambda: app.state.polls_done)
+            await wait_for(pilot, lambda: app.org.state.polls_done)
             await wait_for(pilot, lambda: "OFFLINE" in header(app), timeout=15)
             assert "access token has expired" in header(app)
     finally:
@@ -156,9 +156,9 @@ async def test_daily_limit_slows_polling_right_down_and_says_so() -> None:
     try:
         app = make_app(sim, schedule=Schedule(**FAST))
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(pilot, lambda: app.state.polls_done)
+            await wait_for(pilot, lambda: app.org.state.polls_done)
             await wait_for(pilot, lambda: "daily API limit" in header(app), timeout=15)
-            assert app.next_poll_delay == LIMIT_WAIT_S
+            assert app.org.next_poll_delay == LIMIT_WAIT_S
     finally:
         sim.stop()
 
@@ -166,14 +166,14 @@ async def test_daily_limit_slows_polling_right_down_and_says_so() -> None:
 async def test_job_deleted_while_watched(sim: Simulator) -> None:
     app = make_app(sim)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.state.polls_done)
-        done = next(j for j in app.jobs.values() if j.kind.label == "2.0 ingest" and j.state == "JobComplete")
+        await wait_for(pilot, lambda: app.org.state.polls_done)
+        done = next(j for j in app.org.state.jobs.values() if j.kind.label == "2.0 ingest" and j.state == "JobComplete")
         jobs_table(app).select(done.id)
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, JobDetailScreen))
         with sim.world.lock:
             sim.world.remove(done.id)
-        await wait_for(pilot, lambda: done.id not in app.jobs, timeout=10)
+        await wait_for(pilot, lambda: done.id not in app.org.state.jobs, timeout=10)
         await wait_for(pilot, lambda: "no longer listed" in header(app))
         await pilot.press("escape")
         await wait_for(pilot, lambda: done.id not in {r.key.value for r in jobs_table(app).ordered_rows})
@@ -198,11 +198,11 @@ async def test_action_meeting_a_fault_is_unknown_checked_and_never_resent(spec: 
             await wait_for(pilot, lambda: any(n.title == "Outcome unknown" for n in notifications(app)), timeout=15)
             note = next(n for n in notifications(app) if n.title == "Outcome unknown")
             assert f"the org now reports it {org_state}" in note.message and "not sent again" in note.message
-            cycles = app.state.cycles_started
-            await wait_for(pilot, lambda: app.state.cycles_started >= cycles + 2)  # polls later: still one attempt
+            cycles = app.org.state.cycles_started
+            await wait_for(pilot, lambda: app.org.state.cycles_started >= cycles + 2)  # polls later: still one attempt
             patches = [w for w in writes(sim, job_id) if w[0] == "PATCH"]
             assert len(patches) == 1
-            assert not app.pending
+            assert not app.org.state.pending
     finally:
         sim.stop()
 
@@ -215,7 +215,7 @@ async def test_log_file_holds_the_details_without_the_token() -> None:
         _logging(False, to_file=True)
         app = make_app(sim, schedule=Schedule(**FAST))
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(pilot, lambda: app.state.polls_done)
+            await wait_for(pilot, lambda: app.org.state.polls_done)
             sim.faults.hold(True)
             await wait_for(pilot, lambda: "OFFLINE" in header(app), timeout=10)
         log = paths.log_file()
@@ -238,10 +238,10 @@ async def test_demo_token_is_renewed_through_the_token_endpoint() -> None:
         options = ConnectionOptions(instance_url=sim.base_url, client_id="sfmonitor-demo", client_secret="demo")
         app = make_app(sim, options=options, schedule=Schedule(**FAST))
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(pilot, lambda: app.state.polls_done)
-            start = app.connection.last_good
-            await wait_for(pilot, lambda: app.connection.last_good != start, timeout=10)
+            await wait_for(pilot, lambda: app.org.state.polls_done)
+            start = app.org.connection.last_good
+            await wait_for(pilot, lambda: app.org.connection.last_good != start, timeout=10)
             assert 401 in [status for _, _, status in sim.log]
-            assert "OFFLINE" not in header(app) and not app.errors
+            assert "OFFLINE" not in header(app) and not app.org.state.errors
     finally:
         sim.stop()

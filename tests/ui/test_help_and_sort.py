@@ -28,6 +28,6 @@ async def test_a_sort_change_shows_the_top_of_the_new_order() -> None:
             await pilot.press("s")
             await pilot.pause(0.1)
             await wait_for(pilot, lambda: table.cursor_row == 0 and table.scroll_y == 0)
-        assert app.sort is SortMode.RUNNING
+        assert app.org.state.index.sort is SortMode.RUNNING
         key = table.selected_key
-        assert key is not None and not app.jobs[key].finished  # the running jobs are in view
+        assert key is not None and not app.org.state.jobs[key].finished  # the running jobs are in view

@@ -67,7 +67,11 @@ async def test_dashboard_shows_odd_data_sensibly(sim: Simulator, odd_org: dict[s
     async with app.run_test(size=(200, 50)) as pilot:
         await wait_for(
             pilot,
-            lambda: app.state.polls_done and odd_org["odd"] in app.jobs and app.jobs[odd_org["odd"]].state == "Paused",
+            lambda: (
+                app.org.state.polls_done
+                and odd_org["odd"] in app.org.state.jobs
+                and app.org.state.jobs[odd_org["odd"]].state == "Paused"
+            ),
         )
         table = jobs_table(app)
         odd = odd_org["odd"]
@@ -75,7 +79,7 @@ async def test_dashboard_shows_odd_data_sensibly(sim: Simulator, odd_org: dict[s
         assert cell(table, odd, "processed") == "-"
         assert cell(table, odd, "failed") == "1e18"  # huge: compact, not a misleading cut
         assert cell(table, odd_org["hostile"], "object").startswith("Very_Long_Obj")
-        assert odd_org["bomb"] in app.errors and "not valid XML" in app.errors[odd_org["bomb"]]
+        assert odd_org["bomb"] in app.org.state.errors and "not valid XML" in app.org.state.errors[odd_org["bomb"]]
         table.select(odd)
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, JobDetailScreen))

@@ -33,7 +33,7 @@ def widgets() -> tuple[Counter[str], int]:
 async def test_80_columns_keeps_help_and_whole_words(sim: Simulator) -> None:
     app = make_app(sim)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: app.state.polls_done)
+        await wait_for(pilot, lambda: app.org.state.polls_done)
         await pilot.pause(0.1)
         line = bar(app)
         assert len(line) == 80
@@ -51,7 +51,7 @@ async def test_a_key_the_job_cannot_take_is_dim_and_clicks_work(sim: Simulator) 
     query_id = find_job(sim, "query", "InProgress")
     app = make_app(sim)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.state.polls_done and query_id in app.jobs)
+        await wait_for(pilot, lambda: app.org.state.polls_done and query_id in app.org.state.jobs)
         jobs_table(app).select(query_id)
         await pilot.pause(0.2)
         text = app.screen.query_one(KeyBar).render()
@@ -63,10 +63,10 @@ async def test_a_key_the_job_cannot_take_is_dim_and_clicks_work(sim: Simulator) 
         await pilot.click(KeyBar, offset=(close + 3, 0))  # a query job cannot be closed: nothing opens
         await pilot.pause(0.2)
         assert not isinstance(app.screen, ConfirmScreen)
-        first = app.sort
+        first = app.org.state.index.sort
         await pilot.click(KeyBar, offset=(line.index(" s Sort") + 3, 0))
         await pilot.pause(0.2)
-        assert app.sort is not first
+        assert app.org.state.index.sort is not first
         await pilot.click(KeyBar, offset=(abort + 3, 0))
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("n")
@@ -80,7 +80,10 @@ async def test_hours_of_keys_and_polls_leave_no_widgets_behind(sim: Simulator) -
     ingest_id, query_id = find_job(sim, "ingest", "InProgress"), find_job(sim, "query", "InProgress")
     app = make_app(sim, interval=3.0)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.state.polls_done and query_id in app.jobs and ingest_id in app.jobs)
+        await wait_for(
+            pilot,
+            lambda: app.org.state.polls_done and query_id in app.org.state.jobs and ingest_id in app.org.state.jobs,
+        )
         await pilot.pause(0.3)
         before, _ = widgets()
         for _ in range(4):  # the Footer piled up ~150 widgets a round

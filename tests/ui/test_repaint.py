@@ -24,9 +24,9 @@ async def test_a_poll_changing_one_job_repaints_one_row() -> None:
 
         KeyedTable.refresh = spy  # type: ignore[method-assign]
         try:
-            before = app.state.cycles_started
+            before = app.org.state.cycles_started
             await pilot.press("r")
-            await wait_for(pilot, lambda: app.state.cycles_started > before and not app.polling)
+            await wait_for(pilot, lambda: app.org.state.cycles_started > before and not app.org.polling)
             await pilot.pause(0.2)
         finally:
             KeyedTable.refresh = original  # type: ignore[method-assign]

@@ -19,11 +19,11 @@ async def test_a_huge_org(sim: Simulator) -> None:
     oldest = min(sim.world.jobs.values(), key=lambda j: j.created).id
     app = make_app(sim, interval=5.0)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: len(app.jobs) > 2_500, timeout=60)
+        await wait_for(pilot, lambda: len(app.org.state.jobs) > 2_500, timeout=60)
         table = jobs_table(app)
         await wait_for(pilot, lambda: table.row_count == MAX_ROWS, timeout=30)
         header = app.screen.query_one("#header", StatusBar)
-        assert f"showing 1,000 of {len(app.jobs):,}" in str(header.content)
+        assert f"showing 1,000 of {len(app.org.state.jobs):,}" in str(header.content)
         assert giant in {row.key.value for row in table.ordered_rows}  # running jobs are always shown
         await pilot.press("slash", *oldest, "enter")  # beyond the cap, the filter still finds it
         await wait_for(pilot, lambda: table.row_count == 1 and table.selected_key == oldest)

@@ -64,7 +64,7 @@ async def test_crash_output_and_log_hold_no_token(sim: Simulator, monkeypatch: p
 async def test_screenshots_hold_no_token(sim: Simulator) -> None:
     app = make_app(sim)
     async with app.run_test(size=(200, 50)) as pilot:
-        await wait_for(pilot, lambda: app.state.polls_done)
+        await wait_for(pilot, lambda: app.org.state.polls_done)
         assert sim.token not in app.export_screenshot()
         await pilot.press("question_mark")
         await pilot.pause(0.2)

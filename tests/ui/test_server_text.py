@@ -31,7 +31,10 @@ async def test_markup_and_escapes_render_literally_everywhere(sim: Simulator) ->
     ingest_id, classic_id = _plant(sim)
     app = make_app(sim)
     async with app.run_test(size=(200, 50)) as pilot:
-        await wait_for(pilot, lambda: app.state.polls_done and ingest_id in app.jobs and classic_id in app.jobs)
+        await wait_for(
+            pilot,
+            lambda: app.org.state.polls_done and ingest_id in app.org.state.jobs and classic_id in app.org.state.jobs,
+        )
         table = jobs_table(app)
         shown = cell(table, ingest_id, "object")
         assert shown.startswith("[bold]Acct[/bold][link=") and shown.endswith("…")  # text, clipped

@@ -77,7 +77,7 @@ async def test_remapped_key_works(sim: Simulator) -> None:
     job_id = find_job(sim, "ingest", "InProgress", running=False)
     app = make_app(sim, keymap={"abort": "x"})
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: job_id in app.jobs)
+        await wait_for(pilot, lambda: job_id in app.org.state.jobs)
         jobs_table(app).select(job_id)
         await pilot.press("x")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
@@ -90,7 +90,7 @@ async def test_bad_theme_file_is_skipped_with_a_message_and_a_fallback(sim: Simu
     (paths.themes_dir() / "mine.toml").write_text('name = "mine"\nprimary = "#ff8800"\n')
     app = make_app(sim, theme="broken")
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.state.polls_done)
+        await wait_for(pilot, lambda: app.org.state.polls_done)
         assert app.theme == "sfmonitor-dark"
         messages = [n.message for n in notifications(app)]
         assert any("broken.toml" in m for m in messages)

@@ -9,6 +9,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from ...bulk.models import Action, Job
+from ...text import inert
+
 
 class ConfirmScreen(ModalScreen[bool]):
     DEFAULT_CSS = """
@@ -31,6 +34,22 @@ class ConfirmScreen(ModalScreen[bool]):
         super().__init__()
         self.question = question
         self.details = details
+
+    @classmethod
+    def for_action(cls, job: Job, action: Action) -> ConfirmScreen:
+        """The question before a close or abort: which job, of which API, in which state, how far."""
+        verb = "Close (upload complete)" if action is Action.CLOSE else "Abort"
+        records = "-" if job.number_records_processed is None else f"{job.number_records_processed:,}"
+        return cls(
+            f"{verb} this job?",
+            [
+                ("Job", inert(job.id)),
+                ("Object", f"{inert(job.object)} ({inert(job.operation)})"),
+                ("API", job.kind.label),
+                ("State", inert(job.state)),
+                ("Records", f"{records} processed so far"),
+            ],
+        )
 
     def compose(self) -> ComposeResult:
         lines = Text()

@@ -1,0 +1,80 @@
+"""What the app's workers do for one org: connect, poll, read the limits, close or abort. Each
+reports by posting a message; none touches a widget or the org's model (the app applies the
+messages on its own loop turn, so a late answer cannot race a redraw)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from textual.message import Message
+
+from ..bulk.errors import ActionOutcomeUnknown, BulkError
+from ..bulk.models import Action, Job
+from ..bulk.service import BulkService
+from ..connection import ConnectionOptions, new_service
+from ..monitor.poller import Poller
+from .messages import ActionDone, ActionFailed, Connected, FirstPage, LimitsRead, PollDone, PollFailed
+
+log = logging.getLogger(__name__)
+
+Post = Callable[[Message], object]
+
+
+async def connect(options: ConnectionOptions, post: Post) -> None:
+    try:
+        service = new_service(options)
+    except BulkError as exc:
+        post(PollFailed.of(exc))
+        return
+    try:
+        await service.connect()
+    except BulkError as exc:
+        await service.transport.aclose()  # a retry makes a new one: do not leave this one open
+        post(PollFailed.of(exc))
+        return
+    post(Connected(service, service.username or urlsplit(service.instance_url).hostname))
+
+
+async def poll(poller: Poller, cycle: int, watch: set[str], post: Post, *, first: bool, full: bool = False) -> None:
+    """One cycle. ``first``: the org's first, whose first listing page is shown before the cycle ends
+    (the first screen shows rows, not a blank table for seconds)."""
+
+    def on_page(jobs: dict[str, Job]) -> None:
+        nonlocal first
+        if first:
+            first = False
+            post(FirstPage(dict(jobs)))
+
+    try:
+        snapshot = await poller.cycle(watch=watch, full=full, on_page=on_page)
+    except BulkError as exc:
+        post(PollFailed.of(exc))
+    except Exception as exc:  # a bug must not take the dashboard down; the log has the trace
+        log.exception("poll cycle failed")
+        post(PollFailed(f"unexpected {type(exc).__name__}; see the log"))
+    else:
+        post(PollDone(snapshot, cycle))
+
+
+async def read_limits(service: BulkService, post: Post) -> None:
+    try:
+        post(LimitsRead(await service.limits()))
+    except BulkError as exc:
+        log.info("limits not read: %s", exc)
+
+
+async def act(service: BulkService, job: Job, action: Action, post: Post) -> None:
+    """Send one close or abort; the answer, a refusal or an unknown outcome comes back as a message."""
+    try:
+        done = await service.act(job, action)
+    except ActionOutcomeUnknown as exc:
+        post(ActionFailed(job, action, str(exc), unknown=True))
+    except BulkError as exc:
+        post(ActionFailed(job, action, str(exc)))
+    except Exception as exc:
+        log.exception("%s of %s failed", action.value, job.id)
+        post(ActionFailed(job, action, f"unexpected {type(exc).__name__}; see the log", unknown=True))
+    else:
+        post(ActionDone(done, action, job.state))
