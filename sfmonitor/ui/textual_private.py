@@ -12,13 +12,13 @@ when any of these names changes; in a user's newer Textual, a missing name degra
   ``App._close_messages_no_wait``: Textual's crash path, which prints frames' local variables.
 - ``App._notifications``: the toasts on screen, read by the tests.
 - ``DataTable._data`` and ``DataTable._update_count``: ``update_cell`` repaints the whole table (every
-  row and both scrollbars) for one changed cell; :func:`update_cell_row` repaints that row only.
+  row and both scrollbars) for one changed cell; :func:`update_row_cells` repaints that row only.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from rich.console import RenderableType
@@ -71,21 +71,28 @@ def print_crash_without_locals(app: App[Any], log: logging.Logger, renderables: 
     return True
 
 
-def update_cell_row(table: DataTable[Any], row_key: Any, column_key: Any, value: Any) -> None:
-    """``table.update_cell``, repainting only the cell's row (where Textual's names moved: the whole table)."""
+def update_row_cells(table: DataTable[Any], row_key: Any, changes: Mapping[Any, Any]) -> None:
+    """``table.update_cell`` for each changed cell of one row, repainting that row only, once (where
+    Textual's names moved: ``update_cell`` per cell, which repaints the whole table)."""
     data = getattr(table, "_data", None)
     row = data.get(row_key) if isinstance(data, dict) else None
-    if not isinstance(row, dict) or column_key not in row or not isinstance(getattr(table, "_update_count", None), int):
-        table.update_cell(row_key, column_key, value)
+    if (
+        not isinstance(row, dict)
+        or not all(column_key in row for column_key in changes)
+        or not isinstance(getattr(table, "_update_count", None), int)
+    ):
+        for column_key, value in changes.items():
+            table.update_cell(row_key, column_key, value)
         return
-    row[column_key] = value
+    row.update(changes)
     table._update_count += 1  # the render caches are keyed by it: the old lines are not reused
     # The row's line on screen, if it is on screen (rows are one line high). DataTable's own
     # refresh_row walks every row to find it: 1,000 rows, per changed cell.
     header = table.header_height if table.show_header else 0
     y = header + table.get_row_index(row_key) - round(table.scroll_y)
-    if header <= y < table.size.height:
-        table.refresh(Region(0, y, table.size.width, 1))
+    size = table.size
+    if header <= y < size.height:
+        table.refresh(Region(0, y, size.width, 1))
 
 
 def notifications(app: App[Any]) -> list[Notification]:

@@ -86,8 +86,8 @@ async def test_a_cell_update_repaints_its_row_only() -> None:
             return original(*args, **kwargs)  # type: ignore[arg-type]
 
         table.refresh = spy  # type: ignore[method-assign]
-        textual_private.update_cell_row(table, table.coordinate_to_cell_key((3, 1)).row_key,
-                                        table.coordinate_to_cell_key((3, 1)).column_key, "y")  # fmt: skip
+        key = table.coordinate_to_cell_key((3, 1))
+        textual_private.update_row_cells(table, key.row_key, {key.column_key: "y"})
         assert table.get_cell("r3", table.coordinate_to_cell_key((3, 1)).column_key) == "y"
         assert len(regions) == 1 and len(regions[0]) == 1  # one region ...
         region = regions[0][0]

@@ -47,6 +47,7 @@ class KeyedTable(DataTable[Text]):
         textual_private.shrink_table_caches(self)
         self.columns_shown: tuple[Column, ...] = ()
         self._shown: dict[str, tuple[Text, ...]] = {}
+        self._given: dict[str, Sequence[Text]] = {}  # the cells last handed in per row: the same object, no diff
         self._order: list[str] = []
         self._restore: str | None = None
         self._filling: tuple[Mapping[str, Sequence[Text]], Sequence[str]] | None = None
@@ -63,6 +64,7 @@ class KeyedTable(DataTable[Text]):
                             width=column.width)  # fmt: skip
         self.columns_shown = columns
         self._shown = {}
+        self._given = {}
         self._order = []
         self._restore = selected
         return True
@@ -89,27 +91,33 @@ class KeyedTable(DataTable[Text]):
         if len(gone) > REMOVE_AT_MOST:
             self.clear()  # the columns stay
             self._shown = {}
+            self._given = {}
             self._order = []
             self._restore = selected  # put back once its row is added again
         else:
             for key in gone:
                 self.remove_row(key)
                 del self._shown[key]
+                self._given.pop(key, None)
         for key in order:
             before = self._shown.get(key)
             if before is None and add_at_most <= 0:
                 continue  # a later step adds it (its cells are not even built yet)
-            cells = tuple(rows[key])
+            given = rows[key]
+            if before is not None and given is self._given.get(key):
+                continue  # the very cells of last time: nothing to compare
+            self._given[key] = given
+            cells = tuple(given)
             if before is cells:
                 continue
             if before is None:
                 add_at_most -= 1
                 self.add_row(*cells, key=key)
             elif not all(map(same, before, cells)):
-                for column_key, old, new in zip(keys, before, cells, strict=True):
-                    if not same(old, new):
-                        textual_private.update_cell_row(self, RowKey(key), ColumnKey(column_key), new)
-                cells = tuple(old if same(old, new) else new for old, new in zip(before, cells, strict=True))
+                kept = tuple(old if same(old, new) else new for old, new in zip(before, cells, strict=True))
+                changes = {ColumnKey(c): new for c, old, new in zip(keys, before, kept, strict=True) if new is not old}
+                textual_private.update_row_cells(self, RowKey(key), changes)
+                cells = kept
             else:
                 cells = before  # keep the objects the table holds: the sort knows rows by them
             self._shown[key] = cells
