@@ -14,10 +14,12 @@ import contextlib
 import logging
 import math
 import os
+import shutil
 import signal
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import config, logfile, paths, report
@@ -32,6 +34,7 @@ from .bulk.errors import (
     ProtocolError,
     TransportError,
 )
+from .bulk.failures import FailureReport
 from .bulk.models import Action, Job
 from .bulk.retry import retrying
 from .bulk.service import BulkService
@@ -140,6 +143,14 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
         _connection_args(p)
 
+    failures = sub.add_parser("failures", help="why a job's rows failed: failed rows grouped by error")
+    failures.add_argument("job_id", metavar="JOB_ID")
+    failures.add_argument("--format", choices=("table", "json", "csv"), default="table",
+                          help="table (default), json, or csv: every failed row with its error and input")  # fmt: skip
+    failures.add_argument("--out", metavar="FILE", type=Path,
+                          help="write every failed row to this CSV file too (--format csv: not to stdout)")  # fmt: skip
+    _connection_args(failures)
+
     sim = sub.add_parser("simulate", help="run the Bulk API simulator (a fake org) on loopback")
     _simulator_args(sim)
     _connection_args(sim)
@@ -167,7 +178,7 @@ def _dashboard_args(parser: argparse.ArgumentParser) -> None:
                             "(polls stretch to fit; the header says so)")  # fmt: skip
 
 
-COMMANDS = ("watch", "status", "close", "abort", "simulate", "demo", "locate")
+COMMANDS = ("watch", "status", "failures", "close", "abort", "simulate", "demo", "locate")
 
 
 TAKES_VALUE = frozenset({"--instance-url", "--access-token", "-o", "--target-org", "--api-version", "--ca-bundle",
@@ -208,6 +219,8 @@ def _simulator_args(parser: argparse.ArgumentParser) -> None:
                         help="add N finished Bulk 2.0 jobs (a big org, for scale)")  # fmt: skip
     parser.add_argument("--giant-batches", type=int, default=0, metavar="N",
                         help="add a running Bulk 1.0 job of N batches (for scale)")  # fmt: skip
+    parser.add_argument("--failure-rows", type=int, default=0, metavar="N",
+                        help="add a finished Bulk 2.0 job whose N rows all failed (a huge failure file)")  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -223,6 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "status": cmd_status,
         "close": cmd_action,
         "abort": cmd_action,
+        "failures": cmd_failures,
         "simulate": cmd_simulate,
         "demo": cmd_demo,
         "watch": cmd_watch,
@@ -360,6 +374,44 @@ def cmd_action(args: argparse.Namespace) -> int:
     return run(body)
 
 
+# --- failures -------------------------------------------------------------------------------------
+
+
+def cmd_failures(args: argparse.Namespace) -> int:
+    from . import failure_output
+    from .bulk.failure_reader import read_failures
+
+    async def body() -> int:
+        async with open_service(_options(args)) as service:
+            job = await service.find_job(args.job_id)
+            export, handle = None, None
+            if args.out is not None:
+                export, handle = failure_output.CsvExport.open(args.out)
+            elif args.format == "csv":
+                export = failure_output.CsvExport(sys.stdout)
+            found = FailureReport.for_job(job)
+            try:
+                await read_failures(service, job, found, sink=export)
+            finally:
+                if export is not None:
+                    export.finish(found)
+                if handle is not None:
+                    handle.close()
+            if args.format == "json":
+                print(failure_output.as_json(found))
+            elif args.format == "table":
+                print(failure_output.table(found, shutil.get_terminal_size((120, 24)).columns))
+            sys.stdout.flush()
+            if export is not None:
+                fail(failure_output.export_note(export, args.out), 0)
+            if not found.complete:
+                fail(f"job {inert(job.id)}: not every result read yet: {inert(found.note or found.coverage())}", 0)
+                return EXIT_PARTIAL
+            return EXIT_OK
+
+    return run(body)
+
+
 async def _confirm(prompt: str) -> None:
     if not sys.stdin or not sys.stdin.isatty():
         raise Cancelled("no terminal to confirm on; pass --yes to act without asking")
@@ -384,7 +436,7 @@ def _start_simulator(args: argparse.Namespace) -> Simulator:
 
     if not is_loopback(args.host):
         raise ConfigError(f"--host {args.host}: the simulator listens on loopback addresses only (127.0.0.1, ::1)")
-    from .simulator.bulk import add_finished_ingest_jobs, add_giant_classic_job
+    from .simulator.bulk import add_failure_file_job, add_finished_ingest_jobs, add_giant_classic_job
 
     spec = parse_faults(args.faults)
     sim = Simulator(
@@ -401,6 +453,8 @@ def _start_simulator(args: argparse.Namespace) -> Simulator:
         add_finished_ingest_jobs(sim.world, args.extra_jobs)
     if args.giant_batches > 0:
         add_giant_classic_job(sim.world, args.giant_batches)
+    if args.failure_rows > 0:
+        add_failure_file_job(sim.world, args.failure_rows)
     return sim
 
 

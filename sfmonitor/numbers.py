@@ -48,6 +48,17 @@ def short_count(value: int | None) -> str:
     return f"{value:,}"
 
 
+def tiny_count(value: int) -> str:
+    """A count in at most 5 characters: 999, 1.2k, 45k, 1.2M, 3e12."""
+    if value < 1000:
+        return str(value)
+    for power, suffix in ((3, "k"), (6, "M"), (9, "G")):
+        scaled = value / 10**power
+        if scaled < 999.5:
+            return f"{scaled:.1f}{suffix}" if scaled < 9.95 else f"{scaled:.0f}{suffix}"
+    return scientific(value)
+
+
 LONGEST_DURATION_MS = 10**13  # about 317 years: beyond it, a duration is shown as a number of ms
 
 

@@ -71,3 +71,23 @@ def find_job(sim: Simulator, api: str, state: str, running: bool = True) -> str:
 def writes(sim: Simulator, job_id: str) -> list[tuple[str, str, int]]:
     """The close/abort requests the simulator received for this job."""
     return [e for e in list(sim.log) if e[0] in ("POST", "PATCH") and e[1].endswith(job_id)]
+
+
+def add_failed_rows_job(sim: Simulator, rows: list[tuple[dict[str, str], str]], state: str = "JobComplete") -> str:
+    """A finished Bulk 2.0 ingest job whose rows fared as given (error "" = success; else the org's
+    ``CODE:message:fields --`` text): hostile errors and inputs the seeded mix never makes."""
+    from sfmonitor.simulator.records import RowResult
+    from sfmonitor.simulator.world import Job, Plan
+
+    with sim.world.lock:
+        now = sim.world.clock.now()
+        job = Job(id=sim.world.next_id("750"), api="ingest", object="Contact", operation="insert", created=now - 3600,
+                  api_version="66.0", created_by=sim.world.user_id, state="UploadComplete")  # fmt: skip
+        outcomes = [RowResult(row, not error, not error, "003000000000001AAA" if not error else "", error)
+                    for row, error in rows]  # fmt: skip
+        job.plan = Plan(total=len(rows), rate=1000, start=now - 3500, outcomes=outcomes)
+        job.uploaded = True
+        job.advance(now, sim.world.store)
+        sim.world.add(job)
+        assert job.state == state, job.state
+        return job.id

@@ -6,8 +6,10 @@ renewal when the org says the session expired.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import ssl
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,15 +124,39 @@ class Transport:
         delays = (self.retry_delay,) if method == "GET" else ()  # a read is safe to repeat; a write never is
         return await retrying(lambda: self._authorised(session, request), delays, f"{method} {path}")
 
-    async def _authorised(self, session: OrgSession, request: _Request) -> httpx.Response:
+    @contextlib.asynccontextmanager
+    async def stream(self, path: str, *, accept: str | None = None) -> AsyncIterator[AsyncIterator[bytes]]:
+        """GET a body that may be huge (a failure file): its (inflated) chunks as they arrive, never
+        the whole. Opening it is retried and renewed like :meth:`request`; an error answer raises."""
+        session = await self.open()
+        request = _Request("GET", path, None, None, accept, None)
+        response = await retrying(lambda: self._authorised(session, request, stream=True), (self.retry_delay,),
+                                  f"GET {path}")  # fmt: skip
+        try:
+            yield self._chunks(response, f"GET {self.session.instance_url}{path}")
+        finally:
+            await response.aclose()
+
+    async def _chunks(self, response: httpx.Response, where: str) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in response.aiter_bytes():
+                yield chunk
+        except httpx.DecodingError as exc:
+            raise ProtocolError(f"the response body could not be decoded: {exc} ({where})") from None
+        except httpx.TimeoutException:
+            raise TransportError(f"no answer within {self._timeout:g} s ({where})") from None
+        except httpx.HTTPError as exc:
+            raise TransportError(f"{str(exc).rstrip('.') or type(exc).__name__} ({where})") from None
+
+    async def _authorised(self, session: OrgSession, request: _Request, stream: bool = False) -> httpx.Response:
         """Send with the current token; a refused token is renewed and the request sent again, a few
         times at most (beside many requests in flight, a short-lived token can die again at once)."""
         for _ in range(MAX_RENEWALS):
             try:
-                return await self._send(session, request)
+                return await self._send(session, request, stream)
             except SessionExpired as expired:
                 session = await self._renewed(session, expired)
-        return await self._send(session, request)
+        return await self._send(session, request, stream)
 
     async def _renewed(self, stale: OrgSession, expired: SessionExpired) -> OrgSession:
         async with self._renew_lock:
@@ -149,7 +175,8 @@ class Transport:
                 ) from exc
             return self._session
 
-    async def _send(self, session: OrgSession, request: _Request) -> httpx.Response:
+    async def _send(self, session: OrgSession, request: _Request, stream: bool = False) -> httpx.Response:
+        """One request. ``stream``: a 2xx answer comes back unread (the caller reads and closes it)."""
         assert self._client is not None
         method, path, content, content_type, accept, params = (
             request.method, request.path, request.content, request.content_type, request.accept, request.params
@@ -165,10 +192,14 @@ class Transport:
         try:
             wire = self._client.build_request(method, path, content=content, headers=headers, params=params)
             response = await self._client.send(wire, stream=True)
-            try:
-                response = await self._bounded(response, where)
-            finally:
-                await response.aclose()
+            if stream and response.is_success:
+                kept = response
+            else:
+                try:
+                    response = await self._bounded(response, where)
+                finally:
+                    await response.aclose()
+                kept = None
         except httpx.DecodingError as exc:
             raise ProtocolError(f"the response body could not be decoded: {exc} ({where})") from None
         except httpx.TimeoutException:  # the reason first, the request after: a narrow header cuts the end
@@ -181,7 +212,7 @@ class Transport:
         if response.is_success:
             if path.rstrip("/") != OPEN_PATH:
                 self.accepted = True
-            return response
+            return kept or response
         error = parse_error(
             response.status_code,
             response.headers.get("Content-Type", ""),

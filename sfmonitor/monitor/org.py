@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from ..bulk.failures import FailureReport
 from ..bulk.models import Action, ApiUsage, Job, Limit
 from ..bulk.service import BulkService
 from .board import Connection
@@ -42,6 +43,7 @@ class Org:
     limits_read_at: float | None = None
     polling: bool = False  # a poll cycle (or the connection before the first) is under way
     next_poll_delay: float | None = None
+    failures: dict[str, FailureReport] = field(default_factory=dict)  # read on demand, kept for the session
     _requests_seen: int = 0
 
     def connected(self, service: BulkService, name: str | None = None) -> None:
@@ -49,6 +51,32 @@ class Org:
         self.poller = Poller(service)
         self.name = name or self.name
         self.polling = False
+
+    def failure_report(self, job: Job) -> FailureReport:
+        """The job's failures as read so far (an empty report before the first read)."""
+        report = self.failures.get(job.id)
+        if report is None:
+            report = self.failures[job.id] = FailureReport.for_job(job)
+        return report
+
+    def failures_starting(self, job: Job, *, asked: bool = False) -> FailureReport | None:
+        """The report to bring up to date if a read of the job's failures may start now (it then
+        has), else None: never two reads at once, none once the results are complete; after a
+        failed read only when the operator asks (``asked``), so a broken file is not fetched each poll."""
+        report = self.failure_report(job)
+        if report.reading or report.complete or (report.error and not asked):
+            return None
+        report.reading = True
+        return report
+
+    def top_errors(self) -> dict[str, tuple[str, int]]:
+        """Per job whose failures were read: its largest group's code and rows (no call is made for it)."""
+        out = {}
+        for job_id, report in self.failures.items():
+            top = report.top()
+            if top is not None:
+                out[job_id] = (top.code or top.message, top.count)
+        return out
 
     def poll_starting(self) -> bool:
         """Whether a poll may start now (never two at once, none while paused); if so it has."""

@@ -11,20 +11,25 @@ import json
 import math
 import re
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
 import xmltodict
 
+from . import failures
 from .records import (
     DELIMITERS,
     NS,
+    RowResult,
+    csv_chunks,
+    key_prefix,
     parse_soql,
     read_csv,
     read_json_records,
     read_xml_records,
+    salesforce_id,
     write_csv,
     xml_doc,
     xml_list,
@@ -36,6 +41,7 @@ JSON_V1 = "application/json"  # salesforce-bulk compares this exactly
 XML = "application/xml"
 CSV = "text/csv"
 PAGE_SIZE = 1000
+STREAM_ROWS = 20_000
 VERSIONS = [f"{v}.0" for v in range(31, 67)]
 RELEASES = {66: "Spring '26", 65: "Winter '26", 64: "Summer '25", 63: "Spring '25"}
 
@@ -47,6 +53,7 @@ class Reply:
     content_type: str = ""
     headers: dict[str, str] = field(default_factory=dict)
     api_call: bool = True  # counts toward api-usage and carries Sforce-Limit-Info
+    stream: Iterator[bytes] | None = None  # a body made while it is sent (chunked): huge result files
 
 
 def v2_error(status: int, code: str, message: str) -> Reply:
@@ -368,32 +375,50 @@ class SalesforceApi:
             return v2_error(400, "INVALIDJOBSTATE", "Results are available once the job is complete, failed or aborted")
         until = job.finished_at if job.finished_at is not None else t
         processed = plan.processed_at(until)
-        rows = [r.row for r in plan.outcomes] if plan.outcomes is not None else None
-        header = list(rows[0].keys()) if rows else ["Name"]
-        lines: list[list[str]] = []
-        count = len(rows) if rows is not None else plan.total
-        if kind == "unprocessedrecords":
-            for i in range(processed, count):
-                row = rows[i] if rows is not None else {"Name": f"Record {i}"}
-                lines.append([row.get(h, "") for h in header])
-            return Reply(200, write_csv(header, lines), CSV)
-        for i in range(processed):
-            row = rows[i] if rows is not None else {"Name": f"Record {i}"}
-            outcome = plan.outcomes[i] if plan.outcomes is not None else None
-            fails = plan.row_fails(i)
-            if kind == "successfulResults" and not fails:
-                rid = outcome.id if outcome else f"001{i:015d}"
-                created = outcome.created if outcome else True
-                lines.append([rid, "true" if created else "false", *(row.get(h, "") for h in header)])
-            elif kind == "failedResults" and fails:
-                error = (
-                    outcome.error
-                    if outcome
-                    else "UNABLE_TO_LOCK_ROW:unable to obtain exclusive access to this record:--"
-                )
-                lines.append(["", error, *(row.get(h, "") for h in header)])
+        outcomes = plan.outcomes
+        count = len(outcomes) if outcomes is not None else plan.total
+        if outcomes is not None:
+            header = list(outcomes[0].row.keys()) if outcomes else ["Name"]
+
+            def row(i: int) -> dict[str, str]:
+                return outcomes[i].row
+
+            def error(i: int) -> str:
+                return failures.v2_error(outcomes[i].error)
+
+        else:  # a seeded job: its rows and errors drawn from the job id
+            header = list(failures.columns_for(job.object))
+
+            def row(i: int) -> dict[str, str]:
+                return failures.input_row(job.object, job.id, i)
+
+            def error(i: int) -> str:
+                return failures.v2_error(failures.error_for(job.object, job.id, i))
+
+        def lines() -> Iterator[list[str]]:
+            if kind == "unprocessedrecords":
+                for i in range(processed, count):
+                    values = row(i)
+                    yield [values.get(h, "") for h in header]
+                return
+            every = plan.fail_permille >= 1000 and outcomes is None
+            for i in range(processed):
+                fails = every or plan.row_fails(i)
+                if kind == "successfulResults" and not fails:
+                    rid = outcomes[i].id if outcomes is not None else salesforce_id("001", i)
+                    created = outcomes[i].created if outcomes is not None else True
+                    values = row(i)
+                    yield [rid, "true" if created else "false", *(values.get(h, "") for h in header)]
+                elif kind == "failedResults" and fails:
+                    rid = outcomes[i].id if outcomes is not None else ""
+                    values = row(i)
+                    yield [rid, error(i), *(values.get(h, "") for h in header)]
+
         first = ["sf__Id", "sf__Created"] if kind == "successfulResults" else ["sf__Id", "sf__Error"]
-        return Reply(200, write_csv(first + header, lines), CSV)
+        rows = processed if kind != "unprocessedrecords" else count - processed
+        if rows > STREAM_ROWS:  # a huge file goes out as it is made, not built in memory first
+            return Reply(200, content_type=CSV, stream=csv_chunks(first + header, lines()))
+        return Reply(200, write_csv(first + header, lines()), CSV)
 
     def query_results(self, job: Job, params: dict[str, str]) -> Reply:
         if job.state != "JobComplete":
@@ -467,7 +492,8 @@ class SalesforceApi:
         if sub is None:
             return self.batch_doc(batch, t, job_json)
         if sub == "request":
-            return Reply(200, batch.data, {"JSON": JSON_V1, "XML": XML}.get(batch.content_type, CSV))
+            data = batch.data or self.seeded_request(job, batch)
+            return Reply(200, data, {"JSON": JSON_V1, "XML": XML}.get(batch.content_type, CSV))
         return self.batch_result(job, batch, result_id, t, job_json)
 
     def job_doc(self, job: Job, t: float, as_json: bool, status: int = 200) -> Reply:
@@ -622,6 +648,19 @@ class SalesforceApi:
             job.batches.append(batch)
         return self.batch_doc(original, t, as_json, status=201)
 
+    @staticmethod
+    def seeded_request(job: Job, batch: Batch) -> bytes:
+        """The request of a seeded batch (no client uploaded it): its rows, in the job's format."""
+        header, rows = seeded_request_rows(job, batch)
+        if batch.content_type == "JSON" or job.content_type == "JSON":
+            return json.dumps(rows).encode()
+        if batch.content_type == "XML" or job.content_type == "XML":
+            items = "".join(
+                "<sObject>" + "".join(f"<{k}>{_x(v)}</{k}>" for k, v in r.items()) + "</sObject>" for r in rows
+            )
+            return f'<?xml version="1.0" encoding="UTF-8"?><sObjects xmlns="{NS}">{items}</sObjects>'.encode()
+        return write_csv(header, ([r.get(h, "") for h in header] for r in rows))
+
     def batch_result(self, job: Job, batch: Batch, result_id: str | None, t: float, job_json: bool) -> Reply:
         state = batch.state_at(t)
         if state not in ("Completed", "Failed"):
@@ -656,8 +695,18 @@ class SalesforceApi:
                 )
                 return Reply(200, doc.encode(), XML)
             return Reply(200, write_csv(header, ([r.get(h, "") for h in header] for r in part)), CSV)
-        outcomes = batch.plan.outcomes or []
-        done = outcomes[: batch.processed_at(t)]
+        if batch.plan.outcomes is None:  # a seeded batch: its rows' fates drawn from the batch id
+            done = [
+                RowResult(
+                    failures.input_row(job.object, batch.id, i), False, False, "",
+                    failures.error_for(job.object, batch.id, i),
+                )
+                if batch.plan.row_fails(i)
+                else RowResult({}, True, job.operation == "insert", salesforce_id(key_prefix(job.object), i), "")
+                for i in range(batch.processed_at(t))
+            ]  # fmt: skip
+        else:
+            done = batch.plan.outcomes[: batch.processed_at(t)]
         if kind == "JSON":
             data = [
                 {
@@ -676,7 +725,9 @@ class SalesforceApi:
                 if not r.success:
                     err = _json_error(r.error)
                     inner += (
-                        f"<errors><message>{_x(err['message'])}</message>"
+                        "<errors>"
+                        + "".join(f"<fields>{_x(f)}</fields>" for f in err["fields"])
+                        + f"<message>{_x(err['message'])}</message>"
                         f"<statusCode>{_x(err['statusCode'])}</statusCode></errors>"
                     )
                 inner += f"<success>{str(r.success).lower()}</success><created>{str(r.created).lower()}</created>"
@@ -685,6 +736,11 @@ class SalesforceApi:
             return Reply(200, doc.encode(), XML)
         lines = [[r.id, str(r.success).lower(), str(r.created).lower(), r.error] for r in done]
         return Reply(200, write_csv(["Id", "Success", "Created", "Error"], lines), CSV)
+
+
+def seeded_request_rows(job: Job, batch: Batch) -> tuple[list[str], list[dict[str, str]]]:
+    header = list(failures.columns_for(job.object))
+    return header, [failures.input_row(job.object, batch.id, i) for i in range(batch.plan.total)]
 
 
 def job_soql_fields(batch: Batch) -> tuple[str, ...] | None:
@@ -699,9 +755,8 @@ def _x(value: str) -> str:
 
 
 def _json_error(error: str) -> dict[str, Any]:
-    code, _, rest = error.partition(":")
-    message = rest.rsplit(":", 1)[0] if ":" in rest else rest
-    return {"statusCode": code, "message": message, "fields": []}
+    code, message, fields = failures.parts(error)
+    return {"statusCode": code, "message": message, "fields": [f.strip() for f in fields.split(",") if f.strip()]}
 
 
 def _past(state: str) -> str:

@@ -8,7 +8,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
@@ -166,6 +166,20 @@ def write_csv(header: Sequence[str], rows: Iterable[Sequence[str]], line_ending:
     writer.writerow(header)
     writer.writerows(rows)
     return out.getvalue().encode()
+
+
+def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[str]], size: int = 64 * 1024) -> Iterator[bytes]:
+    """``write_csv``, a piece at a time: a huge file is sent as it is made."""
+    out = io.StringIO()
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(row)
+        if out.tell() >= size:
+            yield out.getvalue().encode()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue().encode()
 
 
 def read_xml_records(data: bytes) -> list[dict[str, str]]:

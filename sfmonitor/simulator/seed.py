@@ -134,7 +134,7 @@ def _classic(
         if fail_one and i == 3:
             plan.fail_at = 0.3
             plan.fail_message = BATCH_FAILED_MESSAGE
-        batch = Batch(id=world.next_id("751"), job=job, created=added, plan=plan)
+        batch = Batch(id=world.next_id("751"), job=job, created=added, plan=plan, content_type=job.content_type)
         if pk_chunks:
             batch.data = b"SELECT Id, Name, Industry FROM Account"
             batch.result_ids = [world.next_id("752")]

@@ -16,7 +16,9 @@ import ssl
 import tempfile
 import threading
 import time
+import zlib
 from collections import deque
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -147,6 +149,10 @@ class _Handler(BaseHTTPRequestHandler):
         out_headers = dict(reply.headers)
         if reply.api_call:
             out_headers["Sforce-Limit-Info"] = usage
+        if reply.stream is not None:
+            self._send_stream(reply.status, reply.stream, reply.content_type, out_headers,
+                              "gzip" in headers.get("accept-encoding", "").lower())  # fmt: skip
+            return
         payload = reply.body
         if payload and not exempt and faults.garble(elapsed, self.command):
             payload = payload[: max(1, len(payload) // 2)]  # broken JSON/XML, whatever the encoding
@@ -156,6 +162,31 @@ class _Handler(BaseHTTPRequestHandler):
             if not exempt and faults.badgzip(elapsed, self.command):
                 payload = payload[: max(1, len(payload) // 2)]
         self._send(reply.status, payload, reply.content_type, out_headers)
+
+    def _send_stream(self, status: int, pieces: Iterator[bytes], content_type: str, headers: dict[str, str],
+                     gzipped: bool) -> None:  # fmt: skip
+        """A body made while it is sent, in HTTP/1.1 chunks (gzipped as it goes when asked)."""
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        if gzipped:
+            self.send_header("Content-Encoding", "gzip")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("Date", self.date_time_string())
+        self.end_headers()
+        packer = zlib.compressobj(5, zlib.DEFLATED, 31) if gzipped else None
+        try:
+            for piece in pieces:
+                data = packer.compress(piece) if packer else piece
+                if data:
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            tail = packer.flush() if packer else b""
+            if tail:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(tail), tail))
+            self.wfile.write(b"0\r\n\r\n")
+        except OSError:  # the client went away mid-file
+            self.close_connection = True
 
     def _send(self, status: int, payload: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)

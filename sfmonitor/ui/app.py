@@ -20,7 +20,7 @@ from textual.events import Key
 from textual.screen import Screen
 from textual.timer import Timer
 
-from .. import config, paths
+from .. import config, failure_output, paths
 from ..bulk.models import Action, Job
 from ..connection import ConnectionOptions
 from ..monitor.org import Org
@@ -32,16 +32,23 @@ from .messages import (
     ActionFailed,
     Connected,
     CycleSort,
+    ExportFailures,
+    FailuresExported,
+    FailuresProgress,
+    FailuresRead,
     FilterChanged,
     FirstPage,
     LimitsRead,
+    OpenFailures,
     OpenJob,
     PollDone,
     PollFailed,
+    ReadFailures,
 )
 from .screens.confirm import ConfirmScreen
 from .screens.dashboard import DashboardScreen
 from .screens.detail import JobDetailScreen
+from .screens.failures import FailuresScreen
 from .screens.help import HelpScreen, key_rows
 from .terminal_watch import watch_terminal
 from .theming import install_themes, palette
@@ -193,6 +200,9 @@ class SfMonitorApp(App[None]):
             self.run_worker(work, group="limits", exclusive=True, exit_on_error=False)
         self._schedule(delay)
         self.render_view()  # after the schedule: the header says when the API budget stretches it
+        for screen in self.screen_stack:
+            if isinstance(screen, FailuresScreen):  # open: results as a running job's batches finish
+                self._read_failures(screen.job_id)
 
     def on_poll_failed(self, message: PollFailed) -> None:
         log.warning("poll failed: %s", message.error)
@@ -230,6 +240,7 @@ class SfMonitorApp(App[None]):
             index=org.state.index,
             read_only=org.read_only,
             errors=org.state.errors,
+            top_errors=org.top_errors(),
         )
 
     def render_view(self) -> None:
@@ -239,7 +250,7 @@ class SfMonitorApp(App[None]):
         view = self.view()
         self._shown_status = view.connection.status(view.now, view.interval)
         for screen in self.screen_stack:
-            if isinstance(screen, DashboardScreen | JobDetailScreen) and screen.is_mounted:
+            if isinstance(screen, DashboardScreen | JobDetailScreen | FailuresScreen) and screen.is_mounted:
                 try:
                     screen.show(view)
                 except NoMatches:  # a late answer while the app closes: the widgets are gone already
@@ -266,6 +277,65 @@ class SfMonitorApp(App[None]):
         self.push_screen(screen)
         self.call_after_refresh(screen.show, self.view())
 
+    def on_open_failures(self, message: OpenFailures) -> None:
+        self.action_failures(message.job_id)
+
+    def action_failures(self, job_id: str | None = None) -> None:
+        """Open Failures for the job (else the selected one) and read what is not read yet."""
+        job = self.org.state.jobs.get(job_id) if job_id else self.selected_job()
+        if job is None:
+            self.notify("No job selected", severity="warning", timeout=3)
+            return
+        screen = FailuresScreen(job.id, self.org.failure_report(job))
+        self.push_screen(screen)
+        self.call_after_refresh(screen.show, self.view())
+        self._read_failures(job.id)
+
+    def on_read_failures(self, message: ReadFailures) -> None:
+        self._read_failures(message.job_id, asked=True)
+
+    def _read_failures(self, job_id: str, *, asked: bool = False) -> None:
+        org = self.org
+        job = org.state.jobs.get(job_id)
+        if job is None or org.service is None:
+            return
+        report = org.failures_starting(job, asked=asked)
+        if report is None:
+            return
+        work = org_workers.failures(org.service, job, report, self.post_message)
+        self.run_worker(work, group=f"failures-{job_id}", exit_on_error=False)
+
+    def _redraw_failures(self, job_id: str) -> None:
+        view = self.view()
+        for screen in self.screen_stack:
+            if isinstance(screen, FailuresScreen) and screen.job_id == job_id and screen.is_mounted:
+                screen.show(view)
+
+    def on_failures_progress(self, message: FailuresProgress) -> None:
+        self._redraw_failures(message.job_id)
+
+    def on_failures_read(self, message: FailuresRead) -> None:
+        if message.error:
+            self.notify(inert(message.error), title="Failures not read", severity="error", markup=False, timeout=10)
+        self.render_view()  # the jobs table's top-error hint too
+
+    def on_export_failures(self, message: ExportFailures) -> None:
+        org = self.org
+        job = org.state.jobs.get(message.job_id)
+        if job is None or org.service is None:
+            self.notify("Not connected: nothing exported", severity="warning")
+            return
+        path = failure_output.default_export_path(job.id)
+        self.notify(f"Exporting to {path} …", timeout=4, markup=False)
+        work = org_workers.export_failures(org.service, job, path, self.post_message)
+        self.run_worker(work, group=f"export-{job.id}", exclusive=True, exit_on_error=False)
+
+    def on_failures_exported(self, message: FailuresExported) -> None:
+        if message.error:
+            self.notify(inert(message.error), title="Export failed", severity="error", markup=False, timeout=15)
+        else:
+            self.notify(inert(message.note), title="Exported", markup=False, timeout=15)
+
     def on_filter_changed(self, message: FilterChanged) -> None:
         self.org.state.index.set_filter(message.text)
         self.render_view()
@@ -279,6 +349,8 @@ class SfMonitorApp(App[None]):
         screen = self.screen
         if isinstance(screen, DashboardScreen | JobDetailScreen):
             return screen.selected_job()
+        if isinstance(screen, FailuresScreen):
+            return self.org.state.jobs.get(screen.job_id)
         return None
 
     def refusal(self, action: Action, job: Job | None = None) -> str | None:
@@ -385,7 +457,8 @@ class SfMonitorApp(App[None]):
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             return
-        title = "Keys: " + ("job detail" if isinstance(self.screen, JobDetailScreen) else "jobs")
+        where = {JobDetailScreen: "job detail", FailuresScreen: "failures"}.get(type(self.screen), "jobs")
+        title = f"Keys: {where}"
         self.push_screen(HelpScreen(title, key_rows(self.screen)))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
@@ -393,6 +466,7 @@ class SfMonitorApp(App[None]):
         yield SystemCommand("Pause / resume", "Stop or restart polling", self.action_pause)
         yield SystemCommand("Cycle sort", "Change the jobs table order", self.action_cycle_sort)
         yield SystemCommand("Next theme", "Switch to the next theme", self.action_next_theme)
+        yield SystemCommand("Failures", "Why the selected job's rows failed, grouped by error", self.action_failures)
         yield SystemCommand("Help", "Every key of this screen", self.action_help)
         if not self.org.read_only:
             yield SystemCommand("Close job", "Close (upload complete) the selected job", self.action_close_job)

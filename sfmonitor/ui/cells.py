@@ -9,7 +9,7 @@ from rich.text import Text
 
 from ..bulk.models import Batch, Job, JobKind
 from ..monitor.history import History, eta_seconds
-from ..numbers import compact, count, duration, local, seconds_between, short_count
+from ..numbers import compact, count, duration, local, seconds_between, short_count, tiny_count
 from ..text import clip, inert
 
 
@@ -194,9 +194,12 @@ def job_cells(
     stalled: float | None = None,
     narrow: bool = False,
     unread: bool = False,
+    top_error: tuple[str, int] | None = None,
 ) -> tuple[Text, ...]:
     """One jobs-table row. Finished jobs are dimmed; failures and stalls are coloured; a job whose
-    last read failed is faded and marked ``!`` (its values are older, or the listing's)."""
+    last read failed is faded and marked ``!`` (its values are older, or the listing's). The Message
+    column shows the job's own error message, else, once its failures were read, its top error
+    (``REQUIRED_FIELD_MISSING ×1.2k``)."""  # noqa: RUF002
     throughput = None if unread else history.throughput(job)
     state = inert(job.state) or "?"
     state_style = ""
@@ -222,7 +225,10 @@ def job_cells(
         "elapsed": elapsed(job, now),
         "time": duration(job.total_processing_time),
         "created": clock(job.created_date, now),
-        "message": inert(job.error_message),
+        "message": inert(job.error_message)
+        or (
+            f"{inert(top_error[0])} ×{tiny_count(top_error[1])}" if top_error else ""  # noqa: RUF001
+        ),
     }
     base = "dim" if (job.finished or unread) and not pending else ""
     cells = []
@@ -232,6 +238,8 @@ def job_cells(
             style = state_style
         elif column.key == "failed" and (job.number_records_failed or 0) > 0:
             style = f"dim {palette.error}" if unread else f"bold {palette.error}"
+        elif column.key == "message" and top_error and not job.error_message:
+            style = palette.error
         if column.key in ("processed", "failed"):
             text = compact(job.number_records_processed if column.key == "processed" else job.number_records_failed,
                              column.width)  # fmt: skip

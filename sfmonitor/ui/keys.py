@@ -10,6 +10,7 @@ from .app import SfMonitorApp
 from .screens.confirm import ConfirmScreen
 from .screens.dashboard import DashboardScreen
 from .screens.detail import JobDetailScreen
+from .screens.failures import FailuresScreen
 from .screens.help import HelpScreen
 from .widgets.jobs_table import JobsTable
 from .widgets.keyed_table import KeyedTable
@@ -20,6 +21,7 @@ PLACES = (
     ("jobs table", JobsTable),
     ("jobs and batch tables", KeyedTable),
     ("job detail", JobDetailScreen),
+    ("failures", FailuresScreen),
     ("confirmation", ConfirmScreen),
     ("help", HelpScreen),
 )

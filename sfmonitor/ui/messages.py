@@ -77,3 +77,40 @@ class FilterChanged(Message):
 
 class CycleSort(Message):
     pass
+
+
+@dataclass
+class OpenFailures(Message):
+    job_id: str
+
+
+@dataclass
+class ReadFailures(Message):
+    """The operator asked to read a job's failures again (r in Failures)."""
+
+    job_id: str
+
+
+@dataclass
+class FailuresProgress(Message):
+    """More of a job's failures were read (the report itself is the org model's)."""
+
+    job_id: str
+
+
+@dataclass
+class FailuresRead(Message):
+    job_id: str
+    error: str = ""  # the read failed: why
+
+
+@dataclass
+class ExportFailures(Message):
+    job_id: str
+
+
+@dataclass
+class FailuresExported(Message):
+    job_id: str
+    note: str  # "1,203 failed rows written to …"
+    error: str = ""

@@ -5,17 +5,33 @@ messages on its own loop turn, so a late answer cannot race a redraw)."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from textual.message import Message
 
+from .. import failure_output
 from ..bulk.errors import ActionOutcomeUnknown, BulkError
+from ..bulk.failure_reader import read_failures
+from ..bulk.failures import FailureReport
 from ..bulk.models import Action, Job
 from ..bulk.service import BulkService
 from ..connection import ConnectionOptions, new_service
 from ..monitor.poller import Poller
-from .messages import ActionDone, ActionFailed, Connected, FirstPage, LimitsRead, PollDone, PollFailed
+from .messages import (
+    ActionDone,
+    ActionFailed,
+    Connected,
+    FailuresExported,
+    FailuresProgress,
+    FailuresRead,
+    FirstPage,
+    LimitsRead,
+    PollDone,
+    PollFailed,
+)
 
 log = logging.getLogger(__name__)
 
@@ -78,3 +94,47 @@ async def act(service: BulkService, job: Job, action: Action, post: Post) -> Non
         post(ActionFailed(job, action, f"unexpected {type(exc).__name__}; see the log", unknown=True))
     else:
         post(ActionDone(done, action, job.state))
+
+
+PROGRESS_EVERY_S = 0.25  # the Failures view redraws at most this often while a big file is read
+
+
+async def failures(service: BulkService, job: Job, report: FailureReport, post: Post) -> None:
+    """Bring the job's failure report up to date (it is changed on the loop, between chunks)."""
+    last = [0.0]
+
+    def progress(_: FailureReport) -> None:
+        now = time.monotonic()
+        if now - last[0] >= PROGRESS_EVERY_S:
+            last[0] = now
+            post(FailuresProgress(job.id))
+
+    try:
+        await read_failures(service, job, report, progress=progress)
+    except BulkError as exc:
+        post(FailuresRead(job.id, str(exc)))
+    except Exception as exc:
+        log.exception("reading the failures of %s failed", job.id)
+        report.error = f"unexpected {type(exc).__name__}; see the log"
+        post(FailuresRead(job.id, report.error))
+    else:
+        post(FailuresRead(job.id))
+
+
+async def export_failures(service: BulkService, job: Job, path: Path, post: Post) -> None:
+    """Every failed row to a CSV file, streamed as it is read (a fresh read: the report keeps only samples)."""
+    fresh = FailureReport.for_job(job)
+    try:
+        export, handle = failure_output.CsvExport.open(path)
+        try:
+            await read_failures(service, job, fresh, sink=export)
+        finally:
+            export.finish(fresh)
+            handle.close()
+    except (BulkError, OSError) as exc:
+        post(FailuresExported(job.id, "", str(exc)))
+    except Exception as exc:
+        log.exception("exporting the failures of %s failed", job.id)
+        post(FailuresExported(job.id, "", f"unexpected {type(exc).__name__}; see the log"))
+    else:
+        post(FailuresExported(job.id, failure_output.export_note(export, path)))

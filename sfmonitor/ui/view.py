@@ -39,6 +39,7 @@ class View:
     interval_in_force: float | None = None  # the interval stretched for the API budget
     budget: Budget | None = None
     index: JobIndex | None = None  # order and filter of ``jobs`` (None: built here, for a one-off view)
+    top_errors: dict[str, tuple[str, int]] = field(default_factory=dict)  # jobs whose failures were read
 
     def _index(self) -> JobIndex:
         if self.index is not None:

@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Input
 from ...bulk.models import Job
 from ...monitor.history import live_work
 from ..cells import JOB_COLUMNS, NARROW, job_cells, visible
-from ..messages import CycleSort, FilterChanged, OpenJob
+from ..messages import CycleSort, FilterChanged, OpenFailures, OpenJob
 from ..view import MAX_ROWS, View
 from ..widgets.jobs_table import JobsTable
 from ..widgets.key_bar import KeyBar
@@ -61,6 +61,13 @@ class DashboardScreen(Screen[None]):
             tooltip="filter the jobs by id, object, operation, state or API; enter goes to the first match",
         ),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="clear_filter", tooltip="clear the filter"),
+        Binding(
+            "f",
+            "failures",
+            "Failures",
+            id="jobs.failures",
+            tooltip="why the selected job's rows failed: grouped by error, with their input",
+        ),
         Binding("s", "sort", "Sort", id="sort", tooltip="cycle the order: running first, newest, most failed, object"),
     ]
 
@@ -107,6 +114,8 @@ class DashboardScreen(Screen[None]):
         """One job's cells; a finished job's are kept while the job and the look stay the same."""
         action = view.pending.get(job.id)
         unread = job.id in view.errors
+        hint = view.top_errors.get(job.id)
+        looks = (*looks, hint)
         if job.finished and not action and not unread:  # a finished job's cells change only with the job
             hit = self._cells.get(job.id)
             if hit is not None and hit[0] is job and hit[1] == looks:
@@ -123,6 +132,7 @@ class DashboardScreen(Screen[None]):
             stalled=stalled,
             narrow=narrow,
             unread=unread,
+            top_error=hint,
         )
         if len(self._cells) > 4 * MAX_ROWS:  # rows long gone from view: start the cache afresh
             self._cells = {}
@@ -145,6 +155,11 @@ class DashboardScreen(Screen[None]):
         job = self.selected_job()
         if job is not None:
             self.post_message(OpenJob(job.id))
+
+    def action_failures(self) -> None:
+        job = self.selected_job()
+        if job is not None:
+            self.post_message(OpenFailures(job.id))
 
     @on(DataTable.RowHighlighted, "#jobs")
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:

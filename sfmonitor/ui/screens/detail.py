@@ -15,6 +15,7 @@ from ...bulk.models import Batch, Job, JobKind
 from ...monitor.board import Cycling
 from ...text import inert
 from ..cells import BATCH_COLUMNS, batch_cells, spark_label, sparkline, visible
+from ..messages import OpenFailures
 from ..view import MAX_ROWS, View
 from ..widgets.job_fields import JobFields
 from ..widgets.key_bar import KeyBar
@@ -54,6 +55,13 @@ class JobDetailScreen(Screen[None]):
     """
     BINDINGS = [
         Binding("escape", "back", "Back", id="back", tooltip="back to the jobs table"),
+        Binding(
+            "f",
+            "failures",
+            "Failures",
+            id="failures",
+            tooltip="why rows failed: the failed rows grouped by error, with their input",
+        ),
         Binding(
             "s",
             "sort",
@@ -148,6 +156,9 @@ class JobDetailScreen(Screen[None]):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+    def action_failures(self) -> None:
+        self.post_message(OpenFailures(self.job_id))
 
     def action_sort(self) -> None:
         self.sort = self.sort.next()

@@ -1,0 +1,235 @@
+"""Reading a job's failed rows from the org, into a :class:`~.failures.FailureReport`.
+
+- Bulk 2.0 ingest: ``failedResults/`` streamed (``sf__Id``, ``sf__Error``, then the input columns),
+  and ``unprocessedrecords/`` counted, once the job is in a state that has results (JobComplete,
+  Failed, Aborted; reference §1.6); before that, or on a 4xx saying so: "results when the job ends".
+- Bulk 1.0: per finished batch, its result joined row by row to its request, so each failed row
+  has its input. Works while the job runs: a re-read fetches only batches finished since. A batch
+  whose counts say it has no failed rows costs no call; NotProcessed and Failed batches count
+  their records that never ran as unprocessed.
+
+Parsing runs off the event loop; the report is changed on the loop only, between chunks, so a
+screen may draw it at any time. Never called by the poll loop: results are read on demand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from . import v1, v2
+from .errors import ApiError, BulkError
+from .failures import BatchOutcome, FailedRow, FailureReport, input_columns, split_error
+from .models import Batch, Job, JobKind
+from .result_files import CsvStream, parse_batch_request, parse_batch_result
+from .service import BulkService
+
+log = logging.getLogger(__name__)
+
+RESULT_STATES = frozenset({"JobComplete", "Failed", "Aborted"})
+UNPROCESSED_STATES = frozenset({"Failed", "Aborted"})
+NOT_PROCESSED = frozenset({"NotProcessed", "Not Processed"})
+CHUNK = 256 * 1024  # bytes parsed per step off the loop
+QUERY_OPERATIONS = frozenset({"query", "queryall"})
+
+Sink = Callable[[FailedRow], None]
+Progress = Callable[[FailureReport], None]
+
+
+def has_no_row_failures(job: Job) -> bool:
+    """Query jobs (of either API) have no failed rows to read."""
+    return job.kind is JobKind.QUERY or job.operation.lower() in QUERY_OPERATIONS
+
+
+async def read_failures(
+    service: BulkService,
+    job: Job,
+    report: FailureReport | None = None,
+    *,
+    sink: Sink | None = None,
+    progress: Progress | None = None,
+) -> FailureReport:
+    """``report`` brought up to date (a new one if None). A finished job's complete report is
+    returned as it is: results do not change once the job ends."""
+    report = report or FailureReport.for_job(job)
+    if report.complete and sink is None:
+        return report
+    report.error = ""
+    report.reading = True
+    try:
+        if has_no_row_failures(job):
+            report.note, report.complete = "query jobs have no failed rows", True
+        elif job.kind is JobKind.CLASSIC:
+            await _read_v1(service, job, report, sink, progress)
+        else:
+            await _read_v2(service, job, report, sink, progress)
+    except BulkError as exc:
+        report.error = str(exc)
+        raise
+    finally:
+        report.reading = False
+        if progress:
+            progress(report)
+    return report
+
+
+# --- Bulk 2.0 ------------------------------------------------------------------------------------
+
+
+async def _read_v2(service: BulkService, job: Job, report: FailureReport, sink: Sink | None,
+                   progress: Progress | None) -> None:  # fmt: skip
+    if job.state not in RESULT_STATES:
+        report.note = f"results when the job ends (it is {job.state or 'in an unknown state'})"
+        return
+    base = f"{v2.jobs_path(service.api_version, JobKind.INGEST)}/{job.id}"
+    fresh = FailureReport.for_job(job)  # a re-read (an export) starts from nothing
+    try:
+        await _stream_failed(service, f"{base}/failedResults/", fresh, sink, progress)
+        if job.state in UNPROCESSED_STATES:
+            fresh.unprocessed = await _count_rows(service, f"{base}/unprocessedrecords/", fresh)
+    except ApiError as exc:
+        if 400 <= exc.status < 500 and exc.status not in (401, 403):
+            report.note = f"results when the job ends (the org says: {exc.code or exc.status}: {exc.message})"
+            return
+        raise
+    fresh.complete = True
+    _take(report, fresh)
+
+
+def _take(report: FailureReport, fresh: FailureReport) -> None:
+    for name in ("failed", "unprocessed", "columns", "rows_read", "bytes_read", "complete", "groups", "_kept"):
+        setattr(report, name, getattr(fresh, name))
+    report.note = ""
+
+
+async def _stream_failed(service: BulkService, path: str, report: FailureReport, sink: Sink | None,
+                         progress: Progress | None) -> None:  # fmt: skip
+    stream = CsvStream()
+    header: list[str] = []
+
+    def rows_of(data: bytes, final: bool) -> list[FailedRow]:
+        rows = stream.feed(data) + (stream.finish() if final else [])
+        if not header and rows:
+            header.extend(rows.pop(0))
+        return _v2_rows(header, rows)
+
+    async with service.transport.stream(path, accept="text/csv") as chunks:
+        pending = bytearray()
+        async for chunk in chunks:
+            pending += chunk
+            report.bytes_read += len(chunk)
+            if len(pending) >= CHUNK:
+                data, pending = bytes(pending), bytearray()
+                _add(report, await asyncio.to_thread(rows_of, data, False), sink)
+                if not report.columns and header:
+                    report.add_columns(input_columns(header))
+                if progress:
+                    progress(report)
+        _add(report, await asyncio.to_thread(rows_of, bytes(pending), True), sink)
+        if not report.columns and header:
+            report.add_columns(input_columns(header))
+
+
+def _v2_rows(header: list[str], rows: list[list[str]]) -> list[FailedRow]:
+    if not header:
+        return []
+    lowered = [h.lower() for h in header]
+    error_at = lowered.index("sf__error") if "sf__error" in lowered else None
+    id_at = lowered.index("sf__id") if "sf__id" in lowered else None
+    inputs = [(i, h) for i, h in enumerate(header) if not h.lower().startswith("sf__")]
+    out = []
+    for row in rows:
+        error = row[error_at] if error_at is not None and error_at < len(row) else ""
+        code, message = split_error(error)
+        fields = {h: row[i] if i < len(row) else "" for i, h in inputs}
+        record_id = row[id_at] if id_at is not None and id_at < len(row) else ""
+        out.append(FailedRow(code, message, error, fields, record_id))
+    return out
+
+
+def _add(report: FailureReport, rows: list[FailedRow], sink: Sink | None) -> None:
+    report.rows_read += len(rows)
+    for row in rows:
+        report.add(row)
+        if sink is not None:
+            sink(row)
+
+
+async def _count_rows(service: BulkService, path: str, report: FailureReport) -> int:
+    stream = CsvStream()
+    count = 0
+    async with service.transport.stream(path, accept="text/csv") as chunks:
+        async for chunk in chunks:
+            report.bytes_read += len(chunk)
+            count += len(await asyncio.to_thread(stream.feed, chunk) if len(chunk) >= CHUNK else stream.feed(chunk))
+        count += len(stream.finish())
+    return max(0, count - 1)  # the header
+
+
+# --- Bulk 1.0 ------------------------------------------------------------------------------------
+
+
+async def _read_v1(service: BulkService, job: Job, report: FailureReport, sink: Sink | None,
+                   progress: Progress | None) -> None:  # fmt: skip
+    version = job.api_version or service.api_version
+    batches = await v1.batch_list(service.transport, version, job.id)
+    if sink is not None:  # an export writes every row: read every batch again
+        report.batches.clear()
+        report.groups.clear()
+        report.failed = report.unprocessed = report.rows_read = report._kept = 0
+    report.batches_total = len(batches)
+    for batch in batches:
+        if batch.id in report.batches or not (batch.terminal or batch.state in NOT_PROCESSED):
+            continue
+        await _read_batch(service, version, job, batch, report, sink)
+        if progress:
+            progress(report)
+    report.complete = job.finished and len(report.batches) == len(batches)
+    report.note = "no batches yet" if not batches else "" if report.batches else "results as batches finish"
+
+
+async def _read_batch(service: BulkService, version: str, job: Job, batch: Batch, report: FailureReport,
+                      sink: Sink | None) -> None:  # fmt: skip
+    path = f"{v1.job_path(version, job.id)}/batch/{batch.id}"
+    if batch.state == "Completed" and batch.number_records_failed == 0:
+        report.batches[batch.id] = BatchOutcome(batch.id, 0, 0)  # its counts say: nothing failed, no call
+        return
+    if batch.state in NOT_PROCESSED:
+        columns, records = await _request(service, path)
+        report.unprocessed += len(records)
+        report.batches[batch.id] = BatchOutcome(batch.id, 0, len(records), batch.state_message)
+        return
+    try:
+        result = await service.transport.request("GET", f"{path}/result")
+    except ApiError as exc:
+        if batch.state != "Failed" or not 400 <= exc.status < 500:
+            raise
+        # a batch that failed as a whole may have no results: its records never ran
+        columns, records = await _request(service, path)
+        unprocessed = max(0, len(records) - (batch.number_records_processed or 0))
+        report.unprocessed += unprocessed
+        report.batches[batch.id] = BatchOutcome(batch.id, 0, unprocessed, batch.state_message)
+        return
+    report.bytes_read += len(result.content)
+    outcomes = await asyncio.to_thread(parse_batch_result, result.headers.get("Content-Type", ""), result.content)
+    failed_at = [i for i, o in enumerate(outcomes) if not o.success]
+    columns, records = await _request(service, path) if failed_at or batch.state == "Failed" else ([], [])
+    report.add_columns(columns)
+    rows = []
+    for i in failed_at:
+        outcome = outcomes[i]
+        fields = records[i] if i < len(records) else {}
+        rows.append(FailedRow(outcome.code, outcome.message, outcome.error, fields, outcome.record_id, batch.id, i + 1))
+    _add(report, rows, sink)
+    unprocessed = 0
+    if batch.state == "Failed" and len(records) > len(outcomes):
+        unprocessed = len(records) - len(outcomes)
+        report.unprocessed += unprocessed
+    report.batches[batch.id] = BatchOutcome(batch.id, len(rows), unprocessed,
+                                            batch.state_message if batch.state == "Failed" else "")  # fmt: skip
+
+
+async def _request(service: BulkService, path: str) -> tuple[list[str], list[dict[str, str]]]:
+    response = await service.transport.request("GET", f"{path}/request")
+    return await asyncio.to_thread(parse_batch_request, response.headers.get("Content-Type", ""), response.content)

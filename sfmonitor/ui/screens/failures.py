@@ -1,0 +1,201 @@
+"""Why a job's rows failed: the groups (status code and message, largest first) and the rows of the
+highlighted group with their input fields. It draws the org model's report; reading it is the app's."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.events import Resize
+from textual.screen import Screen
+from textual.widgets import DataTable, Static
+
+from ...bulk.failures import FailureGroup, FailureReport
+from ...failure_output import summary
+from ...numbers import compact
+from ...text import clip, inert
+from ..cells import Column, visible
+from ..messages import ExportFailures, ReadFailures
+from ..view import View
+from ..widgets.key_bar import KeyBar
+from ..widgets.keyed_table import KeyedTable
+from ..widgets.status_bar import StatusBar
+
+GROUP_COLUMNS = (
+    Column("count", "Rows", 9, 0, right=True),
+    Column("share", "Share", 6, 1, right=True),
+    Column("code", "Code", 24, 2, grow=10),
+    Column("message", "Message", 20, 3, grow=300),
+)
+
+
+def group_key(group: FailureGroup) -> str:
+    return f"{group.code}\x00{group.message}"
+
+
+def megabytes(count: int) -> str:
+    return f"{count / (1024 * 1024):.1f} MB"
+
+
+class FailuresScreen(Screen[None]):
+    DEFAULT_CSS = """
+    FailuresScreen #summary { padding: 0 1; height: auto; }
+    FailuresScreen #groups { height: 1fr; min-height: 5; }
+    FailuresScreen #rows-title { padding: 0 1; text-style: bold; }
+    FailuresScreen #rows { height: 1fr; }
+    """
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="failures.back", tooltip="back to the job"),
+        Binding(
+            "e",
+            "export",
+            "Export CSV",
+            id="failures.export",
+            tooltip="write every failed row, with its error and input columns, to a CSV file",
+        ),
+        Binding(
+            "r",
+            "reread",
+            "Read again",
+            id="failures.reread",
+            tooltip="read the failures again (a running Bulk 1.0 job: the batches finished since)",
+        ),
+        Binding(
+            "tab",
+            "switch_table",
+            "Groups/rows",
+            show=False,
+            id="failures.switch",
+            tooltip="move between the groups and the rows of the highlighted group",
+        ),
+    ]
+
+    def __init__(self, job_id: str, report: FailureReport) -> None:
+        super().__init__()
+        self.job_id = job_id
+        self.report = report
+        self.view: View | None = None
+        self._rows_of: tuple[str, int, tuple[str, ...]] | None = None  # what the rows table shows
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="header")
+        yield Static("", id="summary", markup=False)
+        yield KeyedTable(id="groups")
+        yield Static("", id="rows-title", markup=False)
+        rows: DataTable[Text] = DataTable(id="rows", cursor_type="row", zebra_stripes=False)
+        yield rows
+        yield KeyBar()
+
+    def on_mount(self) -> None:
+        self.query_one("#groups", KeyedTable).focus()
+
+    def show(self, view: View) -> None:
+        self.view = view
+        job = view.jobs.get(self.job_id)
+        extra = f"failures {self.job_id}" + ("" if job else " · no longer listed by the org")
+        self.query_one("#header", StatusBar).show(view.header(extra), view.palette)
+        self._show_summary()
+        self._show_groups(view)
+        self._show_rows()
+
+    def _show_summary(self) -> None:
+        report = self.report
+        line = summary(report)
+        if report.reading:
+            line += f" · reading… {report.rows_read:,} rows, {megabytes(report.bytes_read)}"
+        elif report.bytes_read:
+            line += f" · {report.rows_read:,} rows read, {megabytes(report.bytes_read)}"
+        if report.error:
+            line += f" · the read failed: {report.error} (r reads again)"
+        elif not report.complete and not report.reading and report.groups:
+            line += " · more as batches finish"
+        self.query_one("#summary", Static).update(Text(inert(line)))
+
+    def _show_groups(self, view: View) -> None:
+        table = self.query_one("#groups", KeyedTable)
+        table.set_columns(visible(GROUP_COLUMNS, self.size.width or self.app.size.width))
+        widths = {c.key: c.width for c in table.columns_shown}
+        report = self.report
+        rows: dict[str, tuple[Text, ...]] = {}
+        order = []
+        for group in report.ordered():
+            key = group_key(group)
+            order.append(key)
+            message = inert(group.message) + (" (varies: ids, values)" if group.varies else "")
+            values = {
+                "count": compact(group.count, widths.get("count", 9)),
+                "share": f"{report.share(group) * 100:.1f}%",
+                "code": inert(group.code) or "(no code)",
+                "message": message,
+            }
+            rows[key] = tuple(
+                Text(
+                    clip(values[c.key], c.width),
+                    style=f"bold {view.palette.error}" if c.key == "code" else "",
+                    justify="right" if c.right else "left",
+                    no_wrap=True,
+                )
+                for c in table.columns_shown
+            )
+        table.fill(rows, order)
+
+    def selected_group(self) -> FailureGroup | None:
+        key = self.query_one("#groups", KeyedTable).selected_key
+        return next((g for g in self.report.groups.values() if group_key(g) == key), None) if key else None
+
+    def _show_rows(self) -> None:
+        """The highlighted group's rows kept for the screen: its input fields beside the error."""
+        group = self.selected_group()
+        title = self.query_one("#rows-title", Static)
+        table: DataTable[Text] = self.query_one("#rows", DataTable)
+        if group is None:
+            title.update(Text("no failed rows read" if not self.report.reading else "reading…"))
+            if self._rows_of is not None:
+                table.clear(columns=True)
+                self._rows_of = None
+            return
+        columns = tuple(self.report.columns) or tuple(group.rows[0].fields if group.rows else ())
+        state = (group_key(group), len(group.rows), columns)
+        shown = len(group.rows)
+        more = f" (showing {shown:,} of {group.count:,}; e exports all)" if shown < group.count else ""
+        title.update(Text(inert(f"{group.code or '(no code)'}: {group.count:,} rows{more}")))
+        if state == self._rows_of:
+            return
+        self._rows_of = state
+        table.clear(columns=True)
+        if self.report.batches_total is not None:
+            table.add_column("Batch · row", key="batch")
+        table.add_column("Id", key="record_id")
+        for name in columns:
+            table.add_column(clip(inert(name), 30), key=f"f:{name}")
+        table.add_column("Error (as the org wrote it)", key="error")
+        for i, row in enumerate(group.rows):
+            cells = []
+            if self.report.batches_total is not None:
+                cells.append(Text(f"{inert(row.batch_id)} · {row.row}" if row.row else inert(row.batch_id)))
+            cells.append(Text(inert(row.record_id) or "-"))
+            cells.extend(Text(clip(inert(row.fields.get(name, "")), 40)) for name in columns)
+            cells.append(Text(clip(inert(row.error), 120)))
+            table.add_row(*cells, key=str(i))
+
+    @on(DataTable.RowHighlighted, "#groups")
+    def _group_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_rows()
+
+    def on_resize(self, event: Resize) -> None:
+        if self.view is not None:
+            self.show(self.view)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_export(self) -> None:
+        self.post_message(ExportFailures(self.job_id))
+
+    def action_reread(self) -> None:
+        self.post_message(ReadFailures(self.job_id))
+
+    def action_switch_table(self) -> None:
+        groups = self.query_one("#groups", KeyedTable)
+        (self.query_one("#rows", DataTable) if groups.has_focus else groups).focus()

@@ -1,0 +1,181 @@
+"""Reading why rows failed, from the simulator over real sockets: both APIs, every Bulk 1.0 format,
+a job still running, a huge file, hostile text."""
+
+from __future__ import annotations
+
+import json
+import tracemalloc
+
+import pytest
+
+from sfmonitor.bulk.auth import StaticToken
+from sfmonitor.bulk.failure_reader import read_failures
+from sfmonitor.bulk.failures import FailureReport
+from sfmonitor.bulk.models import Action, Job, JobKind
+from sfmonitor.bulk.service import BulkService
+from sfmonitor.bulk.transport import Transport
+from sfmonitor.failure_output import as_json, table
+from sfmonitor.simulator.bulk import add_failure_file_job
+from sfmonitor.simulator.server import Simulator
+from sfmonitor.simulator.world import Clock
+from tests.conftest import add_failed_rows_job, find_job
+
+HOSTILE = "FIELD_CUSTOM_VALIDATION_EXCEPTION:[bold]Amount[/bold] \x1b[31mmust\x1b[0m be \u202epositive:Amount --"
+
+
+async def test_v2_failed_rows_grouped_with_their_input_and_text_kept_exact(
+    service: BulkService, sim: Simulator
+) -> None:
+    rows = [
+        (
+            {"LastName": "", "Notes": f'multi\nline, "quoted" {i}'},
+            "REQUIRED_FIELD_MISSING:Required fields are missing: [LastName]:LastName --",
+        )
+        for i in range(3)
+    ]
+    rows += [({"LastName": "Ok", "Notes": ""}, "")] * 5
+    rows += [({"LastName": "[red]x[/red]", "Notes": "é"}, HOSTILE)]
+    job_id = add_failed_rows_job(sim, rows)  # fmt: skip
+    job = await service.find_job(job_id)
+    report = await read_failures(service, job)
+    assert report.complete and report.failed == 4 and report.unprocessed == 0
+    first, second = report.ordered()
+    assert (first.code, first.message, first.count) == (
+        "REQUIRED_FIELD_MISSING",
+        "Required fields are missing: [LastName]",
+        3,
+    )
+    assert first.rows[0].fields == {"LastName": "", "Notes": 'multi\nline, "quoted" 0'}  # fmt: skip
+    assert second.message == "[bold]Amount[/bold] \x1b[31mmust\x1b[0m be \u202epositive"  # exact, in the model
+    doc = json.loads(as_json(report))  # exact in JSON (escaped by JSON, not altered)
+    assert (
+        doc["groups"][1]["message"] == second.message and doc["groups"][1]["samples"][0]["LastName"] == "[red]x[/red]"
+    )
+    shown = table(report)
+    assert "\x1b" not in shown and "\u202e" not in shown and "\\x1b[31mmust" in shown  # inert on a terminal
+    assert report.columns == ["LastName", "Notes"]
+
+
+async def test_v2_job_still_running_has_no_results_yet_and_costs_no_call(service: BulkService, sim: Simulator) -> None:
+    job = await service.find_job(find_job(sim, "ingest", "InProgress"))
+    before = service.transport.requests_made
+    report = await read_failures(service, job)
+    assert service.transport.requests_made == before
+    assert not report.complete and report.failed == 0 and report.note.startswith("results when the job ends")
+
+
+async def test_v2_a_4xx_for_a_state_without_results_reads_as_not_yet(service: BulkService, sim: Simulator) -> None:
+    job = await service.find_job(find_job(sim, "ingest", "InProgress"))
+    as_if_ended = Job.from_fields({**job.fields, "state": "JobComplete"}, listed_as=JobKind.INGEST)
+    report = await read_failures(service, as_if_ended)  # the org still says InProgress: a 400
+    assert not report.complete and "results when the job ends" in report.note and "INVALIDJOBSTATE" in report.note
+
+
+async def test_v2_aborted_job_counts_unprocessed_rows_apart(service: BulkService, sim: Simulator) -> None:
+    job = await service.find_job(find_job(sim, "ingest", "InProgress"))
+    aborted = await service.act(job, Action.ABORT)
+    assert aborted.state == "Aborted"
+    report = await read_failures(service, await service.find_job(job.id))
+    with sim.world.lock:
+        plan = sim.world.jobs[job.id].plan
+        assert plan is not None
+        expected_unprocessed = plan.total - plan.processed_at(sim.world.jobs[job.id].finished_at or 0)
+    assert report.complete and report.unprocessed == expected_unprocessed > 0
+    assert report.failed == (await service.find_job(job.id)).number_records_failed
+
+
+async def test_query_jobs_have_no_failed_rows(service: BulkService, sim: Simulator) -> None:
+    job = await service.find_job(find_job(sim, "query", "JobComplete", running=False))
+    before = service.transport.requests_made
+    report = await read_failures(service, job)
+    assert (
+        report.complete
+        and report.note == "query jobs have no failed rows"
+        and service.transport.requests_made == before
+    )
+
+
+def _classic_with_failures(sim: Simulator, content_type: str) -> str:
+    with sim.world.lock:
+        t = sim.world.clock.now()
+        for job in sim.world.jobs.values():
+            if (
+                job.api == "classic"
+                and job.content_type == content_type
+                and job.operation != "query"
+                and job.done_at(t)
+            ):
+                if any(b.plan.fail_permille and b.plan.fail_at is None for b in job.batches):
+                    return job.id
+    raise LookupError(content_type)
+
+
+@pytest.mark.parametrize("content_type", ["CSV", "XML", "JSON"])
+async def test_v1_results_joined_to_requests_row_by_row(
+    service: BulkService, sim: Simulator, content_type: str
+) -> None:
+    job = await service.find_job(_classic_with_failures(sim, content_type))
+    report = await read_failures(service, job)
+    assert report.complete and report.failed == job.number_records_failed > 0
+    assert report.coverage() == f"{job.number_batches_total} of {job.number_batches_total} batches"
+    required = report.columns[0]
+    for group in report.groups.values():
+        for row in group.rows:  # the simulator names row i "<Object> <i+1>": the join is by position
+            assert row.fields[required] == f"{job.object} {row.row}", (row.batch_id, row.row)
+            assert row.code == group.code
+    reads = [p for m, p, _ in sim.log if p.endswith(("/result", "/request"))]
+    assert len(reads) == len(set(reads))  # each batch's files read once
+
+
+async def test_v1_batch_that_failed_as_a_whole_counts_its_unrun_records_as_unprocessed(
+    service: BulkService, sim: Simulator
+) -> None:
+    with sim.world.lock:
+        job_id = next(j.id for j in sim.world.jobs.values() if any(b.plan.fail_at is not None for b in j.batches))
+    job = await service.find_job(job_id)
+    report = await read_failures(service, job)
+    failed_batch = next(b for b in job.batches or () if b.state == "Failed")
+    outcome = report.batches[failed_batch.id]
+    assert outcome.unprocessed > 0 and outcome.note == failed_batch.state_message
+    assert report.unprocessed >= outcome.unprocessed  # fmt: skip
+
+
+async def test_v1_running_job_shows_finished_batches_and_reads_only_new_ones_later() -> None:
+    clock = Clock(frozen=True)
+    with Simulator(clock=clock, spawn_every=0) as sim:
+        transport = Transport(StaticToken(sim.base_url, sim.token))
+        service = BulkService(transport)
+        await service.connect()
+        try:
+            job = await service.find_job(find_job(sim, "classic", "Open"))
+            report = FailureReport.for_job(job)
+            await read_failures(service, job, report)
+            covered = len(report.batches)
+            total = report.batches_total
+            assert total and 0 < covered < total and not report.complete and report.failed > 0
+            first_failed = report.failed
+            mark = len(sim.log)
+            clock.start += 1800  # half an hour on: more batches finished
+            job = await service.find_job(job.id)
+            await read_failures(service, job, report)
+            assert len(report.batches) > covered and report.failed > first_failed
+            again = [p for _, p, _ in list(sim.log)[mark:] if p.endswith(("/result", "/request"))]
+            earlier = {p for _, p, _ in list(sim.log)[:mark] if p.endswith(("/result", "/request"))}
+            assert again and not (set(again) & earlier)  # batches read before were not read again
+        finally:
+            await transport.aclose()
+
+
+async def test_a_huge_failure_file_is_streamed_with_bounded_memory(service: BulkService, sim: Simulator) -> None:
+    job = await service.find_job(add_failure_file_job(sim.world, 20_000))
+    seen: list[int] = []
+    tracemalloc.start()
+    try:
+        report = await read_failures(service, job, progress=lambda r: seen.append(r.rows_read))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert report.failed == 20_000 == report.rows_read and report.complete
+    assert seen and seen[0] < 20_000  # groups were there before the whole file was read
+    assert peak < 16 * 1024 * 1024, peak  # its rows as objects would be ~20 MB (and 60,000 rows peak lower still)
+    assert sum(g.count for g in report.groups.values()) == 20_000
