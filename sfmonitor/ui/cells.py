@@ -225,10 +225,7 @@ def job_cells(
         "elapsed": elapsed(job, now),
         "time": duration(job.total_processing_time),
         "created": clock(job.created_date, now),
-        "message": inert(job.error_message)
-        or (
-            f"{inert(top_error[0])} ×{tiny_count(top_error[1])}" if top_error else ""  # noqa: RUF001
-        ),
+        "message": inert(job.error_message),
     }
     base = "dim" if (job.finished or unread) and not pending else ""
     cells = []
@@ -243,6 +240,9 @@ def job_cells(
         if column.key in ("processed", "failed"):
             text = compact(job.number_records_processed if column.key == "processed" else job.number_records_failed,
                              column.width)  # fmt: skip
+        elif column.key == "message" and top_error and not job.error_message:
+            times = f" ×{tiny_count(top_error[1])}"  # noqa: RUF001 - the count survives a narrow column
+            text = clip(inert(top_error[0]), max(1, column.width - len(times))) + times
         else:
             text = clip(values[column.key], column.width)
         cells.append(Text(text, style=style, justify="right" if column.right else "left", no_wrap=True))

@@ -104,9 +104,8 @@ def _classic_with_failures(sim: Simulator, content_type: str) -> str:
                 and job.content_type == content_type
                 and job.operation != "query"
                 and job.done_at(t)
-            ):
-                if any(b.plan.fail_permille and b.plan.fail_at is None for b in job.batches):
-                    return job.id
+            ) and any(b.plan.fail_permille and b.plan.fail_at is None for b in job.batches):
+                return job.id
     raise LookupError(content_type)
 
 

@@ -33,8 +33,8 @@ from sfmonitor.bulk.result_files import MAX_ROW, CsvStream, csv_rows, parse_batc
          "Required fields are missing: [LastName]"),
         ("UNABLE_TO_LOCK_ROW:unable to obtain exclusive access to this record:--", "UNABLE_TO_LOCK_ROW",
          "unable to obtain exclusive access to this record"),
-        ("DUPLICATE_VALUE:duplicate value found: Ext__c duplicates value on record with id: 0015g00000ABCDEAAA:Ext__c --",
-         "DUPLICATE_VALUE", "duplicate value found: Ext__c duplicates value on record with id: 0015g00000ABCDEAAA"),
+        ("DUPLICATE_VALUE:duplicate value found: E__c duplicates value on record with id: 0015g00000ABCDEAAA:E__c --",
+         "DUPLICATE_VALUE", "duplicate value found: E__c duplicates value on record with id: 0015g00000ABCDEAAA"),
         ("no code here: just words", "", "no code here: just words"),
         ("", "", ""),
     ],
@@ -61,8 +61,9 @@ def _report(rows: list[tuple[str, str]]) -> FailureReport:
 
 
 def test_groups_are_largest_first_with_shares_and_the_first_exact_message() -> None:
-    rows = [("A", "one")] * 3 + [("B", "two on record with id: 0015g00000ABCDEAAA")] + [("B", "two on record with id: 0015g00000ZZZZZAAQ")]
-    report = _report(rows)  # fmt: skip
+    rows = [("A", "one")] * 3 + [("B", "two on record with id: 0015g00000ABCDEAAA")]
+    rows += [("B", "two on record with id: 0015g00000ZZZZZAAQ")]
+    report = _report(rows)
     groups = report.ordered()
     assert [(g.code, g.count) for g in groups] == [("A", 3), ("B", 2)]
     assert report.failed == 5 and report.share(groups[0]) == pytest.approx(0.6)
