@@ -83,24 +83,24 @@ async def _read_v2(service: BulkService, job: Job, report: FailureReport, sink: 
         report.note = f"results when the job ends (it is {job.state or 'in an unknown state'})"
         return
     base = f"{v2.jobs_path(service.api_version, JobKind.INGEST)}/{job.id}"
-    fresh = FailureReport.for_job(job)  # a re-read (an export) starts from nothing
+    _reset(report)  # a re-read (an export) starts from nothing; the view sees the groups as they come
     try:
-        await _stream_failed(service, f"{base}/failedResults/", fresh, sink, progress)
+        await _stream_failed(service, f"{base}/failedResults/", report, sink, progress)
         if job.state in UNPROCESSED_STATES:
-            fresh.unprocessed = await _count_rows(service, f"{base}/unprocessedrecords/", fresh)
+            report.unprocessed = await _count_rows(service, f"{base}/unprocessedrecords/", report)
     except ApiError as exc:
         if 400 <= exc.status < 500 and exc.status not in (401, 403):
             report.note = f"results when the job ends (the org says: {exc.code or exc.status}: {exc.message})"
             return
         raise
-    fresh.complete = True
-    _take(report, fresh)
+    report.complete = True
 
 
-def _take(report: FailureReport, fresh: FailureReport) -> None:
-    for name in ("failed", "unprocessed", "columns", "rows_read", "bytes_read", "complete", "groups", "_kept"):
+def _reset(report: FailureReport) -> None:
+    fresh = FailureReport(report.job_id, report.kind)
+    for name in ("failed", "unprocessed", "columns", "rows_read", "bytes_read", "complete", "groups", "batches",
+                 "note", "_kept"):  # fmt: skip
         setattr(report, name, getattr(fresh, name))
-    report.note = ""
 
 
 async def _stream_failed(service: BulkService, path: str, report: FailureReport, sink: Sink | None,
@@ -175,9 +175,7 @@ async def _read_v1(service: BulkService, job: Job, report: FailureReport, sink: 
     version = job.api_version or service.api_version
     batches = await v1.batch_list(service.transport, version, job.id)
     if sink is not None:  # an export writes every row: read every batch again
-        report.batches.clear()
-        report.groups.clear()
-        report.failed = report.unprocessed = report.rows_read = report._kept = 0
+        _reset(report)
     report.batches_total = len(batches)
     for batch in batches:
         if batch.id in report.batches or not (batch.terminal or batch.state in NOT_PROCESSED):
