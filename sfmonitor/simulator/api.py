@@ -19,6 +19,7 @@ from urllib.parse import parse_qs
 import xmltodict
 
 from . import failures
+from . import rest as rest_api
 from .records import (
     DELIMITERS,
     NS,
@@ -102,6 +103,8 @@ class SalesforceApi:
             return self.versions()
         if path.rstrip("/") == "/services/oauth2/token":
             return self.oauth_token(method, body)
+        if path.rstrip("/") == "/services/oauth2/userinfo":
+            return self.userinfo(headers)
         if path.startswith("/services/async/"):
             return self.v1(method, path, params, headers, body)
         if path.startswith("/services/data/"):
@@ -147,6 +150,13 @@ class SalesforceApi:
         }
         return Reply(200, json.dumps(answer).encode(), JSON_V2, api_call=False)
 
+    def userinfo(self, headers: Mapping[str, str]) -> Reply:
+        auth = headers.get("authorization", "")
+        token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
+        if not self.authorised(token):
+            return Reply(403, b"Bad_OAuth_Token", "text/plain", api_call=False)
+        return Reply(200, rest_api.as_body(rest_api.userinfo(self.world, self.base_url())), JSON_V2, api_call=False)
+
     # --- Bulk 2.0 and REST -----------------------------------------------------------------
 
     def v2(self, method: str, path: str, params: dict[str, str], headers: Mapping[str, str], body: bytes) -> Reply:
@@ -159,8 +169,20 @@ class SalesforceApi:
             return v2_error(404, "NOT_FOUND", "The requested resource does not exist")
         rest = (match.group(2) or "").rstrip("/")
         t = self.world.advance()
+        if rest == "" and method == "GET":  # the version's resource directory
+            names = ("jobs", "limits", "query", "queryAll", "sobjects")
+            return self.ok_json({n: f"/services/data/v{match.group(1)}/{n}" for n in names})
         if rest == "/limits":
             return self.limits(t) if method == "GET" else self.method_not_allowed(method, "GET")
+        if rest in ("/query", "/queryAll") and method == "GET":
+            status, data = rest_api.query(self.world, params.get("q", ""), match.group(1))
+            return Reply(status, rest_api.as_body(data), JSON_V2)
+        user = re.fullmatch(r"/sobjects/User/(\w+)", rest)
+        if user and method == "GET":
+            found = rest_api.user(self.world, user.group(1), match.group(1))
+            if found is None:
+                return v2_error(404, "NOT_FOUND", "The requested resource does not exist")
+            return self.ok_json(found)
         m = re.fullmatch(r"/jobs/(ingest|query)(?:/(\w+)(?:/(\w+))?)?", rest)
         if not m:
             return v2_error(404, "NOT_FOUND", "The requested resource does not exist")
