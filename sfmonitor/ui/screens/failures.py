@@ -25,7 +25,7 @@ from ..widgets.status_bar import StatusBar
 GROUP_COLUMNS = (
     Column("count", "Rows", 9, 0, right=True),
     Column("share", "Share", 6, 1, right=True),
-    Column("code", "Code", 24, 2, grow=10),
+    Column("code", "Code", 34, 2, narrow=22),
     Column("message", "Message", 20, 3, grow=300),
 )
 
@@ -42,7 +42,7 @@ class FailuresScreen(Screen[None]):
     DEFAULT_CSS = """
     FailuresScreen #summary { padding: 0 1; height: auto; }
     FailuresScreen #groups { height: 1fr; min-height: 5; }
-    FailuresScreen #rows-title { padding: 0 1; text-style: bold; }
+    FailuresScreen #rows-title { padding: 0 1; text-style: bold; height: auto; max-height: 4; }
     FailuresScreen #rows { height: 1fr; }
     """
     BINDINGS = [
@@ -159,14 +159,17 @@ class FailuresScreen(Screen[None]):
         state = (group_key(group), len(group.rows), columns)
         shown = len(group.rows)
         more = f" (showing {shown:,} of {group.count:,}; e exports all)" if shown < group.count else ""
-        title.update(Text(inert(f"{group.code or '(no code)'}: {group.count:,} rows{more}")))
+        # the whole message here: the groups table has room for its start only
+        title.update(Text(inert(f"{group.code or '(no code)'}: {group.message} · {group.count:,} rows{more}")))
         if state == self._rows_of:
             return
         self._rows_of = state
         table.clear(columns=True)
         if self.report.batches_total is not None:
             table.add_column("Batch · row", key="batch")
-        table.add_column("Id", key="record_id")
+        with_ids = any(row.record_id for row in group.rows)  # an insert's failed rows have none
+        if with_ids:
+            table.add_column("Id", key="record_id")
         for name in columns:
             table.add_column(clip(inert(name), 30), key=f"f:{name}")
         table.add_column("Error (as the org wrote it)", key="error")
@@ -174,7 +177,8 @@ class FailuresScreen(Screen[None]):
             cells = []
             if self.report.batches_total is not None:
                 cells.append(Text(f"{inert(row.batch_id)} · {row.row}" if row.row else inert(row.batch_id)))
-            cells.append(Text(inert(row.record_id) or "-"))
+            if with_ids:
+                cells.append(Text(inert(row.record_id) or "-"))
             cells.extend(Text(clip(inert(row.fields.get(name, "")), 40)) for name in columns)
             cells.append(Text(clip(inert(row.error), 120)))
             table.add_row(*cells, key=str(i))
