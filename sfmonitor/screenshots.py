@@ -24,6 +24,7 @@ from .simulator.world import Clock
 from .ui.app import SfMonitorApp
 from .ui.screens.confirm import ConfirmScreen
 from .ui.screens.detail import JobDetailScreen
+from .ui.screens.failures import FailuresScreen
 from .ui.widgets.keyed_table import KeyedTable
 
 FIXED = datetime(2026, 11, 20, 14, 30, tzinfo=UTC)
@@ -83,6 +84,18 @@ async def ask_abort(pilot: Pilot[None]) -> None:
     await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
 
 
+async def open_failures(pilot: Pilot[None]) -> None:
+    """Failures of the running 40-batch Bulk 1.0 job: the batches finished so far."""
+    await first_poll(pilot)
+    app = pilot.app
+    assert isinstance(app, SfMonitorApp)
+    job = next(j for j in app.org.state.jobs.values() if j.kind.label == "Bulk 1.0" and j.state == "Open")
+    app.screen.query_one("#jobs", KeyedTable).select(job.id)
+    await pilot.press("f")
+    report = app.org.failure_report(job)
+    await settle(pilot, lambda: isinstance(app.screen, FailuresScreen) and report.batches and not report.reading)
+
+
 @dataclass(frozen=True)
 class Scene:
     name: str
@@ -99,6 +112,7 @@ SCENES = (
     Scene("batches-80x24", (80, 24), open_batches),
     Scene("batches-200x60", (200, 60), open_batches),
     Scene("abort-confirmation", (120, 40), ask_abort),
+    Scene("failures-120x40", (120, 40), open_failures),
     Scene("theme-sfmonitor-light", (120, 30), first_poll, "sfmonitor-light"),
     Scene("theme-high-contrast", (120, 30), first_poll, "high-contrast"),
     Scene("theme-terminal", (120, 30), first_poll, "terminal"),
