@@ -351,7 +351,7 @@ class SalesforceApi:
             return v2_error(400, "INVALIDJOB", "InvalidBatch : Failed to parse CSV data")
         job.uploaded = True
         job.upload_data = body
-        outcomes = [self.world.store.outcome(job.object, job.operation, row, job.external_id) for row in rows]
+        outcomes = self.world.store.outcomes(job.object, job.operation, rows, job.external_id)
         job.plan = Plan(total=len(rows), rate=2_000, outcomes=outcomes, apex_share=0.3)
         job.modstamp = t
         return Reply(201)
@@ -649,7 +649,7 @@ class SalesforceApi:
                 return v1_error(400, "InvalidBatch", "Records could not be parsed", job_json)
             if len(rows) > 10_000:
                 return v1_error(400, "InvalidBatch", "Records not processed: more than 10000 records", job_json)
-            outcomes = [self.world.store.outcome(job.object, job.operation, row, job.external_id) for row in rows]
+            outcomes = self.world.store.outcomes(job.object, job.operation, rows, job.external_id)
             batch.plan = Plan(total=len(rows), rate=400, outcomes=outcomes, apex_share=0.3)
             job.schedule_batch(batch, t)
         job.batches.append(batch)

@@ -76,6 +76,9 @@ class Store:
         if op == "insert" or (op == "upsert" and not _upsert_match(table, row, external_id)):
             if op == "upsert" and not (row.get(external_id) or "").strip():
                 return RowResult(row, False, False, "", f"MISSING_ARGUMENT:{external_id} not specified:--")
+            invalid = _invalid_value(table, row, op)
+            if invalid:
+                return RowResult(row, False, False, "", invalid)
             required = REQUIRED.get(sobject.lower(), "Name")
             if required and required in row and not row[required].strip():
                 return RowResult(
@@ -96,6 +99,26 @@ class Store:
             return RowResult(row, False, False, row_id, "ENTITY_IS_DELETED:entity is deleted:--")
         return RowResult(row, True, False, row_id, "")
 
+    def outcomes(
+        self, sobject: str, operation: str, rows: list[dict[str, str]], external_id: str = ""
+    ) -> list[RowResult]:
+        """Every row's fate, in order; an insert repeating an external id of an earlier row of the same
+        upload is a duplicate of the record that row makes."""
+        out = []
+        made: dict[str, str] = {}  # External_Id__c -> the id an earlier row of this upload gets
+        for row in rows:
+            result = self.outcome(sobject, operation, row, external_id)
+            external = (row.get("External_Id__c") or "").strip()
+            if result.success and result.created and external:
+                if external in made:
+                    error = ("DUPLICATE_VALUE:duplicate value found: External_Id__c duplicates value on record "
+                             f"with id: {made[external]}:External_Id__c --")  # fmt: skip
+                    result = RowResult(row, False, False, "", error)
+                else:
+                    made[external] = result.id
+            out.append(result)
+        return out
+
     def apply(self, sobject: str, operation: str, result: RowResult) -> None:
         if not result.success:
             return
@@ -106,6 +129,32 @@ class Store:
         else:
             record = table.setdefault(result.id, {"Id": result.id})
             record.update({k: v for k, v in result.row.items() if k.lower() != "id"})
+
+
+MAX_TEXT = 255
+READ_ONLY = ("CreatedDate", "LastModifiedDate", "SystemModstamp", "CreatedById", "LastModifiedById")
+
+
+def _invalid_value(table: dict[str, dict[str, str]], row: dict[str, str], op: str) -> str:
+    """What the org says of a value it will not take (in its own words), or ""."""
+    for name in READ_ONLY:
+        if (row.get(name) or "").strip():
+            return (f"INVALID_FIELD_FOR_INSERT_UPDATE:Unable to create/update fields: {name}. Please check the "
+                    "security settings of this field and verify that it is read/write for your profile or "
+                    f"permission set.:{name} --")  # fmt: skip
+    for name, value in row.items():
+        if len(value) > MAX_TEXT:
+            return f"STRING_TOO_LONG:{name}: data value too large: {value[:40]} (max length={MAX_TEXT}):{name} --"
+    email = (row.get("Email") or "").strip()
+    if email and ("@" not in email or "." not in email.rsplit("@", 1)[-1]):
+        return f"INVALID_EMAIL_ADDRESS:Email: invalid email address: {email}:Email --"
+    external = (row.get("External_Id__c") or "").strip()
+    if op == "insert" and external:
+        for record_id, record in table.items():
+            if record.get("External_Id__c") == external:
+                return (f"DUPLICATE_VALUE:duplicate value found: External_Id__c duplicates value on record with id: "
+                        f"{record_id}:External_Id__c --")  # fmt: skip
+    return ""
 
 
 def _upsert_match(table: dict[str, dict[str, str]], row: dict[str, str], external_id: str) -> str | None:

@@ -3,6 +3,7 @@ a job still running, a huge file, hostile text."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import tracemalloc
 
@@ -178,3 +179,37 @@ async def test_a_huge_failure_file_is_streamed_with_bounded_memory(service: Bulk
     assert seen and seen[0] < 20_000  # groups were there before the whole file was read
     assert peak < 16 * 1024 * 1024, peak  # its rows as objects would be ~20 MB (and 60,000 rows peak lower still)
     assert sum(g.count for g in report.groups.values()) == 20_000
+
+
+async def test_uploaded_rows_fail_the_way_the_org_says(service: BulkService, sim: Simulator) -> None:
+    base = f"/services/data/v{service.api_version}/jobs/ingest"
+    body = json.dumps({"object": "Contact", "operation": "insert", "contentType": "CSV"}).encode()
+    created = json.loads(
+        (await service.transport.request("POST", base, content=body, content_type="application/json")).content
+    )
+    rows = (
+        "LastName,Email,External_Id__c,Description,CreatedDate\n"
+        "Ok,ok@x.org,E1,,\n"
+        ",a@x.org,E2,,\n"
+        "Mail,not-an-email,E3,,\n"
+        f"Long,l@x.org,E4,{'d' * 300},\n"
+        "Dated,d@x.org,E5,,2020-01-01T00:00:00Z\n"
+        "Again,o@x.org,E1,,\n"
+    )  # fmt: skip
+    await service.transport.request(
+        "PUT", f"{base}/{created['id']}/batches", content=rows.encode(), content_type="text/csv"
+    )
+    await service.transport.request("PATCH", f"{base}/{created['id']}", content=b'{"state":"UploadComplete"}',
+                                    content_type="application/json")  # fmt: skip
+    for _ in range(200):
+        job = await service.find_job(created["id"])
+        if job.state == "JobComplete":
+            break
+        await asyncio.sleep(0.05)
+    report = await read_failures(service, job)
+    codes = {g.code: [r.fields["LastName"] for r in g.rows] for g in report.groups.values()}
+    assert codes == {
+        "REQUIRED_FIELD_MISSING": [""], "INVALID_EMAIL_ADDRESS": ["Mail"], "STRING_TOO_LONG": ["Long"],
+        "INVALID_FIELD_FOR_INSERT_UPDATE": ["Dated"],
+        "DUPLICATE_VALUE": ["Again"],
+    }  # fmt: skip
