@@ -151,6 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
                           help="write every failed row to this CSV file too (--format csv: not to stdout)")  # fmt: skip
     _connection_args(failures)
 
+    orgs = sub.add_parser("orgs", help="the configured and discovered orgs, and whether each can sign in")
+    _connection_args(orgs)
+
     sim = sub.add_parser("simulate", help="run the Bulk API simulator (a fake org) on loopback")
     _simulator_args(sim)
     _connection_args(sim)
@@ -178,7 +181,7 @@ def _dashboard_args(parser: argparse.ArgumentParser) -> None:
                             "(polls stretch to fit; the header says so)")  # fmt: skip
 
 
-COMMANDS = ("watch", "status", "failures", "close", "abort", "simulate", "demo", "locate")
+COMMANDS = ("watch", "status", "failures", "orgs", "close", "abort", "simulate", "demo", "locate")
 
 
 TAKES_VALUE = frozenset({"--instance-url", "--access-token", "-o", "--target-org", "--api-version", "--ca-bundle",
@@ -219,6 +222,10 @@ def _simulator_args(parser: argparse.ArgumentParser) -> None:
                         help="add N finished Bulk 2.0 jobs (a big org, for scale)")  # fmt: skip
     parser.add_argument("--giant-batches", type=int, default=0, metavar="N",
                         help="add a running Bulk 1.0 job of N batches (for scale)")  # fmt: skip
+    parser.add_argument("--jwt-cert", type=Path, metavar="PEM",
+                        help="accept JWT bearer sign-ins signed by this certificate's key")  # fmt: skip
+    parser.add_argument("--jwt-client-id", default="sfmonitor-sim", metavar="ID",
+                        help="the consumer key JWT assertions must name as iss (sfmonitor-sim)")  # fmt: skip
     parser.add_argument("--failure-rows", type=int, default=0, metavar="N",
                         help="add a finished Bulk 2.0 job whose N rows all failed (a huge failure file)")  # fmt: skip
 
@@ -237,6 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "close": cmd_action,
         "abort": cmd_action,
         "failures": cmd_failures,
+        "orgs": cmd_orgs,
         "simulate": cmd_simulate,
         "demo": cmd_demo,
         "watch": cmd_watch,
@@ -374,6 +382,27 @@ def cmd_action(args: argparse.Namespace) -> int:
     return run(body)
 
 
+# --- orgs -----------------------------------------------------------------------------------------
+
+
+def cmd_orgs(args: argparse.Namespace) -> int:
+    from . import org_list
+
+    async def body() -> int:
+        settings = config.load()
+        found, note = await org_list.discovered()
+        names = set(settings.orgs)
+        entries = org_list.configured(settings.orgs) + [e for e in found if e.name not in names]
+        results = await org_list.sign_in_all(entries)
+        print(org_list.table(results, note, shutil.get_terminal_size((120, 24)).columns))
+        good = sum(r.ok for r in results)
+        if not results or good == 0:
+            return EXIT_CONNECT
+        return EXIT_OK if good == len(results) else EXIT_PARTIAL
+
+    return run(body)
+
+
 # --- failures -------------------------------------------------------------------------------------
 
 
@@ -439,6 +468,12 @@ def _start_simulator(args: argparse.Namespace) -> Simulator:
     from .simulator.bulk import add_failure_file_job, add_finished_ingest_jobs, add_giant_classic_job
 
     spec = parse_faults(args.faults)
+    certificate = None
+    if args.jwt_cert is not None:
+        try:
+            certificate = args.jwt_cert.read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"--jwt-cert {args.jwt_cert}: {exc.strerror}") from None
     sim = Simulator(
         args.host,
         args.port,
@@ -455,6 +490,10 @@ def _start_simulator(args: argparse.Namespace) -> Simulator:
         add_giant_classic_job(sim.world, args.giant_batches)
     if args.failure_rows > 0:
         add_failure_file_job(sim.world, args.failure_rows)
+    if certificate is not None:
+        from .simulator.jwt_grant import ConnectedApp
+
+        sim.api.connected_app = ConnectedApp(args.jwt_client_id, certificate)
     return sim
 
 

@@ -13,6 +13,9 @@ in the app (the theme picked with ``t``) are remembered in a separate state file
     [keymap]                # binding id = "keys" (comma-separated)
     abort = "A"
     close = "C"
+
+    [orgs.prod]             # one table per org: see org_config.py
+    sf_alias = "prod"
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from . import paths
 from .bulk.errors import ConfigError
 from .monitor.schedule import clamp_interval
 from .monitor.spend import Budget
+from .org_config import OrgConfig, parse_orgs
 
 DEFAULT_THEME = "sfmonitor-dark"
 
@@ -39,6 +43,7 @@ class Settings:
     read_only: bool = False
     keymap: dict[str, str] = field(default_factory=dict)
     api_budget: Budget | None = None
+    orgs: dict[str, OrgConfig] = field(default_factory=dict)  # the [orgs.NAME] tables
 
 
 def read_file(path: Path) -> dict[str, Any]:
@@ -66,7 +71,7 @@ def load(
     env = os.environ if env is None else env
     path = path or paths.config_file()
     data = read_file(path)
-    known = {"interval", "theme", "read_only", "keymap", "api_budget"}
+    known = {"interval", "theme", "read_only", "keymap", "api_budget", "orgs"}
     unknown = set(data) - known
     if unknown:
         raise ConfigError(
@@ -99,6 +104,7 @@ def load(
         read_only=read_only or file_read_only,
         keymap=dict(keymap),
         api_budget=budget,
+        orgs=parse_orgs(data.get("orgs", {}), f"config file {path}", env),
     )
 
 

@@ -11,10 +11,12 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 
-from .bulk.auth import ClientCredentials, SfCliAlias, StaticToken, TokenSource
+from .bulk.auth import ClientCredentials, JwtBearer, SfCliAlias, StaticToken, TokenSource
 from .bulk.errors import ConfigError
 from .bulk.service import BulkService
 from .bulk.transport import Transport
+
+DEFAULT_LOGIN_URL = "https://login.salesforce.com"
 
 
 @dataclass(frozen=True)
@@ -25,13 +27,18 @@ class ConnectionOptions:
     api_version: str | None = None
     ca_bundle: str | None = None
     timeout: float = 30.0
-    client_id: str | None = None  # OAuth client credentials (the demo's renewable token)
+    client_id: str | None = None  # OAuth client credentials (the demo's renewable token), or the JWT app
     client_secret: str | None = None
+    jwt_username: str | None = None  # JWT bearer: the user, the app's private key, the login URL
+    jwt_key_file: str | None = None
+    login_url: str | None = None
 
     def resolved(self, env: Mapping[str, str] | None = None) -> ConnectionOptions:
         """Fill what the flags left open from the environment."""
         env = os.environ if env is None else env
         ca = self.ca_bundle or env.get("SF_CA_BUNDLE")
+        if self.client_id:  # an OAuth app signs in on its own: the environment's token is not its
+            return replace(self, ca_bundle=ca)
         if self.target_org:
             return replace(self, instance_url=None, access_token=None, ca_bundle=ca)
         if self.instance_url or self.access_token or env.get("SF_INSTANCE_URL") or env.get("SF_ACCESS_TOKEN"):
@@ -44,6 +51,9 @@ class ConnectionOptions:
         return replace(self, target_org=env.get("SF_TARGET_ORG") or None, ca_bundle=ca)
 
     def token_source(self) -> TokenSource:
+        if self.client_id and self.jwt_username and self.jwt_key_file:
+            return JwtBearer(self.login_url or self.instance_url or DEFAULT_LOGIN_URL, self.client_id,
+                             self.jwt_username, self.jwt_key_file, self.verify())  # fmt: skip
         if self.client_id and self.instance_url:
             return ClientCredentials(self.instance_url, self.client_id, self.client_secret or "", self.verify())
         if self.target_org:

@@ -19,6 +19,15 @@ def fake_sf(tmp_path: Path, sim: Simulator, known_alias: str = "ops") -> Path:
             #!{sys.executable}
             import json, sys, urllib.request
             args = sys.argv[1:]
+            if args[:2] == ["org", "list"]:
+                known = {{"alias": {known_alias!r}, "username": "ops@acme.test", "instanceUrl": {sim.base_url!r},
+                          "connectedStatus": "Connected", "isExpired": False}}
+                gone = {{"alias": "old", "username": "old@acme.test", "isExpired": True,
+                         "connectedStatus": "Connected"}}
+                broken = {{"alias": "broken", "username": "b@acme.test", "connectedStatus": "RefreshTokenAuthError"}}
+                print(json.dumps({{"status": 0, "result": {{"nonScratchOrgs": [known, broken], "scratchOrgs": [gone],
+                                                          "other": [], "sandboxes": [], "devHubs": []}}}}))
+                sys.exit(0)
             alias = args[args.index("--target-org") + 1]
             if alias != {known_alias!r}:
                 print(json.dumps({{"status": 1, "name": "NamedOrgNotFoundError",

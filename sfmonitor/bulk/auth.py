@@ -11,6 +11,7 @@ import ipaddress
 import json
 import shutil
 import ssl
+import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -131,20 +132,94 @@ class ClientCredentials:
         return self._current
 
     async def renew(self) -> OrgSession:
-        import httpx
+        body = await _token_request(f"{self.instance_url}/services/oauth2/token", self._form, self._verify,
+                                    "client credentials")  # fmt: skip
+        self._current = OrgSession(self.instance_url, Secret(body["access_token"]))
+        return self._current
 
-        verify = ssl.create_default_context(cafile=self._verify) if isinstance(self._verify, str) else self._verify
+
+JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+JWT_LIFETIME_S = 180  # Salesforce accepts an assertion whose exp is at most 3 minutes away
+
+
+def _b64url(data: bytes) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def jwt_assertion(client_id: str, username: str, audience: str, private_key_pem: bytes, now: float) -> str:
+    """An RS256-signed JWT bearer assertion: ``iss`` the connected app's consumer key, ``sub`` the user,
+    ``aud`` the login URL, ``exp`` three minutes on (the OAuth 2.0 JWT bearer flow)."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+    key = serialization.load_pem_private_key(private_key_pem, password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise AuthError("the JWT private key is not an RSA key (Salesforce signs and checks RS256)")
+    header = _b64url(json.dumps({"alg": "RS256", "typ": "JWT"}).encode())
+    claims = {"iss": client_id, "sub": username, "aud": audience, "exp": int(now) + JWT_LIFETIME_S}
+    signing_input = f"{header}.{_b64url(json.dumps(claims).encode())}"
+    signature = key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+    return f"{signing_input}.{_b64url(signature)}"
+
+
+async def _token_request(url: str, form: dict[str, str], verify: bool | str, what: str) -> dict[str, Any]:
+    """POST to an OAuth token endpoint; its JSON answer, or an AuthError saying why not (never the secret)."""
+    import httpx
+
+    context = ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify
+    try:
+        async with httpx.AsyncClient(verify=context, timeout=30) as client:
+            answer = await client.post(url, data=form)
+        body = answer.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        raise AuthError(f"could not get a token from {url}: {type(exc).__name__}") from None
+    if answer.status_code != 200 or not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
+        reason = body.get("error_description") or body.get("error") if isinstance(body, dict) else None
+        raise AuthError(f"the org refused the {what}: {reason or answer.status_code}")
+    return body
+
+
+class JwtBearer:
+    """OAuth 2.0 JWT bearer flow: a connected app's consumer key, a user and the app's private key;
+    no secret or browser, so it suits jump hosts. Renews by signing a new assertion."""
+
+    def __init__(self, login_url: str, client_id: str, username: str, private_key_file: str,
+                 verify: bool | str = True, clock: Any = None) -> None:  # fmt: skip
+        self.login_url = check_instance_url(login_url)
+        self.client_id = client_id
+        self.username = username
+        self.private_key_file = private_key_file
+        self._verify = verify
+        self._clock = clock or time.time
+        self.description = f"JWT bearer for {username} at {self.login_url}"
+        self._current: OrgSession | None = None
+
+    async def session(self) -> OrgSession:
+        if self._current is None:
+            self._current = await self.renew()
+        return self._current
+
+    async def renew(self) -> OrgSession:
         try:
-            async with httpx.AsyncClient(verify=verify, timeout=30) as client:
-                answer = await client.post(f"{self.instance_url}/services/oauth2/token", data=self._form)
-            body = answer.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            raise AuthError(f"could not get a token from {self.instance_url}: {type(exc).__name__}") from None
-        token = body.get("access_token") if isinstance(body, dict) else None
-        if answer.status_code != 200 or not isinstance(token, str):
-            reason = body.get("error_description") if isinstance(body, dict) else None
-            raise AuthError(f"the org refused the client credentials: {reason or answer.status_code}")
-        self._current = OrgSession(self.instance_url, Secret(token))
+            with open(self.private_key_file, "rb") as handle:
+                pem = handle.read()
+        except OSError as exc:
+            raise AuthError(f"cannot read the JWT private key {self.private_key_file}: {exc.strerror}") from None
+        try:
+            assertion = jwt_assertion(self.client_id, self.username, self.login_url, pem, self._clock())
+        except ValueError:
+            raise AuthError(f"the JWT private key {self.private_key_file} is not a PEM private key") from None
+        body = await _token_request(f"{self.login_url}/services/oauth2/token",
+                                    {"grant_type": JWT_GRANT, "assertion": assertion}, self._verify,
+                                    "JWT bearer assertion")  # fmt: skip
+        instance = body.get("instance_url")
+        self._current = OrgSession(
+            check_instance_url(instance if isinstance(instance, str) and instance else self.login_url),
+            Secret(body["access_token"]),
+            self.username,
+        )
         return self._current
 
 

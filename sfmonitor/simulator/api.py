@@ -18,7 +18,7 @@ from urllib.parse import parse_qs
 
 import xmltodict
 
-from . import failures
+from . import failures, jwt_grant
 from . import rest as rest_api
 from .records import (
     DELIMITERS,
@@ -83,6 +83,7 @@ class SalesforceApi:
         self.page_size = PAGE_SIZE
         self.token_lifetime = 0  # --faults expire-after=N: a token dies after N requests
         self.token = self.issue_token()
+        self.connected_app: jwt_grant.ConnectedApp | None = None  # for the JWT bearer grant
         # A hostile org for tests: (method, path, query, reply) -> the reply to send instead.
         self.rewrite: Callable[[str, str, str, Reply], Reply] | None = None
 
@@ -132,10 +133,16 @@ class SalesforceApi:
             return Reply(405, b'{"error":"invalid_request","error_description":"must use HTTP POST"}', JSON_V2)
         form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
         grant = form.get("grant_type", "")
-        if grant not in ("password", "refresh_token", "client_credentials"):
+        if grant == jwt_grant.GRANT:
+            refused = jwt_grant.check(form.get("assertion", ""), self.connected_app, rest_api.USERNAME,
+                                      self.base_url(), self.world.clock.now())  # fmt: skip
+            if refused is not None:
+                err = {"error": "invalid_grant", "error_description": refused}
+                return Reply(400, json.dumps(err).encode(), JSON_V2, api_call=False)
+        elif grant not in ("password", "refresh_token", "client_credentials"):
             err = {"error": "unsupported_grant_type", "error_description": "grant type not supported"}
             return Reply(400, json.dumps(err).encode(), JSON_V2, api_call=False)
-        if not form.get("client_id") and grant != "refresh_token":
+        if not form.get("client_id") and grant not in ("refresh_token", jwt_grant.GRANT):
             err = {"error": "invalid_client_id", "error_description": "client identifier invalid"}
             return Reply(400, json.dumps(err).encode(), JSON_V2, api_call=False)
         token = self.issue_token()

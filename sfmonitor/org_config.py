@@ -1,0 +1,157 @@
+"""The config file's ``[orgs.NAME]`` tables: how each org signs in, and how it is shown and watched.
+
+.. code-block:: toml
+
+    [orgs.prod]                     # sign in through the sf CLI
+    sf_alias = "prod"
+    label = "PROD"
+    colour = "red"
+    read_only = true
+    production = true               # else asked of the org (Organization.IsSandbox)
+
+    [orgs.uat]                      # an instance URL and a token from the environment
+    instance_url = "https://acme--uat.sandbox.my.salesforce.com"
+    token_env = "UAT_TOKEN"
+    interval = 10
+    api_budget = "2%"
+
+    [orgs.integration]              # OAuth 2.0 client credentials: no sf CLI needed
+    instance_url = "https://acme--int.sandbox.my.salesforce.com"
+    client_id = "3MVG9…"
+    client_secret_env = "INT_SECRET"        # or client_secret_file = "~/.secrets/int"
+
+    [orgs.ops]                      # JWT bearer: a connected app's key, for jump hosts
+    client_id = "3MVG9…"
+    username = "ops@acme.com"
+    private_key_file = "~/.keys/ops.key"
+    login_url = "https://login.salesforce.com"   # test.salesforce.com for sandboxes
+
+Secrets never sit in the file: tokens and client secrets come from the environment or a file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .bulk.errors import ConfigError
+from .connection import DEFAULT_LOGIN_URL, ConnectionOptions
+from .monitor.schedule import clamp_interval
+from .monitor.spend import Budget
+
+KEYS = frozenset({
+    "sf_alias", "instance_url", "token_env", "client_id", "client_secret_env", "client_secret_file", "username",
+    "private_key_file", "login_url", "label", "colour", "read_only", "production", "interval", "api_budget",
+})  # fmt: skip
+
+
+@dataclass(frozen=True)
+class OrgConfig:
+    name: str
+    label: str
+    options: ConnectionOptions
+    sign_in: str  # how it signs in, in words (never the secret)
+    colour: str | None = None
+    read_only: bool = False
+    production: bool | None = None  # None: ask the org
+    interval: float | None = None
+    api_budget: Budget | None = None
+
+
+def parse_orgs(tables: Any, where: str, env: Mapping[str, str] | None = None) -> dict[str, OrgConfig]:
+    """Every ``[orgs.NAME]`` table, checked: a mistake is one ConfigError naming the org and the key."""
+    env = os.environ if env is None else env
+    if not isinstance(tables, dict):
+        raise ConfigError(f"{where}: orgs are tables, as in [orgs.prod]")
+    out = {}
+    for name, table in tables.items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"{where}: [orgs.{name}] must be a table")
+        out[name] = _org(name, table, f"{where}: [orgs.{name}]", env)
+    return out
+
+
+def _text(table: Mapping[str, Any], key: str, where: str) -> str | None:
+    value = table.get(key)
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise ConfigError(f"{where}: {key} must be text in quotes")
+    return value.strip() if isinstance(value, str) else None
+
+
+def _org(name: str, table: Mapping[str, Any], where: str, env: Mapping[str, str]) -> OrgConfig:
+    unknown = set(table) - KEYS
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {sorted(unknown)[0]!r} (known: {', '.join(sorted(KEYS))})")
+    text = {key: _text(table, key, where) for key in KEYS if key not in ("read_only", "production", "interval",
+                                                                         "api_budget")}  # fmt: skip
+    for flag in ("read_only", "production"):
+        if flag in table and not isinstance(table[flag], bool):
+            raise ConfigError(f"{where}: {flag} must be true or false")
+    interval = table.get("interval")
+    if interval is not None and (isinstance(interval, bool) or not isinstance(interval, int | float) or interval <= 0):
+        raise ConfigError(f"{where}: interval must be a number of seconds")
+    budget_text = table.get("api_budget")
+    try:
+        budget = Budget.parse(budget_text) if budget_text is not None else None
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: api_budget: {exc}") from None
+    options, sign_in = _sign_in(text, where, env)
+    return OrgConfig(
+        name=name,
+        label=text["label"] or name,
+        options=options,
+        sign_in=sign_in,
+        colour=text["colour"],
+        read_only=bool(table.get("read_only", False)),
+        production=table.get("production"),
+        interval=clamp_interval(float(interval)) if interval is not None else None,
+        api_budget=budget,
+    )
+
+
+def _sign_in(text: Mapping[str, str | None], where: str, env: Mapping[str, str]) -> tuple[ConnectionOptions, str]:
+    alias, url, client_id = text["sf_alias"], text["instance_url"], text["client_id"]
+    if alias:
+        return ConnectionOptions(target_org=alias), f"sf CLI org {alias!r}"
+    if client_id and (text["username"] or text["private_key_file"]):
+        if not (text["username"] and text["private_key_file"]):
+            raise ConfigError(f"{where}: the JWT bearer flow needs client_id, username and private_key_file")
+        key = str(Path(text["private_key_file"] or "").expanduser())
+        login = text["login_url"] or DEFAULT_LOGIN_URL
+        options = ConnectionOptions(client_id=client_id, jwt_username=text["username"], jwt_key_file=key,
+                                    login_url=login, instance_url=url)  # fmt: skip
+        return options, f"JWT bearer for {text['username']} at {login}"
+    if client_id:
+        if not url:
+            raise ConfigError(f"{where}: client credentials need the org's instance_url")
+        secret = _secret(text, where, env)
+        return ConnectionOptions(instance_url=url, client_id=client_id, client_secret=secret), "client credentials"
+    if url:
+        variable = text["token_env"]
+        if not variable:
+            raise ConfigError(f"{where}: instance_url needs token_env (the variable holding the access token)")
+        token = env.get(variable)
+        if not token:
+            raise ConfigError(f"{where}: the environment has no {variable} (the org's access token)")
+        return ConnectionOptions(instance_url=url, access_token=token), f"token from ${variable}"
+    raise ConfigError(f"{where}: say how it signs in: sf_alias, instance_url + token_env, client credentials "
+                      "(instance_url, client_id, client_secret_env or client_secret_file) or JWT bearer "
+                      "(client_id, username, private_key_file)")  # fmt: skip
+
+
+def _secret(text: Mapping[str, str | None], where: str, env: Mapping[str, str]) -> str:
+    variable, file = text["client_secret_env"], text["client_secret_file"]
+    if variable:
+        secret = env.get(variable)
+        if not secret:
+            raise ConfigError(f"{where}: the environment has no {variable} (the client secret)")
+        return secret
+    if file:
+        try:
+            return Path(file).expanduser().read_text().strip()
+        except OSError as exc:
+            raise ConfigError(f"{where}: cannot read client_secret_file {file}: {exc.strerror}") from None
+    raise ConfigError(f"{where}: client credentials need client_secret_env or client_secret_file (never the secret)")

@@ -1,0 +1,104 @@
+"""``sfmonitor orgs``: the orgs of the config file and those the sf CLI knows, each tried for sign-in.
+
+Sign-ins run in parallel; one that cannot sign in says why and costs the others nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+from dataclasses import dataclass
+
+from .bulk.errors import BulkError
+from .connection import ConnectionOptions, new_service
+from .org_config import OrgConfig
+from .text import clip, inert
+
+SIGN_IN_TIMEOUT_S = 60.0
+
+
+@dataclass(frozen=True)
+class OrgEntry:
+    name: str
+    origin: str  # "config" | "sf CLI"
+    sign_in: str
+    options: ConnectionOptions
+
+
+@dataclass(frozen=True)
+class SignIn:
+    entry: OrgEntry
+    ok: bool
+    detail: str  # "ops@acme.test at https://…, API 66.0" or why not
+
+
+async def discovered(executable: str = "sf") -> tuple[list[OrgEntry], str]:
+    """Connected, unexpired orgs from ``sf org list --json``; and "" or why none could be listed."""
+    exe = shutil.which(executable)
+    if exe is None:
+        return [], "the sf CLI is not on PATH (orgs of the config file only)"
+    pipe = asyncio.subprocess.PIPE
+    proc = await asyncio.create_subprocess_exec(
+        exe, "org", "list", "--json", stdin=asyncio.subprocess.DEVNULL, stdout=pipe, stderr=pipe
+    )
+    try:
+        out, _ = await asyncio.wait_for(proc.communicate(), timeout=SIGN_IN_TIMEOUT_S)
+        envelope = json.loads(out.decode("utf-8", "replace"))
+    except (TimeoutError, ValueError):
+        return [], "sf org list gave no answer"
+    result = envelope.get("result") if isinstance(envelope, dict) else None
+    if not isinstance(result, dict):
+        return [], "sf org list gave no orgs"
+    entries: dict[str, OrgEntry] = {}
+    for group in result.values():
+        for org in group if isinstance(group, list) else []:
+            if not isinstance(org, dict) or org.get("isExpired") is True:
+                continue
+            status = org.get("connectedStatus")
+            if isinstance(status, str) and status not in ("Connected", "Unknown"):
+                continue
+            alias, username = org.get("alias"), org.get("username")
+            name = alias if isinstance(alias, str) and alias else username
+            if isinstance(name, str) and name and name not in entries:
+                entries[name] = OrgEntry(name, "sf CLI", f"sf CLI org {name!r}", ConnectionOptions(target_org=name))
+    return list(entries.values()), ""
+
+
+def configured(orgs: dict[str, OrgConfig]) -> list[OrgEntry]:
+    return [OrgEntry(o.name, "config", o.sign_in, o.options) for o in orgs.values()]
+
+
+async def try_sign_in(entry: OrgEntry) -> SignIn:
+    try:
+        service = new_service(entry.options)
+    except BulkError as exc:
+        return SignIn(entry, False, str(exc))
+    try:
+        await asyncio.wait_for(service.connect(), timeout=SIGN_IN_TIMEOUT_S)
+        session = service.transport.session
+        who = session.username or "signed in"
+        return SignIn(entry, True, f"{who} at {session.instance_url}, API {service.api_version}")
+    except BulkError as exc:
+        return SignIn(entry, False, str(exc))
+    except TimeoutError:
+        return SignIn(entry, False, f"no answer within {SIGN_IN_TIMEOUT_S:g} s")
+    finally:
+        await service.transport.aclose()
+
+
+async def sign_in_all(entries: list[OrgEntry]) -> list[SignIn]:
+    return list(await asyncio.gather(*(try_sign_in(e) for e in entries)))
+
+
+def table(results: list[SignIn], note: str, width: int = 120) -> str:
+    lines = [f"{'ORG':<16} {'FROM':<7} {'SIGNS IN WITH':<34} STATUS"]
+    for r in results:
+        status = ("ok: " if r.ok else "cannot sign in: ") + r.detail
+        lines.append(f"{clip(inert(r.entry.name), 16):<16} {r.entry.origin:<7} {clip(inert(r.entry.sign_in), 34):<34} "
+                     f"{clip(inert(status), max(20, width - 61))}")  # fmt: skip
+    if not results:
+        lines.append("(no orgs: add [orgs.NAME] tables to the config file, or log in with sf org login web)")
+    if note:
+        lines.append(f"note: {note}")
+    return "\n".join(lines)

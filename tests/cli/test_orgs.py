@@ -1,0 +1,136 @@
+"""Choosing orgs: the config file's [orgs.NAME] tables, and `sfmonitor orgs` trying each sign-in."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from sfmonitor.bulk.errors import ConfigError
+from sfmonitor.config import load
+from sfmonitor.simulator.jwt_grant import ConnectedApp
+from sfmonitor.simulator.rest import USERNAME
+from sfmonitor.simulator.server import Simulator
+from tests.bulk.test_sign_in import CLIENT_ID, key_pair
+from tests.cli.test_commands import run
+from tests.conftest import make_sim
+from tests.fakes import fake_sf
+
+
+def _config(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config" / "sfmonitor" / "config.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_org_tables_say_how_each_org_signs_in(tmp_path: Path) -> None:
+    secret = tmp_path / "secret"
+    secret.write_text("s3cret\n")
+    path = _config(
+        tmp_path,
+        f"""
+[orgs.prod]
+sf_alias = "prod"
+label = "PROD"
+colour = "red"
+read_only = true
+production = true
+
+[orgs.uat]
+instance_url = "https://acme--uat.sandbox.my.salesforce.com"
+token_env = "UAT_TOKEN"
+interval = 10
+api_budget = "2%"
+
+[orgs.int]
+instance_url = "https://acme--int.sandbox.my.salesforce.com"
+client_id = "app"
+client_secret_file = "{secret}"
+
+[orgs.ops]
+client_id = "app"
+username = "ops@acme.com"
+private_key_file = "{tmp_path / "ops.key"}"
+login_url = "https://test.salesforce.com"
+""",
+    )
+    orgs = load(path=path, env={"UAT_TOKEN": "tok"}).orgs
+    assert list(orgs) == ["prod", "uat", "int", "ops"]
+    assert (orgs["prod"].label, orgs["prod"].colour, orgs["prod"].read_only, orgs["prod"].production) == (
+        "PROD",
+        "red",
+        True,
+        True,
+    )
+    assert orgs["prod"].options.target_org == "prod"
+    assert (
+        orgs["uat"].options.access_token == "tok"
+        and orgs["uat"].interval == 10
+        and orgs["uat"].sign_in == "token from $UAT_TOKEN"
+    )
+    assert orgs["int"].options.client_secret == "s3cret" and orgs["int"].sign_in == "client credentials"
+    assert (
+        orgs["ops"].options.jwt_username == "ops@acme.com"
+        and orgs["ops"].options.login_url == "https://test.salesforce.com"
+    )
+    assert "s3cret" not in repr([o.sign_in for o in orgs.values()])  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("table", "says"),
+    [
+        ('color = "red"\nsf_alias = "x"', "unknown key 'color'"),
+        ('instance_url = "https://a.my.salesforce.com"', "needs token_env"),
+        ('instance_url = "https://a.my.salesforce.com"\ntoken_env = "NOPE"', "the environment has no NOPE"),
+        ('instance_url = "https://a.my.salesforce.com"\nclient_id = "c"', "client_secret_env or client_secret_file"),
+        ('client_id = "c"\nusername = "u"', "needs client_id, username and private_key_file"),
+        ('label = "x"', "say how it signs in"),
+        ('sf_alias = "x"\nread_only = "yes"', "read_only must be true or false"),
+    ],
+)
+def test_a_mistake_in_an_org_table_is_one_clear_line(tmp_path: Path, table: str, says: str) -> None:
+    with pytest.raises(ConfigError, match=says) as caught:
+        load(path=_config(tmp_path, f"[orgs.bad]\n{table}\n"), env={})
+    assert "[orgs.bad]" in str(caught.value)
+
+
+def test_orgs_lists_configured_and_discovered_orgs_and_tries_each_sign_in(sim: Simulator, tmp_path: Path) -> None:
+    key, cert = key_pair(tmp_path)
+    sim.api.connected_app = ConnectedApp(CLIENT_ID, cert)
+    other = make_sim(seed=11)
+    try:
+        _config(
+            tmp_path,
+            f"""
+[orgs.jwt]
+client_id = "{CLIENT_ID}"
+username = "{USERNAME}"
+private_key_file = "{key}"
+login_url = "{sim.base_url}"
+
+[orgs.cc]
+instance_url = "{other.base_url}"
+client_id = "app"
+client_secret_env = "CC_SECRET"
+
+[orgs.down]
+instance_url = "http://127.0.0.1:9"
+token_env = "DOWN_TOKEN"
+""",
+        )
+        bin_dir = fake_sf(tmp_path, sim)
+        env = {"XDG_CONFIG_HOME": str(tmp_path / "config"), "CC_SECRET": "shh", "DOWN_TOKEN": "t", "COLUMNS": "200",
+               "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}  # fmt: skip
+        result = run(["orgs"], env)
+        assert result.returncode == 9, result.stdout + result.stderr  # one cannot sign in: partial
+        lines = {line.split()[0]: line for line in result.stdout.splitlines()[1:] if line.strip()}
+        assert f"ok: {USERNAME} at {sim.base_url}" in lines["jwt"] and "JWT bearer" in lines["jwt"]
+        assert f"at {other.base_url}" in lines["cc"] and "ok:" in lines["cc"]
+        assert "cannot sign in" in lines["down"]
+        assert "ops@acme.test" in lines["ops"] and "sf CLI" in lines["ops"]  # discovered through sf org list
+        assert "old" not in lines and "broken" not in lines  # expired, disconnected: not offered
+        assert "shh" not in result.stdout + result.stderr and sim.token not in result.stdout
+    finally:
+        other.stop()
