@@ -6,7 +6,11 @@ environment (``SF_INSTANCE_URL``/``SF_ACCESS_TOKEN``, then ``SF_TARGET_ORG``).
 
 from __future__ import annotations
 
+import functools
+import json
 import os
+import shutil
+import subprocess
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
@@ -48,7 +52,7 @@ class ConnectionOptions:
                 access_token=self.access_token or env.get("SF_ACCESS_TOKEN"),
                 ca_bundle=ca,
             )
-        return replace(self, target_org=env.get("SF_TARGET_ORG") or None, ca_bundle=ca)
+        return replace(self, target_org=env.get("SF_TARGET_ORG") or sf_default_org(), ca_bundle=ca)
 
     def token_source(self) -> TokenSource:
         if self.client_id and self.jwt_username and self.jwt_key_file:
@@ -63,8 +67,9 @@ class ConnectionOptions:
         if self.access_token:
             raise ConfigError("an access token needs an instance URL: pass --instance-url or set SF_INSTANCE_URL")
         raise ConfigError(
-            "no org to watch: pass --target-org ALIAS (an org the sf CLI knows), or --instance-url URL "
-            "with --access-token TOKEN (or SF_INSTANCE_URL / SF_ACCESS_TOKEN); try `sfmonitor demo` for the simulator"
+            "no org to watch: pass --target-org ALIAS (an org the sf CLI knows; `sfmonitor orgs` lists them), or "
+            "--instance-url URL with --access-token TOKEN (or SF_INSTANCE_URL / SF_ACCESS_TOKEN), or give the sf "
+            "CLI a default org (sf config set target-org ALIAS --global); try `sfmonitor demo` for the simulator"
         )
 
     def verify(self) -> bool | str:
@@ -73,6 +78,29 @@ class ConnectionOptions:
                 raise ConfigError(f"--ca-bundle {self.ca_bundle}: no such file")
             return self.ca_bundle
         return True
+
+
+def sf_default_org(executable: str = "sf") -> str | None:
+    """The sf CLI's default org (``sf config get target-org --json``), if it is installed and has one."""
+    exe = shutil.which(executable)
+    return None if exe is None else _default_org(exe, os.environ.get("HOME", ""))
+
+
+@functools.cache
+def _default_org(exe: str, home: str) -> str | None:
+    """Asked once per sf and home: it is the user's setting, and each ``sf`` start costs a second."""
+    try:
+        done = subprocess.run([exe, "config", "get", "target-org", "--json"], capture_output=True, text=True,
+                              timeout=60, stdin=subprocess.DEVNULL, check=False)  # fmt: skip
+        envelope = json.loads(done.stdout)
+    except (OSError, subprocess.TimeoutExpired, ValueError):
+        return None
+    result = envelope.get("result") if isinstance(envelope, dict) else None
+    for entry in result if isinstance(result, list) else []:
+        if isinstance(entry, dict) and entry.get("name") == "target-org":
+            value = entry.get("value")
+            return value if isinstance(value, str) and value else None
+    return None
 
 
 def new_service(options: ConnectionOptions) -> BulkService:

@@ -91,3 +91,57 @@ def add_failed_rows_job(sim: Simulator, rows: list[tuple[dict[str, str], str]], 
         sim.world.add(job)
         assert job.state == state, job.state
         return job.id
+
+
+def add_classic_job(
+    sim: Simulator,
+    sizes: list[int],
+    *,
+    content_type: str = "CSV",
+    fail_permille: int = 100,
+    whole_failure: int | None = None,
+    rate: float = 100.0,
+    state: str = "Closed",
+    started_ago: float = 3600.0,
+) -> str:
+    """A Bulk 1.0 insert job of small seeded batches (rows and errors from the simulator's mix):
+    ``whole_failure`` is the index of a batch that fails as a whole a third of the way in. Batches run
+    one after another at ``rate`` rows a simulated second from ``started_ago`` seconds before now."""
+    from sfmonitor.simulator.world import Batch, Job, Plan
+
+    with sim.world.lock:
+        now = sim.world.clock.now()
+        job = Job(id=sim.world.next_id("750"), api="classic", object="Contact", operation="insert",
+                  created=now - started_ago, api_version="58.0", created_by=sim.world.user_id,
+                  content_type=content_type, state="Open", queue_delay=1.0, concurrency_mode="Serial")  # fmt: skip
+        job.slots = [job.created]  # one slot: batches run in turn
+        for i, size in enumerate(sizes):
+            plan = Plan(total=size, rate=rate, fail_permille=fail_permille)
+            if i == whole_failure:
+                plan.fail_at, plan.fail_message = 0.3, "InvalidBatch : Failed to process query: UNABLE_TO_LOCK_ROW"
+            batch = Batch(id=sim.world.next_id("751"), job=job, created=job.created, plan=plan,
+                          content_type=content_type)  # fmt: skip
+            job.schedule_batch(batch, job.created)
+            job.batches.append(batch)
+        job.state = state
+        job.advance(now, sim.world.store)
+        sim.world.add(job)
+        return job.id
+
+
+def add_running_ingest_job(
+    sim: Simulator, total: int, rate: float, *, running_for: float, fail_permille: int = 100
+) -> str:
+    """A Bulk 2.0 ingest job of seeded rows, ``running_for`` simulated seconds into its work."""
+    from sfmonitor.simulator.world import Job, Plan
+
+    with sim.world.lock:
+        now = sim.world.clock.now()
+        job = Job(id=sim.world.next_id("750"), api="ingest", object="Contact", operation="insert",
+                  created=now - running_for - 5, api_version="66.0", created_by=sim.world.user_id,
+                  state="UploadComplete")  # fmt: skip
+        job.plan = Plan(total=total, rate=rate, start=now - running_for, fail_permille=fail_permille)
+        job.uploaded = True
+        job.advance(now, sim.world.store)
+        sim.world.add(job)
+        return job.id

@@ -9,7 +9,7 @@ from pathlib import Path
 from sfmonitor.simulator.server import Simulator
 
 
-def fake_sf(tmp_path: Path, sim: Simulator, known_alias: str = "ops") -> Path:
+def fake_sf(tmp_path: Path, sim: Simulator, known_alias: str = "ops", default: str | None = None) -> Path:
     """A stand-in for the Salesforce CLI: same arguments, same JSON envelope, redacted token."""
     script = tmp_path / "bin" / "sf"
     script.parent.mkdir()
@@ -27,6 +27,12 @@ def fake_sf(tmp_path: Path, sim: Simulator, known_alias: str = "ops") -> Path:
                 broken = {{"alias": "broken", "username": "b@acme.test", "connectedStatus": "RefreshTokenAuthError"}}
                 print(json.dumps({{"status": 0, "result": {{"nonScratchOrgs": [known, broken], "scratchOrgs": [gone],
                                                           "other": [], "sandboxes": [], "devHubs": []}}}}))
+                sys.exit(0)
+            if args[:3] == ["config", "get", "target-org"]:
+                value = {default!r}
+                entry = {{"name": "target-org", "location": "Global", "value": value, "success": True}} if value else {{
+                    "name": "target-org", "success": True}}
+                print(json.dumps({{"status": 0, "result": [entry], "warnings": []}}))
                 sys.exit(0)
             alias = args[args.index("--target-org") + 1]
             if alias != {known_alias!r}:

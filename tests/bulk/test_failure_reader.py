@@ -19,7 +19,7 @@ from sfmonitor.failure_output import as_json, table
 from sfmonitor.simulator.bulk import add_failure_file_job
 from sfmonitor.simulator.server import Simulator
 from sfmonitor.simulator.world import Clock
-from tests.conftest import add_failed_rows_job, find_job
+from tests.conftest import add_classic_job, add_failed_rows_job, add_running_ingest_job, find_job
 
 HOSTILE = "FIELD_CUSTOM_VALIDATION_EXCEPTION:[bold]Amount[/bold] \x1b[31mmust\x1b[0m be \u202epositive:Amount --"
 
@@ -73,7 +73,7 @@ async def test_v2_a_4xx_for_a_state_without_results_reads_as_not_yet(service: Bu
 
 
 async def test_v2_aborted_job_counts_unprocessed_rows_apart(service: BulkService, sim: Simulator) -> None:
-    job = await service.find_job(find_job(sim, "ingest", "InProgress"))
+    job = await service.find_job(add_running_ingest_job(sim, 3000, 10, running_for=60))  # 600 of 3,000 done
     aborted = await service.act(job, Action.ABORT)
     assert aborted.state == "Aborted"
     report = await read_failures(service, await service.find_job(job.id))
@@ -130,32 +130,31 @@ async def test_v1_results_joined_to_requests_row_by_row(
 async def test_v1_batch_that_failed_as_a_whole_counts_its_unrun_records_as_unprocessed(
     service: BulkService, sim: Simulator
 ) -> None:
-    with sim.world.lock:
-        job_id = next(j.id for j in sim.world.jobs.values() if any(b.plan.fail_at is not None for b in j.batches))
-    job = await service.find_job(job_id)
+    job = await service.find_job(add_classic_job(sim, [300, 300, 300], content_type="XML", whole_failure=1))
     report = await read_failures(service, job)
     failed_batch = next(b for b in job.batches or () if b.state == "Failed")
     outcome = report.batches[failed_batch.id]
-    assert outcome.unprocessed > 0 and outcome.note == failed_batch.state_message
-    assert report.unprocessed >= outcome.unprocessed  # fmt: skip
+    assert outcome.unprocessed == 210 and outcome.note == failed_batch.state_message  # 90 of its 300 ran
+    assert report.unprocessed == 210 and report.complete
+    assert report.failed == job.number_records_failed
 
 
 async def test_v1_running_job_shows_finished_batches_and_reads_only_new_ones_later() -> None:
     clock = Clock(frozen=True)
-    with Simulator(clock=clock, spawn_every=0) as sim:
+    with Simulator(clock=clock, spawn_every=0, seeded=False) as sim:
         transport = Transport(StaticToken(sim.base_url, sim.token))
         service = BulkService(transport)
         await service.connect()
-        try:
-            job = await service.find_job(find_job(sim, "classic", "Open"))
+        try:  # ten batches of 200 rows, one after another, 20 s each: 60 s in, two have finished
+            job = await service.find_job(add_classic_job(sim, [200] * 10, rate=10, state="Open", started_ago=60))
             report = FailureReport.for_job(job)
             await read_failures(service, job, report)
             covered = len(report.batches)
-            total = report.batches_total
-            assert total and 0 < covered < total and not report.complete and report.failed > 0
+            assert report.batches_total == 10 and 0 < covered < 10 and not report.complete and report.failed > 0
+            assert report.coverage() == f"{covered} of 10 batches"
             first_failed = report.failed
             mark = len(sim.log)
-            clock.start += 1800  # half an hour on: more batches finished
+            clock.start += 100  # more batches finished
             job = await service.find_job(job.id)
             await read_failures(service, job, report)
             assert len(report.batches) > covered and report.failed > first_failed

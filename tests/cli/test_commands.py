@@ -190,6 +190,20 @@ def test_target_org_through_the_sf_cli(sim: Simulator, tmp_path: Path) -> None:
     assert "'nosuch'" in unknown.stderr and "sf org login web" in unknown.stderr
 
 
+def test_with_no_org_given_the_sf_cli_default_org_is_used(sim: Simulator, tmp_path: Path) -> None:
+    env = {"PATH": f"{fake_sf(tmp_path, sim, default='ops')}:{os.environ['PATH']}"}
+    result = run(["status"], env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("org ops@acme.test · API v66.0")
+
+
+def test_with_no_org_and_no_default_the_message_says_how_to_pick_one(sim: Simulator, tmp_path: Path) -> None:
+    env = {"PATH": f"{fake_sf(tmp_path, sim)}:{os.environ['PATH']}"}
+    result = run(["status"], env)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "sf config set target-org ALIAS --global" in result.stderr and "sfmonitor orgs" in result.stderr
+
+
 def test_target_org_without_the_sf_cli(tmp_path: Path) -> None:
     result = run(["status", "-o", "ops"], {"PATH": str(tmp_path)})
     assert result.returncode == 3

@@ -9,7 +9,7 @@ from pathlib import Path
 from sfmonitor.simulator.server import Simulator
 from tests.bulk.test_failure_reader import HOSTILE
 from tests.cli.test_commands import run
-from tests.conftest import add_failed_rows_job, find_job
+from tests.conftest import add_classic_job, add_failed_rows_job, find_job
 
 MISSING = "REQUIRED_FIELD_MISSING:Required fields are missing: [LastName]:LastName --"
 
@@ -60,7 +60,7 @@ def test_table_is_inert_and_csv_out_has_every_row(sim: Simulator, tmp_path: Path
 
 
 def test_csv_to_stdout_and_a_running_job_exits_partial(sim: Simulator) -> None:
-    running = find_job(sim, "classic", "Open")
+    running = add_classic_job(sim, [200] * 10, rate=10, state="Open", started_ago=60)
     result = run(["failures", running, "--format", "csv"], _org(sim))
     assert result.returncode == 9, result.stderr  # not every batch has finished: a partial answer
     assert "not every result read yet" in result.stderr and " of " in result.stderr

@@ -63,6 +63,7 @@ def sf(sf_cli: Path, tmp_path: Path, fast_sim: Simulator) -> Iterator[tuple[Simu
     )
     assert code == 0, login
     run.work = work  # type: ignore[attr-defined]
+    run.env = env  # type: ignore[attr-defined]
     yield fast_sim, run
 
 
@@ -116,3 +117,16 @@ def test_import_upsert_export_and_results_run_end_to_end(sf: tuple[Simulator, ob
     doc = json.loads(shown.stdout)
     assert doc["failed"] == 1 and doc["groups"][0]["code"] == "REQUIRED_FIELD_MISSING"
     assert doc["groups"][0]["samples"] == [{"LastName": "", "Email": "nolast@x.org", "External_Id__c": "E2"}]
+
+
+def test_sfmonitor_finds_the_sf_default_org(sf: tuple[Simulator, object], sf_cli: Path) -> None:
+    sim, run = sf
+    code, configured = run("config", "set", "target-org", "sim", "--global")  # type: ignore[operator]
+    assert code == 0, configured
+    env = {**run.env, "PATH": f"{sf_cli.parent}{os.pathsep}{os.environ['PATH']}"}  # type: ignore[attr-defined]
+    env.pop("SF_ACCESS_TOKEN")
+    status = subprocess.run([sys.executable, "-m", "sfmonitor", "status", "--format", "json"], env=env,
+                            capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert status.returncode == 0, status.stderr  # no org given: the sf CLI's default org, through sf itself
+    assert json.loads(status.stdout)["instanceUrl"].rstrip("/") == sim.base_url
+    assert sim.token not in status.stdout
