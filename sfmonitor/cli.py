@@ -19,6 +19,7 @@ import signal
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -31,6 +32,7 @@ from .bulk.errors import (
     BulkError,
     ConfigError,
     IllegalAction,
+    NotFound,
     ProtocolError,
     TransportError,
 )
@@ -71,6 +73,7 @@ CONNECTION_DEFAULTS: dict[str, object] = {
     "instance_url": None,
     "access_token": None,
     "target_org": None,
+    "all_orgs": False,
     "api_version": None,
     "ca_bundle": None,
     "timeout": 30.0,
@@ -93,8 +96,11 @@ def _connection_args(parser: argparse.ArgumentParser) -> None:
         "--access-token", metavar="TOKEN", help="an OAuth access token or session id (env SF_ACCESS_TOKEN)", **quiet
     )
     group.add_argument(
-        "-o", "--target-org", metavar="ALIAS", help="an org the sf CLI knows (env SF_TARGET_ORG)", **quiet
-    )
+        "-o", "--target-org", metavar="ALIAS", action="append",
+        help="an org of the config file or one the sf CLI knows (env SF_TARGET_ORG); repeatable", **quiet,
+    )  # fmt: skip
+    group.add_argument("--all-orgs", action="store_true", help="every org of the config file and of the sf CLI",
+                       **quiet)  # fmt: skip
     group.add_argument("--api-version", metavar="N.N", help="API version (default: the newest the org offers)", **quiet)
     group.add_argument(
         "--ca-bundle", metavar="PEM", help="trust this CA bundle, for a private CA (env SF_CA_BUNDLE)", **quiet
@@ -103,14 +109,38 @@ def _connection_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _options(args: argparse.Namespace) -> ConnectionOptions:
-    return ConnectionOptions(
-        instance_url=args.instance_url,
-        access_token=args.access_token,
-        target_org=args.target_org,
-        api_version=args.api_version,
-        ca_bundle=args.ca_bundle,
-        timeout=args.timeout,
-    )
+    """The one org a command is about (the dashboard watches one for now)."""
+    targets = _targets(args)
+    if len(targets) > 1:
+        raise ConfigError(
+            f"{len(targets)} orgs named; the dashboard watches one org for now (status, close and abort take several)"
+        )
+    return targets[0][1]
+
+
+def _targets(args: argparse.Namespace) -> list[tuple[str, ConnectionOptions]]:
+    """Every org the options name: ``-o`` (repeatable; a name of the config file's [orgs.NAME] tables
+    signs in as its table says, any other is an sf CLI alias), ``--all-orgs``, else the one org of
+    the flags or environment (today's single-org behaviour)."""
+    flags = {"api_version": args.api_version, "timeout": args.timeout}
+    if args.ca_bundle:
+        flags["ca_bundle"] = args.ca_bundle
+    names: list[str] = list(args.target_org or [])
+    if not names and not args.all_orgs:
+        return [("", ConnectionOptions(instance_url=args.instance_url, access_token=args.access_token, **flags))]
+    configured = config.load().orgs
+    if args.all_orgs:
+        from . import org_list
+
+        found, _ = asyncio.run(org_list.discovered())
+        names = list(dict.fromkeys([*configured, *(e.name for e in found), *names]))
+        if not names:
+            raise ConfigError("--all-orgs: no orgs in the config file, and the sf CLI knows none (sfmonitor orgs)")
+    out = []
+    for name in dict.fromkeys(names):
+        base = configured[name].options if name in configured else ConnectionOptions(target_org=name)
+        out.append((name, replace(base, **flags)))
+    return out
 
 
 class Parser(argparse.ArgumentParser):
@@ -321,9 +351,22 @@ def run(coro: Callable[[], Awaitable[int]]) -> int:
 # --- status -------------------------------------------------------------------------------------
 
 
+def _targets_or_fail(args: argparse.Namespace) -> list[tuple[str, ConnectionOptions]] | int:
+    try:
+        return _targets(args)
+    except ConfigError as exc:
+        return fail(str(exc), EXIT_USAGE)
+
+
 def cmd_status(args: argparse.Namespace) -> int:
+    targets = _targets_or_fail(args)
+    if isinstance(targets, int):
+        return targets
+    if len(targets) > 1:
+        return run(lambda: _status_of_orgs(args, targets))
+
     async def body() -> int:
-        async with open_service(_options(args)) as service:
+        async with open_service(targets[0][1]) as service:
             snapshot = await _snapshot_with_retries(service, args.job)
             if args.format == "json":
                 print(report.as_json(snapshot, service.instance_url, service.api_version))
@@ -338,6 +381,31 @@ def cmd_status(args: argparse.Namespace) -> int:
             return EXIT_PARTIAL if snapshot.errors else EXIT_OK
 
     return run(body)
+
+
+async def _status_of_orgs(args: argparse.Namespace, targets: list[tuple[str, ConnectionOptions]]) -> int:
+    """Every org's snapshot, taken in parallel; an org that cannot be read is reported, the others are not
+    held back by it."""
+
+    async def one(name: str, options: ConnectionOptions) -> report.OrgSnapshot:
+        try:
+            async with open_service(options) as service:
+                snapshot = await _snapshot_with_retries(service, args.job)
+                return report.OrgSnapshot(name, service.instance_url, service.api_version, service.username, snapshot)
+        except BulkError as exc:
+            return report.OrgSnapshot(name, None, None, None, None, str(exc))
+
+    results = await asyncio.gather(*(one(name, options) for name, options in targets))
+    print(report.orgs_json(results) if args.format == "json" else report.orgs_table(results))
+    sys.stdout.flush()
+    for result in results:
+        if result.error:
+            fail(f"org {inert(result.name)}: not read: {inert(result.error)}", 0)
+        for job_id, problem in result.snapshot.errors.items() if result.snapshot else ():
+            fail(f"org {inert(result.name)}, job {job_id}: not read: {problem}", 0)
+    if all(r.error for r in results):
+        return EXIT_CONNECT
+    return EXIT_PARTIAL if any(r.error or (r.snapshot and r.snapshot.errors) for r in results) else EXIT_OK
 
 
 async def _snapshot_with_retries(service: BulkService, only: list[str] | None) -> Snapshot:
@@ -364,9 +432,13 @@ def describe(job: Job) -> str:
 
 def cmd_action(args: argparse.Namespace) -> int:
     action = Action(args.command)
+    targets = _targets_or_fail(args)
+    if isinstance(targets, int):
+        return targets
 
     async def body() -> int:
-        async with open_service(_options(args)) as service:
+        options = targets[0][1] if len(targets) == 1 else await _holder(targets, args.job_id)
+        async with open_service(options) as service:
             job = await service.find_job(args.job_id)
             reason = job.refusal(action)
             if reason is not None:
@@ -410,8 +482,14 @@ def cmd_failures(args: argparse.Namespace) -> int:
     from . import failure_output
     from .bulk.failure_reader import read_failures
 
+    targets = _targets_or_fail(args)
+    if isinstance(targets, int):
+        return targets
+    if len(targets) > 1:
+        return fail("failures reads one org's job: name one org with -o", EXIT_USAGE)
+
     async def body() -> int:
-        async with open_service(_options(args)) as service:
+        async with open_service(targets[0][1]) as service:
             job = await service.find_job(args.job_id)
             export, handle = None, None
             if args.out is not None:
@@ -439,6 +517,25 @@ def cmd_failures(args: argparse.Namespace) -> int:
             return EXIT_OK
 
     return run(body)
+
+
+async def _holder(targets: list[tuple[str, ConnectionOptions]], job_id: str) -> ConnectionOptions:
+    """The org that holds the job (a job id is unique across orgs), asked in parallel."""
+
+    async def holds(options: ConnectionOptions) -> bool:
+        try:
+            async with open_service(options) as service:
+                await service.find_job(job_id)
+                return True
+        except BulkError:
+            return False
+
+    found = await asyncio.gather(*(holds(options) for _, options in targets))
+    for (name, options), held in zip(targets, found, strict=True):
+        if held:
+            print(f"job {inert(job_id)} is in org {inert(name)}")
+            return options
+    raise NotFound(404, "NOT_FOUND", f"no job {job_id} in any of the {len(targets)} orgs named")
 
 
 async def _confirm(prompt: str) -> None:
@@ -546,7 +643,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
-    return _run_dashboard(_options(args), args)
+    try:
+        options = _options(args)
+    except ConfigError as exc:
+        return fail(str(exc), EXIT_USAGE)
+    return _run_dashboard(options, args)
 
 
 def _run_dashboard(options: ConnectionOptions, args: argparse.Namespace) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -128,3 +129,48 @@ def as_json(snapshot: Snapshot, instance_url: str, api_version: str) -> str:
     if snapshot.errors:
         doc["errors"] = [{"id": job_id, "message": message} for job_id, message in snapshot.errors.items()]
     return json.dumps(doc, indent=2, ensure_ascii=False, default=str)
+
+
+@dataclass(frozen=True)
+class OrgSnapshot:
+    """One org's part of a several-org ``status``: its snapshot, or why it could not be read."""
+
+    name: str
+    instance_url: str | None
+    api_version: str | None
+    username: str | None
+    snapshot: Snapshot | None
+    error: str = ""
+
+
+def orgs_json(results: list[OrgSnapshot]) -> str:
+    """``{"orgs": [{"name", "instanceUrl", "apiVersion", "apiUsage", "jobs", "errors"}]}``."""
+    orgs = []
+    for r in results:
+        snapshot = r.snapshot
+        usage = snapshot.api_usage if snapshot else None
+        errors: list[dict[str, str | None]] = (
+            [{"id": job_id, "message": m} for job_id, m in snapshot.errors.items()] if snapshot else []
+        )
+        if r.error:
+            errors.append({"id": None, "message": r.error})
+        orgs.append({
+            "name": r.name,
+            "instanceUrl": r.instance_url,
+            "apiVersion": r.api_version,
+            "apiUsage": None if usage is None else {"used": usage.used, "max": usage.max},
+            "jobs": [_job_json(job, snapshot.errors.get(job.id)) for job in snapshot.jobs.values()] if snapshot else [],
+            "errors": errors,
+        })  # fmt: skip
+    return json.dumps({"orgs": orgs}, indent=2, ensure_ascii=False, default=str)
+
+
+def orgs_table(results: list[OrgSnapshot]) -> str:
+    """Each org's table under its name; an org that could not be read says why."""
+    parts = []
+    for r in results:
+        if r.snapshot is None or r.instance_url is None or r.api_version is None:
+            parts.append(f"[{inert(r.name)}] not read: {inert(r.error)}")
+        else:
+            parts.append(f"[{inert(r.name)}] " + table(r.snapshot, r.instance_url, r.api_version, r.username))
+    return "\n\n".join(parts)

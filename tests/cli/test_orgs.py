@@ -134,3 +134,63 @@ token_env = "DOWN_TOKEN"
         assert "shh" not in result.stdout + result.stderr and sim.token not in result.stdout
     finally:
         other.stop()
+
+
+def _two_orgs(tmp_path: Path, a: Simulator, b: Simulator) -> dict[str, str]:
+    _config(
+        tmp_path,
+        f"""
+[orgs.alpha]
+instance_url = "{a.base_url}"
+token_env = "ALPHA_TOKEN"
+
+[orgs.beta]
+instance_url = "{b.base_url}"
+token_env = "BETA_TOKEN"
+
+[orgs.down]
+instance_url = "http://127.0.0.1:9"
+token_env = "ALPHA_TOKEN"
+""",
+    )
+    return {"XDG_CONFIG_HOME": str(tmp_path / "config"), "ALPHA_TOKEN": a.token, "BETA_TOKEN": b.token}
+
+
+def test_status_of_several_orgs_and_one_that_cannot_be_read(sim: Simulator, tmp_path: Path) -> None:
+    import json
+
+    other = make_sim(seed=11)
+    try:
+        env = _two_orgs(tmp_path, sim, other)
+        result = run(["status", "--format", "json", "-o", "alpha", "-o", "beta", "-o", "down"], env)
+        assert result.returncode == 9, result.stderr  # one org not read: partial
+        orgs = {o["name"]: o for o in json.loads(result.stdout)["orgs"]}
+        assert orgs["alpha"]["instanceUrl"] == sim.base_url and orgs["beta"]["instanceUrl"] == other.base_url
+        with sim.world.lock, other.world.lock:
+            assert {j["id"] for j in orgs["alpha"]["jobs"]} == set(sim.world.jobs)
+            assert {j["id"] for j in orgs["beta"]["jobs"]} == set(other.world.jobs)
+        assert orgs["down"]["jobs"] == [] and orgs["down"]["errors"][0]["message"]
+        assert "org down: not read" in result.stderr
+        one = run(["status", "--format", "json", "-o", "alpha"], env)  # one org keeps today's shape
+        assert one.returncode == 0 and json.loads(one.stdout)["instanceUrl"] == sim.base_url
+    finally:
+        other.stop()
+
+
+def test_abort_finds_the_org_that_holds_the_job(sim: Simulator, tmp_path: Path) -> None:
+    from tests.conftest import find_job, writes
+
+    other = make_sim(seed=11)
+    try:
+        env = _two_orgs(tmp_path, sim, other)
+        job_id = find_job(other, "ingest", "InProgress")
+        result = run(["abort", job_id, "--yes", "-o", "alpha", "-o", "beta"], env)
+        assert result.returncode == 0, result.stderr
+        assert f"job {job_id} is in org beta" in result.stdout and "-> Aborted" in result.stdout
+        assert len(writes(other, job_id)) == 1 and not writes(sim, job_id)
+        missing = run(["abort", "750000000000000AAA", "--yes", "-o", "alpha", "-o", "beta"], env)
+        assert missing.returncode == 1 and "no job 750000000000000AAA in any of the 2 orgs" in missing.stderr
+        watch = run(["watch", "-o", "alpha", "-o", "beta"], env)
+        assert watch.returncode == 2 and "watches one org for now" in watch.stderr
+    finally:
+        other.stop()
