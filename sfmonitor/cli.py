@@ -252,6 +252,8 @@ def _simulator_args(parser: argparse.ArgumentParser) -> None:
                         help="add N finished Bulk 2.0 jobs (a big org, for scale)")  # fmt: skip
     parser.add_argument("--giant-batches", type=int, default=0, metavar="N",
                         help="add a running Bulk 1.0 job of N batches (for scale)")  # fmt: skip
+    parser.add_argument("--production", action="store_true",
+                        help="play a production org (Organization.IsSandbox false)")  # fmt: skip
     parser.add_argument("--jwt-cert", type=Path, metavar="PEM",
                         help="accept JWT bearer sign-ins signed by this certificate's key")  # fmt: skip
     parser.add_argument("--jwt-client-id", default="sfmonitor-sim", metavar="ID",
@@ -446,7 +448,14 @@ def cmd_action(args: argparse.Namespace) -> int:
             verb = "Close (upload complete)" if action is Action.CLOSE else "Abort"
             print(f"{verb} {describe(job)}.")
             if not args.yes:
-                await _confirm(f"{verb} this job? [y/N] ")
+                production = _production_setting(args)
+                if production is None:
+                    production = (await service.is_sandbox()) is not True  # unknown: careful
+                if production:
+                    await _confirm(f"{verb} this job in a PRODUCTION org? Type the job id's last 4 characters "
+                                   f"({inert(job.id[-4:])}) to confirm: ", expected=job.id[-4:])  # fmt: skip
+                else:
+                    await _confirm(f"{verb} this job? [y/N] ")
             done = await service.act(job, action)
             print(f"Job {inert(done.id)}: {inert(job.state)} -> {inert(done.state)}")
             return EXIT_OK
@@ -538,12 +547,22 @@ async def _holder(targets: list[tuple[str, ConnectionOptions]], job_id: str) -> 
     raise NotFound(404, "NOT_FOUND", f"no job {job_id} in any of the {len(targets)} orgs named")
 
 
-async def _confirm(prompt: str) -> None:
+async def _confirm(prompt: str, expected: str | None = None) -> None:
+    """y (or yes) confirms; with ``expected`` (a production org) only that exact text does."""
     if not sys.stdin or not sys.stdin.isatty():
         raise Cancelled("no terminal to confirm on; pass --yes to act without asking")
-    answer = await asyncio.to_thread(_ask, prompt)
-    if answer.strip().lower() not in ("y", "yes"):
+    answer = (await asyncio.to_thread(_ask, prompt)).strip()
+    if answer != expected if expected is not None else answer.lower() not in ("y", "yes"):
         raise Cancelled("not confirmed; nothing was sent")
+
+
+def _production_setting(args: argparse.Namespace) -> bool | None:
+    """``production = true|false`` of the named config-file org, if it says."""
+    names = args.target_org or []
+    if len(names) != 1:
+        return None
+    org = config.load().orgs.get(names[0])
+    return org.production if org else None
 
 
 def _ask(prompt: str) -> str:
@@ -587,6 +606,7 @@ def _start_simulator(args: argparse.Namespace) -> Simulator:
         add_giant_classic_job(sim.world, args.giant_batches)
     if args.failure_rows > 0:
         add_failure_file_job(sim.world, args.failure_rows)
+    sim.world.production = args.production
     if certificate is not None:
         from .simulator.jwt_grant import ConnectedApp
 

@@ -120,6 +120,20 @@ class BulkService:
             raise
         return await self.refresh(classic)
 
+    async def is_sandbox(self) -> bool | None:
+        """``Organization.IsSandbox`` (one REST query), or None when it cannot be read (then the org is
+        treated as production: the careful answer)."""
+        try:
+            response = await self.transport.request(
+                "GET", f"/services/data/v{self.api_version}/query", params={"q": "SELECT IsSandbox FROM Organization"}
+            )
+            records = json_body(response).get("records")
+            value = records[0].get("IsSandbox") if isinstance(records, list) and records else None
+        except (BulkError, AttributeError, TypeError) as exc:
+            log.info("Organization.IsSandbox not read: %s", exc)
+            return None
+        return value if isinstance(value, bool) else None
+
     async def limits(self) -> dict[str, Limit]:
         response = await self.transport.request("GET", f"/services/data/v{self.api_version}/limits")
         body = json_body(response)

@@ -32,6 +32,7 @@ class Org:
     name: str = "org"
     target: str = "the org"
     read_only: bool = False
+    production: bool | None = None  # None: not known (yet); treated as production, the careful answer
     state: OrgState = field(default_factory=OrgState)
     history: History = field(default_factory=History)
     spend: Spend = field(default_factory=Spend)
@@ -46,11 +47,20 @@ class Org:
     failures: dict[str, FailureReport] = field(default_factory=dict)  # read on demand, kept for the session
     _requests_seen: int = 0
 
-    def connected(self, service: BulkService, name: str | None = None) -> None:
+    def connected(self, service: BulkService, name: str | None = None, sandbox: bool | None = None) -> None:
+        """Signed in; ``sandbox`` is the org's ``IsSandbox`` (a setting of production wins over it)."""
         self.service = service
         self.poller = Poller(service)
         self.name = name or self.name
         self.polling = False
+        if self.production is None and sandbox is not None:
+            self.production = not sandbox
+
+    @property
+    def careful(self) -> bool:
+        """Whether a close or abort asks for the job id's last characters, not only y: production,
+        or not known to be a sandbox."""
+        return self.production is not False
 
     def failure_report(self, job: Job) -> FailureReport:
         """The job's failures as read so far (an empty report before the first read)."""

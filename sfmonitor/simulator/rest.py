@@ -56,7 +56,7 @@ ORGANIZATION = {
     "Id": ORG_ID,
     "Name": "sfmonitor simulated org",
     "InstanceName": "SIM1",
-    "IsSandbox": True,  # a rehearsal org: never production
+    "IsSandbox": True,  # a rehearsal org, unless the simulator plays production (--production)
     "TrialExpirationDate": None,
     "NamespacePrefix": None,
     "OrganizationType": "Developer Edition",
@@ -71,7 +71,8 @@ def query(world: World, soql_text: str, version: str) -> tuple[int, dict[str, An
         return 400, [{"errorCode": "MALFORMED_QUERY", "message": "unexpected token in the query"}]
     sobject = soql.sobject
     if sobject.lower() == "organization":
-        rows: list[dict[str, Any]] = [{f: ORGANIZATION.get(f) for f in soql.fields}]
+        organization = {**ORGANIZATION, "IsSandbox": not world.production}
+        rows: list[dict[str, Any]] = [{f: organization.get(f) for f in soql.fields}]
     elif sobject.lower() == "user":
         found = user(world, world.user_id, version) or {}
         rows = [{f: found.get(f) for f in soql.fields}]

@@ -387,6 +387,7 @@ class World:
         retention: float = RETENTION_S,
     ) -> None:
         self.retention = retention  # finished jobs leave the org this long after their last change
+        self.production = False  # Organization.IsSandbox is its opposite
         self.clock = clock
         self.rng = random.Random(seed)
         self.seed = seed

@@ -162,7 +162,8 @@ class SfMonitorApp(App[None]):
         if not org.poll_starting():
             return
         if org.poller is None:
-            self.run_worker(org_workers.connect(self.options, self.post_message), group="poll", exit_on_error=False)
+            work = org_workers.connect(self.options, self.post_message, ask_sandbox=org.production is None)
+            self.run_worker(work, group="poll", exit_on_error=False)
             return
         work = org_workers.poll(org.poller, org.state.poll_started(), self.watched(), self.post_message,
                                 first=not org.state.polls_done, full=full)  # fmt: skip
@@ -184,7 +185,7 @@ class SfMonitorApp(App[None]):
         self._next_poll = self.set_timer(delay, self.poll_now, name="next poll")
 
     def on_connected(self, message: Connected) -> None:
-        self.org.connected(message.service, message.name)
+        self.org.connected(message.service, message.name, message.sandbox)
         self.poll_now()
 
     def on_first_page(self, message: FirstPage) -> None:
@@ -396,7 +397,7 @@ class SfMonitorApp(App[None]):
             if yes:
                 self._send(self.org.state.jobs.get(job.id, job), action)  # it may have moved on meanwhile
 
-        self.push_screen(ConfirmScreen.for_action(job, action), answered)
+        self.push_screen(ConfirmScreen.for_action(job, action, careful=self.org.careful), answered)
 
     def _send(self, job: Job, action: Action) -> None:
         org = self.org

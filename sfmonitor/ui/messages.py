@@ -16,6 +16,7 @@ from ..monitor.poller import Snapshot
 class Connected(Message):
     service: BulkService
     name: str | None  # the org as the header names it: its user name, else its host
+    sandbox: bool | None = None  # Organization.IsSandbox (None: not read)
 
 
 @dataclass

@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 Post = Callable[[Message], object]
 
 
-async def connect(options: ConnectionOptions, post: Post) -> None:
+async def connect(options: ConnectionOptions, post: Post, *, ask_sandbox: bool = True) -> None:
     try:
         service = new_service(options)
     except BulkError as exc:
@@ -50,7 +50,8 @@ async def connect(options: ConnectionOptions, post: Post) -> None:
         await service.transport.aclose()  # a retry makes a new one: do not leave this one open
         post(PollFailed.of(exc))
         return
-    post(Connected(service, service.username or urlsplit(service.instance_url).hostname))
+    sandbox = await service.is_sandbox() if ask_sandbox else None  # production or not decides the confirmation
+    post(Connected(service, service.username or urlsplit(service.instance_url).hostname, sandbox))
 
 
 async def poll(poller: Poller, cycle: int, watch: set[str], post: Post, *, first: bool, full: bool = False) -> None:

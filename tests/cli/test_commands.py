@@ -138,7 +138,7 @@ def test_server_refusal_exit_code(sim: Simulator, org: dict[str, str]) -> None:
     assert "no job 750000000000000AAA" in result.stderr
 
 
-def _interactive(args: list[str], env: dict[str, str], answer: bytes) -> tuple[int, str]:
+def _interactive(args: list[str], env: dict[str, str], answer: bytes, prompt: bytes = b"[y/N]") -> tuple[int, str]:
     """Run with a pseudo-terminal on stdin, answer the prompt, return (exit code, what it printed)."""
     leader, follower = pty.openpty()
     proc = subprocess.Popen(
@@ -152,7 +152,7 @@ def _interactive(args: list[str], env: dict[str, str], answer: bytes) -> tuple[i
     seen = b""
     deadline = time.monotonic() + 30
     assert proc.stdout is not None
-    while b"[y/N]" not in seen and time.monotonic() < deadline:
+    while prompt not in seen and time.monotonic() < deadline:
         ready, _, _ = select.select([leader, proc.stdout], [], [], 0.2)
         for fd in ready:
             chunk = os.read(fd if isinstance(fd, int) else fd.fileno(), 4096)
@@ -161,6 +161,22 @@ def _interactive(args: list[str], env: dict[str, str], answer: bytes) -> tuple[i
     out, _ = proc.communicate(timeout=30)
     os.close(leader)
     return proc.returncode, (seen + out).decode()
+
+
+def test_a_production_org_asks_for_the_job_ids_last_characters() -> None:
+    sim = make_sim()
+    sim.world.production = True
+    try:
+        org = {"SF_INSTANCE_URL": sim.base_url, "SF_ACCESS_TOKEN": sim.token}
+        job_id = find_job(sim, "query", "InProgress", running=False)
+        code, text = _interactive(["abort", job_id], org, b"y\n", prompt=b"to confirm: ")
+        assert code == 5 and "PRODUCTION" in text and f"({job_id[-4:]})" in text, text  # y by habit: nothing
+        assert writes(sim, job_id) == []
+        code, text = _interactive(["abort", job_id], org, job_id[-4:].encode() + b"\n", prompt=b"to confirm: ")
+        assert code == 0 and "InProgress -> Aborted" in text, text
+        assert len(writes(sim, job_id)) == 1
+    finally:
+        sim.stop()
 
 
 def test_confirmation_no_sends_nothing_yes_sends_once(sim: Simulator, org: dict[str, str]) -> None:

@@ -95,6 +95,8 @@ async def test_the_age_of_the_data_keeps_counting_between_failed_polls() -> None
         async with app.run_test(size=(80, 24)) as pilot:
             await wait_for(pilot, lambda: app.org.state.polls_done)
             sim.faults.hold(True)
+            # a poll already under way may still succeed: the clock moves only once one has failed
+            await wait_for(pilot, lambda: app.org.schedule.failures > 0)
             now[0] += timedelta(seconds=2)
             await wait_for(pilot, lambda: "OFFLINE (last good 2s ago)" in header(app), timeout=10)
             failures = app.org.schedule.failures

@@ -1,4 +1,6 @@
-"""A yes/no question before anything destructive: starts on No; y confirms, n or esc cancels."""
+"""A yes/no question before anything destructive: starts on No; y confirms, n or esc cancels. In a
+production org (or one not known to be a sandbox) the operator types the job id's last 4 characters
+instead: a y typed by habit sends nothing."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.widgets import Button, Input, Static
 
 from ...bulk.models import Action, Job
 from ...text import inert
@@ -30,14 +32,16 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("escape", "answer(False)", "Cancel", id="confirm.cancel"),
     ]
 
-    def __init__(self, question: str, details: list[tuple[str, str]]) -> None:
+    def __init__(self, question: str, details: list[tuple[str, str]], typed: str = "") -> None:
         super().__init__()
         self.question = question
         self.details = details
+        self.typed = typed  # what must be typed to confirm ("" : y is enough)
 
     @classmethod
-    def for_action(cls, job: Job, action: Action) -> ConfirmScreen:
-        """The question before a close or abort: which job, of which API, in which state, how far."""
+    def for_action(cls, job: Job, action: Action, careful: bool = False) -> ConfirmScreen:
+        """The question before a close or abort: which job, of which API, in which state, how far.
+        ``careful`` (production): confirmed by typing the job id's last 4 characters."""
         verb = "Close (upload complete)" if action is Action.CLOSE else "Abort"
         records = "-" if job.number_records_processed is None else f"{job.number_records_processed:,}"
         return cls(
@@ -49,6 +53,7 @@ class ConfirmScreen(ModalScreen[bool]):
                 ("State", inert(job.state)),
                 ("Records", f"{records} processed so far"),
             ],
+            typed=job.id[-4:] if careful else "",
         )
 
     def compose(self) -> ComposeResult:
@@ -59,16 +64,39 @@ class ConfirmScreen(ModalScreen[bool]):
         with Vertical():
             yield Static(Text(self.question), id="question")
             yield Static(lines, id="details")
+            if self.typed:
+                yield Static(Text(f"A production org: type the job id's last 4 characters ({self.typed}) and enter."),
+                             id="production")  # fmt: skip
+                yield Input(placeholder="last 4 characters of the job id", id="typed", max_length=len(self.typed))
             with Horizontal():
                 yield Button("No", id="no", variant="primary")
                 yield Button("Yes", id="yes", variant="error")
 
     def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
+        if self.typed:
+            self.query_one("#typed", Input).focus()
+        else:
+            self.query_one("#no", Button).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.value == self.typed:
+            self.dismiss(True)
+        else:
+            self.query_one("#production", Static).update(
+                Text(f"That is not {self.typed}: type the job id's last 4 characters, or esc to cancel.")
+            )
+            event.input.value = ""
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
+        if event.button.id == "yes" and self.typed:
+            self.query_one("#typed", Input).focus()  # production: typed, not clicked
+            return
         self.dismiss(event.button.id == "yes")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action == "answer" and parameters == (True,) and self.typed)  # production: y alone is not enough
 
     def action_answer(self, answer: bool) -> None:
         self.dismiss(answer)
