@@ -692,7 +692,12 @@ def _run_dashboard(options: ConnectionOptions, args: argparse.Namespace) -> int:
                 "for a snapshot in a script or a pipe use: sfmonitor status",
                 EXIT_USAGE,
             )
-    app = SfMonitorApp(options, settings)
+    names = args.target_org or []
+    chosen = settings.orgs.get(names[0]) if len(names) == 1 else None
+    if chosen is not None:
+        settings = config.for_org(settings, chosen, interval_flag=args.interval, budget_flag=args.api_budget)
+    app = SfMonitorApp(options, settings, label=chosen.label if chosen else None,
+                       production=chosen.production if chosen else None)  # fmt: skip
     app.run()
     return app.return_code or EXIT_OK
 

@@ -124,3 +124,16 @@ def remember_theme(name: str) -> None:
         target.write_text(json.dumps({"theme": name}))
     except OSError:
         pass
+
+
+def for_org(settings: Settings, org: OrgConfig, *, interval_flag: float | None, budget_flag: str | None) -> Settings:
+    """The settings when the dashboard watches a config-file org: its table's read_only adds to the
+    flag's, its interval and api_budget stand in for the file's (a flag still wins)."""
+    from dataclasses import replace
+
+    return replace(
+        settings,
+        read_only=settings.read_only or org.read_only,
+        interval=org.interval if interval_flag is None and org.interval is not None else settings.interval,
+        api_budget=org.api_budget if budget_flag is None and org.api_budget is not None else settings.api_budget,
+    )

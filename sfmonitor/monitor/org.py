@@ -32,6 +32,7 @@ class Org:
     name: str = "org"
     target: str = "the org"
     read_only: bool = False
+    label: str | None = None  # the config file's name for it, shown instead of ``name``
     production: bool | None = None  # None: not known (yet); treated as production, the careful answer
     state: OrgState = field(default_factory=OrgState)
     history: History = field(default_factory=History)

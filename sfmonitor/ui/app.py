@@ -94,6 +94,8 @@ class SfMonitorApp(App[None]):
         clock: Callable[[], datetime] | None = None,
         schedule: Schedule | None = None,
         staleness_every: float = STALENESS_EVERY_S,
+        label: str | None = None,
+        production: bool | None = None,
     ) -> None:
         super().__init__()
         self.staleness_every = staleness_every
@@ -106,6 +108,8 @@ class SfMonitorApp(App[None]):
             name=urlsplit(options.instance_url or "").hostname or (options.target_org or "org"),
             target=resolved.instance_url or (f"sf org {resolved.target_org!r}" if resolved.target_org else "the org"),
             read_only=settings.read_only,
+            label=label,
+            production=production,
         )
         self.org.schedule.budget = settings.api_budget
         self._binding_state: tuple[object, ...] | None = None
@@ -222,7 +226,7 @@ class SfMonitorApp(App[None]):
     def view(self) -> View:
         org = self.org
         return View(
-            org=org.name,
+            org=org.label or org.name,
             target=org.target,
             jobs=org.state.jobs,
             history=org.history,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
 
 from sfmonitor.bulk.errors import ConfigError
+from sfmonitor.bulk.models import Action
 from sfmonitor.config import load
 from sfmonitor.simulator.jwt_grant import ConnectedApp
 from sfmonitor.simulator.rest import USERNAME
@@ -194,3 +196,40 @@ def test_abort_finds_the_org_that_holds_the_job(sim: Simulator, tmp_path: Path) 
         assert watch.returncode == 2 and "watches one org for now" in watch.stderr
     finally:
         other.stop()
+
+
+def test_a_config_org_watched_brings_its_read_only_interval_and_budget(tmp_path: Path) -> None:
+    from sfmonitor.config import for_org
+
+    path = _config(tmp_path, 'interval = 5\napi_budget = 9000\n[orgs.prod]\nsf_alias = "p"\nread_only = true\n'
+                             'interval = 20\napi_budget = "1%"\nlabel = "PROD"\n')  # fmt: skip
+    settings = load(path=path, env={})
+    watched = for_org(settings, settings.orgs["prod"], interval_flag=None, budget_flag=None)
+    assert (
+        watched.read_only
+        and watched.interval == 20
+        and str(watched.api_budget) == str(settings.orgs["prod"].api_budget)
+    )
+    flagged = for_org(settings, settings.orgs["prod"], interval_flag=7, budget_flag="100")
+    assert flagged.interval == settings.interval and flagged.api_budget == settings.api_budget  # flags win
+
+
+async def test_the_dashboard_names_a_config_org_by_its_label_and_keeps_it_read_only(sim: Simulator) -> None:
+    from sfmonitor.config import Settings
+    from sfmonitor.connection import ConnectionOptions
+    from sfmonitor.ui.app import SfMonitorApp
+    from tests.conftest import find_job
+    from tests.ui.helpers import jobs_table, wait_for
+
+    options = ConnectionOptions(instance_url=sim.base_url, access_token=sim.token)
+    app = SfMonitorApp(options, Settings(interval=0.5, read_only=True), label="PROD", production=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.org.state.polls_done)
+        assert str(app.screen.query_one("#header").render()).startswith("PROD ")
+        assert app.org.production is True  # the table said so: IsSandbox is not asked
+        assert not any(re.search(r"/v[0-9.]+/query$", p) for _, p, _ in sim.log)  # Organization not asked
+        job_id = find_job(sim, "ingest", "InProgress")
+        jobs_table(app).select(job_id)
+        app.action_abort_job()  # the action itself refuses, not only the binding
+        await pilot.pause()
+        assert app.org.refusal(Action.ABORT, app.org.state.jobs[job_id]) is not None
