@@ -112,7 +112,21 @@ class StaticToken:
         )
 
 
-class ClientCredentials:
+class _Renewing:
+    """A source whose first session is its first renewal (it asks the org for a token either way)."""
+
+    _current: OrgSession | None = None
+
+    async def session(self) -> OrgSession:
+        if self._current is None:
+            self._current = await self.renew()
+        return self._current
+
+    async def renew(self) -> OrgSession:
+        raise NotImplementedError
+
+
+class ClientCredentials(_Renewing):
     """OAuth 2.0 client-credentials flow against the org's own token endpoint; renews by asking again.
 
     The demo uses it against the simulator, so a token that expires (``--faults expire-after``) is
@@ -124,12 +138,6 @@ class ClientCredentials:
         self._form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret}
         self._verify = verify
         self.description = f"client credentials at {self.instance_url}"
-        self._current: OrgSession | None = None
-
-    async def session(self) -> OrgSession:
-        if self._current is None:
-            self._current = await self.renew()
-        return self._current
 
     async def renew(self) -> OrgSession:
         body = await _token_request(f"{self.instance_url}/services/oauth2/token", self._form, self._verify,
@@ -181,7 +189,7 @@ async def _token_request(url: str, form: dict[str, str], verify: bool | str, wha
     return body
 
 
-class JwtBearer:
+class JwtBearer(_Renewing):
     """OAuth 2.0 JWT bearer flow: a connected app's consumer key, a user and the app's private key;
     no secret or browser, so it suits jump hosts. Renews by signing a new assertion."""
 
@@ -194,12 +202,6 @@ class JwtBearer:
         self._verify = verify
         self._clock = clock or time.time
         self.description = f"JWT bearer for {username} at {self.login_url}"
-        self._current: OrgSession | None = None
-
-    async def session(self) -> OrgSession:
-        if self._current is None:
-            self._current = await self.renew()
-        return self._current
 
     async def renew(self) -> OrgSession:
         try:

@@ -83,7 +83,7 @@ async def _read_v2(service: BulkService, job: Job, report: FailureReport, sink: 
         report.note = f"results when the job ends (it is {job.state or 'in an unknown state'})"
         return
     base = f"{v2.jobs_path(service.api_version, JobKind.INGEST)}/{job.id}"
-    _reset(report)  # a re-read (an export) starts from nothing; the view sees the groups as they come
+    report.clear()  # a re-read (an export) starts from nothing; the view sees the groups as they come
     try:
         await _stream_failed(service, f"{base}/failedResults/", report, sink, progress)
         if job.state in UNPROCESSED_STATES:
@@ -94,13 +94,6 @@ async def _read_v2(service: BulkService, job: Job, report: FailureReport, sink: 
             return
         raise
     report.complete = True
-
-
-def _reset(report: FailureReport) -> None:
-    fresh = FailureReport(report.job_id, report.kind)
-    for name in ("failed", "unprocessed", "columns", "rows_read", "bytes_read", "complete", "groups", "batches",
-                 "note", "_kept"):  # fmt: skip
-        setattr(report, name, getattr(fresh, name))
 
 
 async def _stream_failed(service: BulkService, path: str, report: FailureReport, sink: Sink | None,
@@ -175,7 +168,7 @@ async def _read_v1(service: BulkService, job: Job, report: FailureReport, sink: 
     version = job.api_version or service.api_version
     batches = await v1.batch_list(service.transport, version, job.id)
     if sink is not None:  # an export writes every row: read every batch again
-        _reset(report)
+        report.clear()
     report.batches_total = len(batches)
     for batch in batches:
         if batch.id in report.batches or not (batch.terminal or batch.state in NOT_PROCESSED):

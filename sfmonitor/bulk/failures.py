@@ -106,6 +106,11 @@ class FailureReport:
     def for_job(cls, job: Job) -> FailureReport:
         return cls(job.id, job.kind)
 
+    def clear(self) -> None:
+        """Forget what was read (a re-read, an export, starts from nothing); the job stays."""
+        fresh = FailureReport(self.job_id, self.kind, reading=self.reading)
+        self.__dict__.update(fresh.__dict__)
+
     @property
     def batches_covered(self) -> int | None:
         return len(self.batches) if self.kind is JobKind.CLASSIC else None
