@@ -697,6 +697,7 @@ def _run_dashboard(options: ConnectionOptions, args: argparse.Namespace) -> int:
     if chosen is not None:
         settings = config.for_org(settings, chosen, interval_flag=args.interval, budget_flag=args.api_budget)
     app = SfMonitorApp(options, settings, label=chosen.label if chosen else None,
+                       colour=chosen.colour if chosen else None,
                        production=chosen.production if chosen else None)  # fmt: skip
     app.run()
     return app.return_code or EXIT_OK

@@ -98,18 +98,31 @@ def _org(name: str, table: Mapping[str, Any], where: str, env: Mapping[str, str]
         budget = Budget.parse(budget_text) if budget_text is not None else None
     except ConfigError as exc:
         raise ConfigError(f"{where}: api_budget: {exc}") from None
+    colour = text["colour"]
+    if colour is not None and not _is_colour(colour):
+        raise ConfigError(f"{where}: colour {colour!r} is not a colour (a name such as red, or #rrggbb)")
     options, sign_in = _sign_in(text, where, env)
     return OrgConfig(
         name=name,
         label=text["label"] or name,
         options=options,
         sign_in=sign_in,
-        colour=text["colour"],
+        colour=colour,
         read_only=bool(table.get("read_only", False)),
         production=table.get("production"),
         interval=clamp_interval(float(interval)) if interval is not None else None,
         api_budget=budget,
     )
+
+
+def _is_colour(text: str) -> bool:
+    from rich.color import Color, ColorParseError
+
+    try:
+        Color.parse(text)
+    except ColorParseError:
+        return False
+    return True
 
 
 def _sign_in(text: Mapping[str, str | None], where: str, env: Mapping[str, str]) -> tuple[ConnectionOptions, str]:

@@ -33,6 +33,7 @@ class Org:
     target: str = "the org"
     read_only: bool = False
     label: str | None = None  # the config file's name for it, shown instead of ``name``
+    colour: str | None = None  # the config file's colour for it
     production: bool | None = None  # None: not known (yet); treated as production, the careful answer
     state: OrgState = field(default_factory=OrgState)
     history: History = field(default_factory=History)

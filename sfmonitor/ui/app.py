@@ -95,6 +95,7 @@ class SfMonitorApp(App[None]):
         schedule: Schedule | None = None,
         staleness_every: float = STALENESS_EVERY_S,
         label: str | None = None,
+        colour: str | None = None,
         production: bool | None = None,
     ) -> None:
         super().__init__()
@@ -109,6 +110,7 @@ class SfMonitorApp(App[None]):
             target=resolved.instance_url or (f"sf org {resolved.target_org!r}" if resolved.target_org else "the org"),
             read_only=settings.read_only,
             label=label,
+            colour=colour,
             production=production,
         )
         self.org.schedule.budget = settings.api_budget
@@ -401,7 +403,9 @@ class SfMonitorApp(App[None]):
             if yes:
                 self._send(self.org.state.jobs.get(job.id, job), action)  # it may have moved on meanwhile
 
-        self.push_screen(ConfirmScreen.for_action(job, action, careful=self.org.careful), answered)
+        org = self.org
+        screen = ConfirmScreen.for_action(job, action, careful=org.careful, org=(org.label or org.name, org.colour))
+        self.push_screen(screen, answered)
 
     def _send(self, job: Job, action: Action) -> None:
         org = self.org

@@ -14,6 +14,7 @@ from sfmonitor.config import load
 from sfmonitor.simulator.jwt_grant import ConnectedApp
 from sfmonitor.simulator.rest import USERNAME
 from sfmonitor.simulator.server import Simulator
+from sfmonitor.ui.screens.confirm import ConfirmScreen
 from tests.bulk.test_sign_in import CLIENT_ID, key_pair
 from tests.cli.test_commands import run
 from tests.conftest import make_sim
@@ -90,6 +91,7 @@ login_url = "https://test.salesforce.com"
         ('client_id = "c"\nusername = "u"', "needs client_id, username and private_key_file"),
         ('label = "x"', "say how it signs in"),
         ('sf_alias = "x"\nread_only = "yes"', "read_only must be true or false"),
+        ('sf_alias = "x"\ncolour = "blurple"', "is not a colour"),
     ],
 )
 def test_a_mistake_in_an_org_table_is_one_clear_line(tmp_path: Path, table: str, says: str) -> None:
@@ -233,3 +235,21 @@ async def test_the_dashboard_names_a_config_org_by_its_label_and_keeps_it_read_o
         app.action_abort_job()  # the action itself refuses, not only the binding
         await pilot.pause()
         assert app.org.refusal(Action.ABORT, app.org.state.jobs[job_id]) is not None
+        assert not isinstance(app.screen, ConfirmScreen)
+
+
+async def test_the_confirmation_names_the_org_in_its_colour(sim: Simulator) -> None:
+    from sfmonitor.config import Settings
+    from sfmonitor.connection import ConnectionOptions
+    from sfmonitor.ui.app import SfMonitorApp
+    from tests.conftest import find_job
+    from tests.ui.helpers import ask
+
+    options = ConnectionOptions(instance_url=sim.base_url, access_token=sim.token)
+    app = SfMonitorApp(options, Settings(interval=0.5), label="UAT", colour="magenta")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ask(pilot, app, find_job(sim, "ingest", "InProgress"), "a")
+        details = app.screen.query_one("#details").render()
+        text = str(details)
+        assert text.startswith("Org       UAT")
+        assert any("magenta" in str(span.style) for span in details.spans)

@@ -32,21 +32,29 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("escape", "answer(False)", "Cancel", id="confirm.cancel"),
     ]
 
-    def __init__(self, question: str, details: list[tuple[str, str]], typed: str = "") -> None:
+    def __init__(
+        self, question: str, details: list[tuple[str, str]], typed: str = "", colours: dict[str, str] | None = None
+    ) -> None:
         super().__init__()
         self.question = question
         self.details = details
+        self.colours = colours or {}  # detail name -> the style of its value (the org in its colour)
         self.typed = typed  # what must be typed to confirm ("" : y is enough)
 
     @classmethod
-    def for_action(cls, job: Job, action: Action, careful: bool = False) -> ConfirmScreen:
-        """The question before a close or abort: which job, of which API, in which state, how far.
-        ``careful`` (production): confirmed by typing the job id's last 4 characters."""
+    def for_action(
+        cls, job: Job, action: Action, careful: bool = False, org: tuple[str, str | None] | None = None
+    ) -> ConfirmScreen:
+        """The question before a close or abort: in which org (its name in its colour), which job, of
+        which API, in which state, how far. ``careful`` (production): confirmed by typing the job id's
+        last 4 characters."""
         verb = "Close (upload complete)" if action is Action.CLOSE else "Abort"
         records = "-" if job.number_records_processed is None else f"{job.number_records_processed:,}"
+        details = [("Org", inert(org[0]))] if org else []
         return cls(
             f"{verb} this job?",
             [
+                *details,
                 ("Job", inert(job.id)),
                 ("Object", f"{inert(job.object)} ({inert(job.operation)})"),
                 ("API", job.kind.label),
@@ -54,13 +62,14 @@ class ConfirmScreen(ModalScreen[bool]):
                 ("Records", f"{records} processed so far"),
             ],
             typed=job.id[-4:] if careful else "",
+            colours={"Org": f"bold {org[1]}"} if org and org[1] else {},
         )
 
     def compose(self) -> ComposeResult:
         lines = Text()
         for name, value in self.details:
             lines.append(f"{name:<10}", style="bold")
-            lines.append(value + "\n")
+            lines.append(value + "\n", style=self.colours.get(name, ""))
         with Vertical():
             yield Static(Text(self.question), id="question")
             yield Static(lines, id="details")
