@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import shlex
-import subprocess
-import sys
 import threading
 import time
 
+from simulator_process import rss_mb, start_simulator
 from textual.events import Key
 
 from sfmonitor.config import Settings
@@ -25,22 +23,8 @@ from sfmonitor.ui.app import SfMonitorApp
 from sfmonitor.ui.screens.failures import FailuresScreen
 
 
-def rss_mb() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
 async def run(rows: int) -> None:
-    sim = subprocess.Popen(
-        [sys.executable, "-m", "sfmonitor", "simulate", "--port", "0", "--spawn-every", "0",
-         "--failure-rows", str(rows)],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    assert sim.stdout is not None
-    env = dict(shlex.split(sim.stdout.readline().removeprefix("export "))[0].split("=", 1) for _ in range(2))
+    sim, env = start_simulator("--spawn-every", "0", "--failure-rows", str(rows))
     try:
         options = ConnectionOptions(instance_url=env["SF_INSTANCE_URL"], access_token=env["SF_ACCESS_TOKEN"])
         app = SfMonitorApp(options, Settings(interval=5.0))

@@ -13,11 +13,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import resource
-import shlex
-import subprocess
-import sys
 import time
 from statistics import median
+
+from simulator_process import start_simulator
 
 from sfmonitor.config import Settings
 from sfmonitor.connection import ConnectionOptions
@@ -27,13 +26,7 @@ from sfmonitor.ui.widgets.keyed_table import KeyedTable
 
 
 async def run(jobs: int, batches: int, seconds: float) -> None:
-    sim = subprocess.Popen(
-        [sys.executable, "-m", "sfmonitor", "simulate", "--port", "0", "--spawn-every", "0",
-         "--extra-jobs", str(jobs), "--giant-batches", str(batches)],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    assert sim.stdout is not None
-    env = dict(shlex.split(sim.stdout.readline().removeprefix("export "))[0].split("=", 1) for _ in range(2))
+    sim, env = start_simulator("--spawn-every", "0", "--extra-jobs", str(jobs), "--giant-batches", str(batches))
     try:
         options = ConnectionOptions(instance_url=env["SF_INSTANCE_URL"], access_token=env["SF_ACCESS_TOKEN"])
         app = SfMonitorApp(options, Settings(interval=5.0))

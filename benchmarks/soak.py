@@ -15,24 +15,17 @@ import asyncio
 import contextlib
 import gc
 import os
-import shlex
 import subprocess
-import sys
 import time
 import tracemalloc
 from statistics import median
 
+import simulator_process
+from simulator_process import rss_mb
+
 from sfmonitor.config import Settings
 from sfmonitor.connection import ConnectionOptions
 from sfmonitor.ui.app import SfMonitorApp
-
-
-def rss_mb() -> float:
-    with open("/proc/self/status") as handle:
-        for line in handle:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def sockets() -> int:
@@ -48,14 +41,9 @@ def start_simulator(
 ) -> tuple[subprocess.Popen[str], dict[str, str]]:
     """A steady org: jobs start every ``spawn_every`` s and leave ``retention`` hours after finishing
     (Salesforce keeps them 7 days; over a few simulated hours that would only measure a growing org)."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sfmonitor", "simulate", "--port", "0", "--speed", str(speed),
-         "--spawn-every", str(spawn_every), "--retention", str(retention)],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    assert proc.stdout is not None
-    env = dict(shlex.split(proc.stdout.readline().removeprefix("export "))[0].split("=", 1) for _ in range(2))
-    return proc, env
+    return simulator_process.start_simulator(
+        "--speed", str(speed), "--spawn-every", str(spawn_every), "--retention", str(retention)
+    )
 
 
 async def soak(hours: float, speed: float, spawn_every: float, trace: bool = False) -> int:

@@ -13,25 +13,21 @@ from __future__ import annotations
 import argparse
 import os
 import select
-import shlex
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import simulator_process
+
 from tests.terminal import terminal
 
 
 def start_simulator(speed: float, spawn_every: float) -> tuple[subprocess.Popen[str], dict[str, str]]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sfmonitor", "simulate", "--port", "0", "--speed", str(speed),
-         "--spawn-every", str(spawn_every), "--retention", "100000"],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    assert proc.stdout is not None
-    env = dict(shlex.split(proc.stdout.readline().removeprefix("export "))[0].split("=", 1) for _ in range(2))
-    return proc, env
+    return simulator_process.start_simulator(
+        "--speed", str(speed), "--spawn-every", str(spawn_every), "--retention", "100000"
+    )
 
 
 def drain(leader: int, seconds: float) -> int:

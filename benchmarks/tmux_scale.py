@@ -18,6 +18,8 @@ import subprocess
 import sys
 import time
 
+from simulator_process import start_simulator
+
 SESSION = "sfmonitor-bench"
 
 
@@ -42,13 +44,9 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=15_000)
     parser.add_argument("--moves", type=int, default=50)
     args = parser.parse_args()
-    sim = subprocess.Popen(
-        [sys.executable, "-m", "sfmonitor", "simulate", "--port", "0", "--spawn-every", "0",
-         "--extra-jobs", str(args.jobs), "--giant-batches", str(args.batches)],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    assert sim.stdout is not None
-    env = dict(shlex.split(sim.stdout.readline().removeprefix("export "))[0].split("=", 1) for _ in range(2))
+    sim, env = start_simulator(
+        "--spawn-every", "0", "--extra-jobs", str(args.jobs), "--giant-batches", str(args.batches)
+    )
     subprocess.run(["tmux", "kill-session", "-t", SESSION], capture_output=True)
     exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
     command = f"env {exports} TERM=xterm-256color {shlex.quote(sys.executable)} -m sfmonitor watch"
