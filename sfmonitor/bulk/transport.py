@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import logging
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -138,12 +138,18 @@ class Transport:
             await response.aclose()
 
     async def _chunks(self, response: httpx.Response, where: str) -> AsyncIterator[bytes]:
-        try:
+        with self._as_bulk_errors(where):
             async for chunk in response.aiter_bytes():
                 yield chunk
+
+    @contextlib.contextmanager
+    def _as_bulk_errors(self, where: str) -> Iterator[None]:
+        """httpx's failures as this program's: an undecodable body, no answer in time, no answer."""
+        try:
+            yield
         except httpx.DecodingError as exc:
             raise ProtocolError(f"the response body could not be decoded: {exc} ({where})") from None
-        except httpx.TimeoutException:
+        except httpx.TimeoutException:  # the reason first, the request after: a narrow header cuts the end
             raise TransportError(f"no answer within {self._timeout:g} s ({where})") from None
         except httpx.HTTPError as exc:
             raise TransportError(f"{str(exc).rstrip('.') or type(exc).__name__} ({where})") from None
@@ -189,7 +195,7 @@ class Transport:
             headers["Accept"] = accept
         self.requests_made += 1
         where = f"{method} {session.instance_url}{path}"
-        try:
+        with self._as_bulk_errors(where):
             wire = self._client.build_request(method, path, content=content, headers=headers, params=params)
             response = await self._client.send(wire, stream=True)
             if stream and response.is_success:
@@ -200,12 +206,6 @@ class Transport:
                 finally:
                     await response.aclose()
                 kept = None
-        except httpx.DecodingError as exc:
-            raise ProtocolError(f"the response body could not be decoded: {exc} ({where})") from None
-        except httpx.TimeoutException:  # the reason first, the request after: a narrow header cuts the end
-            raise TransportError(f"no answer within {self._timeout:g} s ({where})") from None
-        except httpx.HTTPError as exc:
-            raise TransportError(f"{str(exc).rstrip('.') or type(exc).__name__} ({where})") from None
         usage = parse_limit_info(response.headers.get("Sforce-Limit-Info"))
         if usage is not None:
             self.api_usage = usage
