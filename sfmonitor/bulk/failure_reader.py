@@ -19,10 +19,10 @@ import logging
 from collections.abc import Callable
 
 from . import v1, v2
-from .errors import ApiError, BulkError
+from .errors import ApiError, BulkError, ProtocolError
 from .failures import BatchOutcome, FailedRow, FailureReport, input_columns, split_error
 from .models import Batch, Job, JobKind
-from .result_files import CsvStream, parse_batch_request, parse_batch_result
+from .result_files import CsvStream, RowOutcome, parse_batch_request, parse_batch_result
 from .service import BulkService
 
 log = logging.getLogger(__name__)
@@ -93,6 +93,12 @@ async def _read_v2(service: BulkService, job: Job, report: FailureReport, sink: 
             report.note = f"results when the job ends (the org says: {exc.code or exc.status}: {exc.message})"
             return
         raise
+    expected = job.number_records_failed
+    if isinstance(expected, int) and report.failed < expected:
+        # a body cut short is still valid CSV; Salesforce also records no results beyond the daily
+        # batch allocation: either way, not all there, and said so
+        report.note = f"the failure file has {report.failed:,} rows, the job says {expected:,} failed (cut short?)"
+        return
     report.complete = True
 
 
@@ -202,8 +208,8 @@ async def _read_batch(service: BulkService, version: str, job: Job, batch: Batch
         report.unprocessed += unprocessed
         report.batches[batch.id] = BatchOutcome(batch.id, 0, unprocessed, batch.state_message)
         return
+    outcomes = await _checked_result(service, path, batch, result.content, result.headers.get("Content-Type", ""))
     report.bytes_read += len(result.content)
-    outcomes = await asyncio.to_thread(parse_batch_result, result.headers.get("Content-Type", ""), result.content)
     failed_at = [i for i, o in enumerate(outcomes) if not o.success]
     columns, records = await _request(service, path) if failed_at or batch.state == "Failed" else ([], [])
     report.add_columns(columns)
@@ -219,6 +225,24 @@ async def _read_batch(service: BulkService, version: str, job: Job, batch: Batch
         report.unprocessed += unprocessed
     report.batches[batch.id] = BatchOutcome(batch.id, len(rows), unprocessed,
                                             batch.state_message if batch.state == "Failed" else "")  # fmt: skip
+
+
+async def _checked_result(service: BulkService, path: str, batch: Batch, body: bytes, content_type: str
+                          ) -> list[RowOutcome]:  # fmt: skip
+    """The batch's row results, agreeing with its own failed count: a body cut short is still valid CSV,
+    so a disagreement is read once more, then refused (the batch stays unread, the report says why)."""
+    for attempt in range(2):
+        outcomes = await asyncio.to_thread(parse_batch_result, content_type, body)
+        failed = sum(not o.success for o in outcomes)
+        if batch.number_records_failed is None or failed == batch.number_records_failed:
+            return outcomes
+        if attempt == 0:
+            again = await service.transport.request("GET", f"{path}/result")
+            body, content_type = again.content, again.headers.get("Content-Type", "")
+    raise ProtocolError(
+        f"batch {batch.id}: its result file has {failed:,} failed rows, the batch says "
+        f"{batch.number_records_failed:,} (cut short?); read again with r"
+    )
 
 
 async def _request(service: BulkService, path: str) -> tuple[list[str], list[dict[str, str]]]:

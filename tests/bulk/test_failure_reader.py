@@ -212,3 +212,45 @@ async def test_uploaded_rows_fail_the_way_the_org_says(service: BulkService, sim
         "INVALID_FIELD_FOR_INSERT_UPDATE": ["Dated"],
         "DUPLICATE_VALUE": ["Again"],
     }  # fmt: skip
+
+
+def _cut(path_end: str, times: int | None = None) -> object:
+    """A rewrite that cuts matching answers short at a line end: still valid CSV, fewer rows."""
+    from sfmonitor.simulator.api import Reply
+
+    left = [times]
+
+    def rewrite(method: str, path: str, query: str, reply: Reply) -> Reply:
+        if path.rstrip("/").endswith(path_end) and reply.body and left[0] != 0:
+            left[0] = None if left[0] is None else left[0] - 1
+            lines = reply.body.split(b"\n")
+            return Reply(reply.status, b"\n".join(lines[: len(lines) // 2]) + b"\n", reply.content_type, reply.headers)
+        return reply
+
+    return rewrite
+
+
+async def test_a_v2_failure_file_cut_short_is_said_so_not_passed_off_as_whole(
+    service: BulkService, sim: Simulator
+) -> None:
+    job_id = add_failed_rows_job(
+        sim, [({"LastName": ""}, "REQUIRED_FIELD_MISSING:Required fields are missing: [LastName]:LastName --")] * 40
+    )
+    sim.api.rewrite = _cut("/failedResults")  # type: ignore[assignment]
+    report = await read_failures(service, await service.find_job(job_id))
+    assert not report.complete and report.failed < 40
+    assert "the job says 40 failed (cut short?)" in report.note
+
+
+async def test_a_v1_batch_result_cut_short_is_read_again_then_refused(service: BulkService, sim: Simulator) -> None:
+    from sfmonitor.bulk.errors import ProtocolError
+
+    job = await service.find_job(add_classic_job(sim, [300], fail_permille=200))
+    sim.api.rewrite = _cut("/result", times=1)  # type: ignore[assignment]
+    report = await read_failures(service, job)  # cut once: the second read is whole
+    assert report.complete and report.failed == job.number_records_failed == 60
+    sim.api.rewrite = _cut("/result")  # type: ignore[assignment]
+    again = FailureReport.for_job(job)
+    with pytest.raises(ProtocolError, match="the batch says 60"):
+        await read_failures(service, job, again)
+    assert not again.batches and again.error  # the batch stays unread, and the report says why
