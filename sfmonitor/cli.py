@@ -42,6 +42,7 @@ from .bulk.retry import retrying
 from .bulk.service import BulkService
 from .connection import ConnectionOptions, open_service
 from .monitor.poller import Poller, Snapshot
+from .org_config import OrgConfig
 from .text import inert
 
 if TYPE_CHECKING:
@@ -108,17 +109,11 @@ def _connection_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--timeout", type=seconds, metavar="S", help="seconds to wait for an answer (30)", **quiet)
 
 
-def _options(args: argparse.Namespace) -> ConnectionOptions:
-    """The one org a command is about (the dashboard watches one for now)."""
-    targets = _targets(args)
-    if len(targets) > 1:
-        raise ConfigError(
-            f"{len(targets)} orgs named; the dashboard watches one org for now (status, close and abort take several)"
-        )
-    return targets[0][1]
-
-
 def _targets(args: argparse.Namespace) -> list[tuple[str, ConnectionOptions]]:
+    return [(org.name, org.options) for org in _orgs(args)]
+
+
+def _orgs(args: argparse.Namespace) -> list[OrgConfig]:
     """Every org the options name: ``-o`` (repeatable; a name of the config file's [orgs.NAME] tables
     signs in as its table says, any other is an sf CLI alias), ``--all-orgs``, else the one org of
     the flags or environment (today's single-org behaviour)."""
@@ -127,7 +122,8 @@ def _targets(args: argparse.Namespace) -> list[tuple[str, ConnectionOptions]]:
         flags["ca_bundle"] = args.ca_bundle
     names: list[str] = list(args.target_org or [])
     if not names and not args.all_orgs:
-        return [("", ConnectionOptions(instance_url=args.instance_url, access_token=args.access_token, **flags))]
+        options = ConnectionOptions(instance_url=args.instance_url, access_token=args.access_token, **flags)
+        return [OrgConfig("", "", options, "")]
     configured = config.load().orgs
     if args.all_orgs:
         from . import org_list
@@ -138,8 +134,8 @@ def _targets(args: argparse.Namespace) -> list[tuple[str, ConnectionOptions]]:
             raise ConfigError("--all-orgs: no orgs in the config file, and the sf CLI knows none (sfmonitor orgs)")
     out = []
     for name in dict.fromkeys(names):
-        base = configured[name].options if name in configured else ConnectionOptions(target_org=name)
-        out.append((name, replace(base, **flags)))
+        org = configured.get(name) or OrgConfig(name, name, ConnectionOptions(target_org=name), f"sf alias {name}")
+        out.append(replace(org, options=replace(org.options, **flags)))
     return out
 
 
@@ -657,21 +653,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
         ca_bundle=str(sim.cert_path) if sim.cert_path else None,
     )
     try:
-        return _run_dashboard(options, args)
+        return _run_dashboard([OrgConfig("", "", options, "")], args)
     finally:
         sim.stop()
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
     try:
-        options = _options(args)
+        orgs = _orgs(args)
     except ConfigError as exc:
         return fail(str(exc), EXIT_USAGE)
-    return _run_dashboard(options, args)
+    return _run_dashboard(orgs, args)
 
 
-def _run_dashboard(options: ConnectionOptions, args: argparse.Namespace) -> int:
-    """Check everything that can be checked before the screen is taken, then run the app."""
+def _run_dashboard(orgs: list[OrgConfig], args: argparse.Namespace) -> int:
+    """Check everything that can be checked before the screen is taken, then run the app. With
+    several orgs, one that cannot sign in is shown as such; the others run."""
     from .ui.app import SfMonitorApp
     from .ui.keys import check_keymap
 
@@ -680,9 +677,10 @@ def _run_dashboard(options: ConnectionOptions, args: argparse.Namespace) -> int:
             interval=args.interval, theme=args.theme, read_only=args.read_only, api_budget=args.api_budget
         )
         check_keymap(settings.keymap)
-        resolved = options.resolved()
-        resolved.token_source()
-        resolved.verify()
+        if len(orgs) == 1:
+            resolved = orgs[0].options.resolved()
+            resolved.token_source()
+            resolved.verify()
     except ConfigError as exc:
         return fail(str(exc), EXIT_USAGE)
     for name, stream in (("input", sys.stdin), ("output", sys.stdout)):
@@ -692,13 +690,8 @@ def _run_dashboard(options: ConnectionOptions, args: argparse.Namespace) -> int:
                 "for a snapshot in a script or a pipe use: sfmonitor status",
                 EXIT_USAGE,
             )
-    names = args.target_org or []
-    chosen = settings.orgs.get(names[0]) if len(names) == 1 else None
-    if chosen is not None:
-        settings = config.for_org(settings, chosen, interval_flag=args.interval, budget_flag=args.api_budget)
-    app = SfMonitorApp(options, settings, label=chosen.label if chosen else None,
-                       colour=chosen.colour if chosen else None,
-                       production=chosen.production if chosen else None)  # fmt: skip
+    settled = [config.settle(org, interval_flag=args.interval, budget_flag=args.api_budget) for org in orgs]
+    app = SfMonitorApp(settled, settings)
     app.run()
     return app.return_code or EXIT_OK
 

@@ -126,14 +126,13 @@ def remember_theme(name: str) -> None:
         pass
 
 
-def for_org(settings: Settings, org: OrgConfig, *, interval_flag: float | None, budget_flag: str | None) -> Settings:
-    """The settings when the dashboard watches a config-file org: its table's read_only adds to the
-    flag's, its interval and api_budget stand in for the file's (a flag still wins)."""
+def settle(org: OrgConfig, *, interval_flag: float | None, budget_flag: str | None) -> OrgConfig:
+    """A config-file org as the dashboard watches it: its table's interval and api_budget stand in
+    for the file's, but a flag wins over both (None: the settings' own, which hold the flag)."""
     from dataclasses import replace
 
     return replace(
-        settings,
-        read_only=settings.read_only or org.read_only,
-        interval=org.interval if interval_flag is None and org.interval is not None else settings.interval,
-        api_budget=org.api_budget if budget_flag is None and org.api_budget is not None else settings.api_budget,
+        org,
+        interval=org.interval if interval_flag is None else None,
+        api_budget=org.api_budget if budget_flag is None else None,
     )

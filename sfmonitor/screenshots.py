@@ -19,6 +19,8 @@ from textual.pilot import Pilot
 
 from .config import Settings
 from .connection import ConnectionOptions
+from .org_config import OrgConfig
+from .simulator.faults import FaultSpec
 from .simulator.server import Simulator
 from .simulator.world import Clock
 from .ui.app import SfMonitorApp
@@ -31,13 +33,37 @@ FIXED = datetime(2026, 11, 20, 14, 30, tzinfo=UTC)
 SEED = 7
 
 
-def frozen_simulator() -> Simulator:
-    return Simulator(seed=SEED, spawn_every=0, clock=Clock(start=FIXED.timestamp(), frozen=True)).start()
+def frozen_simulator(seed: int = SEED, faults: FaultSpec | None = None) -> Simulator:
+    sim = Simulator(seed=seed, spawn_every=0, clock=Clock(start=FIXED.timestamp(), frozen=True), faults=faults)
+    return sim.start()
 
 
 def frozen_app(sim: Simulator, theme: str = "sfmonitor-dark") -> SfMonitorApp:
     options = ConnectionOptions(instance_url=sim.base_url, access_token=sim.token, timeout=10)
     return SfMonitorApp(options, Settings(interval=3600, theme=theme), clock=lambda: FIXED)
+
+
+DEV_CALLS = 91
+ORGS = (("prod", "PROD", "red", 7), ("uat", "UAT", "magenta", 11), ("dev", "DEV", "cyan", 13))
+
+
+def fleet_app(sims: list[Simulator], theme: str = "sfmonitor-dark") -> SfMonitorApp:
+    """Three orgs: production, a sandbox, and one about to go down."""
+    orgs = []
+    for (key, label, colour, _), sim in zip(ORGS, sims, strict=True):
+        options = ConnectionOptions(instance_url=sim.base_url, access_token=sim.token, timeout=10)
+        orgs.append(OrgConfig(key, label, options, "token", colour=colour, production=key == "prod"))
+    return SfMonitorApp(orgs, Settings(interval=3600, theme=theme), clock=lambda: FIXED)
+
+
+def scene_app(scene: Scene) -> tuple[list[Simulator], SfMonitorApp]:
+    """The simulators and the app a scene is drawn from."""
+    if not scene.fleet:
+        sim = frozen_simulator()
+        return [sim], frozen_app(sim, scene.theme)
+    dev = FaultSpec(limit_after=DEV_CALLS)  # its first poll and /limits, then the daily limit is spent
+    sims = [frozen_simulator(seed, dev if key == "dev" else None) for key, _, _, seed in ORGS]
+    return sims, fleet_app(sims, scene.theme)
 
 
 async def settle(pilot: Pilot[None], condition: Callable[[], object], timeout: float = 20.0) -> None:
@@ -96,12 +122,25 @@ async def open_failures(pilot: Pilot[None]) -> None:
     await settle(pilot, lambda: isinstance(app.screen, FailuresScreen) and report.batches and not report.reading)
 
 
+async def fleet_with_one_down(pilot: Pilot[None]) -> None:
+    """Three orgs polled once; then the dev org's daily API limit stops it, and its rows fade."""
+    app = pilot.app
+    assert isinstance(app, SfMonitorApp)
+    await settle(pilot, lambda: all(o.state.polls_done and o.limits and not o.polling for o in app.fleet))
+    dev = app.fleet.orgs["dev"]
+    app.poll_now(org=dev)
+    await settle(pilot, lambda: dev.connection.error is not None and not dev.polling)
+    app.screen.query_one("#jobs", KeyedTable).move_cursor(row=0)  # the first row, whichever poll came last
+    await pilot.pause(0.1)
+
+
 @dataclass(frozen=True)
 class Scene:
     name: str
     size: tuple[int, int]
     prepare: Callable[[Pilot[None]], Awaitable[None]]
     theme: str = "sfmonitor-dark"
+    fleet: bool = False  # three orgs (ORGS), not one
 
 
 SCENES = (
@@ -113,6 +152,8 @@ SCENES = (
     Scene("batches-200x60", (200, 60), open_batches),
     Scene("abort-confirmation", (120, 40), ask_abort),
     Scene("failures-120x40", (120, 40), open_failures),
+    Scene("orgs-120x40", (120, 40), fleet_with_one_down, fleet=True),
+    Scene("orgs-80x24", (80, 24), fleet_with_one_down, fleet=True),
     Scene("theme-sfmonitor-light", (120, 30), first_poll, "sfmonitor-light"),
     Scene("theme-high-contrast", (120, 30), first_poll, "high-contrast"),
     Scene("theme-terminal", (120, 30), first_poll, "terminal"),
@@ -121,14 +162,14 @@ SCENES = (
 
 
 async def shoot(scene: Scene, out: Path) -> Path:
-    sim = frozen_simulator()
+    sims, app = scene_app(scene)
     try:
-        app = frozen_app(sim, scene.theme)
         async with app.run_test(size=scene.size) as pilot:
             await scene.prepare(pilot)
             path = Path(app.save_screenshot(filename=f"{scene.name}.svg", path=str(out)))
     finally:
-        sim.stop()
+        for sim in sims:
+            sim.stop()
     return path
 
 

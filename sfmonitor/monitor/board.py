@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Self
@@ -24,15 +24,19 @@ class SortMode(Cycling):
     NEWEST = "newest"
     FAILED = "failed"
     OBJECT = "object"
+    ORG = "org"  # offered only when several orgs are watched
 
 
 def _created(job: Job) -> float:
     return job.created_date.timestamp() if job.created_date else 0.0
 
 
-def order(jobs: Iterable[Job], mode: SortMode) -> list[Job]:
-    """Job order for a sort mode; ties fall back to newest first, then id, so the order is stable."""
+def order(jobs: Iterable[Job], mode: SortMode, org: Callable[[Job], str] = lambda _: "") -> list[Job]:
+    """Job order for a sort mode; ties fall back to newest first, then id, so the order is stable.
+    ``org``: a job's org label (sort by org)."""
     items = sorted(jobs, key=lambda j: (-_created(j), j.id))
+    if mode is SortMode.ORG:
+        return sorted(items, key=lambda j: org(j).lower())
     if mode is SortMode.RUNNING:
         return sorted(items, key=lambda j: j.finished)
     if mode is SortMode.FAILED:
@@ -42,12 +46,13 @@ def order(jobs: Iterable[Job], mode: SortMode) -> list[Job]:
     return items
 
 
-def matches(job: Job, text: str) -> bool:
-    """The filter: case-insensitive, over id, object, operation, state and API kind."""
+def matches(job: Job, text: str, org: str = "") -> bool:
+    """The filter: case-insensitive, over id, object, operation, state and API kind, and the org's
+    label when several orgs are watched (``/prod``)."""
     needle = text.strip().lower()
     if not needle:
         return True
-    haystack = " ".join((job.id, job.object, job.operation, job.state, job.kind.label, job.job_type)).lower()
+    haystack = " ".join((job.id, job.object, job.operation, job.state, job.kind.label, job.job_type, org)).lower()
     return needle in haystack
 
 

@@ -8,7 +8,7 @@ changes a handful of jobs, each moved with a bisect.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..bulk.models import Job
@@ -17,22 +17,31 @@ from .board import SortMode, matches
 REBUILD_SHARE = 0.25  # more than this share of the jobs changed: sort from scratch
 
 
-def sort_key(job: Job, mode: SortMode) -> tuple[Any, ...]:
-    """The order of :func:`board.order`, as one key: the mode's key, then newest first, then id."""
+def sort_key(job: Job, mode: SortMode, key: str, org: str = "") -> tuple[Any, ...]:
+    """The order of :func:`board.order`, as one key: the mode's key, then newest first, then the
+    row's key (the job id, org-qualified when several orgs are watched), last."""
     newest = -(job.created_date.timestamp() if job.created_date else 0.0)
     if mode is SortMode.RUNNING:
-        return (job.finished, newest, job.id)
+        return (job.finished, newest, key)
     if mode is SortMode.FAILED:
-        return (-(job.number_records_failed or 0), newest, job.id)
+        return (-(job.number_records_failed or 0), newest, key)
     if mode is SortMode.OBJECT:
-        return (job.object.lower(), newest, job.id)
-    return (newest, job.id)
+        return (job.object.lower(), newest, key)
+    if mode is SortMode.ORG:
+        return (org.lower(), newest, key)
+    return (newest, key)
 
 
 class JobIndex:
-    def __init__(self, sort: SortMode = SortMode.RUNNING, text: str = "") -> None:
+    """Rows by key (a job id; with several orgs, the org's key and the job id). ``org``: the org
+    label of a row key, which the filter matches and the org sort orders by (None: one org)."""
+
+    def __init__(
+        self, sort: SortMode = SortMode.RUNNING, text: str = "", org: Callable[[str], str] | None = None
+    ) -> None:
         self.sort = sort
         self.text = text
+        self.org = org
         self.jobs: Mapping[str, Job] = {}
         self.running: set[str] = set()
         self.matching: set[str] = set()
@@ -54,10 +63,10 @@ class JobIndex:
         for job_id in changed:
             job = jobs[job_id]
             self._remove(job_id)
-            key = sort_key(job, self.sort)
+            key = self._key(job_id, job)
             self._keys[job_id] = key
             bisect.insort(self._ordered, key)
-            self._classify(job)
+            self._classify(job_id, job)
 
     def set_sort(self, mode: SortMode) -> None:
         if mode is not self.sort:
@@ -71,7 +80,7 @@ class JobIndex:
         # typing on narrows: a job matching the longer text matched the shorter one
         pool = self.matching if before and before in needle else self.jobs.keys()
         self.text = text
-        self.matching = {job_id for job_id in pool if matches(self.jobs[job_id], text)}
+        self.matching = {job_id for job_id in pool if self._matches(job_id, self.jobs[job_id])}
 
     def shown(self, limit: int) -> tuple[list[str], int]:
         """Ids to draw in order (at most ``limit``, running ones always included) and how many match."""
@@ -94,10 +103,16 @@ class JobIndex:
         return ids, matching
 
     def _rebuild(self) -> None:
-        self._keys = {job_id: sort_key(job, self.sort) for job_id, job in self.jobs.items()}
+        self._keys = {job_id: self._key(job_id, job) for job_id, job in self.jobs.items()}
         self._ordered = sorted(self._keys.values())
         self.running = {job_id for job_id, job in self.jobs.items() if not job.finished}
-        self.matching = {job_id for job_id, job in self.jobs.items() if matches(job, self.text)}
+        self.matching = {job_id for job_id, job in self.jobs.items() if self._matches(job_id, job)}
+
+    def _key(self, row: str, job: Job) -> tuple[Any, ...]:
+        return sort_key(job, self.sort, row, self.org(row) if self.org and self.sort is SortMode.ORG else "")
+
+    def _matches(self, row: str, job: Job) -> bool:
+        return matches(job, self.text, self.org(row) if self.org else "")
 
     def _remove(self, job_id: str) -> None:
         key = self._keys.pop(job_id, None)
@@ -106,6 +121,6 @@ class JobIndex:
             if at < len(self._ordered) and self._ordered[at] == key:
                 del self._ordered[at]
 
-    def _classify(self, job: Job) -> None:
-        (self.running.discard if job.finished else self.running.add)(job.id)
-        (self.matching.add if matches(job, self.text) else self.matching.discard)(job.id)
+    def _classify(self, row: str, job: Job) -> None:
+        (self.running.discard if job.finished else self.running.add)(row)
+        (self.matching.add if self._matches(row, job) else self.matching.discard)(row)

@@ -29,9 +29,11 @@ class Org:
     it is reached, for "connecting to …"; ``read_only``: no close or abort is ever sent."""
 
     schedule: Schedule
+    key: str = ""  # how the app and the config file know it (its [orgs.NAME], its sf alias)
     name: str = "org"
     target: str = "the org"
     read_only: bool = False
+    read_only_why: str | None = None  # why, when not the --read-only flag
     label: str | None = None  # the config file's name for it, shown instead of ``name``
     colour: str | None = None  # the config file's colour for it
     production: bool | None = None  # None: not known (yet); treated as production, the careful answer
@@ -57,6 +59,10 @@ class Org:
         self.polling = False
         if self.production is None and sandbox is not None:
             self.production = not sandbox
+
+    @property
+    def shown_name(self) -> str:
+        return self.label or self.name
 
     @property
     def careful(self) -> bool:
@@ -100,6 +106,8 @@ class Org:
     def refusal(self, action: Action, job: Job | None) -> str | None:
         """Why ``action`` cannot be sent for ``job`` now, or None: the one place for this rule."""
         if self.read_only:
+            if self.read_only_why:
+                return f"{self.shown_name} is read-only ({self.read_only_why}): its jobs cannot be closed or aborted"
             return "sfmonitor runs read-only (--read-only): jobs cannot be closed or aborted"
         if job is None:
             return "no job selected"

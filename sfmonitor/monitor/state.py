@@ -66,7 +66,7 @@ class OrgState:
     def action_answered(self, job_id: str, answer: Job | None = None) -> None:
         """The org answered (or the answer was lost). The job stays pending until a later poll reads it."""
         if answer is not None and job_id in self.jobs:
-            self.jobs[job_id] = answer
+            self.jobs = {**self.jobs, job_id: answer}  # a new mapping: the index tells changes by the old one
             self.index.update(self.jobs)
         self._fences[job_id] = self.cycles_started
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import ClassVar
 from urllib.parse import urlsplit
@@ -17,14 +17,17 @@ from textual.await_complete import AwaitComplete
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.events import Key
+from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 
 from .. import config, failure_output, paths
 from ..bulk.models import Action, Job
 from ..connection import ConnectionOptions
+from ..monitor.fleet import Fleet
 from ..monitor.org import Org
-from ..monitor.schedule import Schedule
+from ..monitor.schedule import BACKOFF_CAP_S, Schedule
+from ..org_config import OrgConfig
 from ..text import inert
 from . import org_workers, textual_private
 from .messages import (
@@ -39,8 +42,10 @@ from .messages import (
     FilterChanged,
     FirstPage,
     LimitsRead,
+    NextOrg,
     OpenFailures,
     OpenJob,
+    OrgMessage,
     PollDone,
     PollFailed,
     ReadFailures,
@@ -51,8 +56,8 @@ from .screens.detail import JobDetailScreen
 from .screens.failures import FailuresScreen
 from .screens.help import HelpScreen, key_rows
 from .terminal_watch import watch_terminal
-from .theming import install_themes, palette
-from .view import View
+from .theming import install_themes, org_colour, palette
+from .view import Board, View
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +93,7 @@ class SfMonitorApp(App[None]):
 
     def __init__(
         self,
-        options: ConnectionOptions,
+        orgs: ConnectionOptions | Sequence[OrgConfig],
         settings: config.Settings,
         *,
         clock: Callable[[], datetime] | None = None,
@@ -98,27 +103,62 @@ class SfMonitorApp(App[None]):
         colour: str | None = None,
         production: bool | None = None,
     ) -> None:
+        """``orgs``: the orgs to watch (their config tables, their interval and budget already
+        settled against the flags), or one org's options; ``schedule``: one org's (a test's pace),
+        else each org's own from its interval."""
         super().__init__()
         self.staleness_every = staleness_every
-        self.options = options
         self.settings = settings
         self.clock = clock or (lambda: datetime.now(UTC))
-        resolved = options.resolved()
-        self.org = Org(
-            schedule or Schedule(settings.interval),
-            name=urlsplit(options.instance_url or "").hostname or (options.target_org or "org"),
-            target=resolved.instance_url or (f"sf org {resolved.target_org!r}" if resolved.target_org else "the org"),
-            read_only=settings.read_only,
-            label=label,
-            colour=colour,
-            production=production,
-        )
-        self.org.schedule.budget = settings.api_budget
+        if isinstance(orgs, ConnectionOptions):
+            orgs = [OrgConfig("", label or "", orgs, "", colour=colour, production=production)]
+        self.options = {target.name: target.options for target in orgs}
+        self.fleet = Fleet({target.name: self._org(target, settings, schedule, single=len(orgs) == 1)
+                            for target in orgs})  # fmt: skip
         self._binding_state: tuple[object, ...] | None = None
-        self._shown_status: tuple[str, str] = ("", "")  # the connection words on screen
+        self._shown_status: tuple[object, ...] = ()  # the connection words on screen
         self.theme_names: list[str] = []
-        self._next_poll: Timer | None = None
+        self._next_poll: dict[str, Timer] = {}
         self.set_keymap(settings.keymap)
+
+    @staticmethod
+    def _org(target: OrgConfig, settings: config.Settings, schedule: Schedule | None, *, single: bool) -> Org:
+        resolved = target.options.resolved()
+        if schedule is None or not single:
+            interval = target.interval or (schedule.interval if schedule else settings.interval)
+            schedule = Schedule(interval, cap=schedule.cap if schedule else BACKOFF_CAP_S)
+        schedule.budget = target.api_budget or settings.api_budget
+        return Org(
+            schedule,
+            key=target.name,
+            name=urlsplit(resolved.instance_url or "").hostname or (resolved.target_org or "org"),
+            target=resolved.instance_url or (f"sf org {resolved.target_org!r}" if resolved.target_org else "the org"),
+            read_only=settings.read_only or target.read_only,
+            read_only_why=None
+            if settings.read_only or not target.read_only
+            else f"read_only is set in its [orgs.{target.name}] table",
+            label=target.label or None,
+            colour=target.colour,
+            production=target.production,
+        )
+
+    @property
+    def org(self) -> Org:
+        """The first org (the only one, unless several are watched)."""
+        return self.fleet.first
+
+    def _post_for(self, org: Org) -> Callable[[Message], object]:
+        """How a worker for ``org`` reports: its messages carry the org's key."""
+
+        def post(message: Message) -> bool:
+            if isinstance(message, OrgMessage):
+                message.org = org.key
+            return self.post_message(message)
+
+        return post
+
+    def _of(self, message: OrgMessage) -> Org | None:
+        return self.fleet.orgs.get(message.org)
 
     # --- start-up -----------------------------------------------------------------------------
 
@@ -130,9 +170,9 @@ class SfMonitorApp(App[None]):
 
     def on_mount(self) -> None:
         self.theme_names = install_themes(self, self.settings.theme)
-        self.push_screen(DashboardScreen())
+        self.push_screen(DashboardScreen(several=self.fleet.several))
         self.call_after_refresh(self.render_view)  # "connecting to …" from the first frame
-        self.poll_now()  # connects first
+        self.poll_now()  # connects first: every org at once, each on its own
         self.set_interval(self.staleness_every, self._watch_staleness, name="staleness")
         if not self.is_headless:
             watch_terminal(self)
@@ -150,85 +190,107 @@ class SfMonitorApp(App[None]):
         if not textual_private.print_crash_without_locals(self, log, shown):
             super()._fatal_error()
 
+    def _statuses(self) -> tuple[object, ...]:
+        now = self.clock()
+        return tuple(org.connection.status(now, org.schedule.interval) for org in self.fleet)
+
     def _watch_staleness(self) -> None:
         """A poll that hangs produces no event: notice it going stale, and keep the age of the data shown
         true while offline. Redraws only when those words change (never while all is well)."""
-        if self.org.connection.status(self.clock(), self.org.schedule.interval) != self._shown_status:
+        if self._statuses() != self._shown_status:
             self.render_view()
 
     # --- polling --------------------------------------------------------------------------------
 
-    def poll_now(self, full: bool = False) -> None:
-        """Start a poll cycle (connecting first if need be) unless one is under way or polling is
-        paused. ``full``: list the org and read every live job (the operator pressed r)."""
-        if self._next_poll is not None:
-            self._next_poll.stop()
-            self._next_poll = None
-        org = self.org
+    def poll_now(self, full: bool = False, org: Org | None = None) -> None:
+        """Start a poll cycle of ``org`` (else of every org; connecting first if need be) unless one is
+        under way or polling is paused. ``full``: list the org and read every live job (r)."""
+        for each in [org] if org is not None else list(self.fleet):
+            self._poll(each, full)
+
+    def _poll(self, org: Org, full: bool) -> None:
+        timer = self._next_poll.pop(org.key, None)
+        if timer is not None:
+            timer.stop()
         if not org.poll_starting():
             return
+        post = self._post_for(org)
         if org.poller is None:
-            work = org_workers.connect(self.options, self.post_message, ask_sandbox=org.production is None)
-            self.run_worker(work, group="poll", exit_on_error=False)
-            return
-        work = org_workers.poll(org.poller, org.state.poll_started(), self.watched(), self.post_message,
-                                first=not org.state.polls_done, full=full)  # fmt: skip
-        self.run_worker(work, group="poll", exit_on_error=False)
+            work = org_workers.connect(self.options[org.key], post, ask_sandbox=org.production is None)
+        else:
+            work = org_workers.poll(org.poller, org.state.poll_started(), self.watched(org), post,
+                                    first=not org.state.polls_done, full=full)  # fmt: skip
+        self.run_worker(work, group=f"poll-{org.key}", exit_on_error=False)
 
-    def watched(self) -> set[str]:
-        """Jobs whose detail is open: read in full (batch list included) every cycle."""
-        return {screen.job_id for screen in self.screen_stack if isinstance(screen, JobDetailScreen)}
+    def watched(self, org: Org) -> set[str]:
+        """The org's jobs whose detail is open: read in full (batch list included) every cycle."""
+        return {screen.job_id for screen in self.screen_stack
+                if isinstance(screen, JobDetailScreen) and screen.org_key == org.key}  # fmt: skip
 
-    def _schedule(self, delay: float | None) -> None:
+    def _schedule(self, org: Org, delay: float | None) -> None:
         if delay == 0.0:  # a close/abort answered mid-cycle: read it back now, not in an interval
-            self.poll_now()
+            self.poll_now(org=org)
             return
         if delay is None:
             return  # paused
-        self.org.next_poll_delay = delay
-        if self._next_poll is not None:
-            self._next_poll.stop()
-        self._next_poll = self.set_timer(delay, self.poll_now, name="next poll")
+        org.next_poll_delay = delay
+        timer = self._next_poll.pop(org.key, None)
+        if timer is not None:
+            timer.stop()
+        self._next_poll[org.key] = self.set_timer(delay, lambda: self.poll_now(org=org), name=f"next poll {org.key}")
 
     def on_connected(self, message: Connected) -> None:
-        self.org.connected(message.service, message.name, message.sandbox)
-        self.poll_now()
+        org = self._of(message)
+        if org is not None:
+            org.connected(message.service, message.name, message.sandbox)
+            self.poll_now(org=org)
 
     def on_first_page(self, message: FirstPage) -> None:
-        if self.org.state.first_page(message.jobs):
+        org = self._of(message)
+        if org is not None and org.state.first_page(message.jobs):
+            self.fleet.refresh()
             self.render_view()
 
     def on_poll_done(self, message: PollDone) -> None:
-        org = self.org
+        org = self._of(message)
+        if org is None:
+            return
         delay = org.polled(message.snapshot, message.cycle, self.clock(), time.monotonic())
+        self.fleet.refresh()
         if org.service is not None and org.limits_due(self.clock().timestamp()):  # after the poll: one stream
             org.limits_read_at = self.clock().timestamp()
-            work = org_workers.read_limits(org.service, self.post_message)
-            self.run_worker(work, group="limits", exclusive=True, exit_on_error=False)
-        self._schedule(delay)
+            work = org_workers.read_limits(org.service, self._post_for(org))
+            self.run_worker(work, group=f"limits-{org.key}", exclusive=True, exit_on_error=False)
+        self._schedule(org, delay)
         self.render_view()  # after the schedule: the header says when the API budget stretches it
         for screen in self.screen_stack:
-            if isinstance(screen, FailuresScreen):  # open: results as a running job's batches finish
-                self._read_failures(screen.job_id)
+            if isinstance(screen, FailuresScreen) and screen.org_key == org.key:  # results as batches finish
+                self._read_failures(org, screen.job_id)
 
     def on_poll_failed(self, message: PollFailed) -> None:
-        log.warning("poll failed: %s", message.error)
-        delay = self.org.poll_failed(
+        org = self._of(message)
+        if org is None:
+            return
+        log.warning("poll failed (%s): %s", org.key or org.name, message.error)
+        delay = org.poll_failed(
             message.error, self.clock(), time.monotonic(), limit_reached=message.limit_reached, sign_in=message.sign_in
         )
         self.render_view()
-        self._schedule(delay)
+        self._schedule(org, delay)
 
     def on_limits_read(self, message: LimitsRead) -> None:
-        self.org.limits_arrived(message.limits)
-        self.render_view()
+        org = self._of(message)
+        if org is not None:
+            org.limits_arrived(message.limits)
+            self.render_view()
 
     # --- drawing --------------------------------------------------------------------------------
 
-    def view(self) -> View:
-        org = self.org
+    def view(self, org: Org | None = None) -> View:
+        """One org's view (the first's unless named): what its detail and failures screens draw."""
+        org = org or self.org
         return View(
-            org=org.label or org.name,
+            org=org.shown_name,
             target=org.target,
             jobs=org.state.jobs,
             history=org.history,
@@ -242,33 +304,53 @@ class SfMonitorApp(App[None]):
             budget=org.schedule.budget,
             limits=org.limits,
             pending=dict(org.state.pending),
-            sort=org.state.index.sort,
-            filter=org.state.index.text,
+            sort=self.fleet.index.sort,
+            filter=self.fleet.index.text,
             index=org.state.index,
             read_only=org.read_only,
             errors=org.state.errors,
             top_errors=org.top_errors(),
+            key=org.key,
+            colour=org_colour(org.colour),
         )
+
+    def board(self) -> Board:
+        """The dashboard's view: every org's, and their rows merged."""
+        fleet = self.fleet
+        views = {org.key: self.view(org) for org in fleet}
+        first = views[fleet.first.key]
+
+        def locate(row: str) -> tuple[str, str] | None:
+            found = fleet.locate(row)
+            return (found[0].key, found[1]) if found else None
+
+        return Board(views, fleet.jobs, fleet.index, locate, first.now, first.palette, fleet.index.sort,
+                     fleet.index.text, fleet.focus)  # fmt: skip
 
     def render_view(self) -> None:
         """Hand the current state to every screen that draws it, then re-check which keys apply."""
         if not self.screen_stack:
             return  # a late answer while the app closes: nothing left to draw on
-        view = self.view()
-        self._shown_status = view.connection.status(view.now, view.interval)
+        board = self.board()
+        self._shown_status = self._statuses()
         for screen in self.screen_stack:
-            if isinstance(screen, DashboardScreen | JobDetailScreen | FailuresScreen) and screen.is_mounted:
-                try:
-                    screen.show(view)
-                except NoMatches:  # a late answer while the app closes: the widgets are gone already
-                    return
+            if not screen.is_mounted:
+                continue
+            try:
+                if isinstance(screen, DashboardScreen):
+                    screen.show(board)
+                elif isinstance(screen, JobDetailScreen | FailuresScreen) and screen.org_key in board.orgs:
+                    screen.show(board.orgs[screen.org_key])
+            except NoMatches:  # a late answer while the app closes: the widgets are gone already
+                return
         self.sync_bindings()
 
     def sync_bindings(self) -> None:
         """Re-check which keys apply, only when that can have changed (each change redraws the key bar)."""
-        job = self.selected_job()
-        state = (type(self.screen).__name__, job.id if job else None, self.refusal(Action.CLOSE),
-                 self.refusal(Action.ABORT))  # fmt: skip
+        chosen = self.selected()
+        job = chosen[1] if chosen else None
+        state = (type(self.screen).__name__, chosen[0].key if chosen else None, job.id if job else None,
+                 self.refusal(Action.CLOSE), self.refusal(Action.ABORT))  # fmt: skip
         if state != self._binding_state:
             self._binding_state = state
             self.refresh_bindings()
@@ -280,46 +362,60 @@ class SfMonitorApp(App[None]):
     # --- messages from the screens ---------------------------------------------------------------
 
     def on_open_job(self, message: OpenJob) -> None:
-        screen = JobDetailScreen(message.job_id)
+        org = self.fleet.orgs.get(message.org)
+        if org is None:
+            return
+        screen = JobDetailScreen(message.job_id, org.key)
         self.push_screen(screen)
-        self.call_after_refresh(screen.show, self.view())
+        self.call_after_refresh(screen.show, self.view(org))
 
     def on_open_failures(self, message: OpenFailures) -> None:
-        self.action_failures(message.job_id)
+        self.open_failures(message.job_id, message.org)
 
-    def action_failures(self, job_id: str | None = None) -> None:
-        """Open Failures for the job (else the selected one) and read what is not read yet."""
-        job = self.org.state.jobs.get(job_id) if job_id else self.selected_job()
-        if job is None:
+    def action_failures(self) -> None:
+        """Open Failures for the selected job."""
+        chosen = self.selected()
+        if chosen is None:
             self.notify("No job selected", severity="warning", timeout=3)
             return
-        screen = FailuresScreen(job.id, self.org.failure_report(job))
+        self.open_failures(chosen[1].id, chosen[0].key)
+
+    def open_failures(self, job_id: str, org_key: str) -> None:
+        """Open Failures for the job and read what is not read yet."""
+        org = self.fleet.orgs.get(org_key)
+        job = org.state.jobs.get(job_id) if org else None
+        if org is None or job is None:
+            self.notify("No job selected", severity="warning", timeout=3)
+            return
+        screen = FailuresScreen(job.id, org.failure_report(job), org.key)
         self.push_screen(screen)
-        self.call_after_refresh(screen.show, self.view())
-        self._read_failures(job.id)
+        self.call_after_refresh(screen.show, self.view(org))
+        self._read_failures(org, job.id)
 
     def on_read_failures(self, message: ReadFailures) -> None:
-        self._read_failures(message.job_id, asked=True)
+        org = self.fleet.orgs.get(message.org)
+        if org is not None:
+            self._read_failures(org, message.job_id, asked=True)
 
-    def _read_failures(self, job_id: str, *, asked: bool = False) -> None:
-        org = self.org
+    def _read_failures(self, org: Org, job_id: str, *, asked: bool = False) -> None:
         job = org.state.jobs.get(job_id)
         if job is None or org.service is None:
             return
         report = org.failures_starting(job, asked=asked)
         if report is None:
             return
-        work = org_workers.failures(org.service, job, report, self.post_message)
-        self.run_worker(work, group=f"failures-{job_id}", exit_on_error=False)
-
-    def _redraw_failures(self, job_id: str) -> None:
-        view = self.view()
-        for screen in self.screen_stack:
-            if isinstance(screen, FailuresScreen) and screen.job_id == job_id and screen.is_mounted:
-                screen.show(view)
+        work = org_workers.failures(org.service, job, report, self._post_for(org))
+        self.run_worker(work, group=f"failures-{org.key}-{job_id}", exit_on_error=False)
 
     def on_failures_progress(self, message: FailuresProgress) -> None:
-        self._redraw_failures(message.job_id)
+        org = self._of(message)
+        if org is None:
+            return
+        view = self.view(org)
+        for screen in self.screen_stack:
+            if isinstance(screen, FailuresScreen) and screen.is_mounted and \
+                    (screen.job_id, screen.org_key) == (message.job_id, org.key):  # fmt: skip
+                screen.show(view)
 
     def on_failures_read(self, message: FailuresRead) -> None:
         if message.error:
@@ -327,15 +423,15 @@ class SfMonitorApp(App[None]):
         self.render_view()  # the jobs table's top-error hint too
 
     def on_export_failures(self, message: ExportFailures) -> None:
-        org = self.org
-        job = org.state.jobs.get(message.job_id)
-        if job is None or org.service is None:
+        org = self.fleet.orgs.get(message.org)
+        job = org.state.jobs.get(message.job_id) if org else None
+        if org is None or job is None or org.service is None:
             self.notify("Not connected: nothing exported", severity="warning")
             return
         path = failure_output.default_export_path(job.id)
         self.notify(f"Exporting to {path} …", timeout=4, markup=False)
-        work = org_workers.export_failures(org.service, job, path, self.post_message)
-        self.run_worker(work, group=f"export-{job.id}", exclusive=True, exit_on_error=False)
+        work = org_workers.export_failures(org.service, job, path, self._post_for(org))
+        self.run_worker(work, group=f"export-{org.key}-{job.id}", exclusive=True, exit_on_error=False)
 
     def on_failures_exported(self, message: FailuresExported) -> None:
         if message.error:
@@ -344,29 +440,57 @@ class SfMonitorApp(App[None]):
             self.notify(inert(message.note), title="Exported", markup=False, timeout=15)
 
     def on_filter_changed(self, message: FilterChanged) -> None:
-        self.org.state.index.set_filter(message.text)
+        self.fleet.index.set_filter(message.text)
         self.render_view()
 
     def on_cycle_sort(self, message: CycleSort) -> None:
         self.action_cycle_sort()
 
+    def on_next_org(self, message: NextOrg) -> None:
+        self.show_org(self.fleet.cycle_focus(), moved=True)
+
+    def show_org(self, key: str | None, *, moved: bool = False) -> None:
+        """Show one org's jobs (None: every org's)."""
+        if not moved:
+            self.fleet.show_org(key)
+        org = self.fleet.orgs.get(key) if key is not None else None
+        self.notify(f"showing {org.shown_name if org else 'all orgs'}", timeout=2, markup=False)
+        self.render_view()
+
     # --- keys -----------------------------------------------------------------------------------
 
-    def selected_job(self) -> Job | None:
+    def selected(self) -> tuple[Org, Job] | None:
+        """The org and job the keys act on: the selected row, or the open detail's or failures' job."""
         screen = self.screen
-        if isinstance(screen, DashboardScreen | JobDetailScreen):
-            return screen.selected_job()
-        if isinstance(screen, FailuresScreen):
-            return self.org.state.jobs.get(screen.job_id)
+        if isinstance(screen, DashboardScreen):
+            chosen = screen.selected()
+            org = self.fleet.orgs.get(chosen[0]) if chosen else None
+            return (org, chosen[1]) if org is not None and chosen is not None else None
+        if isinstance(screen, JobDetailScreen | FailuresScreen):
+            org = self.fleet.orgs.get(screen.org_key)
+            job = org.state.jobs.get(screen.job_id) if org else None
+            return (org, job) if org is not None and job is not None else None
         return None
 
-    def refusal(self, action: Action, job: Job | None = None) -> str | None:
-        """Why ``action`` cannot be used now (on ``job``, else the selected one), or None."""
-        return self.org.refusal(action, job or self.selected_job())
+    def selected_job(self) -> Job | None:
+        chosen = self.selected()
+        return chosen[1] if chosen else None
+
+    def refusal(self, action: Action, job: Job | None = None, org: Org | None = None) -> str | None:
+        """Why ``action`` cannot be used now (on ``job`` of ``org``, else the selected one), or None."""
+        if job is None or org is None:
+            chosen = self.selected()
+            if chosen is None:
+                return (self.org if not self.fleet.several else self._any_writable()).refusal(action, None)
+            org, job = chosen
+        return org.refusal(action, job)
+
+    def _any_writable(self) -> Org:
+        return next((org for org in self.fleet if not org.read_only), self.org)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("close_job", "abort_job"):
-            if self.org.read_only:
+            if all(org.read_only for org in self.fleet):
                 return False  # hidden, and refused in the action too
             if not isinstance(self.screen, DashboardScreen | JobDetailScreen):
                 return None
@@ -392,23 +516,24 @@ class SfMonitorApp(App[None]):
         self._ask(Action.ABORT)
 
     def _ask(self, action: Action) -> None:
-        job = self.selected_job()
-        reason = self.refusal(action, job)
-        if reason is not None or job is None:
+        chosen = self.selected()
+        reason = self.refusal(action, chosen[1], chosen[0]) if chosen else self.refusal(action)
+        if reason is not None or chosen is None:
             self.notify(f"Cannot {action.value}: {inert(reason or 'no job selected')}", severity="warning",
                         markup=False)  # fmt: skip
             return
+        org, job = chosen
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self._send(self.org.state.jobs.get(job.id, job), action)  # it may have moved on meanwhile
+                self._send(org, org.state.jobs.get(job.id, job), action)  # it may have moved on meanwhile
 
-        org = self.org
-        screen = ConfirmScreen.for_action(job, action, careful=org.careful, org=(org.label or org.name, org.colour))
+        screen = ConfirmScreen.for_action(
+            job, action, careful=org.careful, org=(org.shown_name, org_colour(org.colour))
+        )
         self.push_screen(screen, answered)
 
-    def _send(self, job: Job, action: Action) -> None:
-        org = self.org
+    def _send(self, org: Org, job: Job, action: Action) -> None:
         late = org.refusal(action, job)
         if late is not None:
             self.notify(f"Not sent: {inert(late)}", severity="warning", markup=False)
@@ -416,44 +541,56 @@ class SfMonitorApp(App[None]):
         if org.service is None or not org.state.action_sent(job.id, action):
             return  # a second confirmation for the same job sends nothing
         self.render_view()
-        work = org_workers.act(org.service, job, action, self.post_message)
-        self.run_worker(work, group=f"act-{job.id}", exit_on_error=False)
+        work = org_workers.act(org.service, job, action, self._post_for(org))
+        self.run_worker(work, group=f"act-{org.key}-{job.id}", exit_on_error=False)
 
     def on_action_done(self, message: ActionDone) -> None:
-        self.org.state.action_answered(message.job.id, message.job)
-        self.notify(f"Job {inert(message.job.id)}: {inert(message.before)} → {inert(message.job.state)}",
+        org = self._of(message)
+        if org is None:
+            return
+        org.state.action_answered(message.job.id, message.job)
+        self.fleet.refresh()
+        where = f"{org.shown_name}: " if self.fleet.several else ""
+        self.notify(f"{where}Job {inert(message.job.id)}: {inert(message.before)} → {inert(message.job.state)}",
                     title=f"{message.action.value.capitalize()} sent", markup=False)  # fmt: skip
         self.render_view()
-        self.poll_now()
+        self.poll_now(org=org)
 
     def on_action_failed(self, message: ActionFailed) -> None:
+        org = self._of(message)
+        if org is None:
+            return
         if message.unknown:
-            self.org.state.action_answered(message.job.id)  # pending until the job is read again
+            org.state.action_answered(message.job.id)  # pending until the job is read again
         else:
-            self.org.state.action_refused(message.job.id)
+            org.state.action_refused(message.job.id)
         title = "Outcome unknown" if message.unknown else f"{message.action.value.capitalize()} refused"
         self.notify(inert(message.error), title=title, severity="error", markup=False, timeout=15)
         self.render_view()
-        self.poll_now()
+        self.poll_now(org=org)
 
     def action_refresh(self) -> None:
-        if self.org.polling:
+        idle = [org for org in self.fleet if not org.polling]
+        if not idle:
             self.notify("a poll is already running", timeout=2)
             return
-        self.poll_now(full=True)
+        for org in idle:
+            self.poll_now(full=True, org=org)
 
     def action_pause(self) -> None:
         paused = not self.org.connection.paused
-        self.org.paused(paused)
-        if paused and self._next_poll is not None:
-            self._next_poll.stop()
-            self._next_poll = None
+        for org in self.fleet:
+            org.paused(paused)
+        if paused:
+            for timer in self._next_poll.values():
+                timer.stop()
+            self._next_poll.clear()
         self.render_view()
         if not paused:
             self.poll_now()
 
     def action_cycle_sort(self) -> None:
-        self.org.state.index.set_sort(self.org.state.index.sort.next())
+        self.fleet.next_sort()
         self.render_view()
 
     def action_next_theme(self) -> None:
@@ -471,13 +608,18 @@ class SfMonitorApp(App[None]):
         self.push_screen(HelpScreen(title, key_rows(self.screen)))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        yield SystemCommand("Refresh now", "Poll the org now", self.action_refresh)
+        yield SystemCommand("Refresh now", "Poll every org now", self.action_refresh)
         yield SystemCommand("Pause / resume", "Stop or restart polling", self.action_pause)
         yield SystemCommand("Cycle sort", "Change the jobs table order", self.action_cycle_sort)
         yield SystemCommand("Next theme", "Switch to the next theme", self.action_next_theme)
         yield SystemCommand("Failures", "Why the selected job's rows failed, grouped by error", self.action_failures)
         yield SystemCommand("Help", "Every key of this screen", self.action_help)
-        if not self.org.read_only:
+        if self.fleet.several:
+            yield SystemCommand("Show all orgs", "Every org's jobs in one table", lambda: self.show_org(None))
+            for org in self.fleet:
+                yield SystemCommand(f"Show org: {org.shown_name}", f"Only the jobs of {org.target}",
+                                    lambda key=org.key: self.show_org(key))  # fmt: skip
+        if not all(org.read_only for org in self.fleet):
             yield SystemCommand("Close job", "Close (upload complete) the selected job", self.action_close_job)
             yield SystemCommand("Abort job", "Abort the selected job", self.action_abort_job)
         yield SystemCommand("Quit", "Quit sfmonitor", self.exit)

@@ -24,6 +24,15 @@ class Palette:
 
 
 @dataclass(frozen=True)
+class OrgCell:
+    """A row's org, when several are watched: its label, colour, and whether it cannot be read now."""
+
+    label: str
+    colour: str | None = None
+    down: bool = False
+
+
+@dataclass(frozen=True)
 class Column:
     key: str
     label: str
@@ -63,6 +72,8 @@ BATCH_COLUMNS = (
     Column("created", "Created", 8, 8, right=True),
     Column("modified", "Modified", 8, 9, right=True),
 )
+
+ORG_COLUMN = Column("org", "Org", 10, 1, narrow=7)  # only when several orgs are watched
 
 SHORT_KIND = {JobKind.CLASSIC: "1.0", JobKind.INGEST: "2.0 in", JobKind.QUERY: "2.0 q"}
 
@@ -195,11 +206,13 @@ def job_cells(
     narrow: bool = False,
     unread: bool = False,
     top_error: tuple[str, int] | None = None,
+    org: OrgCell | None = None,
 ) -> tuple[Text, ...]:
     """One jobs-table row. Finished jobs are dimmed; failures and stalls are coloured; a job whose
     last read failed is faded and marked ``!`` (its values are older, or the listing's). The Message
     column shows the job's own error message, else, once its failures were read, its top error
-    (``REQUIRED_FIELD_MISSING ×1.2k``)."""  # noqa: RUF002
+    (``REQUIRED_FIELD_MISSING ×1.2k``). ``org``: with several orgs, the row's org; while that org
+    cannot be read, its rows are faded and the Org cell marked ``!``."""  # noqa: RUF002
     throughput = None if unread else history.throughput(job)
     state = inert(job.state) or "?"
     state_style = ""
@@ -226,8 +239,10 @@ def job_cells(
         "time": duration(job.total_processing_time),
         "created": clock(job.created_date, now),
         "message": inert(job.error_message),
+        "org": ("! " if org and org.down else "") + inert(org.label) if org else "",
     }
-    base = "dim" if (job.finished or unread) and not pending else ""
+    down = org is not None and org.down
+    base = "dim" if (job.finished or unread or down) and not pending else ""
     cells = []
     for column in columns:
         style = base
@@ -237,6 +252,8 @@ def job_cells(
             style = f"dim {palette.error}" if unread else f"bold {palette.error}"
         elif column.key == "message" and top_error and not job.error_message:
             style = palette.error
+        elif column.key == "org" and org is not None:
+            style = f"dim {palette.warning}" if down else (f"bold {org.colour}" if org.colour else "bold")
         if column.key in ("processed", "failed"):
             text = compact(job.number_records_processed if column.key == "processed" else job.number_records_failed,
                              column.width)  # fmt: skip

@@ -12,28 +12,34 @@ from ..bulk.service import BulkService
 from ..monitor.poller import Snapshot
 
 
+class OrgMessage(Message):
+    """A worker's report about one org: the app's poster stamps the org's key on it."""
+
+    org: str = ""
+
+
 @dataclass
-class Connected(Message):
+class Connected(OrgMessage):
     service: BulkService
     name: str | None  # the org as the header names it: its user name, else its host
     sandbox: bool | None = None  # Organization.IsSandbox (None: not read)
 
 
 @dataclass
-class PollDone(Message):
+class PollDone(OrgMessage):
     snapshot: Snapshot
     cycle: int  # OrgState.poll_started's number for the cycle
 
 
 @dataclass
-class FirstPage(Message):
+class FirstPage(OrgMessage):
     """The first listing page of the first poll: rows to show while the rest of the org is read."""
 
     jobs: dict[str, Job]
 
 
 @dataclass
-class PollFailed(Message):
+class PollFailed(OrgMessage):
     error: str
     limit_reached: bool = False
     sign_in: bool = False  # the org refused the token, or none could be had: retry slowly
@@ -47,19 +53,19 @@ class PollFailed(Message):
 
 
 @dataclass
-class LimitsRead(Message):
+class LimitsRead(OrgMessage):
     limits: dict[str, Limit]
 
 
 @dataclass
-class ActionDone(Message):
+class ActionDone(OrgMessage):
     job: Job
     action: Action
     before: str
 
 
 @dataclass
-class ActionFailed(Message):
+class ActionFailed(OrgMessage):
     job: Job
     action: Action
     error: str
@@ -69,6 +75,7 @@ class ActionFailed(Message):
 @dataclass
 class OpenJob(Message):
     job_id: str
+    org: str = ""  # the org that holds the job
 
 
 @dataclass
@@ -80,9 +87,14 @@ class CycleSort(Message):
     pass
 
 
+class NextOrg(Message):
+    """o: all orgs, then each org in turn."""
+
+
 @dataclass
 class OpenFailures(Message):
     job_id: str
+    org: str = ""  # the org that holds the job
 
 
 @dataclass
@@ -90,17 +102,18 @@ class ReadFailures(Message):
     """The operator asked to read a job's failures again (r in Failures)."""
 
     job_id: str
+    org: str = ""  # the org that holds the job
 
 
 @dataclass
-class FailuresProgress(Message):
+class FailuresProgress(OrgMessage):
     """More of a job's failures were read (the report itself is the org model's)."""
 
     job_id: str
 
 
 @dataclass
-class FailuresRead(Message):
+class FailuresRead(OrgMessage):
     job_id: str
     error: str = ""  # the read failed: why
 
@@ -108,10 +121,11 @@ class FailuresRead(Message):
 @dataclass
 class ExportFailures(Message):
     job_id: str
+    org: str = ""  # the org that holds the job
 
 
 @dataclass
-class FailuresExported(Message):
+class FailuresExported(OrgMessage):
     job_id: str
     note: str  # "1,203 failed rows written to …"
     error: str = ""

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..bulk.models import Action, ApiUsage, Job, Limit
-from ..monitor.board import Connection, SortMode
+from ..monitor.board import Connection, SortMode, ago
 from ..monitor.history import History
 from ..monitor.index import JobIndex
 from ..monitor.spend import Budget, Spend
-from ..numbers import short_count
+from ..numbers import seconds_between, short_count
 from .cells import Palette
-from .widgets.status_bar import HeaderInfo
+from .widgets.status_bar import Chip, HeaderInfo
 
 MAX_ROWS = 1000  # a live table of a week's 20,000 jobs helps nobody and costs seconds a redraw
 
@@ -40,6 +41,25 @@ class View:
     budget: Budget | None = None
     index: JobIndex | None = None  # order and filter of ``jobs`` (None: built here, for a one-off view)
     top_errors: dict[str, tuple[str, int]] = field(default_factory=dict)  # jobs whose failures were read
+    key: str = ""  # the org's key in the fleet
+    colour: str | None = None  # the config file's colour for it
+
+    @property
+    def level(self) -> str:
+        return self.connection.status(self.now, self.interval)[0]
+
+    def chip(self) -> Chip:
+        """This org in a few words, for a header that shows several."""
+        level, _ = self.connection.status(self.now, self.interval)
+        last = self.connection.last_good
+        age = f" {ago(seconds_between(self.now, last)).removesuffix(' ago')}" if last else ""
+        words = {"ok": "ok", "paused": "paused", "stale": f"stale{age}", "offline": f"offline{age}"}[level]
+        if level == "ok" and last is None:
+            words = "connecting…"
+        elif level == "offline" and last is None:
+            words = "not connected"
+        mine = f"{short_count(self.spend.last_hour(time.monotonic()))}/h" if self.spend and self.spend.total else ""
+        return Chip(self.org, self.colour, level, words, self.usage, mine, self.read_only)
 
     def _index(self) -> JobIndex:
         if self.index is not None:
@@ -99,3 +119,70 @@ class View:
         if self.budget is not None and self.interval_in_force and self.interval_in_force > self.interval:
             words += f" · every {self.interval_in_force:.0f}s for budget {self.budget}"
         return words
+
+
+@dataclass(frozen=True)
+class Board:
+    """What the dashboard draws: every watched org's view and their jobs merged into one table's
+    rows (by row key: the job id, or ``<org>/<job id>`` when several orgs are watched)."""
+
+    orgs: dict[str, View]  # by org key, in order
+    jobs: Mapping[str, Job]  # by row key
+    index: JobIndex
+    locate: Callable[[str], tuple[str, str] | None]  # row key -> (org key, job id)
+    now: datetime
+    palette: Palette
+    sort: SortMode = SortMode.RUNNING
+    filter: str = ""
+    focus: str | None = None  # the one org in view, None: all
+
+    @property
+    def several(self) -> bool:
+        return len(self.orgs) > 1
+
+    @property
+    def first(self) -> View:
+        return next(iter(self.orgs.values()))
+
+    def shown_rows(self) -> tuple[list[str], int]:
+        """The row keys to draw (at most MAX_ROWS: running ones always in) and how many matched."""
+        return self.index.shown(MAX_ROWS)
+
+    def owner(self, row: str) -> tuple[View, str] | None:
+        """The org's view and job id of a row."""
+        found = self.locate(row)
+        if found is None or found[0] not in self.orgs:
+            return None
+        return self.orgs[found[0]], found[1]
+
+    def header(self, extra: str = "") -> HeaderInfo:
+        if not self.several:
+            return self.first.header(extra)
+        views = list(self.orgs.values())
+        troubled = []
+        for view in views:
+            level, words = view.connection.status(view.now, view.interval)
+            if level in ("offline", "stale"):
+                troubled.append(f"{view.org} {words}")
+        trouble = troubled[0] if troubled else ""
+        if len(troubled) > 1:
+            trouble += f"  (+{len(troubled) - 1} more org{'s' if len(troubled) > 2 else ''} in trouble)"
+        goods = [v.connection.last_good for v in views if v.connection.last_good]
+        if goods:
+            updated = f"updated {max(goods).astimezone().strftime('%H:%M:%S')}"
+        else:
+            updated = f"connecting to {len(views)} orgs…"
+        if self.focus is not None and self.focus in self.orgs:
+            extra = f"org: {self.orgs[self.focus].org} only (o: next) · {extra}"
+        return HeaderInfo(
+            org="",
+            usage=None,
+            batches=None,
+            updated=updated,
+            level="offline" if troubled else "ok",
+            trouble=trouble,
+            jobs=len(self.jobs),
+            running=len(self.index.running),
+            extra=extra,
+            chips=tuple(view.chip() for view in views),
+        )

@@ -15,6 +15,7 @@ from sfmonitor.simulator.jwt_grant import ConnectedApp
 from sfmonitor.simulator.rest import USERNAME
 from sfmonitor.simulator.server import Simulator
 from sfmonitor.ui.screens.confirm import ConfirmScreen
+from sfmonitor.ui.theming import ORG_HUES
 from tests.bulk.test_sign_in import CLIENT_ID, key_pair
 from tests.cli.test_commands import run
 from tests.conftest import make_sim
@@ -195,25 +196,24 @@ def test_abort_finds_the_org_that_holds_the_job(sim: Simulator, tmp_path: Path) 
         missing = run(["abort", "750000000000000AAA", "--yes", "-o", "alpha", "-o", "beta"], env)
         assert missing.returncode == 1 and "no job 750000000000000AAA in any of the 2 orgs" in missing.stderr
         watch = run(["watch", "-o", "alpha", "-o", "beta"], env)
-        assert watch.returncode == 2 and "watches one org for now" in watch.stderr
+        assert watch.returncode == 2 and "needs a terminal" in watch.stderr  # both orgs taken: no terminal here
     finally:
         other.stop()
 
 
 def test_a_config_org_watched_brings_its_read_only_interval_and_budget(tmp_path: Path) -> None:
-    from sfmonitor.config import for_org
+    from sfmonitor.config import settle
+    from sfmonitor.ui.app import SfMonitorApp
 
     path = _config(tmp_path, 'interval = 5\napi_budget = 9000\n[orgs.prod]\nsf_alias = "p"\nread_only = true\n'
                              'interval = 20\napi_budget = "1%"\nlabel = "PROD"\n')  # fmt: skip
     settings = load(path=path, env={})
-    watched = for_org(settings, settings.orgs["prod"], interval_flag=None, budget_flag=None)
-    assert (
-        watched.read_only
-        and watched.interval == 20
-        and str(watched.api_budget) == str(settings.orgs["prod"].api_budget)
-    )
-    flagged = for_org(settings, settings.orgs["prod"], interval_flag=7, budget_flag="100")
-    assert flagged.interval == settings.interval and flagged.api_budget == settings.api_budget  # flags win
+    watched = SfMonitorApp([settle(settings.orgs["prod"], interval_flag=None, budget_flag=None)], settings).org
+    assert watched.read_only and watched.schedule.interval == 20
+    assert str(watched.schedule.budget) == str(settings.orgs["prod"].api_budget)
+    assert "read_only is set in its [orgs.prod] table" in (watched.refusal(Action.ABORT, None) or "")
+    flagged = SfMonitorApp([settle(settings.orgs["prod"], interval_flag=7, budget_flag="100")], settings).org
+    assert flagged.schedule.interval == settings.interval and flagged.schedule.budget == settings.api_budget
 
 
 async def test_the_dashboard_names_a_config_org_by_its_label_and_keeps_it_read_only(sim: Simulator) -> None:
@@ -252,4 +252,5 @@ async def test_the_confirmation_names_the_org_in_its_colour(sim: Simulator) -> N
         details = app.screen.query_one("#details").render()
         text = str(details)
         assert text.startswith("Org       UAT")
-        assert any("magenta" in str(span.style) for span in details.spans)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert app.screen.colours == {"Org": f"bold {ORG_HUES['magenta']}"}  # drawn in the org's own hue

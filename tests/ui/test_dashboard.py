@@ -176,9 +176,9 @@ async def test_refresh_pause_sort_theme_help_palette_quit(sim: Simulator) -> Non
         assert "PAUSED" in str(header.content)
         await pilot.press("p")
         assert not app.org.connection.paused
-        first_sort = app.org.state.index.sort
+        first_sort = app.fleet.index.sort
         await pilot.press("s")
-        assert app.org.state.index.sort is not first_sort
+        assert app.fleet.index.sort is not first_sort
         theme = app.theme
         await pilot.press("t")
         assert app.theme != theme

@@ -24,10 +24,10 @@ async def test_a_sort_change_shows_the_top_of_the_new_order() -> None:
         table = jobs_table(app)
         await pilot.press("G")  # the operator is looking at the oldest jobs
         await wait_for(pilot, lambda: table.scroll_y > 0)
-        for _ in SortMode:  # all the way round, back to running first
+        for _ in app.fleet.sorts():  # all the way round, back to running first
             await pilot.press("s")
             await pilot.pause(0.1)
             await wait_for(pilot, lambda: table.cursor_row == 0 and table.scroll_y == 0)
-        assert app.org.state.index.sort is SortMode.RUNNING
+        assert app.fleet.index.sort is SortMode.RUNNING
         key = table.selected_key
         assert key is not None and not app.org.state.jobs[key].finished  # the running jobs are in view

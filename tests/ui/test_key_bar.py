@@ -63,10 +63,10 @@ async def test_a_key_the_job_cannot_take_is_dim_and_clicks_work(sim: Simulator) 
         await pilot.click(KeyBar, offset=(close + 3, 0))  # a query job cannot be closed: nothing opens
         await pilot.pause(0.2)
         assert not isinstance(app.screen, ConfirmScreen)
-        first = app.org.state.index.sort
+        first = app.fleet.index.sort
         await pilot.click(KeyBar, offset=(line.index(" s Sort") + 3, 0))
         await pilot.pause(0.2)
-        assert app.org.state.index.sort is not first
+        assert app.fleet.index.sort is not first
         # a new order puts the cursor on its top row (a step at a time on a busy machine): back to the job
         await wait_for(pilot, lambda: jobs_table(app).cursor_row == 0)
         jobs_table(app).select(query_id)

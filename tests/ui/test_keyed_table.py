@@ -54,3 +54,21 @@ async def test_the_selected_row_survives_a_rebuild_and_a_fill_in_steps() -> None
         await wait_for(pilot, lambda: table.row_count == 300 and shown(table) == backwards)
         assert table.selected_key == "r120"
         assert len(removed) == 2 and keyed_table.REMOVE_AT_MOST < 270
+
+
+async def test_the_cursor_stays_on_top_until_the_operator_moves_it() -> None:
+    first = ["r001", "r002", "r003", "r004"]
+    sunk = ["r002", "r003", "r004", "r001"]  # r001 finished: it sinks below the running rows
+    app = TableApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        table = app.query_one(KeyedTable)
+        table.set_columns(COLUMNS)
+        table.fill(rows(first), first)
+        await wait_for(pilot, lambda: table.row_count == 4)
+        table.fill(rows(first), sunk)
+        await pilot.pause()
+        assert (table.cursor_row, table.selected_key) == (0, "r002")  # not dragged down with r001
+        await pilot.press("down")  # the operator picks r003
+        table.fill(rows(first), first)
+        await pilot.pause()
+        assert (table.cursor_row, table.selected_key) == (2, "r003")  # now it follows their row

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from sfmonitor.screenshots import SCENES, Scene, frozen_app, frozen_simulator
+from sfmonitor.screenshots import SCENES, Scene, scene_app
 
 SNAPSHOT_SCENES = [s for s in SCENES if not s.name.startswith("theme-")]
 
@@ -27,8 +27,9 @@ def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.mark.parametrize("scene", SNAPSHOT_SCENES, ids=[s.name for s in SNAPSHOT_SCENES])
 def test_screen(snap_compare: Callable[..., bool], scene: Scene) -> None:
-    sim = frozen_simulator()
+    sims, app = scene_app(scene)
     try:
-        assert snap_compare(frozen_app(sim, scene.theme), terminal_size=scene.size, run_before=scene.prepare)
+        assert snap_compare(app, terminal_size=scene.size, run_before=scene.prepare)
     finally:
-        sim.stop()
+        for sim in sims:
+            sim.stop()

@@ -14,9 +14,9 @@ from textual.widgets import DataTable, Input
 
 from ...bulk.models import Job
 from ...monitor.history import live_work
-from ..cells import JOB_COLUMNS, NARROW, job_cells, visible
-from ..messages import CycleSort, FilterChanged, OpenFailures, OpenJob
-from ..view import MAX_ROWS, View
+from ..cells import JOB_COLUMNS, NARROW, ORG_COLUMN, OrgCell, job_cells, visible
+from ..messages import CycleSort, FilterChanged, NextOrg, OpenFailures, OpenJob
+from ..view import MAX_ROWS, Board, View
 from ..widgets.jobs_table import JobsTable
 from ..widgets.key_bar import KeyBar
 from ..widgets.keyed_table import KeyedTable
@@ -58,7 +58,7 @@ class DashboardScreen(Screen[None]):
             "filter",
             "Filter",
             id="filter",
-            tooltip="filter the jobs by id, object, operation, state or API; enter goes to the first match",
+            tooltip="filter the jobs by id, object, operation, state, API or org; enter goes to the first match",
         ),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="clear_filter", tooltip="clear the filter"),
         Binding(
@@ -68,18 +68,26 @@ class DashboardScreen(Screen[None]):
             id="jobs.failures",
             tooltip="why the selected job's rows failed: grouped by error, with their input",
         ),
-        Binding("s", "sort", "Sort", id="sort", tooltip="cycle the order: running first, newest, most failed, object"),
+        Binding("o", "next_org", "Org", id="org", tooltip="several orgs: show all of them, then each org in turn"),
+        Binding(
+            "s",
+            "sort",
+            "Sort",
+            id="sort",
+            tooltip="cycle the order: running first, newest, most failed, object (and org, when several)",
+        ),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, *, several: bool = False) -> None:
         super().__init__()
-        self.view: View | None = None
-        self._cells: dict[str, tuple[Job, tuple[object, ...], tuple[Text, ...]]] = {}
+        self.several = several  # several orgs are watched: o cycles them
+        self.view: Board | None = None
+        self._cells: dict[str, tuple[Job, tuple[object, ...], tuple[Text, ...]]] = {}  # by row key
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="header")
         yield JobsTable(id="jobs")
-        yield Input(placeholder="filter: id, object, operation, state or API (enter: go to table, esc: clear)",
+        yield Input(placeholder="filter: id, object, operation, state, API or org (enter: go to table, esc: clear)",
                     id="filter")  # fmt: skip
         yield KeyBar()
 
@@ -89,35 +97,47 @@ class DashboardScreen(Screen[None]):
 
     # --- drawing ----------------------------------------------------------------------------
 
-    def show(self, view: View) -> None:
-        sort_changed = self.view is not None and self.view.sort is not view.sort
-        self.view = view
-        shown, matching = view.shown_jobs()
-        extra = f"sort: {view.sort.value}"
-        if view.filter:
-            extra += f" · filter: {view.filter!r}"
-        if matching > len(shown):
-            extra += f" · showing {len(shown):,} of {matching:,} (/ filters all)"
-        self.query_one("#header", StatusBar).show(view.header(extra), view.palette)
+    def show(self, board: Board) -> None:
+        sort_changed = self.view is not None and self.view.sort is not board.sort
+        self.view = board
+        order, matching = board.shown_rows()
+        extra = f"sort: {board.sort.value}"
+        if board.filter:
+            extra += f" · filter: {board.filter!r}"
+        if matching > len(order):
+            extra += f" · showing {len(order):,} of {matching:,} (/ filters all)"
+        self.query_one("#header", StatusBar).show(board.header(extra), board.palette)
         table = self.query_one("#jobs", KeyedTable)
-        level, _ = view.connection.status(view.now, view.interval)
-        table.set_class(level in ("offline", "stale"), "-stale")  # last known values, faded
+        # one org: its outage fades the whole table; several: only that org's rows
+        table.set_class(not board.several and board.first.level in ("offline", "stale"), "-stale")
         width = self.size.width or self.app.size.width
-        table.set_columns(visible(JOB_COLUMNS, width))
-        looks = (table.columns_shown, view.palette, width < NARROW, view.now.date())
-        order = [job.id for job in shown]
-        rows = Rows(order, lambda job_id: self._row(view, view.jobs[job_id], looks, narrow=width < NARROW))
+        table.set_columns(visible((ORG_COLUMN, *JOB_COLUMNS) if board.several else JOB_COLUMNS, width))
+        narrow = width < NARROW
+        looks = (table.columns_shown, board.palette, narrow, board.now.date())
+        orgs = {key: self._org_cell(view) for key, view in board.orgs.items()} if board.several else {}
+        rows = Rows(order, lambda row: self._row(board, row, looks, orgs, narrow=narrow))
         # a new order starts at its top: the running jobs (or the newest, the most failed) in view
         table.fill(rows, order, to_top=sort_changed)
 
-    def _row(self, view: View, job: Job, looks: tuple[object, ...], *, narrow: bool) -> tuple[Text, ...]:
+    @staticmethod
+    def _org_cell(view: View) -> OrgCell:
+        return OrgCell(view.org, view.colour, view.level in ("offline", "stale"))
+
+    def _row(
+        self, board: Board, row: str, looks: tuple[object, ...], orgs: dict[str, OrgCell], *, narrow: bool
+    ) -> tuple[Text, ...]:
         """One job's cells; a finished job's are kept while the job and the look stay the same."""
-        action = view.pending.get(job.id)
-        unread = job.id in view.errors
-        hint = view.top_errors.get(job.id)
-        looks = (*looks, hint)
+        job = board.jobs[row]
+        owner = board.owner(row)
+        assert owner is not None  # every row of the board is of one of its orgs
+        view, job_id = owner
+        action = view.pending.get(job_id)
+        unread = job_id in view.errors
+        hint = view.top_errors.get(job_id)
+        org = orgs.get(view.key)
+        looks = (*looks, hint, org)
         if job.finished and not action and not unread:  # a finished job's cells change only with the job
-            hit = self._cells.get(job.id)
+            hit = self._cells.get(row)
             if hit is not None and hit[0] is job and hit[1] == looks:
                 return hit[2]
         table = self.query_one("#jobs", KeyedTable)
@@ -133,10 +153,11 @@ class DashboardScreen(Screen[None]):
             narrow=narrow,
             unread=unread,
             top_error=hint,
+            org=org,
         )
         if len(self._cells) > 4 * MAX_ROWS:  # rows long gone from view: start the cache afresh
             self._cells = {}
-        self._cells[job.id] = (job, looks, cells)
+        self._cells[row] = (job, looks, cells)
         return cells
 
     def on_resize(self, event: Resize) -> None:
@@ -145,21 +166,24 @@ class DashboardScreen(Screen[None]):
 
     # --- what the keys act on -----------------------------------------------------------------
 
-    def selected_job(self) -> Job | None:
+    def selected(self) -> tuple[str, Job] | None:
+        """The selected row's org key and job."""
         if self.view is None:
             return None
-        key = self.query_one("#jobs", KeyedTable).selected_key
-        return self.view.jobs.get(key) if key else None
+        row = self.query_one("#jobs", KeyedTable).selected_key
+        job = self.view.jobs.get(row) if row else None
+        owner = self.view.owner(row) if row else None
+        return (owner[0].key, job) if job is not None and owner is not None else None
 
     def action_open(self) -> None:
-        job = self.selected_job()
-        if job is not None:
-            self.post_message(OpenJob(job.id))
+        chosen = self.selected()
+        if chosen is not None:
+            self.post_message(OpenJob(chosen[1].id, chosen[0]))
 
     def action_failures(self) -> None:
-        job = self.selected_job()
-        if job is not None:
-            self.post_message(OpenFailures(job.id))
+        chosen = self.selected()
+        if chosen is not None:
+            self.post_message(OpenFailures(chosen[1].id, chosen[0]))
 
     @on(DataTable.RowHighlighted, "#jobs")
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -172,6 +196,12 @@ class DashboardScreen(Screen[None]):
 
     def action_sort(self) -> None:
         self.post_message(CycleSort())
+
+    def action_next_org(self) -> None:
+        self.post_message(NextOrg())
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.several if action == "next_org" else True
 
     # --- filter ---------------------------------------------------------------------------------
 

@@ -71,9 +71,10 @@ class JobDetailScreen(Screen[None]):
         ),
     ]
 
-    def __init__(self, job_id: str) -> None:
+    def __init__(self, job_id: str, org: str = "") -> None:
         super().__init__()
         self.job_id = job_id
+        self.org_key = org  # the org that holds the job
         self.view: View | None = None
         self.sort = BatchSort.CREATED
 
@@ -158,7 +159,7 @@ class JobDetailScreen(Screen[None]):
         self.app.pop_screen()
 
     def action_failures(self) -> None:
-        self.post_message(OpenFailures(self.job_id))
+        self.post_message(OpenFailures(self.job_id, self.org_key))
 
     def action_sort(self) -> None:
         self.sort = self.sort.next()

@@ -71,9 +71,10 @@ class FailuresScreen(Screen[None]):
         ),
     ]
 
-    def __init__(self, job_id: str, report: FailureReport) -> None:
+    def __init__(self, job_id: str, report: FailureReport, org: str = "") -> None:
         super().__init__()
         self.job_id = job_id
+        self.org_key = org  # the org that holds the job
         self.report = report
         self.view: View | None = None
         self._rows_of: tuple[str, int, tuple[str, ...]] | None = None  # what the rows table shows
@@ -195,10 +196,10 @@ class FailuresScreen(Screen[None]):
         self.app.pop_screen()
 
     def action_export(self) -> None:
-        self.post_message(ExportFailures(self.job_id))
+        self.post_message(ExportFailures(self.job_id, self.org_key))
 
     def action_reread(self) -> None:
-        self.post_message(ReadFailures(self.job_id))
+        self.post_message(ReadFailures(self.job_id, self.org_key))
 
     def action_switch_table(self) -> None:
         groups = self.query_one("#groups", KeyedTable)

@@ -38,7 +38,8 @@ class KeyedTable(DataTable[Text]):
     """Rows keyed by id. :meth:`sync` diffs new rows against what is shown.
 
     New rows are added, gone rows removed, changed cells updated one by one, and the order fixed
-    with one sort; the cursor stays on the row the operator had selected, wherever it moved.
+    with one sort; the cursor stays on the row the operator had selected, wherever it moved. Until
+    the operator moves it, the cursor stays on the top row (a row that sinks does not drag the view).
     """
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
@@ -52,12 +53,14 @@ class KeyedTable(DataTable[Text]):
         self._restore: str | None = None
         self._filling: tuple[Mapping[str, Sequence[Text]], Sequence[str]] | None = None
         self._to_top = False
+        self._left_on: str | None = None  # the row the cursor was left on by the table itself
+        self._chosen = False  # the operator has put the cursor on a row
 
     def set_columns(self, columns: tuple[Column, ...]) -> bool:
         """Show these columns; returns True if that meant rebuilding the table (a resize)."""
         if columns == self.columns_shown:
             return False
-        selected = self.selected_key
+        selected = self._followed()
         self.clear(columns=True)
         for column in columns:
             self.add_column(Text(column.label, justify="right" if column.right else "left"), key=column.key,
@@ -67,7 +70,14 @@ class KeyedTable(DataTable[Text]):
         self._given = {}
         self._order = []
         self._restore = selected
+        self._left_on = None
         return True
+
+    def _followed(self) -> str | None:
+        """The row the cursor must stay on through a new order: the operator's, if they chose one."""
+        if self.selected_key != self._left_on:
+            self._chosen = True  # moved since the table last left it: by the operator
+        return self.selected_key if self._chosen else None
 
     @property
     def selected_key(self) -> str | None:
@@ -85,7 +95,7 @@ class KeyedTable(DataTable[Text]):
         At most ``add_at_most`` new rows are added per call, so a huge first listing does not
         freeze the screen; returns False while rows are still missing (call again soon).
         """
-        selected = self._restore or self.selected_key
+        selected = self._restore or self._followed()
         keys = [c.key for c in self.columns_shown]
         gone = [k for k in self._shown if k not in rows]
         if len(gone) > REMOVE_AT_MOST:
@@ -136,6 +146,7 @@ class KeyedTable(DataTable[Text]):
             index = self.get_row_index(selected)
             if index != self.cursor_row:
                 self.move_cursor(row=index, animate=False)
+        self._left_on = self.selected_key
         return complete
 
     def fill(self, rows: Mapping[str, Sequence[Text]], order: Sequence[str], to_top: bool = False) -> None:
@@ -156,6 +167,8 @@ class KeyedTable(DataTable[Text]):
                 if self.row_count:
                     self.move_cursor(row=0, animate=False)
                     self.scroll_home(animate=False)
+                self._chosen = False
+                self._left_on = self.selected_key
         if complete:
             self._filling = None
         else:
@@ -167,6 +180,7 @@ class KeyedTable(DataTable[Text]):
     def select(self, key: str) -> None:
         if key in self._shown:
             self.move_cursor(row=self.get_row_index(key), animate=False)
+            self._chosen = True
 
 
 __all__ = ["KeyedTable", "RowKey"]

@@ -1,0 +1,94 @@
+"""Every org the dashboard watches, without Textual: their jobs merged into one table's rows, the
+org in view ("all orgs" or one), and which org a row belongs to.
+
+Each :class:`Org` keeps polling on its own; the fleet only merges what they read. A row's key is
+the job id when one org is watched; with several it is ``<org key>/<job id>``, so two orgs that
+happen to hold the same id (two simulators with one seed) still get a row each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..bulk.models import Job
+from .board import SortMode
+from .index import JobIndex
+from .org import Org
+
+
+class Fleet:
+    def __init__(self, orgs: dict[str, Org]) -> None:
+        if not orgs:
+            raise ValueError("a fleet needs an org")
+        self.orgs = orgs  # by key, in the order they were named
+        self.focus: str | None = None  # the one org in view, None: all
+        self.jobs: dict[str, Job] = {}  # by row key
+        self.index = JobIndex(org=self.label_of if self.several else None)
+
+    @property
+    def several(self) -> bool:
+        return len(self.orgs) > 1
+
+    @property
+    def first(self) -> Org:
+        return next(iter(self.orgs.values()))
+
+    def __iter__(self) -> Iterator[Org]:
+        return iter(self.orgs.values())
+
+    # --- rows -----------------------------------------------------------------------------------
+
+    def row(self, org: str, job_id: str) -> str:
+        return f"{org}/{job_id}" if self.several else job_id
+
+    def locate(self, row: str) -> tuple[Org, str] | None:
+        """The org and job id of a row key (None: no such org)."""
+        if not self.several:
+            return self.first, row
+        key, _, job_id = row.rpartition("/")
+        org = self.orgs.get(key)
+        return (org, job_id) if org is not None else None
+
+    def label_of(self, row: str) -> str:
+        found = self.locate(row)
+        return found[0].shown_name if found else ""
+
+    def refresh(self) -> None:
+        """Take every org's jobs as they are now (after a poll, a first page, an answer); the index
+        moves only the rows whose job changed."""
+        if not self.several:
+            self.jobs = dict(self.first.state.jobs)  # a copy: the index tells changes by the old mapping
+        else:
+            self.jobs = {
+                f"{key}/{job_id}": job
+                for key, org in self.orgs.items()
+                if self.focus in (None, key)
+                for job_id, job in org.state.jobs.items()
+            }
+        self.index.update(self.jobs)
+
+    # --- what the operator chose ----------------------------------------------------------------
+
+    def sorts(self) -> list[SortMode]:
+        """The orders on offer: by org only with several orgs."""
+        return [mode for mode in SortMode if self.several or mode is not SortMode.ORG]
+
+    def next_sort(self) -> SortMode:
+        modes = self.sorts()
+        current = modes.index(self.index.sort) if self.index.sort in modes else -1
+        self.index.set_sort(modes[(current + 1) % len(modes)])
+        return self.index.sort
+
+    def show_org(self, key: str | None) -> None:
+        """Show one org's rows (None: every org's)."""
+        if key is not None and key not in self.orgs:
+            raise KeyError(key)
+        if key != self.focus:
+            self.focus = key
+            self.refresh()
+
+    def cycle_focus(self) -> str | None:
+        """All orgs, then each org in turn, then all again."""
+        keys: list[str | None] = [None, *self.orgs]
+        self.show_org(keys[(keys.index(self.focus) + 1) % len(keys)])
+        return self.focus
