@@ -30,6 +30,11 @@ def kind_of(method: str, path: str) -> str:
     return "other"
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a client that hung up (a dashboard quit mid-request) is no news
+
+
 class CountingProxy:
     def __init__(self, upstream: str) -> None:
         parts = urlsplit(upstream)
@@ -72,7 +77,7 @@ class CountingProxy:
 
             do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _forward
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _QuietServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)

@@ -1,7 +1,8 @@
 """Every org the dashboard watches, without Textual: their jobs merged into one table's rows, the
 org in view ("all orgs" or one), and which org a row belongs to.
 
-Each :class:`Org` keeps polling on its own; the fleet only merges what they read. A row's key is
+Each :class:`Org` keeps polling on its own; the fleet only merges what they read (and shares out
+the reading of big orgs' history). A row's key is
 the job id when one org is watched; with several it is ``<org key>/<job id>``, so two orgs that
 happen to hold the same id (two simulators with one seed) still get a row each.
 """
@@ -14,6 +15,9 @@ from ..bulk.models import Job
 from .board import SortMode
 from .index import JobIndex
 from .org import Org
+from .poller import BACKFILL
+
+BACKFILL_FLOOR = 20  # each org's share of the backfill, however many orgs
 
 
 class Fleet:
@@ -24,6 +28,11 @@ class Fleet:
         self.focus: str | None = None  # the one org in view, None: all
         self.jobs: dict[str, Job] = {}  # by row key
         self.index = JobIndex(org=self.label_of if self.several else None)
+        self._rows: dict[str, dict[str, Job]] = {}  # each org's jobs (by id) as last merged
+        # the orgs share one org's backfill: ten big histories read at once would keep the loop
+        # busy with HTTP for a minute, and every key would wait behind it
+        for org in orgs.values():
+            org.backfill = max(BACKFILL_FLOOR, BACKFILL // len(orgs))
 
     @property
     def several(self) -> bool:
@@ -53,19 +62,29 @@ class Fleet:
         found = self.locate(row)
         return found[0].shown_name if found else ""
 
-    def refresh(self) -> None:
-        """Take every org's jobs as they are now (after a poll, a first page, an answer); the index
+    def refresh(self, org: Org | None = None) -> None:
+        """Take the orgs' jobs as they are now (after a poll, a first page, an answer): ``org``'s
+        alone when only it changed, so one org's poll costs its own size, not the fleet's. The index
         moves only the rows whose job changed."""
         if not self.several:
             self.jobs = dict(self.first.state.jobs)  # a copy: the index tells changes by the old mapping
-        else:
-            self.jobs = {
-                f"{key}/{job_id}": job
-                for key, org in self.orgs.items()
-                if self.focus in (None, key)
-                for job_id, job in org.state.jobs.items()
-            }
-        self.index.update(self.jobs)
+            self.index.update(self.jobs)
+            return
+        changed: list[str] = []
+        gone: list[str] = []
+        for key in [org.key] if org is not None else list(self.orgs):
+            now = dict(self.orgs[key].state.jobs) if self.focus in (None, key) else {}
+            last = self._rows.get(key, {})
+            moved = [f"{key}/{job_id}" for job_id, job in now.items() if last.get(job_id) is not job]
+            left = [f"{key}/{job_id}" for job_id in last if job_id not in now]
+            for row in left:
+                del self.jobs[row]
+            for row in moved:
+                self.jobs[row] = now[row[len(key) + 1 :]]
+            self._rows[key] = now
+            changed += moved
+            gone += left
+        self.index.apply(self.jobs, changed, gone)
 
     # --- what the operator chose ----------------------------------------------------------------
 

@@ -52,6 +52,11 @@ class JobIndex:
         """Take the jobs as they are now; only those that changed (by identity) are moved."""
         changed = [job_id for job_id, job in jobs.items() if self.jobs.get(job_id) is not job]
         gone = [job_id for job_id in self._keys if job_id not in jobs]
+        self.apply(jobs, changed, gone)
+
+    def apply(self, jobs: Mapping[str, Job], changed: list[str], gone: list[str]) -> None:
+        """Take the jobs as they are now, told which rows changed and which left (one org's poll
+        among several: the other orgs' rows are not even looked at)."""
         self.jobs = jobs
         if len(changed) + len(gone) > REBUILD_SHARE * max(1, len(jobs)):
             self._rebuild()

@@ -15,7 +15,7 @@ from ..bulk.models import Action, ApiUsage, Job, Limit
 from ..bulk.service import BulkService
 from .board import Connection
 from .history import History, live_work
-from .poller import Poller, Snapshot
+from .poller import BACKFILL, Poller, Snapshot
 from .schedule import Schedule
 from .spend import Spend
 from .state import OrgState
@@ -49,12 +49,13 @@ class Org:
     polling: bool = False  # a poll cycle (or the connection before the first) is under way
     next_poll_delay: float | None = None
     failures: dict[str, FailureReport] = field(default_factory=dict)  # read on demand, kept for the session
+    backfill: int = BACKFILL  # finished jobs of a big org's history read per cycle (a fleet shares it)
     _requests_seen: int = 0
 
     def connected(self, service: BulkService, name: str | None = None, sandbox: bool | None = None) -> None:
         """Signed in; ``sandbox`` is the org's ``IsSandbox`` (a setting of production wins over it)."""
         self.service = service
-        self.poller = Poller(service)
+        self.poller = Poller(service, backfill=self.backfill)
         self.name = name or self.name
         self.polling = False
         if self.production is None and sandbox is not None:

@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+BACKFILL = 200  # finished jobs read per cycle; a backlog no bigger is read at once (a small org)
+
 
 @dataclass(frozen=True)
 class Snapshot:
@@ -54,7 +56,7 @@ class Poller:
         self,
         service: BulkService,
         concurrency: int = 8,
-        backfill: int | None = 200,
+        backfill: int | None = BACKFILL,
         retry_delays: tuple[float, ...] = (),
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -179,7 +181,7 @@ class Poller:
             ):
                 to_read.append((job_id, job))
         backlog.sort(key=_newest_first)
-        if self.backfill is None or len(backlog) <= self.backfill:
+        if self.backfill is None or len(backlog) <= max(self.backfill, BACKFILL):
             budget = len(backlog)  # a small org (or one snapshot): all at once
         else:
             budget = self.backfill if self.jobs else 0  # the first screen waits for nothing finished

@@ -55,7 +55,7 @@ class View:
         age = f" {ago(seconds_between(self.now, last)).removesuffix(' ago')}" if last else ""
         words = {"ok": "ok", "paused": "paused", "stale": f"stale{age}", "offline": f"offline{age}"}[level]
         if level == "ok" and last is None:
-            words = "connecting…"
+            words = "reading…" if self.jobs else "connecting…"  # listed, not yet read through
         elif level == "offline" and last is None:
             words = "not connected"
         mine = f"{short_count(self.spend.last_hour(time.monotonic()))}/h" if self.spend and self.spend.total else ""
@@ -170,6 +170,8 @@ class Board:
         goods = [v.connection.last_good for v in views if v.connection.last_good]
         if goods:
             updated = f"updated {max(goods).astimezone().strftime('%H:%M:%S')}"
+        elif self.jobs:
+            updated = f"reading {len(views)} orgs: {len(self.jobs):,} jobs listed so far, not read yet…"
         else:
             updated = f"connecting to {len(views)} orgs…"
         if self.focus is not None and self.focus in self.orgs:

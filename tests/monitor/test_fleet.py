@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sfmonitor.bulk.models import Job
 from sfmonitor.monitor.board import SortMode
-from sfmonitor.monitor.fleet import Fleet
+from sfmonitor.monitor.fleet import BACKFILL_FLOOR, Fleet
 from sfmonitor.monitor.org import Org
+from sfmonitor.monitor.poller import BACKFILL
 from sfmonitor.monitor.schedule import Schedule
 
 
@@ -53,3 +54,27 @@ def test_several_orgs_merge_filter_sort_and_focus() -> None:
     uat.state.jobs = {"750A": job("750A", 2, "JobComplete")}  # a poll of one org: only its rows move
     fleet.refresh()
     assert fleet.jobs["uat/750A"].finished and "uat/750A" not in fleet.index.running
+
+
+def test_one_orgs_poll_merges_only_its_rows() -> None:
+    prod = org("prod", "PROD", job("750A", 3))
+    uat = org("uat", "UAT", job("750B", 2), job("750C", 1))
+    fleet = Fleet({"prod": prod, "uat": uat})
+    fleet.refresh()
+    prod.state.jobs = {"750Z": job("750Z", 4)}  # changed, but its poll is not in yet
+    uat.state.jobs = {"750B": job("750B", 2, "Failed")}  # 750C left the org
+    fleet.refresh(uat)
+    assert set(fleet.jobs) == {"prod/750A", "uat/750B"}  # prod as last merged
+    assert fleet.index.shown(10)[0] == ["prod/750A", "uat/750B"] and "uat/750B" not in fleet.index.running
+    fleet.refresh(prod)
+    assert set(fleet.jobs) == {"prod/750Z", "uat/750B"}
+    assert fleet.index.shown(10)[0] == ["prod/750Z", "uat/750B"]
+
+
+def test_orgs_share_one_orgs_backfill() -> None:
+    alone = Fleet({"a": org("a", "A")})
+    assert alone.first.backfill == BACKFILL
+    ten = Fleet({f"o{n}": org(f"o{n}", f"O{n}") for n in range(10)})
+    assert all(o.backfill == BACKFILL // 10 for o in ten)
+    many = Fleet({f"o{n}": org(f"o{n}", f"O{n}") for n in range(50)})
+    assert all(o.backfill == BACKFILL_FLOOR for o in many)

@@ -27,3 +27,9 @@ async def test_backfill_is_bounded_and_drains(service: BulkService, sim: Simulat
                if job.kind.label == "2.0 ingest" and job.state == "JobComplete")  # fmt: skip
     done = await poller.cycle()
     assert done.requests < 100  # drained: only live jobs (and now and then a listing)
+
+
+async def test_a_small_backlog_is_read_at_once_whatever_the_share(service: BulkService, sim: Simulator) -> None:
+    poller = Poller(service, backfill=20)  # one org's share among ten
+    first = await poller.cycle()
+    assert first.backlog == 0 and len(first.read) == len(sim.world.jobs)  # a 64-job org: all read at once

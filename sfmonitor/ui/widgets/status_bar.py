@@ -19,7 +19,7 @@ class Chip:
     label: str
     colour: str | None
     level: str  # ok | paused | stale | offline
-    words: str  # "ok", "offline 2m", "not connected", "connecting…"
+    words: str  # "ok", "offline 2m", "not connected", "connecting…", "reading…"
     usage: ApiUsage | None
     spend: str  # "41/h", "" before any call
     read_only: bool = False
@@ -60,7 +60,7 @@ class StatusBar(Static):
         if same and width == self._width:
             return
         self._last, self._width = text, width
-        most = 4 if info.chips else 3  # several orgs: a line of chips on top
+        most = 3 + CHIP_LINES if info.chips else 3  # several orgs: chips on top
         lines = min(most, max(2, len(text.wrap(self.app.console, width))))  # a line kept for trouble
         if lines != self._lines:
             self.styles.height = lines  # a new height: the one layout (whole-screen repaint) it needs
@@ -72,31 +72,61 @@ def _share_style(share: float, palette: Palette) -> str:
     return f"bold {palette.error}" if share > 0.95 else (f"bold {palette.warning}" if share > 0.8 else "")
 
 
-def chips_line(chips: tuple[Chip, ...], palette: Palette, *, compact: bool = False) -> Text:
-    """One chip per org; ``compact`` (a narrow screen): without the words API and mine."""
+CHIP_LINES = 2  # the most lines the chips take; orgs beyond them are counted, not drawn
+SEPARATOR = " │ "
+
+
+def chip_text(chip: Chip, palette: Palette, form: str = "full") -> Text:
+    """One org's chip. ``form``: full ("API 19% mine 87/h"), compact ("19% 87/h", a narrow screen),
+    tight (usage only when it runs high, no spend: many orgs)."""
     text = Text()
     level_style = {"ok": palette.success, "paused": palette.warning, "stale": f"bold {palette.warning}",
                    "offline": f"bold {palette.error}"}  # fmt: skip
-    for n, chip in enumerate(chips):
-        if n:
-            text.append(" │ ", style="dim")
-        text.append(inert(chip.label), style=f"bold {chip.colour}" if chip.colour else "bold")
-        text.append(f" {chip.words}", style=level_style.get(chip.level, ""))
-        if chip.read_only:
-            text.append(" RO", style="dim")
-        if chip.usage is not None:
-            text.append(" " if compact else " API ")
-            text.append(f"{chip.usage.fraction:.0%}", style=_share_style(chip.usage.fraction, palette))
-        if chip.spend:
-            text.append(f" {chip.spend}" if compact else f" mine {chip.spend}", style="dim")
+    text.append(inert(chip.label), style=f"bold {chip.colour}" if chip.colour else "bold")
+    text.append(f" {chip.words}", style=level_style.get(chip.level, ""))
+    if chip.read_only:
+        text.append(" RO", style="dim")
+    share = chip.usage.fraction if chip.usage is not None else None
+    if share is not None and (form != "tight" or share > 0.8):
+        text.append(" API " if form == "full" else " ")
+        text.append(f"{share:.0%}", style=_share_style(share, palette))
+    if chip.spend and form != "tight":
+        text.append(f" mine {chip.spend}" if form == "full" else f" {chip.spend}", style="dim")
     return text
+
+
+def _pack(parts: list[Text], width: int) -> list[Text]:
+    """Chips into lines no wider than ``width``, broken between chips, never inside one."""
+    lines: list[Text] = []
+    for part in parts:
+        if lines and lines[-1].cell_len + len(SEPARATOR) + part.cell_len <= width:
+            lines[-1].append(SEPARATOR, style="dim")
+            lines[-1].append_text(part)
+        else:
+            lines.append(part.copy())
+    return lines
+
+
+def chips_lines(chips: tuple[Chip, ...], palette: Palette, width: int) -> Text:
+    """Every org's chip in at most CHIP_LINES lines: the fullest form that fits; when even the
+    tightest does not, the last line ends with how many orgs are not drawn."""
+    for form in ("full", "compact", "tight"):
+        lines = _pack([chip_text(chip, palette, form) for chip in chips], width)
+        if len(lines) == 1 if form == "full" else len(lines) <= CHIP_LINES:
+            return Text("\n").join(lines)
+    parts = [chip_text(chip, palette, "tight") for chip in chips]
+    for shown in range(len(parts) - 1, 0, -1):
+        more = Text(f"+{len(parts) - shown} more orgs (o: one at a time)", style="dim")
+        lines = _pack([*parts[:shown], more], width)
+        if len(lines) <= CHIP_LINES:
+            return Text("\n").join(lines)
+    return Text("\n").join(_pack(parts, width)[:CHIP_LINES])
 
 
 def render(info: HeaderInfo, palette: Palette, width: int = 120) -> Text:
     text = Text(no_wrap=False, overflow="fold")
     if info.chips:
-        line = chips_line(info.chips, palette)
-        text.append_text(line if line.cell_len <= width else chips_line(info.chips, palette, compact=True))
+        text.append_text(chips_lines(info.chips, palette, width))
         text.append("\n")
     else:
         text.append(inert(info.org), style="bold")
