@@ -182,6 +182,23 @@ def test_status_of_several_orgs_and_one_that_cannot_be_read(sim: Simulator, tmp_
         other.stop()
 
 
+def test_all_orgs_reads_the_config_files_orgs_and_the_connected_ones_sf_knows(sim: Simulator, tmp_path: Path) -> None:
+    import json
+
+    other = make_sim(seed=11)
+    try:
+        env = _two_orgs(tmp_path, sim, other)
+        # sf knows ops; old is expired, broken is not connected
+        env["PATH"] = f"{fake_sf(tmp_path, sim)}:{os.environ['PATH']}"
+        result = run(["status", "--format", "json", "--all-orgs"], env)
+        orgs = {o["name"]: o for o in json.loads(result.stdout)["orgs"]}
+        assert set(orgs) == {"alpha", "beta", "down", "ops"}, result.stderr
+        assert orgs["ops"]["instanceUrl"] == sim.base_url and orgs["ops"]["jobs"]  # signed in through sf
+        assert result.returncode == 9  # "down" could not be read: a partial snapshot is not exit 0
+    finally:
+        other.stop()
+
+
 def test_abort_finds_the_org_that_holds_the_job(sim: Simulator, tmp_path: Path) -> None:
     from tests.conftest import find_job, writes
 
