@@ -70,6 +70,15 @@ def seconds(text: str) -> float:
     return value
 
 
+def _duration(text: str) -> float:
+    from .monitor.waiting import duration
+
+    try:
+        return duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 CONNECTION_DEFAULTS: dict[str, object] = {
     "instance_url": None,
     "access_token": None,
@@ -177,6 +186,16 @@ def build_parser() -> argparse.ArgumentParser:
                           help="write every failed row to this CSV file too (--format csv: not to stdout)")  # fmt: skip
     _connection_args(failures)
 
+    waiting = sub.add_parser("wait", help="wait until jobs end; the exit code says how they ended (0, 6, 7, 8)")
+    waiting.add_argument("job_id", metavar="JOB_ID", nargs="*", help="the jobs to wait for")
+    waiting.add_argument("--running", action="store_true", help="every job running now")
+    waiting.add_argument("--max-wait", metavar="DURATION", type=_duration,
+                         help="give up after this long (90s, 30m, 2h or seconds): exit 8")  # fmt: skip
+    waiting.add_argument("--interval", type=seconds, metavar="S", default=5.0,
+                         help="seconds between reads of the jobs (default 5, floor 2)")  # fmt: skip
+    waiting.add_argument("--format", choices=("text", "json"), default="text")
+    _connection_args(waiting)
+
     orgs = sub.add_parser("orgs", help="the configured and discovered orgs, and whether each can sign in")
     _connection_args(orgs)
 
@@ -207,7 +226,7 @@ def _dashboard_args(parser: argparse.ArgumentParser) -> None:
                             "(polls stretch to fit; the header says so)")  # fmt: skip
 
 
-COMMANDS = ("watch", "status", "failures", "orgs", "close", "abort", "simulate", "demo", "locate")
+COMMANDS = ("watch", "status", "failures", "wait", "orgs", "close", "abort", "simulate", "demo", "locate")
 
 
 TAKES_VALUE = frozenset({"--instance-url", "--access-token", "-o", "--target-org", "--api-version", "--ca-bundle",
@@ -272,6 +291,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "close": cmd_action,
         "abort": cmd_action,
         "failures": cmd_failures,
+        "wait": cmd_wait,
         "orgs": cmd_orgs,
         "simulate": cmd_simulate,
         "demo": cmd_demo,
@@ -522,6 +542,19 @@ def cmd_failures(args: argparse.Namespace) -> int:
             return EXIT_OK
 
     return run(body)
+
+
+def cmd_wait(args: argparse.Namespace) -> int:
+    from .monitor.schedule import clamp_interval
+    from .wait_command import run_wait
+
+    if bool(args.job_id) == args.running:
+        return fail("wait: name the jobs (JOB_ID …) or give --running, not both", EXIT_USAGE)
+    targets = _targets_or_fail(args)
+    if isinstance(targets, int):
+        return targets
+    return run(lambda: run_wait(targets, args.job_id, running=args.running, interval=clamp_interval(args.interval),
+                                max_wait=args.max_wait, as_json=args.format == "json"))  # fmt: skip
 
 
 async def _holder(targets: list[tuple[str, ConnectionOptions]], job_id: str) -> ConnectionOptions:
