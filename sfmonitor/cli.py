@@ -224,6 +224,9 @@ def _dashboard_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--api-budget", metavar="N|N%",
                        help="keep sfmonitor's API calls under N a day, or N%% of the org's daily allowance "
                             "(polls stretch to fit; the header says so)")  # fmt: skip
+    group.add_argument("--on-event", metavar="CMD",
+                       help="run CMD (split as a shell would, run without one) for each alert, the event as "
+                            "JSON on stdin")  # fmt: skip
 
 
 COMMANDS = ("watch", "status", "failures", "wait", "orgs", "close", "abort", "simulate", "demo", "locate")
@@ -707,7 +710,11 @@ def _run_dashboard(orgs: list[OrgConfig], args: argparse.Namespace) -> int:
 
     try:
         settings = config.load(
-            interval=args.interval, theme=args.theme, read_only=args.read_only, api_budget=args.api_budget
+            interval=args.interval,
+            theme=args.theme,
+            read_only=args.read_only,
+            api_budget=args.api_budget,
+            on_event=args.on_event,
         )
         check_keymap(settings.keymap)
         if len(orgs) == 1:

@@ -28,7 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from . import paths
+from .alert_config import parse_alerts
 from .bulk.errors import ConfigError
+from .monitor.alerts import AlertRules
 from .monitor.schedule import clamp_interval
 from .monitor.spend import Budget
 from .org_config import OrgConfig, parse_orgs
@@ -44,6 +46,11 @@ class Settings:
     keymap: dict[str, str] = field(default_factory=dict)
     api_budget: Budget | None = None
     orgs: dict[str, OrgConfig] = field(default_factory=dict)  # the [orgs.NAME] tables
+    alerts: AlertRules = field(default_factory=AlertRules)  # [alerts]
+    org_alerts: dict[str, AlertRules] = field(default_factory=dict)  # [alerts.ORG], over [alerts]
+
+    def alerts_for(self, org: str) -> AlertRules:
+        return self.org_alerts.get(org, self.alerts)
 
 
 def read_file(path: Path) -> dict[str, Any]:
@@ -62,6 +69,7 @@ def load(
     theme: str | None = None,
     read_only: bool = False,
     api_budget: str | None = None,
+    on_event: str | None = None,
     env: Mapping[str, str] | None = None,
     path: Path | None = None,
 ) -> Settings:
@@ -71,7 +79,7 @@ def load(
     env = os.environ if env is None else env
     path = path or paths.config_file()
     data = read_file(path)
-    known = {"interval", "theme", "read_only", "keymap", "api_budget", "orgs"}
+    known = {"interval", "theme", "read_only", "keymap", "api_budget", "orgs", "alerts"}
     unknown = set(data) - known
     if unknown:
         raise ConfigError(
@@ -97,6 +105,7 @@ def load(
     except ConfigError as exc:
         where = "--api-budget" if api_budget is not None else f"config file {path}: api_budget"
         raise ConfigError(f"{where}: {exc}") from None
+    alerts, org_alerts = parse_alerts(data.get("alerts", {}), f"config file {path}", on_event)
     chosen = theme or env.get("SFMONITOR_THEME") or remembered_theme() or file_theme or DEFAULT_THEME
     return Settings(
         interval=clamp_interval(float(interval if interval is not None else file_interval)),
@@ -105,6 +114,8 @@ def load(
         keymap=dict(keymap),
         api_budget=budget,
         orgs=parse_orgs(data.get("orgs", {}), f"config file {path}", env),
+        alerts=alerts,
+        org_alerts=org_alerts,
     )
 
 

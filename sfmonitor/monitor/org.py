@@ -13,6 +13,7 @@ from datetime import datetime
 from ..bulk.failures import FailureReport
 from ..bulk.models import Action, ApiUsage, Job, Limit
 from ..bulk.service import BulkService
+from .alerts import Alerter
 from .board import Connection
 from .history import History, live_work
 from .poller import BACKFILL, Poller, Snapshot
@@ -49,6 +50,7 @@ class Org:
     polling: bool = False  # a poll cycle (or the connection before the first) is under way
     next_poll_delay: float | None = None
     failures: dict[str, FailureReport] = field(default_factory=dict)  # read on demand, kept for the session
+    alerter: Alerter = field(default_factory=Alerter)  # what its polls change that the operator hears of
     backfill: int = BACKFILL  # finished jobs of a big org's history read per cycle (a fleet shares it)
     _requests_seen: int = 0
 

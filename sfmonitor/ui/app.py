@@ -4,6 +4,7 @@ live in the model; what the workers do lives in org_workers; the screens draw.""
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
@@ -21,10 +22,12 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 
-from .. import config, failure_output, paths
+from .. import config, desktop_notify, failure_output, paths
 from ..bulk.models import Action, Job
 from ..connection import ConnectionOptions
+from ..event_command import run_event_command
 from ..gc_pauses import CalmCollector
+from ..monitor.alerts import Alerter, stalled_now
 from ..monitor.fleet import Fleet
 from ..monitor.org import Org
 from ..monitor.schedule import BACKOFF_CAP_S, Schedule
@@ -79,6 +82,9 @@ class SfMonitorApp(App[None]):
         Binding("a", "abort_job", "Abort", id="abort", tooltip="abort the selected job after a confirmation"),
         Binding("r", "refresh", "Refresh", id="refresh", tooltip="poll the org now"),
         Binding("p", "pause", "Pause", id="pause", tooltip="pause or resume polling"),
+        Binding(
+            "m", "mute", "Mute", id="mute", show=False, tooltip="mute or unmute job-end alerts (toast, bell, desktop)"
+        ),
         Binding("t", "next_theme", "Theme", id="theme", tooltip="switch to the next theme (remembered)"),
         Binding("question_mark", "help", "Help", id="help", tooltip="every key of the current screen"),
         Binding("q", "quit", "Quit", id="quit", tooltip="quit sfmonitor"),
@@ -121,6 +127,7 @@ class SfMonitorApp(App[None]):
         self._shown_status: tuple[object, ...] = ()  # the connection words on screen
         self.theme_names: list[str] = []
         self._next_poll: dict[str, Timer] = {}
+        self.alerts_muted = False
         self.set_keymap(settings.keymap)
 
     @staticmethod
@@ -142,6 +149,7 @@ class SfMonitorApp(App[None]):
             label=target.label or None,
             colour=target.colour,
             production=target.production,
+            alerter=Alerter(settings.alerts_for(target.name)),
         )
 
     @property
@@ -261,8 +269,10 @@ class SfMonitorApp(App[None]):
         org = self._of(message)
         if org is None:
             return
+        before = org.state.jobs
         delay = org.polled(message.snapshot, message.cycle, self.clock(), time.monotonic())
         self.fleet.refresh(org)
+        self._alert(org, before)
         if org.service is not None and org.limits_due(self.clock().timestamp()):  # after the poll: one stream
             org.limits_read_at = self.clock().timestamp()
             work = org_workers.read_limits(org.service, self._post_for(org))
@@ -272,6 +282,33 @@ class SfMonitorApp(App[None]):
         for screen in self.screen_stack:
             if isinstance(screen, FailuresScreen) and screen.org_key == org.key:  # results as batches finish
                 self._read_failures(org, screen.job_id)
+
+    def _alert(self, org: Org, before: dict[str, Job]) -> None:
+        """Tell the operator what this poll changed that matters: a toast, the bell, a desktop
+        notification through the terminal, the --on-event command (each as the rules say)."""
+        now = self.clock().timestamp()
+        stalled = stalled_now(org.state.jobs, org.history.stalled, now, org.state.index.running)
+        events = org.alerter.after_poll(before, org.state.jobs, org=org.shown_name, stalled=stalled)
+        if not events or self.alerts_muted:
+            return
+        rules = org.alerter.rules
+        for event in events:
+            self.notify(event.body(), title=event.title(), severity="error" if event.bad else "information",
+                        markup=False, timeout=15)  # fmt: skip
+            data = desktop_notify.notification(rules.desktop, event.title(), event.body(), os.environ)
+            if data:
+                textual_private.write_to_terminal(self, data)
+            if rules.on_event:
+                work = run_event_command(rules.on_event, event.to_json(), rules.on_event_timeout_s)
+                self.run_worker(work, group="on-event", exit_on_error=False)
+        if rules.bell:
+            self.bell()
+
+    def action_mute(self) -> None:
+        self.alerts_muted = not self.alerts_muted
+        self.notify("alerts muted: no toast, bell or notification until m again" if self.alerts_muted
+                    else "alerts on", markup=False)  # fmt: skip
+        self.render_view()
 
     def on_poll_failed(self, message: PollFailed) -> None:
         org = self._of(message)
@@ -331,7 +368,7 @@ class SfMonitorApp(App[None]):
             return (found[0].key, found[1]) if found else None
 
         return Board(views, fleet.jobs, fleet.index, locate, first.now, first.palette, fleet.index.sort,
-                     fleet.index.text, fleet.focus)  # fmt: skip
+                     fleet.index.text, fleet.focus, self.alerts_muted)  # fmt: skip
 
     def render_view(self) -> None:
         """Hand the current state to every screen that draws it, then re-check which keys apply."""
@@ -616,6 +653,8 @@ class SfMonitorApp(App[None]):
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield SystemCommand("Refresh now", "Poll every org now", self.action_refresh)
         yield SystemCommand("Pause / resume", "Stop or restart polling", self.action_pause)
+        yield SystemCommand("Mute / unmute alerts", "Toasts, bell and desktop notifications of job ends",
+                            self.action_mute)  # fmt: skip
         yield SystemCommand("Cycle sort", "Change the jobs table order", self.action_cycle_sort)
         yield SystemCommand("Next theme", "Switch to the next theme", self.action_next_theme)
         yield SystemCommand("Failures", "Why the selected job's rows failed, grouped by error", self.action_failures)

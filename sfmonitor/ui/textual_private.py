@@ -98,3 +98,13 @@ def update_row_cells(table: DataTable[Any], row_key: Any, changes: Mapping[Any, 
 def notifications(app: App[Any]) -> list[Notification]:
     """The toasts the app is showing (for tests: Textual has no public way to read them)."""
     return list(getattr(app, "_notifications", ()))
+
+
+def write_to_terminal(app: App[Any], data: str) -> bool:
+    """Write escape sequences (a desktop notification) to the terminal, in order with the screen's
+    own output: through the app's driver (``App._driver``). False where there is none (headless)."""
+    driver = getattr(app, "_driver", None)
+    if driver is None or app.is_headless:
+        return False
+    driver.write(data)
+    return True

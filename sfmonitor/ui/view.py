@@ -135,6 +135,7 @@ class Board:
     sort: SortMode = SortMode.RUNNING
     filter: str = ""
     focus: str | None = None  # the one org in view, None: all
+    muted: bool = False  # alerts muted (m)
 
     @property
     def several(self) -> bool:

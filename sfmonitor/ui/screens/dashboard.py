@@ -102,6 +102,8 @@ class DashboardScreen(Screen[None]):
         self.view = board
         order, matching = board.shown_rows()
         extra = f"sort: {board.sort.value}"
+        if board.muted:
+            extra = f"alerts muted (m) · {extra}"
         if board.filter:
             extra += f" · filter: {board.filter!r}"
         if matching > len(order):

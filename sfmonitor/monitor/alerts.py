@@ -1,0 +1,126 @@
+"""What is worth telling the operator after a poll, without a screen: a watched job reaching its final
+state, a Bulk 1.0 batch failing, a job flagged stalled, failed records crossing a threshold.
+
+An org's first poll only learns the jobs: what had ended before sfmonitor looked is not news. Each
+event is raised once (a job stays stalled for many polls; its alert comes when it stalls).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..bulk.models import Job, JobKind
+from ..numbers import count, duration
+
+EVENTS = ("ended", "batch_failed", "stalled", "failures")
+DESKTOP_KINDS = ("auto", "osc9", "osc777", "osc99", "off")
+BAD_ENDS = frozenset({"Failed", "Aborted"})
+
+
+@dataclass(frozen=True)
+class AlertRules:
+    """``[alerts]`` in the config file (and ``[alerts.ORG]`` over it for one org)."""
+
+    events: frozenset[str] = frozenset(EVENTS)
+    bell: bool = True
+    desktop: str = "auto"  # auto | osc9 | osc777 | osc99 | off
+    min_duration_s: float = 0.0  # a job that ended quicker than this does not alert
+    failures_at: int = 1000  # failed records: an alert when a job's count reaches this
+    on_event: tuple[str, ...] = ()  # a command handed each event as JSON on stdin (never a shell)
+    on_event_timeout_s: float = 10.0
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str  # one of EVENTS
+    org: str  # the org's label or name
+    job: Job
+    duration_s: float | None = None  # created to last change, for an ended job
+    stalled_s: float | None = None
+
+    @property
+    def bad(self) -> bool:
+        return self.kind in ("batch_failed", "stalled", "failures") or self.job.state in BAD_ENDS
+
+    def title(self) -> str:
+        what = {"ended": self.job.state, "batch_failed": "batch failed", "stalled": "stalled",
+                "failures": "failures"}[self.kind]  # fmt: skip
+        where = f"{self.org}: " if self.org else ""
+        return f"{where}{self.job.object or 'job'} {self.job.operation} {what}".replace("  ", " ")
+
+    def body(self) -> str:
+        job = self.job
+        parts = [f"job {job.id} ({job.kind.label})", f"state {job.state}"]
+        parts.append(f"{count(job.number_records_processed)} processed, {count(job.number_records_failed)} failed")
+        if job.kind is JobKind.CLASSIC and job.number_batches_failed:
+            parts.append(f"{job.number_batches_failed} of {count(job.number_batches_total)} batches failed")
+        if self.duration_s is not None:
+            parts.append(f"took {duration(int(self.duration_s * 1000))}")
+        if self.stalled_s is not None:
+            parts.append(f"no progress for {duration(int(self.stalled_s * 1000))}")
+        return "; ".join(parts)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"event": self.kind, "org": self.org, "title": self.title(), "text": self.body(),
+                "durationSeconds": self.duration_s, "stalledSeconds": self.stalled_s,
+                "job": self.job.to_json()}  # fmt: skip
+
+
+def _took(job: Job) -> float | None:
+    if job.created_date is None or job.system_modstamp is None:
+        return None
+    return max(0.0, (job.system_modstamp - job.created_date).total_seconds())
+
+
+@dataclass
+class Alerter:
+    """One org's alerts: what the last poll changed, against what was known before it."""
+
+    rules: AlertRules = field(default_factory=AlertRules)
+    _stalled: set[str] = field(default_factory=set)
+    _learned: bool = False
+
+    def after_poll(
+        self, before: Mapping[str, Job], after: Mapping[str, Job], *, org: str, stalled: Mapping[str, float]
+    ) -> list[Event]:
+        """The events of one poll; ``stalled``: the jobs flagged stalled now, and for how long."""
+        if not self._learned:  # the first look at the org: nothing has happened yet
+            self._learned = True
+            self._stalled = set(stalled)
+            return []
+        rules, out = self.rules, []
+        for job_id, job in after.items():
+            was = before.get(job_id)
+            if was is job:
+                continue
+            if job.finished and (was is None or not was.finished):
+                took = _took(job)
+                if "ended" in rules.events and (took is None or took >= rules.min_duration_s):
+                    out.append(Event("ended", org, job, duration_s=took))
+                continue  # its end says the rest
+            if was is None:
+                continue
+            if (job.kind is JobKind.CLASSIC and "batch_failed" in rules.events
+                    and (job.number_batches_failed or 0) > (was.number_batches_failed or 0)):  # fmt: skip
+                out.append(Event("batch_failed", org, job))
+            failed, had = job.number_records_failed or 0, was.number_records_failed or 0
+            if "failures" in rules.events and had < rules.failures_at <= failed:
+                out.append(Event("failures", org, job))
+        if "stalled" in rules.events:
+            out += [Event("stalled", org, after[job_id], stalled_s=span) for job_id, span in stalled.items()
+                    if job_id not in self._stalled and job_id in after]  # fmt: skip
+        self._stalled = set(stalled)
+        return out
+
+
+def stalled_now(jobs: Mapping[str, Job], history_stalled: Any, now: float, ids: Collection[str]) -> dict[str, float]:
+    """The jobs among ``ids`` flagged stalled (``history_stalled(job, now)``: seconds, or None)."""
+    out = {}
+    for job_id in ids:
+        job = jobs.get(job_id)
+        span = history_stalled(job, now) if job is not None else None
+        if span is not None:
+            out[job_id] = span
+    return out

@@ -1,0 +1,78 @@
+"""Alerts on a real pseudo-terminal: the bell byte and the desktop notification (wrapped for tmux
+under $TMUX) in the terminal stream, and the --on-event command handed the event as JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from sfmonitor.simulator.server import Simulator
+from tests.conftest import add_running_ingest_job
+from tests.terminal import read_until, terminal
+
+WRAPPED_OSC9 = b"\x1bPtmux;\x1b\x1b]9;"
+
+
+def _config(tmp_path: Path, lines: str) -> None:
+    path = Path(os.environ["XDG_CONFIG_HOME"], "sfmonitor", "config.toml")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(lines)
+
+
+def test_a_job_ending_rings_notifies_through_tmux_and_runs_the_event_command(
+    sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    got = tmp_path / "event.json"
+    script = f"import sys; open({str(got)!r}, 'a').write(sys.stdin.read() + chr(10))"  # a line per event
+    _config(tmp_path, f'[alerts]\ndesktop = "osc9"\non_event = {json.dumps([sys.executable, "-c", script])}\n')
+    monkeypatch.setenv("SF_INSTANCE_URL", sim.base_url)
+    monkeypatch.setenv("SF_ACCESS_TOKEN", sim.token)
+    monkeypatch.setenv("TMUX", "/tmp/tmux-0/default,1,0")
+    job = add_running_ingest_job(sim, total=300, rate=3, running_for=0, fail_permille=100)  # ends ~2 s in
+    proc, leader = terminal(["watch", "--interval", "2"])
+    try:
+        seen = read_until(leader, WRAPPED_OSC9, timeout=30)
+        seen += read_until(leader, b"\x07", timeout=5)
+        assert WRAPPED_OSC9 in seen, seen[-2000:]
+        after = seen[seen.index(WRAPPED_OSC9) :]
+        assert f"Contact insert JobComplete: job {job}".encode() in after  # object, state, job
+        assert b"300 processed, 30 failed" in after
+        assert b"\x07" in after  # the bell, after the notification
+        deadline = time.monotonic() + 10  # the command runs beside the screen: wait for its file
+        while time.monotonic() < deadline and job not in (got.read_text() if got.exists() else ""):
+            time.sleep(0.05)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        read_until(leader, b"\x1b[?1049l", timeout=10)  # drain: the app writes its goodbye as it exits
+        proc.wait(timeout=10)
+        os.close(leader)
+    events = [json.loads(line) for line in got.read_text().splitlines()]
+    (ended,) = [e for e in events if e["job"]["id"] == job]
+    assert ended["event"] == "ended" and ended["job"]["numberRecordsFailed"] == 30
+
+
+def test_muted_nothing_rings(sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _config(tmp_path, '[alerts]\ndesktop = "osc9"\n')
+    monkeypatch.setenv("SF_INSTANCE_URL", sim.base_url)
+    monkeypatch.setenv("SF_ACCESS_TOKEN", sim.token)
+    monkeypatch.delenv("TMUX", raising=False)
+    add_running_ingest_job(sim, total=300, rate=3, running_for=0, fail_permille=0)
+    proc, leader = terminal(["watch", "--interval", "2"])
+    try:
+        read_until(leader, b"running", timeout=30)  # the dashboard is up
+        os.write(leader, b"m")
+        muted = read_until(leader, b"alerts muted (m)", timeout=10)
+        assert b"alerts muted (m)" in muted
+        later = read_until(leader, b"\x1b]9;", timeout=6)  # the job ends meanwhile
+        assert b"\x1b]9;" not in later and b"\x07" not in later
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        read_until(leader, b"\x1b[?1049l", timeout=10)  # drain: the app writes its goodbye as it exits
+        proc.wait(timeout=10)
+        os.close(leader)

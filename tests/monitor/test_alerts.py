@@ -1,0 +1,73 @@
+"""Which polls make an alert: a job's end (not one that ended before we looked), a Bulk 1.0 batch
+failing, failures reaching the threshold, a job stalling: each once."""
+
+from __future__ import annotations
+
+from sfmonitor.bulk.models import Job
+from sfmonitor.monitor.alerts import Alerter, AlertRules
+
+
+def job(job_id: str, state: str, *, failed: int = 0, classic: bool = False, batches_failed: int = 0,
+        took_s: int = 600) -> Job:  # fmt: skip
+    fields = {"id": job_id, "state": state, "object": "Account", "operation": "insert",
+              "numberRecordsProcessed": 5000, "numberRecordsFailed": failed,
+              "createdDate": "2026-12-03T10:00:00.000+0000",
+              "systemModstamp": f"2026-12-03T10:{took_s // 60:02d}:{took_s % 60:02d}.000+0000"}  # fmt: skip
+    if classic:
+        fields |= {"numberBatchesTotal": 10, "numberBatchesFailed": batches_failed, "numberBatchesCompleted": 2,
+                   "numberBatchesInProgress": 8 - batches_failed, "numberBatchesQueued": 0}  # fmt: skip
+        return Job.from_fields(fields | {"jobType": "Classic", "apiVersion": "58.0"})
+    return Job.from_fields(fields | {"jobType": "V2Ingest"})
+
+
+def poll(alerter: Alerter, before: list[Job], after: list[Job], stalled: dict[str, float] | None = None) -> list[str]:
+    events = alerter.after_poll({j.id: j for j in before}, {j.id: j for j in after}, org="PROD", stalled=stalled or {})
+    return [f"{e.kind}:{e.job.id}" for e in events]
+
+
+def test_the_first_poll_only_learns_and_an_end_alerts_once() -> None:
+    alerter = Alerter()
+    old, running = job("750A", "JobComplete"), job("750B", "InProgress")
+    assert poll(alerter, [], [old, running]) == []  # A ended before sfmonitor looked: not news
+    ended = job("750B", "JobComplete", failed=3)
+    assert poll(alerter, [old, running], [old, ended]) == ["ended:750B"]
+    assert poll(alerter, [old, ended], [old, job("750B", "JobComplete", failed=3)]) == []  # read again: no news
+    new_and_done = job("750C", "Failed")
+    assert poll(alerter, [old, ended], [old, ended, new_and_done]) == ["ended:750C"]  # started and ended between polls
+
+
+def test_an_alert_names_org_job_object_state_counts_and_duration() -> None:
+    alerter = Alerter()
+    running = job("750B", "InProgress")
+    poll(alerter, [], [running])
+    (event,) = alerter.after_poll({"750B": running}, {"750B": job("750B", "Aborted", failed=7, took_s=125)},
+                                  org="PROD", stalled={})  # fmt: skip
+    assert event.title() == "PROD: Account insert Aborted" and event.bad
+    assert event.body() == "job 750B (2.0 ingest); state Aborted; 5,000 processed, 7 failed; took 2m05s"
+    assert event.to_json()["job"]["numberRecordsFailed"] == 7
+
+
+def test_quick_jobs_do_not_alert_when_a_minimum_is_set() -> None:
+    alerter = Alerter(AlertRules(min_duration_s=300))
+    poll(alerter, [], [job("750A", "InProgress"), job("750B", "InProgress")])
+    quick, slow = job("750A", "JobComplete", took_s=60), job("750B", "JobComplete", took_s=900)
+    assert poll(alerter, [job("750A", "InProgress"), job("750B", "InProgress")], [quick, slow]) == ["ended:750B"]
+
+
+def test_a_failed_batch_failures_over_the_threshold_and_a_stall_each_alert_once() -> None:
+    alerter = Alerter(AlertRules(failures_at=100))
+    a, b = job("751A", "Closed", classic=True), job("750B", "InProgress", failed=50)
+    poll(alerter, [], [a, b])
+    a2, b2 = job("751A", "Closed", classic=True, batches_failed=1), job("750B", "InProgress", failed=150)
+    assert sorted(poll(alerter, [a, b], [a2, b2])) == ["batch_failed:751A", "failures:750B"]
+    b3 = job("750B", "InProgress", failed=400)
+    assert poll(alerter, [a2, b2], [a2, b3]) == []  # over the threshold already: once is enough
+    assert poll(alerter, [a2, b3], [a2, b3], stalled={"750B": 120.0}) == ["stalled:750B"]
+    assert poll(alerter, [a2, b3], [a2, b3], stalled={"750B": 180.0}) == []  # still stalled: said already
+
+
+def test_events_not_asked_for_are_not_raised() -> None:
+    alerter = Alerter(AlertRules(events=frozenset({"failures"})))
+    running = job("750B", "InProgress")
+    poll(alerter, [], [running])
+    assert poll(alerter, [running], [job("750B", "JobComplete")], stalled={}) == []

@@ -1,0 +1,33 @@
+"""A job that ends while watched gets a toast naming it; muted, it gets none (and the header says so)."""
+
+from __future__ import annotations
+
+from sfmonitor.config import Settings
+from sfmonitor.connection import ConnectionOptions
+from sfmonitor.simulator.server import Simulator
+from sfmonitor.ui import textual_private
+from sfmonitor.ui.app import SfMonitorApp
+from sfmonitor.ui.widgets.status_bar import StatusBar
+from tests.conftest import add_running_ingest_job
+from tests.ui.helpers import wait_for
+
+
+def toasts(app: SfMonitorApp) -> list[str]:
+    return [f"{n.title}|{n.message}" for n in textual_private.notifications(app)]
+
+
+async def test_a_job_ending_is_a_toast_and_m_mutes(sim: Simulator) -> None:
+    options = ConnectionOptions(instance_url=sim.base_url, access_token=sim.token)
+    app = SfMonitorApp(options, Settings(interval=0.5), label="UAT")
+    first = add_running_ingest_job(sim, total=120, rate=3, running_for=0, fail_permille=0)  # ~40 simulated s
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.org.state.polls_done >= 1)
+        await wait_for(pilot, lambda: any(first in t for t in toasts(app)), timeout=20)
+        (toast,) = [t for t in toasts(app) if first in t]
+        assert toast.startswith("UAT: Contact insert JobComplete|job " + first)
+        assert "120 processed, 0 failed" in toast
+        await pilot.press("m")
+        await wait_for(pilot, lambda: "alerts muted (m)" in str(app.screen.query_one(StatusBar).render()))
+        second = add_running_ingest_job(sim, total=60, rate=3, running_for=0, fail_permille=0)
+        await wait_for(pilot, lambda: second in app.org.state.jobs and app.org.state.jobs[second].finished, timeout=20)
+        assert not any(second in t for t in toasts(app))
