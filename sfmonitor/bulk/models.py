@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 
 class JobKind(enum.Enum):
@@ -473,3 +474,8 @@ class Limit:
     @property
     def used(self) -> int:
         return self.max - self.remaining
+
+
+def setup_page(instance_url: str, job_id: str) -> str:
+    """The job's page in Setup (Bulk Data Load Jobs), as an admin opens it in a browser."""
+    return f"{instance_url.rstrip('/')}/lightning/setup/AsyncApiJobStatus/page?address=%2F{quote(job_id, safe='')}"

@@ -23,7 +23,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 
 from .. import config, desktop_notify, failure_output, paths
-from ..bulk.models import Action, Job
+from ..bulk.models import Action, Job, setup_page
 from ..connection import ConnectionOptions
 from ..event_command import run_event_command
 from ..gc_pauses import CalmCollector
@@ -84,6 +84,22 @@ class SfMonitorApp(App[None]):
         Binding("p", "pause", "Pause", id="pause", tooltip="pause or resume polling"),
         Binding(
             "m", "mute", "Mute", id="mute", show=False, tooltip="mute or unmute job-end alerts (toast, bell, desktop)"
+        ),
+        Binding(
+            "y",
+            "copy_id",
+            "Copy id",
+            id="copy",
+            show=False,
+            tooltip="copy the selected job's id to the clipboard (OSC 52: over SSH too)",
+        ),
+        Binding(
+            "O",
+            "open_setup",
+            "Setup page",
+            id="setup",
+            show=False,
+            tooltip="the selected job's Setup page: address in a toast, opened where a browser is",
         ),
         Binding("t", "next_theme", "Theme", id="theme", tooltip="switch to the next theme (remembered)"),
         Binding("question_mark", "help", "Help", id="help", tooltip="every key of the current screen"),
@@ -304,6 +320,23 @@ class SfMonitorApp(App[None]):
         if rules.bell:
             self.bell()
 
+    def action_copy_id(self) -> None:
+        chosen = self.selected()
+        if chosen is None:
+            self.notify("no job selected: nothing to copy", severity="warning", markup=False)
+            return
+        self.copy_to_clipboard(chosen[1].id)
+        self.notify(f"{chosen[1].id} copied (the terminal must allow OSC 52 clipboard writes)", markup=False)
+
+    def action_open_setup(self) -> None:
+        chosen = self.selected()
+        if chosen is None or chosen[0].service is None:
+            self.notify("no job selected, or its org is not signed in yet", severity="warning", markup=False)
+            return
+        url = setup_page(chosen[0].service.instance_url, chosen[1].id)
+        self.notify(url, title="Setup page of the job", markup=False, timeout=30)
+        self.open_url(url)
+
     def action_mute(self) -> None:
         self.alerts_muted = not self.alerts_muted
         self.notify("alerts muted: no toast, bell or notification until m again" if self.alerts_muted
@@ -335,6 +368,7 @@ class SfMonitorApp(App[None]):
         return View(
             org=org.shown_name,
             target=org.target,
+            instance_url=org.service.instance_url if org.service else None,
             jobs=org.state.jobs,
             history=org.history,
             now=self.clock(),

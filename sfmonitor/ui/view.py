@@ -36,6 +36,7 @@ class View:
     read_only: bool = False
     errors: dict[str, str] = field(default_factory=dict)  # jobs the last poll could not read
     target: str = ""  # where the org is (URL or sf alias), for "connecting to …"
+    instance_url: str | None = None  # once signed in: for links to the org's Setup pages
     spend: Spend | None = None  # sfmonitor's own API calls
     interval_in_force: float | None = None  # the interval stretched for the API budget
     budget: Budget | None = None

@@ -11,7 +11,7 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from ...bulk.models import Batch, Job, JobKind
+from ...bulk.models import Batch, Job, JobKind, setup_page
 from ...monitor.board import Cycling
 from ...text import inert
 from ..cells import BATCH_COLUMNS, batch_cells, spark_label, sparkline, visible
@@ -47,6 +47,7 @@ def batch_order(batches: tuple[Batch, ...], mode: BatchSort) -> list[Batch]:
 class JobDetailScreen(Screen[None]):
     DEFAULT_CSS = """
     JobDetailScreen #body { height: auto; max-height: 60%; }
+    JobDetailScreen #setup-link { padding: 0 1; height: auto; }
     JobDetailScreen #spark-label { padding: 0 1; color: $text-muted; }
     JobDetailScreen #spark { height: 1; padding: 0 1; color: $accent; }
     JobDetailScreen #batches { height: 1fr; }
@@ -77,11 +78,13 @@ class JobDetailScreen(Screen[None]):
         self.org_key = org  # the org that holds the job
         self.view: View | None = None
         self.sort = BatchSort.CREATED
+        self._link: str | None = None  # the Setup page link drawn
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="header")
         with VerticalScroll(id="body"):
             yield JobFields(id="fields")
+            yield Static("", id="setup-link")
             yield Static("", id="spark-label")
             yield Static("", id="spark")
         yield Static("", id="batch-title")
@@ -103,11 +106,23 @@ class JobDetailScreen(Screen[None]):
         throughput = view.history.throughput(job)
         screen_width = self.size.width or self.app.size.width
         self.query_one("#fields", JobFields).show(job, f"bold {view.palette.error}", throughput, view.now, screen_width)
+        self._show_link(job, view)
         width = max(10, screen_width - 2)
         rates = history.rates()[-width:]
         self._set_static("#spark-label", spark_label(rates))
         self._set_static("#spark", sparkline(rates))
         self._show_batches(job, view)
+
+    def _show_link(self, job: Job, view: View) -> None:
+        """The job's Setup page as a terminal hyperlink (where the terminal does them; O opens it)."""
+        box = self.query_one("#setup-link", Static)
+        url = setup_page(view.instance_url, job.id) if view.instance_url else None
+        if url is None or url == self._link:
+            return
+        self._link = url
+        line = Text("Setup page (O): ", style="dim")
+        line.append(url, style=f"underline link {url}")
+        box.update(line)
 
     def _set_static(self, selector: str, text: str) -> None:
         widget = self.query_one(selector, Static)
