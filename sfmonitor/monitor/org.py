@@ -99,9 +99,10 @@ class Org:
                 out[job_id] = (top.code or top.message, top.count)
         return out
 
-    def poll_starting(self) -> bool:
-        """Whether a poll may start now (never two at once, none while paused); if so it has."""
-        if self.polling or self.connection.paused:
+    def poll_starting(self, asked: bool = False) -> bool:
+        """Whether a poll may start now (never two at once; none while paused, unless the operator
+        ``asked``: r polls once); if so it has."""
+        if self.polling or (self.connection.paused and not asked):
             return False
         self.polling = True
         return True

@@ -234,7 +234,8 @@ class SfMonitorApp(App[None]):
 
     def poll_now(self, full: bool = False, org: Org | None = None) -> None:
         """Start a poll cycle of ``org`` (else of every org; connecting first if need be) unless one is
-        under way or polling is paused. ``full``: list the org and read every live job (r)."""
+        under way or polling is paused. ``full``: list the org and read every live job (r: even
+        while paused, once)."""
         for each in [org] if org is not None else list(self.fleet):
             self._poll(each, full)
 
@@ -242,7 +243,7 @@ class SfMonitorApp(App[None]):
         timer = self._next_poll.pop(org.key, None)
         if timer is not None:
             timer.stop()
-        if not org.poll_starting():
+        if not org.poll_starting(asked=full):
             return
         post = self._post_for(org)
         if org.poller is None:
@@ -651,6 +652,8 @@ class SfMonitorApp(App[None]):
         if not idle:
             self.notify("a poll is already running", timeout=2)
             return
+        if self.org.connection.paused:
+            self.notify("paused: polling once now (p resumes polling)", timeout=4, markup=False)
         for org in idle:
             self.poll_now(full=True, org=org)
 
@@ -663,8 +666,15 @@ class SfMonitorApp(App[None]):
                 timer.stop()
             self._next_poll.clear()
         self.render_view()
+        self.refresh_bindings()  # the key bar says p Resume while paused
         if not paused:
             self.poll_now()
+
+    def binding_description(self, binding: Binding) -> str | None:
+        """A key's words as they are now (the key bar asks): ``p`` resumes while paused."""
+        if binding.action == "pause" and self.org.connection.paused:
+            return "Resume"
+        return None
 
     def action_cycle_sort(self) -> None:
         self.fleet.next_sort()

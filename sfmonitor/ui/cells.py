@@ -8,7 +8,7 @@ from datetime import datetime
 from rich.text import Text
 
 from ..bulk.models import Batch, Job, JobKind
-from ..monitor.history import History, eta_seconds
+from ..monitor.history import History, eta_seconds, waiting_on_client
 from ..numbers import compact, count, duration, local, seconds_between, short_count, tiny_count
 from ..text import clip, inert
 
@@ -150,9 +150,9 @@ def sparkline(rates: list[float]) -> str:
     return "".join(SPARK[max(2, round(r / peak * top))] if r > 0 else "▁" for r in rates)  # ▁: none at all
 
 
-def spark_label(rates: list[float]) -> str:
+def spark_label(rates: list[float], finished: bool = False) -> str:
     if not rates:
-        return "throughput: waiting for two polls"
+        return "" if finished else "throughput: waiting for two polls"
     return f"throughput, records/s per poll, last {len(rates)} polls · scale 0 to {rate(max(rates))}/s (peak)"
 
 
@@ -222,6 +222,8 @@ def job_cells(
         state, state_style = f"! {state}", f"dim {palette.warning}"
     elif stalled is not None:
         state, state_style = f"⚠ {state}", f"bold {palette.warning}"  # stalled: no progress for a while
+    elif waiting := waiting_on_client(job, now.timestamp()):
+        state, state_style = f"{state}: {waiting}", palette.warning  # the client owes the next step
     elif job.state == "Failed":
         state_style = f"bold {palette.error}"
     values = {

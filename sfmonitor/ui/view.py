@@ -9,7 +9,7 @@ from datetime import datetime
 
 from ..bulk.models import Action, ApiUsage, Job, Limit
 from ..monitor.board import Connection, SortMode, ago
-from ..monitor.history import History
+from ..monitor.history import History, working
 from ..monitor.index import JobIndex
 from ..monitor.spend import Budget, Spend
 from ..numbers import seconds_between, short_count
@@ -83,7 +83,7 @@ class View:
             updated = f"reading the org: {len(self.jobs):,} jobs listed so far, not read yet…"
         else:
             updated = f"connecting to {self.target}…"
-        running = len(self._index().running)
+        running, waiting = working(self.jobs, self._index().running, self.now.timestamp())
         unread = sum(1 for job_id in self.errors if job_id in self.jobs)
         if unread and not trouble:
             rows = (
@@ -101,6 +101,7 @@ class View:
             trouble=trouble,
             jobs=len(self.jobs),
             running=running,
+            waiting=waiting,
             extra=extra,
             spend=self.spend_words(),
         )
@@ -178,6 +179,7 @@ class Board:
             updated = f"connecting to {len(views)} orgs…"
         if self.focus is not None and self.focus in self.orgs:
             extra = f"org: {self.orgs[self.focus].org} only (o: next) · {extra}"
+        running, waiting = working(self.jobs, self.index.running, self.now.timestamp())
         return HeaderInfo(
             org="",
             usage=None,
@@ -186,7 +188,8 @@ class Board:
             level="offline" if troubled else "ok",
             trouble=trouble,
             jobs=len(self.jobs),
-            running=len(self.index.running),
+            running=running,
+            waiting=waiting,
             extra=extra,
             chips=tuple(view.chip() for view in views),
         )

@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
-from ...bulk.models import Action, Job
+from ...bulk.models import Action, Job, JobKind
 from ...text import inert
 
 
@@ -48,7 +48,10 @@ class ConfirmScreen(ModalScreen[bool]):
         """The question before a close or abort: in which org (its name in its colour), which job, of
         which API, in which state, how far. ``careful`` (production): confirmed by typing the job id's
         last 4 characters."""
-        verb = "Close (upload complete)" if action is Action.CLOSE else "Abort"
+        if action is Action.CLOSE:
+            verb = "Close (state Closed: no more batches)" if job.kind is JobKind.CLASSIC else "Close (upload complete)"
+        else:
+            verb = "Abort"
         records = "-" if job.number_records_processed is None else f"{job.number_records_processed:,}"
         details = [("Org", inert(org[0]))] if org else []
         return cls(
@@ -78,8 +81,8 @@ class ConfirmScreen(ModalScreen[bool]):
                              id="production")  # fmt: skip
                 yield Input(placeholder="last 4 characters of the job id", id="typed", max_length=len(self.typed))
             with Horizontal():
-                yield Button("No", id="no", variant="primary")
-                yield Button("Yes", id="yes", variant="error")
+                yield Button("No (n, esc)", id="no", variant="primary")
+                yield Button("Yes (type, enter)" if self.typed else "Yes (y)", id="yes", variant="error")
 
     def on_mount(self) -> None:
         if self.typed:

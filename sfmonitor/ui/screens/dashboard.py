@@ -104,6 +104,8 @@ class DashboardScreen(Screen[None]):
         extra = f"sort: {board.sort.value}"
         if board.muted:
             extra = f"alerts muted (m) · {extra}"
+        if not board.several and board.first.read_only:
+            extra = f"read-only: no close or abort · {extra}"  # several orgs: RO on each chip
         if board.filter:
             extra += f" · filter: {board.filter!r}"
         if matching > len(order):

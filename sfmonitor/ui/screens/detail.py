@@ -79,6 +79,7 @@ class JobDetailScreen(Screen[None]):
         self.view: View | None = None
         self.sort = BatchSort.CREATED
         self._link: str | None = None  # the Setup page link drawn
+        self._batch_keys: bool | None = None  # whether the batch keys were offered, once the job is known
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="header")
@@ -107,9 +108,12 @@ class JobDetailScreen(Screen[None]):
         screen_width = self.size.width or self.app.size.width
         self.query_one("#fields", JobFields).show(job, f"bold {view.palette.error}", throughput, view.now, screen_width)
         self._show_link(job, view)
+        if self._batch_keys != (job.kind is JobKind.CLASSIC):
+            self._batch_keys = job.kind is JobKind.CLASSIC
+            self.refresh_bindings()  # s (sort batches) is offered only with a batch table
         width = max(10, screen_width - 2)
         rates = history.rates()[-width:]
-        self._set_static("#spark-label", spark_label(rates))
+        self._set_static("#spark-label", spark_label(rates, finished=job.finished))
         self._set_static("#spark", sparkline(rates))
         self._show_batches(job, view)
 
@@ -121,7 +125,8 @@ class JobDetailScreen(Screen[None]):
             return
         self._link = url
         line = Text("Setup page (O): ", style="dim")
-        line.append(url, style=f"underline link {url}")
+        shown = "…" + url.removeprefix(view.instance_url.rstrip("/")) if view.instance_url else url
+        line.append(shown, style=f"underline link {url}")  # the org is known: its path, linked whole
         box.update(line)
 
     def _set_static(self, selector: str, text: str) -> None:
@@ -169,6 +174,12 @@ class JobDetailScreen(Screen[None]):
 
     def selected_job(self) -> Job | None:
         return self.view.jobs.get(self.job_id) if self.view else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """No batch order to change where there is no batch table (Bulk 2.0 jobs)."""
+        if action == "sort":
+            return bool(self._batch_keys)
+        return True
 
     def action_back(self) -> None:
         self.app.pop_screen()

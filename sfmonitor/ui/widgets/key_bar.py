@@ -9,6 +9,7 @@ key and the command palette always show, at the right.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import NamedTuple
 
 from rich.style import Style
@@ -67,14 +68,17 @@ class KeyBar(Widget, can_focus=False):
         shown: list[Key] = []
         pinned: list[Key] = []
         actions: set[str] = set()
-        for _node, binding, enabled, _tooltip in self.screen.active_bindings.values():
+        for node, binding, enabled, _tooltip in self.screen.active_bindings.values():
             if binding.action in actions:  # one entry per action, as its first key
                 continue
             palette = self.app.ENABLE_COMMAND_PALETTE and binding.key == self.app.COMMAND_PALETTE_BINDING
             if not (binding.show or palette):
                 continue
             actions.add(binding.action)
-            key = Key(binding, self.app.get_key_display(binding), enabled)
+            words = getattr(node, "binding_description", None)
+            now = words(binding) if callable(words) else None  # a key whose words follow the state
+            shown_as = replace(binding, description=now) if now else binding
+            key = Key(shown_as, self.app.get_key_display(binding), enabled)
             (pinned if palette or binding.action in PINNED else shown).append(key)
         return shown, pinned
 

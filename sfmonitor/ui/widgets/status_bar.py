@@ -35,6 +35,7 @@ class HeaderInfo:
     trouble: str  # words for the level, "" when ok
     jobs: int
     running: int
+    waiting: int = 0  # jobs waiting on their client (not counted as running)
     extra: str = ""  # sort mode, filter
     spend: str = ""  # sfmonitor's own API calls
     chips: tuple[Chip, ...] = ()  # several orgs: one chip each instead of the one org's name and usage
@@ -140,9 +141,10 @@ def render(info: HeaderInfo, palette: Palette, width: int = 120) -> Text:
         used = info.batches.used
         share = used / info.batches.max if info.batches.max else 0.0
         style = _share_style(share, palette)
-        text.append("  batches ")
+        text.append("  batches today ")
         text.append(f"{used:,}/{info.batches.max:,}", style=style)
-    text.append(f"{'' if info.chips else '  '}{info.jobs} jobs, {info.running} running  {info.updated}")
+    waiting = f", {info.waiting} waiting on their client" if info.waiting else ""
+    text.append(f"{'' if info.chips else '  '}{info.jobs} jobs, {info.running} running{waiting}  {info.updated}")
     if info.extra:
         text.append(f"  {inert(info.extra)}", style="dim")
     if info.trouble:
