@@ -9,7 +9,8 @@ happen to hold the same id (two simulators with one seed) still get a row each.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 
 from ..bulk.models import Job
 from .board import SortMode
@@ -21,13 +22,14 @@ BACKFILL_FLOOR = 20  # each org's share of the backfill, however many orgs
 
 
 class Fleet:
-    def __init__(self, orgs: dict[str, Org]) -> None:
+    def __init__(self, orgs: dict[str, Org], clock: Callable[[], float] = time.time) -> None:
         if not orgs:
             raise ValueError("a fleet needs an org")
         self.orgs = orgs  # by key, in the order they were named
         self.focus: str | None = None  # the one org in view, None: all
         self.jobs: dict[str, Job] = {}  # by row key
         self.index = JobIndex(org=self.label_of if self.several else None)
+        self.index.clock = clock  # the app's: which jobs are of the last day
         self._rows: dict[str, dict[str, Job]] = {}  # each org's jobs (by id) as last merged
         # the orgs share one org's backfill: ten big histories read at once would keep the loop
         # busy with HTTP for a minute, and every key would wait behind it

@@ -8,6 +8,7 @@ changes a handful of jobs, each moved with a bisect.
 from __future__ import annotations
 
 import bisect
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -15,6 +16,7 @@ from ..bulk.models import Job
 from .board import SortMode, matches
 
 REBUILD_SHARE = 0.25  # more than this share of the jobs changed: sort from scratch
+RECENT_S = 86400.0  # jobs created within this are kept apart, for the totals of the last hour and today
 
 
 def sort_key(job: Job, mode: SortMode, key: str, org: str = "") -> tuple[Any, ...]:
@@ -45,6 +47,8 @@ class JobIndex:
         self.jobs: Mapping[str, Job] = {}
         self.running: set[str] = set()
         self.matching: set[str] = set()
+        self.recent: dict[str, Job] = {}  # jobs created in the last day (when last seen): the totals' jobs
+        self.clock = time.time
         self._keys: dict[str, tuple[Any, ...]] = {}
         self._ordered: list[tuple[Any, ...]] = []
 
@@ -65,6 +69,7 @@ class JobIndex:
             self._remove(job_id)
             self.running.discard(job_id)
             self.matching.discard(job_id)
+            self.recent.pop(job_id, None)
         for job_id in changed:
             job = jobs[job_id]
             self._remove(job_id)
@@ -112,6 +117,9 @@ class JobIndex:
         self._ordered = sorted(self._keys.values())
         self.running = {job_id for job_id, job in self.jobs.items() if not job.finished}
         self.matching = {job_id for job_id, job in self.jobs.items() if self._matches(job_id, job)}
+        since = self.clock() - RECENT_S
+        self.recent = {job_id: job for job_id, job in self.jobs.items()
+                       if job.created_date is not None and job.created_date.timestamp() >= since}  # fmt: skip
 
     def _key(self, row: str, job: Job) -> tuple[Any, ...]:
         return sort_key(job, self.sort, row, self.org(row) if self.org and self.sort is SortMode.ORG else "")
@@ -129,3 +137,8 @@ class JobIndex:
     def _classify(self, row: str, job: Job) -> None:
         (self.running.discard if job.finished else self.running.add)(row)
         (self.matching.add if self._matches(row, job) else self.matching.discard)(row)
+        created = job.created_date.timestamp() if job.created_date else None
+        if created is not None and created >= self.clock() - RECENT_S:
+            self.recent[row] = job
+        else:
+            self.recent.pop(row, None)

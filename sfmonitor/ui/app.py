@@ -138,7 +138,7 @@ class SfMonitorApp(App[None]):
         self.options = {target.name: target.options for target in orgs}
         self._collector = CalmCollector()
         self.fleet = Fleet({target.name: self._org(target, settings, schedule, single=len(orgs) == 1)
-                            for target in orgs})  # fmt: skip
+                            for target in orgs}, clock=lambda: self.clock().timestamp())  # fmt: skip
         self._binding_state: tuple[object, ...] | None = None
         self._shown_status: tuple[object, ...] = ()  # the connection words on screen
         self.theme_names: list[str] = []

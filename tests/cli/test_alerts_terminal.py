@@ -65,7 +65,7 @@ def test_muted_nothing_rings(sim: Simulator, tmp_path: Path, monkeypatch: pytest
     add_running_ingest_job(sim, total=300, rate=3, running_for=0, fail_permille=0)
     proc, leader = terminal(["watch", "--interval", "2"])
     try:
-        read_until(leader, b"running", timeout=30)  # the dashboard is up
+        read_until(leader, b"updated ", timeout=30)  # the first poll is in
         os.write(leader, b"m")
         muted = read_until(leader, b"alerts muted (m)", timeout=10)
         assert b"alerts muted (m)" in muted

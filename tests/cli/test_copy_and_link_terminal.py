@@ -22,7 +22,7 @@ def test_y_copies_the_job_id_and_the_detail_links_its_setup_page(
     monkeypatch.setenv("SF_ACCESS_TOKEN", sim.token)
     proc, leader = terminal(["watch"])
     try:
-        read_until(leader, b"running", timeout=30)
+        read_until(leader, b"updated ", timeout=30)  # the first poll is in: rows to select
         os.write(leader, b"y")
         seen = read_until(leader, b"copied", timeout=10)
         found = re.search(rb"\x1b\]52;c;([A-Za-z0-9+/=]+)(\x07|\x1b\\)", seen)

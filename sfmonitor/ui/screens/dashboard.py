@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 
 from rich.text import Text
 from textual import on
@@ -14,6 +15,7 @@ from textual.widgets import DataTable, Input
 
 from ...bulk.models import Job
 from ...monitor.history import live_work
+from ...monitor.totals import totals
 from ..cells import JOB_COLUMNS, NARROW, ORG_COLUMN, OrgCell, job_cells, visible
 from ..messages import CycleSort, FilterChanged, NextOrg, OpenFailures, OpenJob
 from ..view import MAX_ROWS, Board, View
@@ -49,6 +51,9 @@ class Rows(Mapping[str, tuple[Text, ...]]):
 
     def __len__(self) -> int:
         return len(self._order)
+
+
+TOTALS_FROM_ROWS = 30  # the org totals line, on screens this tall (80x24 keeps its rows for jobs)
 
 
 class DashboardScreen(Screen[None]):
@@ -110,7 +115,10 @@ class DashboardScreen(Screen[None]):
             extra += f" · filter: {board.filter!r}"
         if matching > len(order):
             extra += f" · showing {len(order):,} of {matching:,} (/ filters all)"
-        self.query_one("#header", StatusBar).show(board.header(extra), board.palette)
+        info = board.header(extra)
+        if (self.size.height or self.app.size.height) >= TOTALS_FROM_ROWS:
+            info = replace(info, totals=totals(board.index, board.now))
+        self.query_one("#header", StatusBar).show(info, board.palette)
         table = self.query_one("#jobs", KeyedTable)
         # one org: its outage fades the whole table; several: only that org's rows
         table.set_class(not board.several and board.first.level in ("offline", "stale"), "-stale")

@@ -39,6 +39,7 @@ class HeaderInfo:
     extra: str = ""  # sort mode, filter
     spend: str = ""  # sfmonitor's own API calls
     chips: tuple[Chip, ...] = ()  # several orgs: one chip each instead of the one org's name and usage
+    totals: str = ""  # records of the last hour and today, running jobs by API (a tall screen's line)
 
 
 class StatusBar(Static):
@@ -61,7 +62,7 @@ class StatusBar(Static):
         if same and width == self._width:
             return
         self._last, self._width = text, width
-        most = 3 + CHIP_LINES if info.chips else 3  # several orgs: chips on top
+        most = (3 + CHIP_LINES if info.chips else 3) + bool(info.totals)  # several orgs: chips on top
         lines = min(most, max(2, len(text.wrap(self.app.console, width))))  # a line kept for trouble
         if lines != self._lines:
             self.styles.height = lines  # a new height: the one layout (whole-screen repaint) it needs
@@ -147,6 +148,9 @@ def render(info: HeaderInfo, palette: Palette, width: int = 120) -> Text:
     text.append(f"{'' if info.chips else '  '}{info.jobs} jobs, {info.running} running{waiting}  {info.updated}")
     if info.extra:
         text.append(f"  {inert(info.extra)}", style="dim")
+    if info.totals:
+        text.append("\n")
+        text.append(info.totals, style="dim")
     if info.trouble:
         style = {"paused": f"bold {palette.warning}", "stale": f"bold {palette.warning}"}.get(
             info.level, f"bold {palette.error}"
