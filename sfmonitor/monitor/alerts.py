@@ -68,6 +68,20 @@ class Event:
                 "job": self.job.to_json()}  # fmt: skip
 
 
+BURST = 3  # this many events from one poll make one toast and one notification, not a stack
+
+
+def told(events: list[Event], org: str) -> list[tuple[str, str, bool]]:
+    """What the operator is shown for one poll's events: (title, text, bad) each; a burst is folded
+    into one, naming the first few (the event command still gets every event)."""
+    if len(events) < BURST:
+        return [(e.title(), e.body(), e.bad) for e in events]
+    where = f"{org}: " if org else ""
+    named = [e.title().removeprefix(where) + f" ({e.job.id})" for e in events[:4]]
+    more = f"; and {len(events) - 4} more" if len(events) > 4 else ""
+    return [(f"{where}{len(events)} alerts", "; ".join(named) + more, any(e.bad for e in events))]
+
+
 def _took(job: Job) -> float | None:
     if job.created_date is None or job.system_modstamp is None:
         return None

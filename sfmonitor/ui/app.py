@@ -27,7 +27,7 @@ from ..bulk.models import Action, Job, setup_page
 from ..connection import ConnectionOptions
 from ..event_command import run_event_command
 from ..gc_pauses import CalmCollector
-from ..monitor.alerts import Alerter, stalled_now
+from ..monitor.alerts import Alerter, stalled_now, told
 from ..monitor.fleet import Fleet
 from ..monitor.org import Org
 from ..monitor.schedule import BACKOFF_CAP_S, Schedule
@@ -309,15 +309,14 @@ class SfMonitorApp(App[None]):
         if not events or self.alerts_muted:
             return
         rules = org.alerter.rules
-        for event in events:
-            self.notify(event.body(), title=event.title(), severity="error" if event.bad else "information",
-                        markup=False, timeout=15)  # fmt: skip
-            data = desktop_notify.notification(rules.desktop, event.title(), event.body(), os.environ)
+        for title, text, bad in told(events, org.shown_name):
+            self.notify(text, title=title, severity="error" if bad else "information", markup=False, timeout=15)
+            data = desktop_notify.notification(rules.desktop, title, text, os.environ)
             if data:
                 textual_private.write_to_terminal(self, data)
-            if rules.on_event:
-                work = run_event_command(rules.on_event, event.to_json(), rules.on_event_timeout_s)
-                self.run_worker(work, group="on-event", exit_on_error=False)
+        for event in events if rules.on_event else ():
+            work = run_event_command(rules.on_event, event.to_json(), rules.on_event_timeout_s)
+            self.run_worker(work, group="on-event", exit_on_error=False)
         if rules.bell:
             self.bell()
 

@@ -71,3 +71,14 @@ def test_events_not_asked_for_are_not_raised() -> None:
     running = job("750B", "InProgress")
     poll(alerter, [], [running])
     assert poll(alerter, [running], [job("750B", "JobComplete")], stalled={}) == []
+
+
+def test_a_burst_is_one_toast_naming_the_first_few() -> None:
+    from sfmonitor.monitor.alerts import Event, told
+
+    ends = [Event("ended", "PROD", job(f"750{n}", "JobComplete")) for n in range(6)]
+    assert len(told(ends[:2], "PROD")) == 2  # a couple: each its own
+    ((title, text, bad),) = told(ends, "PROD")
+    assert title == "PROD: 6 alerts" and not bad
+    assert text.startswith("Account insert JobComplete (7500); Account insert JobComplete (7501)")
+    assert text.endswith("; and 2 more")
