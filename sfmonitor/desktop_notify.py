@@ -2,25 +2,24 @@
 WezTerm, Ghostty, Windows Terminal), OSC 777 (VTE terminals, foot, rxvt), OSC 99 (kitty). Under
 tmux the sequence is wrapped in tmux's DCS passthrough (tmux needs ``set -g allow-passthrough on``).
 
-Text is inert: control characters (C0, C1, DEL) are dropped and, where the sequence uses ``;`` to
-separate fields, ``;`` is replaced, so nothing the org sent can end the sequence or start another.
+Text is inert (``text.inert``: control and bidi characters shown as visible escapes) and, where the
+sequence uses ``;`` to separate fields, ``;`` is replaced, so nothing the org sent can end the
+sequence or start another.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
+from . import text as server_text
+
 ESC, ST = "\x1b", "\x1b\\"
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 LONGEST = 240  # characters of a title or body: a notification, not a report
 
 
 def inert(text: str, separators: bool = False) -> str:
-    clean = _CONTROL.sub(" ", text)
-    if separators:
-        clean = clean.replace(";", ",")
-    return clean[:LONGEST]
+    clean = server_text.clip(server_text.inert(text), LONGEST)
+    return clean.replace(";", ",") if separators else clean
 
 
 def detect(env: Mapping[str, str]) -> str:

@@ -28,8 +28,7 @@ class Fleet:
         self.orgs = orgs  # by key, in the order they were named
         self.focus: str | None = None  # the one org in view, None: all
         self.jobs: dict[str, Job] = {}  # by row key
-        self.index = JobIndex(org=self.label_of if self.several else None)
-        self.index.clock = clock  # the app's: which jobs are of the last day
+        self.index = JobIndex(org=self.label_of if self.several else None, clock=clock)
         self._rows: dict[str, dict[str, Job]] = {}  # each org's jobs (by id) as last merged
         # the orgs share one org's backfill: ten big histories read at once would keep the loop
         # busy with HTTP for a minute, and every key would wait behind it

@@ -39,7 +39,11 @@ class JobIndex:
     label of a row key, which the filter matches and the org sort orders by (None: one org)."""
 
     def __init__(
-        self, sort: SortMode = SortMode.RUNNING, text: str = "", org: Callable[[str], str] | None = None
+        self,
+        sort: SortMode = SortMode.RUNNING,
+        text: str = "",
+        org: Callable[[str], str] | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.sort = sort
         self.text = text
@@ -48,7 +52,7 @@ class JobIndex:
         self.running: set[str] = set()
         self.matching: set[str] = set()
         self.recent: dict[str, Job] = {}  # jobs created in the last day (when last seen): the totals' jobs
-        self.clock = time.time
+        self.clock = clock  # for which jobs are of the last day
         self._keys: dict[str, tuple[Any, ...]] = {}
         self._ordered: list[tuple[Any, ...]] = []
 

@@ -31,8 +31,7 @@ def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.mark.usefixtures("utc")
 def test_the_last_hour_today_and_running_by_api() -> None:
-    index = JobIndex()
-    index.clock = NOW.timestamp
+    index = JobIndex(clock=NOW.timestamp)
     jobs = [job("750A", "2026-12-03T11:30:00.000+0000", "InProgress", 1000, 10),  # this hour
             job("750B", "2026-12-03T08:00:00.000+0000", "JobComplete", 9000, 0),  # today
             job("750C", "2026-12-01T08:00:00.000+0000", "JobComplete", 50, 50),  # days ago: neither
