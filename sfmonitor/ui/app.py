@@ -34,6 +34,7 @@ from ..monitor.schedule import BACKOFF_CAP_S, Schedule
 from ..org_config import OrgConfig
 from ..text import inert
 from . import org_workers, textual_private
+from .cells import COLUMN_HELP
 from .messages import (
     ActionDone,
     ActionFailed,
@@ -691,7 +692,8 @@ class SfMonitorApp(App[None]):
             return
         where = {JobDetailScreen: "job detail", FailuresScreen: "failures"}.get(type(self.screen), "jobs")
         title = f"Keys: {where}"
-        self.push_screen(HelpScreen(title, key_rows(self.screen)))
+        columns = COLUMN_HELP if isinstance(self.screen, DashboardScreen) else ()
+        self.push_screen(HelpScreen(title, key_rows(self.screen), columns))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield SystemCommand("Refresh now", "Poll every org now", self.action_refresh)

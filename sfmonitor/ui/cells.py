@@ -60,6 +60,18 @@ JOB_COLUMNS = (
     Column("message", "Message", 10, 13, grow=200),
 )
 
+# What a column's figure means, where its name alone does not say (the help screen lists these)
+COLUMN_HELP = (
+    ("Progress", "Bulk 1.0: batches finished of all; Bulk 2.0: records processed (no total is reported)"),
+    ("Rec/s", "records a second over the last 3 minutes of polls"),
+    ("ETA", "only for a Closed Bulk 1.0 job with finished batches (Bulk 2.0 reports no total)"),
+    ("Elapsed", "since the job was created; to its last change once it has ended"),
+    ("Proc time", "totalProcessingTime: summed over the job's batches, which run in parallel, so it "
+                  "can exceed Elapsed"),
+    ("! and faded", "the row could not be read this time: its values are older (or the listing's)"),
+    ("⚠", "stalled: no progress for 6 polls and at least a minute"),
+)  # fmt: skip
+
 BATCH_COLUMNS = (
     Column("id", "Batch ID", 18, 0),
     Column("state", "State", 12, 1),

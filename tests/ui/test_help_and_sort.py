@@ -17,6 +17,8 @@ async def test_help_lists_our_keys_before_textuals() -> None:
         ours, theirs = described[:divider], described[divider + 1 :]
         assert {"Abort", "Close", "Filter", "Sort", "Next row", "First row"} <= set(ours)
         assert theirs and not {"Abort", "Close", "Filter"} & set(theirs)
+        means = dict(app.screen.columns)  # and what the figures mean: Proc time explains itself
+        assert "summed over the job's batches" in means["Proc time"] and "no total" in means["ETA"]
 
 
 async def test_a_sort_change_shows_the_top_of_the_new_order() -> None:

@@ -42,10 +42,11 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,q,question_mark", "dismiss", "Close help", id="help.close"),
     ]
 
-    def __init__(self, title: str, rows: list[tuple[str, str, str]]) -> None:
+    def __init__(self, title: str, rows: list[tuple[str, str, str]], columns: tuple[tuple[str, str], ...] = ()) -> None:
         super().__init__()
         self.title_text = title
         self.rows = rows
+        self.columns = columns  # what the screen's figures mean, where the column name alone does not say
 
     def compose(self) -> ComposeResult:
         table = Table(title=self.title_text, show_edge=False, expand=True)
@@ -57,4 +58,11 @@ class HelpScreen(ModalScreen[None]):
             table.add_row(Text(keys), Text(description, style=style), Text(note))
         with VerticalScroll():
             yield Static(table)
+            if self.columns:
+                figures = Table(title="Columns", show_edge=False, expand=True, show_header=False)
+                figures.add_column("Column", style="bold", no_wrap=True)
+                figures.add_column("Means")
+                for name, means in self.columns:
+                    figures.add_row(Text(name), Text(means))
+                yield Static(figures)
             yield Static(Text("ctrl+p opens the command palette with the same actions · esc closes", style="dim"))
