@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
 from ...bulk.models import Job
-from ...numbers import compact, duration
+from ...monitor.board import ago
+from ...numbers import compact, duration, local, seconds_between
 from ...text import inert
 
 FIRST = (
@@ -21,6 +22,17 @@ FIRST = (
 TIMES = ("totalProcessingTime", "apiActiveProcessingTime", "apexProcessingTime")
 PAIR_WIDTH = 56  # a field name (up to 26) and a value (an id, a timestamp: up to 24), with gaps
 LONG_VALUE = 70  # a longer value (an error message) wraps rather than take a line of its own
+
+
+def moment_text(moment: datetime, now: datetime) -> str:
+    """A time as people read it: absolute in UTC, how long ago, and on the local clock."""
+    try:
+        utc = moment.astimezone(UTC)
+    except (OverflowError, ValueError, OSError):  # the ends of the calendar: as the org wrote it
+        return moment.isoformat()
+    since = seconds_between(now, moment)
+    relative = ago(since) if since >= 0 else "ahead of this clock"
+    return f"{utc:%Y-%m-%d %H:%M:%S} UTC · {relative}, {local(moment):%H:%M} local"
 
 
 def value_text(name: str, value: object) -> str:
@@ -47,7 +59,11 @@ class JobFields(Static):
         """The fields as name/value pairs, as many pairs a line as ``width`` holds whole (one at 80
         columns, so no id or timestamp is wrapped; three at 200)."""
         names = [n for n in FIRST if n in job.fields] + sorted(n for n in job.fields if n not in FIRST)
-        pairs = [(name, value_text(name, job.fields.get(name))) for name in names]
+        moments = {"createdDate": job.created_date, "systemModstamp": job.system_modstamp}
+        pairs = []
+        for name in names:
+            moment = moments.get(name)
+            pairs.append((name, moment_text(moment, now) if moment else value_text(name, job.fields.get(name))))
         pairs.insert(1, ("apiKind", job.kind.label))
         if throughput is not None:
             pairs.append(("throughput", f"{throughput:,.0f} records/s (last minutes)"))
