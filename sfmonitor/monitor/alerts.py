@@ -7,7 +7,7 @@ event is raised once (a job stays stalled for many polls; its alert comes when i
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,7 +129,9 @@ class Alerter:
         return out
 
 
-def stalled_now(jobs: Mapping[str, Job], history_stalled: Any, now: float, ids: Collection[str]) -> dict[str, float]:
+def stalled_now(
+    jobs: Mapping[str, Job], history_stalled: Callable[[Job, float], float | None], now: float, ids: Collection[str]
+) -> dict[str, float]:
     """The jobs among ``ids`` flagged stalled (``history_stalled(job, now)``: seconds, or None)."""
     out = {}
     for job_id in ids:
