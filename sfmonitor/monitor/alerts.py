@@ -1,5 +1,6 @@
 """What is worth telling the operator after a poll, without a screen: a watched job reaching its final
-state, a Bulk 1.0 batch failing, a job flagged stalled, failed records crossing a threshold.
+state, a Bulk 1.0 batch failing, a job flagged stalled, failed records crossing a threshold, a job
+starting to wait on its client (an upload never closed, a Bulk 1.0 job nobody closed).
 
 An org's first poll only learns the jobs: what had ended before sfmonitor looked is not news. Each
 event is raised once (a job stays stalled for many polls; its alert comes when it stalls).
@@ -13,8 +14,9 @@ from typing import Any
 
 from ..bulk.models import Job, JobKind
 from ..numbers import count, duration
+from .history import waiting_on_client
 
-EVENTS = ("ended", "batch_failed", "stalled", "failures")
+EVENTS = ("ended", "batch_failed", "stalled", "failures", "waiting")
 DESKTOP_KINDS = ("auto", "osc9", "osc777", "osc99", "off")
 BAD_ENDS = frozenset({"Failed", "Aborted"})
 
@@ -39,14 +41,15 @@ class Event:
     job: Job
     duration_s: float | None = None  # created to last change, for an ended job
     stalled_s: float | None = None
+    waiting: str | None = None  # why the job waits on its client ("no upload", "close it?")
 
     @property
     def bad(self) -> bool:
-        return self.kind in ("batch_failed", "stalled", "failures") or self.job.state in BAD_ENDS
+        return self.kind in ("batch_failed", "stalled", "failures", "waiting") or self.job.state in BAD_ENDS
 
     def title(self) -> str:
         what = {"ended": self.job.state, "batch_failed": "batch failed", "stalled": "stalled",
-                "failures": "failures"}[self.kind]  # fmt: skip
+                "failures": "failures", "waiting": f"waiting on its client: {self.waiting}"}[self.kind]  # fmt: skip
         where = f"{self.org}: " if self.org else ""
         return f"{where}{self.job.object or 'job'} {self.job.operation} {what}".replace("  ", " ")
 
@@ -60,13 +63,20 @@ class Event:
             parts.append(f"took {duration(int(self.duration_s * 1000))}")
         if self.stalled_s is not None:
             parts.append(f"no progress for {duration(int(self.stalled_s * 1000))}")
+        if self.waiting is not None:
+            parts.append(WAITING_HINT.get(self.waiting, self.waiting))
         return "; ".join(parts)
 
     def to_json(self) -> dict[str, Any]:
         return {"event": self.kind, "org": self.org, "title": self.title(), "text": self.body(),
                 "durationSeconds": self.duration_s, "stalledSeconds": self.stalled_s,
-                "job": self.job.to_json()}  # fmt: skip
+                "waitingOnClient": self.waiting, "job": self.job.to_json()}  # fmt: skip
 
+
+WAITING_HINT = {
+    "no upload": "Open with no upload closed: the client has not set it UploadComplete",
+    "close it?": "Open with every batch done: nobody has closed it (state Closed)",
+}
 
 BURST = 3  # this many events from one poll make one toast and one notification, not a stack
 
@@ -94,15 +104,23 @@ class Alerter:
 
     rules: AlertRules = field(default_factory=AlertRules)
     _stalled: set[str] = field(default_factory=set)
+    _waiting: set[str] = field(default_factory=set)
     _learned: bool = False
 
     def after_poll(
-        self, before: Mapping[str, Job], after: Mapping[str, Job], *, org: str, stalled: Mapping[str, float]
+        self,
+        before: Mapping[str, Job],
+        after: Mapping[str, Job],
+        *,
+        org: str,
+        stalled: Mapping[str, float],
+        waiting: Mapping[str, str],
     ) -> list[Event]:
-        """The events of one poll; ``stalled``: the jobs flagged stalled now, and for how long."""
+        """The events of one poll; ``stalled``: the jobs flagged stalled now, and for how long;
+        ``waiting``: the jobs waiting on their client now, and why."""
         if not self._learned:  # the first look at the org: nothing has happened yet
             self._learned = True
-            self._stalled = set(stalled)
+            self._stalled, self._waiting = set(stalled), set(waiting)
             return []
         rules, out = self.rules, []
         for job_id, job in after.items():
@@ -125,8 +143,22 @@ class Alerter:
         if "stalled" in rules.events:
             out += [Event("stalled", org, after[job_id], stalled_s=span) for job_id, span in stalled.items()
                     if job_id not in self._stalled and job_id in after]  # fmt: skip
-        self._stalled = set(stalled)
+        if "waiting" in rules.events:
+            out += [Event("waiting", org, after[job_id], waiting=why) for job_id, why in waiting.items()
+                    if job_id not in self._waiting and job_id in after]  # fmt: skip
+        self._stalled, self._waiting = set(stalled), set(waiting)
         return out
+
+
+def waiting_now(jobs: Mapping[str, Job], now: float, ids: Collection[str]) -> dict[str, str]:
+    """The jobs among ``ids`` waiting on their client, and why."""
+    out = {}
+    for job_id in ids:
+        job = jobs.get(job_id)
+        why = waiting_on_client(job, now) if job is not None else None
+        if why is not None:
+            out[job_id] = why
+    return out
 
 
 def stalled_now(

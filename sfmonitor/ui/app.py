@@ -27,7 +27,7 @@ from ..bulk.models import Action, Job, setup_page
 from ..connection import ConnectionOptions
 from ..event_command import run_event_command
 from ..gc_pauses import CalmCollector
-from ..monitor.alerts import Alerter, stalled_now, told
+from ..monitor.alerts import Alerter, stalled_now, told, waiting_now
 from ..monitor.fleet import Fleet
 from ..monitor.org import Org
 from ..monitor.schedule import BACKOFF_CAP_S, Schedule
@@ -305,8 +305,10 @@ class SfMonitorApp(App[None]):
         """Tell the operator what this poll changed that matters: a toast, the bell, a desktop
         notification through the terminal, the --on-event command (each as the rules say)."""
         now = self.clock().timestamp()
-        stalled = stalled_now(org.state.jobs, org.history.stalled, now, org.state.index.running)
-        events = org.alerter.after_poll(before, org.state.jobs, org=org.shown_name, stalled=stalled)
+        jobs, running = org.state.jobs, org.state.index.running
+        stalled = stalled_now(jobs, org.history.stalled, now, running)
+        waiting = waiting_now(jobs, now, running)
+        events = org.alerter.after_poll(before, jobs, org=org.shown_name, stalled=stalled, waiting=waiting)
         if not events or self.alerts_muted:
             return
         rules = org.alerter.rules

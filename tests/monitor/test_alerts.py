@@ -1,7 +1,10 @@
 """Which polls make an alert: a job's end (not one that ended before we looked), a Bulk 1.0 batch
-failing, failures reaching the threshold, a job stalling: each once."""
+failing, failures reaching the threshold, a job stalling, a job starting to wait on its client:
+each once."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 from sfmonitor.bulk.models import Job
 from sfmonitor.monitor.alerts import Alerter, AlertRules
@@ -20,8 +23,10 @@ def job(job_id: str, state: str, *, failed: int = 0, classic: bool = False, batc
     return Job.from_fields(fields | {"jobType": "V2Ingest"})
 
 
-def poll(alerter: Alerter, before: list[Job], after: list[Job], stalled: dict[str, float] | None = None) -> list[str]:
-    events = alerter.after_poll({j.id: j for j in before}, {j.id: j for j in after}, org="PROD", stalled=stalled or {})
+def poll(alerter: Alerter, before: list[Job], after: list[Job], stalled: dict[str, float] | None = None,
+         waiting: dict[str, str] | None = None) -> list[str]:  # fmt: skip
+    events = alerter.after_poll({j.id: j for j in before}, {j.id: j for j in after}, org="PROD",
+                                stalled=stalled or {}, waiting=waiting or {})  # fmt: skip
     return [f"{e.kind}:{e.job.id}" for e in events]
 
 
@@ -41,7 +46,7 @@ def test_an_alert_names_org_job_object_state_counts_and_duration() -> None:
     running = job("750B", "InProgress")
     poll(alerter, [], [running])
     (event,) = alerter.after_poll({"750B": running}, {"750B": job("750B", "Aborted", failed=7, took_s=125)},
-                                  org="PROD", stalled={})  # fmt: skip
+                                  org="PROD", stalled={}, waiting={})  # fmt: skip
     assert event.title() == "PROD: Account insert Aborted" and event.bad
     assert event.body() == "job 750B (2.0 ingest); state Aborted; 5,000 processed, 7 failed; took 2m05s"
     assert event.to_json()["job"]["numberRecordsFailed"] == 7
@@ -82,3 +87,27 @@ def test_a_burst_is_one_toast_naming_the_first_few() -> None:
     assert title == "PROD: 6 alerts" and not bad
     assert text.startswith("Account insert JobComplete (7500); Account insert JobComplete (7501)")
     assert text.endswith("; and 2 more")
+
+
+def test_a_job_starting_to_wait_on_its_client_alerts_once_with_what_to_do() -> None:
+    from sfmonitor.monitor.alerts import waiting_now
+
+    created = datetime(2026, 12, 3, 10, 0, tzinfo=UTC).timestamp()
+    done = Job.from_fields({"id": "751A", "state": "Open", "jobType": "Classic", "apiVersion": "58.0",
+                            "object": "Contact", "operation": "upsert", "numberBatchesTotal": 3,
+                            "numberBatchesCompleted": 3, "numberBatchesQueued": 0, "numberBatchesInProgress": 0,
+                            "createdDate": "2026-12-03T10:00:00.000+0000"})  # fmt: skip
+    upload = Job.from_fields({"id": "750B", "state": "Open", "jobType": "V2Ingest", "object": "Account",
+                              "operation": "insert", "createdDate": "2026-12-03T10:00:00.000+0000"})  # fmt: skip
+    jobs = {"751A": done, "750B": upload}
+    assert waiting_now(jobs, created + 60, jobs) == {"751A": "close it?"}  # 2.0: a minute is not yet news
+    alerter = Alerter()
+    poll(alerter, [], [upload])
+    assert poll(alerter, [upload], [done, upload], waiting=waiting_now(jobs, created + 60, jobs)) == ["waiting:751A"]
+    later = waiting_now(jobs, created + 200, jobs)
+    events = alerter.after_poll(jobs, jobs, org="PROD", stalled={}, waiting=later)
+    assert [(e.kind, e.job.id) for e in events] == [("waiting", "750B")]  # 751A: said already
+    assert events[0].title() == "PROD: Account insert waiting on its client: no upload" and events[0].bad
+    assert "has not set it UploadComplete" in events[0].body()
+    assert events[0].to_json()["waitingOnClient"] == "no upload"
+    assert poll(alerter, [done, upload], [done, upload], waiting=later) == []

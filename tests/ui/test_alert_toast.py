@@ -8,7 +8,7 @@ from sfmonitor.simulator.server import Simulator
 from sfmonitor.ui import textual_private
 from sfmonitor.ui.app import SfMonitorApp
 from sfmonitor.ui.widgets.status_bar import StatusBar
-from tests.conftest import add_running_ingest_job
+from tests.conftest import add_classic_job, add_running_ingest_job
 from tests.ui.helpers import wait_for
 
 
@@ -19,9 +19,9 @@ def toasts(app: SfMonitorApp) -> list[str]:
 async def test_a_job_ending_is_a_toast_and_m_mutes(sim: Simulator) -> None:
     options = ConnectionOptions(instance_url=sim.base_url, access_token=sim.token)
     app = SfMonitorApp(options, Settings(interval=0.5), label="UAT")
-    first = add_running_ingest_job(sim, total=120, rate=3, running_for=0, fail_permille=0)  # ~40 simulated s
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.org.state.polls_done >= 1)
+        await wait_for(pilot, lambda: app.org.state.polls_done >= 1)  # after it, a new job's end is news
+        first = add_running_ingest_job(sim, total=120, rate=3, running_for=0, fail_permille=0)  # ~40 simulated s
         await wait_for(pilot, lambda: any(first in t for t in toasts(app)), timeout=20)
         (toast,) = [t for t in toasts(app) if first in t]
         assert toast.startswith("UAT: Contact insert JobComplete|job " + first)
@@ -31,3 +31,15 @@ async def test_a_job_ending_is_a_toast_and_m_mutes(sim: Simulator) -> None:
         second = add_running_ingest_job(sim, total=60, rate=3, running_for=0, fail_permille=0)
         await wait_for(pilot, lambda: second in app.org.state.jobs and app.org.state.jobs[second].finished, timeout=20)
         assert not any(second in t for t in toasts(app))
+
+
+async def test_a_bulk_1_job_left_open_after_its_batches_is_a_toast_saying_close_it(sim: Simulator) -> None:
+    options = ConnectionOptions(instance_url=sim.base_url, access_token=sim.token)
+    app = SfMonitorApp(options, Settings(interval=0.5), label="UAT")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.org.state.polls_done >= 1)  # after it, a job left waiting is news
+        left_open = add_classic_job(sim, [60, 60], fail_permille=0, rate=1, state="Open", started_ago=0)
+        await wait_for(pilot, lambda: any(left_open in t for t in toasts(app)), timeout=20)
+        (toast,) = [t for t in toasts(app) if left_open in t]
+        assert toast.startswith("UAT: Contact insert waiting on its client: close it?|job " + left_open)
+        assert "nobody has closed it" in toast
