@@ -32,6 +32,13 @@ def sim() -> Iterator[Simulator]:
 
 
 @pytest.fixture
+def quiet_sim() -> Iterator[Simulator]:
+    """An empty org at 60x speed: the only jobs in it are the test's own (so are its alerts)."""
+    with Simulator(speed=60, spawn_every=0, seeded=False) as simulator:
+        yield simulator
+
+
+@pytest.fixture
 def fast_sim() -> Iterator[Simulator]:
     """An empty org at 600x speed, for clients that create and wait for their own jobs."""
     with Simulator(speed=600, spawn_every=0, seeded=False) as simulator:
