@@ -21,8 +21,8 @@ def _window(processed: int, failed: int) -> str:
     return f"{short_count(processed)} records, {short_count(failed)} failed{rate}"
 
 
-def totals(index: JobIndex, now: datetime) -> str:
-    """``last hour 12,000 records, 30 failed (0.3%) · today … · running 3 ingest, 1 Bulk 1.0``."""
+def totals(index: JobIndex, now: datetime) -> tuple[str, str, str]:
+    """``last hour 12,000 records, 30 failed (0.3%)``, ``today …``, ``running 3 ingest, 1 Bulk 1.0``."""
     hour_ago = now - timedelta(hours=1)
     midnight = local(now).replace(hour=0, minute=0, second=0, microsecond=0)
     hour, day = [0, 0], [0, 0]
@@ -38,4 +38,4 @@ def totals(index: JobIndex, now: datetime) -> str:
     running = Counter(index.jobs[row].kind.label for row in index.running
                       if row in index.jobs and live_work(index.jobs[row]))  # fmt: skip
     busy = ", ".join(f"{n} {WORD.get(label, label)}" for label, n in sorted(running.items())) or "none"
-    return f"last hour {_window(*hour)} · today {_window(*day)} · running {busy}"
+    return f"last hour {_window(*hour)}", f"today {_window(*day)}", f"running {busy}"

@@ -74,7 +74,7 @@ class View:
         ids, matching = self._index().shown(MAX_ROWS)
         return [self.jobs[job_id] for job_id in ids], matching
 
-    def header(self, extra: str = "") -> HeaderInfo:
+    def header(self, extra: tuple[str, ...] = ()) -> HeaderInfo:
         level, trouble = self.connection.status(self.now, self.interval)
         last = self.connection.last_good
         if last:
@@ -158,7 +158,7 @@ class Board:
             return None
         return self.orgs[found[0]], found[1]
 
-    def header(self, extra: str = "") -> HeaderInfo:
+    def header(self, extra: tuple[str, ...] = ()) -> HeaderInfo:
         if not self.several:
             return self.first.header(extra)
         views = list(self.orgs.values())
@@ -178,7 +178,7 @@ class Board:
         else:
             updated = f"connecting to {len(views)} orgs…"
         if self.focus is not None and self.focus in self.orgs:
-            extra = f"org: {self.orgs[self.focus].org} only (o: next) · {extra}"
+            extra = (f"org: {self.orgs[self.focus].org} only (o: next)", *extra)
         running, waiting = working(self.jobs, self.index.running, self.now.timestamp())
         return HeaderInfo(
             org="",

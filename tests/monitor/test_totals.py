@@ -38,5 +38,5 @@ def test_the_last_hour_today_and_running_by_api() -> None:
             job("750D", "2026-12-03T11:50:00.000+0000", "Open", 0, 0)]  # waits on its client: not running  # fmt: skip
     index.update({j.id: j for j in jobs})
     assert set(index.recent) == {"750A", "750B", "750D"}
-    assert totals(index, NOW) == ("last hour 1,000 records, 10 failed (1.0%) · "
-                                  "today 10,000 records, 10 failed (0.1%) · running 1 ingest")  # fmt: skip
+    assert totals(index, NOW) == ("last hour 1,000 records, 10 failed (1.0%)",
+                                  "today 10,000 records, 10 failed (0.1%)", "running 1 ingest")  # fmt: skip

@@ -41,3 +41,25 @@ def test_many_orgs_on_a_small_screen_keep_health_and_say_how_many_are_not_drawn(
 
 def test_usage_running_high_stays_in_the_tightest_form() -> None:
     assert "90%" in lines(10, 80, share=0.9)[0]
+
+
+def test_the_status_breaks_between_phrases_never_inside_one() -> None:
+    from sfmonitor.bulk.models import Limit
+    from sfmonitor.ui.widgets.status_bar import HeaderInfo, render
+
+    info = HeaderInfo(org="acme.my.salesforce.com", usage=ApiUsage(used=19_465, max=100_000),
+                      batches=Limit(max=15_000, remaining=14_833), updated="updated 01:33:33",
+                      level="ok", trouble="", jobs=73, running=3, waiting=1, spend="mine 141/h",
+                      extra=("alerts muted (m)", "sort: running", "filter: 'Lead'"),
+                      totals=("last hour 3.7M records, 10,796 failed (0.3%)",
+                              "today 3.7M records, 10,796 failed (0.3%)", "running 1 ingest, 1 query"))  # fmt: skip
+    phrases = ["acme.my.salesforce.com", "API 19,465/100,000 (19%) mine 141/h", "batches today 167/15,000",
+               "73 jobs, 3 running, 1 waiting on their client", "updated 01:33:33", "alerts muted (m)",
+               "sort: running", "filter: 'Lead'", *info.totals]  # fmt: skip
+    for width in (80, 100, 120, 200):
+        shown = render(info, Palette(), width).plain.split("\n")
+        assert all(len(line) <= width for line in shown), (width, shown)
+        for line in shown:
+            for phrase in line.replace(" · ", "  ").split("  "):
+                assert phrase in phrases, (width, phrase)
+    assert len(render(info, Palette(), 300).plain.split("\n")) == 2  # wide: status and totals, a line each

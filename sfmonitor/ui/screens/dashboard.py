@@ -106,16 +106,16 @@ class DashboardScreen(Screen[None]):
         sort_changed = self.view is not None and self.view.sort is not board.sort
         self.view = board
         order, matching = board.shown_rows()
-        extra = f"sort: {board.sort.value}"
+        extra = [f"sort: {board.sort.value}"]
         if board.muted:
-            extra = f"alerts muted (m) · {extra}"
+            extra.insert(0, "alerts muted (m)")
         if not board.several and board.first.read_only:
-            extra = f"read-only: no close or abort · {extra}"  # several orgs: RO on each chip
+            extra.insert(0, "read-only: no close or abort")  # several orgs: RO on each chip
         if board.filter:
-            extra += f" · filter: {board.filter!r}"
+            extra.append(f"filter: {board.filter!r}")
         if matching > len(order):
-            extra += f" · showing {len(order):,} of {matching:,} (/ filters all)"
-        info = board.header(extra)
+            extra.append(f"showing {len(order):,} of {matching:,} (/ filters all)")
+        info = board.header(tuple(extra))
         if (self.size.height or self.app.size.height) >= TOTALS_FROM_ROWS:
             info = replace(info, totals=totals(board.index, board.now))
         self.query_one("#header", StatusBar).show(info, board.palette)

@@ -98,10 +98,10 @@ class JobDetailScreen(Screen[None]):
         job = view.jobs.get(self.job_id)
         header = self.query_one("#header", StatusBar)
         if job is None:
-            header.show(view.header(f"job {self.job_id}: no longer listed by the org"), view.palette)
+            header.show(view.header((f"job {self.job_id}: no longer listed by the org",)), view.palette)
             return
         problem = view.errors.get(job.id)
-        extra = f"job {job.id} · {job.kind.label}" + (f" · last read failed: {problem}" if problem else "")
+        extra = (f"job {job.id}", job.kind.label) + ((f"last read failed: {problem}",) if problem else ())
         header.show(view.header(extra), view.palette)
         history = view.history.of(job.id)
         throughput = view.history.throughput(job)

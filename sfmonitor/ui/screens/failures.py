@@ -94,7 +94,7 @@ class FailuresScreen(Screen[None]):
     def show(self, view: View) -> None:
         self.view = view
         job = view.jobs.get(self.job_id)
-        extra = f"failures {self.job_id}" + ("" if job else " · no longer listed by the org")
+        extra = (f"failures {self.job_id}",) + (() if job else ("no longer listed by the org",))
         self.query_one("#header", StatusBar).show(view.header(extra), view.palette)
         self._show_summary()
         self._show_groups(view)

@@ -36,10 +36,10 @@ class HeaderInfo:
     jobs: int
     running: int
     waiting: int = 0  # jobs waiting on their client (not counted as running)
-    extra: str = ""  # sort mode, filter
+    extra: tuple[str, ...] = ()  # sort mode, filter, what the screen shows: each a phrase
     spend: str = ""  # sfmonitor's own API calls
     chips: tuple[Chip, ...] = ()  # several orgs: one chip each instead of the one org's name and usage
-    totals: str = ""  # records of the last hour and today, running jobs by API (a tall screen's line)
+    totals: tuple[str, ...] = ()  # the last hour's and today's records, running jobs by API (tall screens)
 
 
 class StatusBar(Static):
@@ -62,7 +62,7 @@ class StatusBar(Static):
         if same and width == self._width:
             return
         self._last, self._width = text, width
-        most = (3 + CHIP_LINES if info.chips else 3) + bool(info.totals)  # several orgs: chips on top
+        most = 3 + (CHIP_LINES if info.chips else 0) + (2 if info.totals else 0)  # status, totals, trouble
         lines = min(most, max(2, len(text.wrap(self.app.console, width))))  # a line kept for trouble
         if lines != self._lines:
             self.styles.height = lines  # a new height: the one layout (whole-screen repaint) it needs
@@ -97,12 +97,15 @@ def chip_text(chip: Chip, palette: Palette, form: str = "full") -> Text:
     return text
 
 
-def _pack(parts: list[Text], width: int) -> list[Text]:
-    """Chips into lines no wider than ``width``, broken between chips, never inside one."""
+def _pack(parts: list[Text], width: int, separators: str | list[str] = SEPARATOR) -> list[Text]:
+    """Phrases (chips, the status's parts) into lines no wider than ``width``, broken between
+    them, never inside one (a phrase wider than the line is left to fold). ``separators``: what
+    goes before each part that shares a line with the one before it."""
     lines: list[Text] = []
-    for part in parts:
-        if lines and lines[-1].cell_len + len(SEPARATOR) + part.cell_len <= width:
-            lines[-1].append(SEPARATOR, style="dim")
+    for i, part in enumerate(parts):
+        separator = separators if isinstance(separators, str) else separators[i]
+        if lines and lines[-1].cell_len + len(separator) + part.cell_len <= width:
+            lines[-1].append(separator, style="dim")
             lines[-1].append_text(part)
         else:
             lines.append(part.copy())
@@ -125,36 +128,42 @@ def chips_lines(chips: tuple[Chip, ...], palette: Palette, width: int) -> Text:
     return Text("\n").join(_pack(parts, width)[:CHIP_LINES])
 
 
-def render(info: HeaderInfo, palette: Palette, width: int = 120) -> Text:
-    text = Text(no_wrap=False, overflow="fold")
-    if info.chips:
-        text.append_text(chips_lines(info.chips, palette, width))
-        text.append("\n")
-    else:
-        text.append(inert(info.org), style="bold")
+def _status_parts(info: HeaderInfo, palette: Palette) -> list[Text]:
+    parts = [] if info.chips else [Text(inert(info.org), style="bold")]
     if info.usage is not None:
         share = info.usage.fraction
-        text.append("  API ")
-        text.append(f"{info.usage.used:,}/{info.usage.max:,} ({share:.0%})", style=_share_style(share, palette))
-    if info.spend:
-        text.append(f" {info.spend}", style="dim" if "budget" not in info.spend else f"{palette.warning}")
+        usage = Text("API ")
+        usage.append(f"{info.usage.used:,}/{info.usage.max:,} ({share:.0%})", style=_share_style(share, palette))
+        if info.spend:
+            usage.append(f" {info.spend}", style="dim" if "budget" not in info.spend else f"{palette.warning}")
+        parts.append(usage)
+    elif info.spend:
+        parts.append(Text(info.spend, style="dim" if "budget" not in info.spend else f"{palette.warning}"))
     if info.batches is not None:
         used = info.batches.used
         share = used / info.batches.max if info.batches.max else 0.0
-        style = _share_style(share, palette)
-        text.append("  batches today ")
-        text.append(f"{used:,}/{info.batches.max:,}", style=style)
+        batches = Text("batches today ")
+        parts.append(batches.append(f"{used:,}/{info.batches.max:,}", style=_share_style(share, palette)))
     waiting = f", {info.waiting} waiting on their client" if info.waiting else ""
-    text.append(f"{'' if info.chips else '  '}{info.jobs} jobs, {info.running} running{waiting}  {info.updated}")
-    if info.extra:
-        text.append(f"  {inert(info.extra)}", style="dim")
+    parts += [Text(f"{info.jobs} jobs, {info.running} running{waiting}"), Text(info.updated)]
+    return parts
+
+
+def render(info: HeaderInfo, palette: Palette, width: int = 120) -> Text:
+    """The header's lines: the chips (several orgs), the status, the totals (tall screens), the
+    trouble. Each is packed phrase by phrase, so a narrow screen breaks between phrases."""
+    lines: list[Text] = []
+    if info.chips:
+        lines.append(chips_lines(info.chips, palette, width))
+    status = _status_parts(info, palette)
+    extra = [Text(inert(phrase), style="dim") for phrase in info.extra]
+    separators = ["  "] * len(status) + ["  "] + [" · "] * (len(extra) - 1)
+    lines += _pack(status + extra, width, separators[: len(status) + len(extra)])
     if info.totals:
-        text.append("\n")
-        text.append(info.totals, style="dim")
+        lines += _pack([Text(phrase, style="dim") for phrase in info.totals], width, " · ")
     if info.trouble:
         style = {"paused": f"bold {palette.warning}", "stale": f"bold {palette.warning}"}.get(
             info.level, f"bold {palette.error}"
         )
-        text.append("\n")
-        text.append(inert(info.trouble), style=style)
-    return text
+        lines.append(Text(inert(info.trouble), style=style))
+    return Text("\n", no_wrap=False, overflow="fold").join(lines)
