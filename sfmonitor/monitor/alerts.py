@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from ..bulk.models import Job, JobKind
 from ..numbers import count, duration
-from .history import waiting_on_client
 
 EVENTS = ("ended", "batch_failed", "stalled", "failures", "waiting")
 DESKTOP_KINDS = ("auto", "osc9", "osc777", "osc99", "off")
 BAD_ENDS = frozenset({"Failed", "Aborted"})
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -150,25 +150,15 @@ class Alerter:
         return out
 
 
-def waiting_now(jobs: Mapping[str, Job], now: float, ids: Collection[str]) -> dict[str, str]:
-    """The jobs among ``ids`` waiting on their client, and why."""
+def flagged(
+    jobs: Mapping[str, Job], flag: Callable[[Job, float], T | None], now: float, ids: Collection[str]
+) -> dict[str, T]:
+    """The jobs among ``ids`` that ``flag(job, now)`` marks (History.stalled: for how long;
+    waiting_on_client: why), with the mark."""
     out = {}
     for job_id in ids:
         job = jobs.get(job_id)
-        why = waiting_on_client(job, now) if job is not None else None
-        if why is not None:
-            out[job_id] = why
-    return out
-
-
-def stalled_now(
-    jobs: Mapping[str, Job], history_stalled: Callable[[Job, float], float | None], now: float, ids: Collection[str]
-) -> dict[str, float]:
-    """The jobs among ``ids`` flagged stalled (``history_stalled(job, now)``: seconds, or None)."""
-    out = {}
-    for job_id in ids:
-        job = jobs.get(job_id)
-        span = history_stalled(job, now) if job is not None else None
-        if span is not None:
-            out[job_id] = span
+        mark = flag(job, now) if job is not None else None
+        if mark is not None:
+            out[job_id] = mark
     return out

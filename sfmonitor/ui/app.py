@@ -27,8 +27,9 @@ from ..bulk.models import Action, Job, setup_page
 from ..connection import ConnectionOptions
 from ..event_command import run_event_command
 from ..gc_pauses import CalmCollector
-from ..monitor.alerts import Alerter, stalled_now, told, waiting_now
+from ..monitor.alerts import Alerter, flagged, told
 from ..monitor.fleet import Fleet
+from ..monitor.history import waiting_on_client
 from ..monitor.org import Org
 from ..monitor.schedule import BACKOFF_CAP_S, Schedule
 from ..org_config import OrgConfig
@@ -306,8 +307,8 @@ class SfMonitorApp(App[None]):
         notification through the terminal, the --on-event command (each as the rules say)."""
         now = self.clock().timestamp()
         jobs, running = org.state.jobs, org.state.index.running
-        stalled = stalled_now(jobs, org.history.stalled, now, running)
-        waiting = waiting_now(jobs, now, running)
+        stalled = flagged(jobs, org.history.stalled, now, running)
+        waiting = flagged(jobs, waiting_on_client, now, running)
         events = org.alerter.after_poll(before, jobs, org=org.shown_name, stalled=stalled, waiting=waiting)
         if not events or self.alerts_muted:
             return

@@ -90,7 +90,11 @@ def test_a_burst_is_one_toast_naming_the_first_few() -> None:
 
 
 def test_a_job_starting_to_wait_on_its_client_alerts_once_with_what_to_do() -> None:
-    from sfmonitor.monitor.alerts import waiting_now
+    from sfmonitor.monitor.alerts import flagged
+    from sfmonitor.monitor.history import waiting_on_client
+
+    def waiting_now(jobs: dict[str, Job], now: float, ids: dict[str, Job]) -> dict[str, str]:
+        return flagged(jobs, waiting_on_client, now, ids)
 
     created = datetime(2026, 12, 3, 10, 0, tzinfo=UTC).timestamp()
     done = Job.from_fields({"id": "751A", "state": "Open", "jobType": "Classic", "apiVersion": "58.0",

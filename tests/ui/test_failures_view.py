@@ -91,7 +91,7 @@ async def test_e_exports_every_failed_row_to_a_csv_file(
 async def test_a_running_bulk_v1_job_fills_in_as_its_batches_finish(sim: Simulator) -> None:
     from tests.conftest import add_classic_job
 
-    job_id = add_classic_job(sim, [200] * 30, rate=10, state="Open", started_ago=60)  # a batch each 20 s
+    job_id = add_classic_job(sim, [200] * 30, rate=4, state="Open", started_ago=60)  # a batch each 50 s: 25 s real
     app = make_app(sim)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: job_id in app.org.state.jobs and app.org.state.polls_done)

@@ -130,15 +130,14 @@ def chips_lines(chips: tuple[Chip, ...], palette: Palette, width: int) -> Text:
 
 def _status_parts(info: HeaderInfo, palette: Palette) -> list[Text]:
     parts = [] if info.chips else [Text(inert(info.org), style="bold")]
+    spend_style = "dim" if "budget" not in info.spend else palette.warning
     if info.usage is not None:
         share = info.usage.fraction
         usage = Text("API ")
         usage.append(f"{info.usage.used:,}/{info.usage.max:,} ({share:.0%})", style=_share_style(share, palette))
-        if info.spend:
-            usage.append(f" {info.spend}", style="dim" if "budget" not in info.spend else f"{palette.warning}")
-        parts.append(usage)
+        parts.append(usage.append(f" {info.spend}" if info.spend else "", style=spend_style))
     elif info.spend:
-        parts.append(Text(info.spend, style="dim" if "budget" not in info.spend else f"{palette.warning}"))
+        parts.append(Text(info.spend, style=spend_style))
     if info.batches is not None:
         used = info.batches.used
         share = used / info.batches.max if info.batches.max else 0.0
@@ -157,8 +156,8 @@ def render(info: HeaderInfo, palette: Palette, width: int = 120) -> Text:
         lines.append(chips_lines(info.chips, palette, width))
     status = _status_parts(info, palette)
     extra = [Text(inert(phrase), style="dim") for phrase in info.extra]
-    separators = ["  "] * len(status) + ["  "] + [" · "] * (len(extra) - 1)
-    lines += _pack(status + extra, width, separators[: len(status) + len(extra)])
+    separators = ["  "] * len(status) + [" · " if i else "  " for i in range(len(extra))]
+    lines += _pack(status + extra, width, separators)
     if info.totals:
         lines += _pack([Text(phrase, style="dim") for phrase in info.totals], width, " · ")
     if info.trouble:
