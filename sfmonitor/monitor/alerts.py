@@ -2,8 +2,10 @@
 state, a Bulk 1.0 batch failing, a job flagged stalled, failed records crossing a threshold, a job
 starting to wait on its client (an upload never closed, a Bulk 1.0 job nobody closed).
 
-An org's first poll only learns the jobs: what had ended before sfmonitor looked is not news. Each
-event is raised once (a job stays stalled for many polls; its alert comes when it stalls).
+An org's first poll only learns the jobs: what had ended before sfmonitor looked is not news, and a
+job that poll could not read (its row holds the listing's older values) is learned at its first
+good read, not alerted on. Each event is raised once (a job stays stalled for many polls; its alert
+comes when it stalls).
 """
 
 from __future__ import annotations
@@ -106,6 +108,7 @@ class Alerter:
     _stalled: set[str] = field(default_factory=set)
     _waiting: set[str] = field(default_factory=set)
     _learned: bool = False
+    _unlearned: set[str] = field(default_factory=set)  # there at the first poll, not read yet
 
     def after_poll(
         self,
@@ -115,17 +118,23 @@ class Alerter:
         org: str,
         stalled: Mapping[str, float],
         waiting: Mapping[str, str],
+        unread: Collection[str] = (),
     ) -> list[Event]:
         """The events of one poll; ``stalled``: the jobs flagged stalled now, and for how long;
-        ``waiting``: the jobs waiting on their client now, and why."""
+        ``waiting``: the jobs waiting on their client now, and why; ``unread``: the jobs this
+        poll could not read."""
         if not self._learned:  # the first look at the org: nothing has happened yet
             self._learned = True
             self._stalled, self._waiting = set(stalled), set(waiting)
+            self._unlearned = {job_id for job_id in unread if job_id in after}
             return []
+        learning = {job_id for job_id in self._unlearned if job_id not in unread}  # read at last: learn it
+        self._unlearned -= learning | {job_id for job_id in self._unlearned if job_id not in after}
+        quiet = learning | self._unlearned
         rules, out = self.rules, []
         for job_id, job in after.items():
             was = before.get(job_id)
-            if was is job:
+            if was is job or job_id in quiet:
                 continue
             if job.finished and (was is None or not was.finished):
                 took = _took(job)
@@ -142,10 +151,10 @@ class Alerter:
                 out.append(Event("failures", org, job))
         if "stalled" in rules.events:
             out += [Event("stalled", org, after[job_id], stalled_s=span) for job_id, span in stalled.items()
-                    if job_id not in self._stalled and job_id in after]  # fmt: skip
+                    if job_id not in self._stalled and job_id in after and job_id not in quiet]  # fmt: skip
         if "waiting" in rules.events:
             out += [Event("waiting", org, after[job_id], waiting=why) for job_id, why in waiting.items()
-                    if job_id not in self._waiting and job_id in after]  # fmt: skip
+                    if job_id not in self._waiting and job_id in after and job_id not in quiet]  # fmt: skip
         self._stalled, self._waiting = set(stalled), set(waiting)
         return out
 

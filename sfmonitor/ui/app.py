@@ -309,7 +309,9 @@ class SfMonitorApp(App[None]):
         jobs, running = org.state.jobs, org.state.index.running
         stalled = flagged(jobs, org.history.stalled, now, running)
         waiting = flagged(jobs, waiting_on_client, now, running)
-        events = org.alerter.after_poll(before, jobs, org=org.shown_name, stalled=stalled, waiting=waiting)
+        events = org.alerter.after_poll(
+            before, jobs, org=org.shown_name, stalled=stalled, waiting=waiting, unread=org.state.errors
+        )
         if not events or self.alerts_muted:
             return
         rules = org.alerter.rules

@@ -41,6 +41,26 @@ def test_the_first_poll_only_learns_and_an_end_alerts_once() -> None:
     assert poll(alerter, [old, ended], [old, ended, new_and_done]) == ["ended:750C"]  # started and ended between polls
 
 
+def test_a_job_the_first_poll_could_not_read_is_learned_at_its_first_good_read() -> None:
+    alerter = Alerter()
+    listed = job("751A", "Closed", classic=True)  # the listing's state; its batches unread
+    running = job("750B", "InProgress")
+    events = alerter.after_poll({}, {"751A": listed, "750B": running}, org="PROD", stalled={}, waiting={},
+                                unread={"751A": "503"})  # fmt: skip
+    assert events == []
+    old_end = Job.from_fields({**listed.fields, "numberBatchesCompleted": 10, "numberBatchesInProgress": 0,
+                               "numberRecordsFailed": 5000})  # fmt: skip
+    assert old_end.finished  # it had ended before sfmonitor looked: still not news
+    jobs = {"751A": old_end, "750B": running}
+    assert alerter.after_poll({"751A": listed, "750B": running}, jobs, org="PROD", stalled={}, waiting={},
+                              unread={"751A": "503"}) == []  # fmt: skip
+    assert alerter.after_poll({"751A": listed, "750B": running}, jobs, org="PROD", stalled={},
+                              waiting={"751A": "close it?"}) == []  # fmt: skip
+    ended = job("750B", "JobComplete")
+    events = alerter.after_poll(jobs, {**jobs, "750B": ended}, org="PROD", stalled={}, waiting={})
+    assert [(e.kind, e.job.id) for e in events] == [("ended", "750B")]  # the jobs it knows still alert
+
+
 def test_an_alert_names_org_job_object_state_counts_and_duration() -> None:
     alerter = Alerter()
     running = job("750B", "InProgress")
