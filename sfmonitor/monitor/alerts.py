@@ -128,9 +128,8 @@ class Alerter:
             self._stalled, self._waiting = set(stalled), set(waiting)
             self._unlearned = {job_id for job_id in unread if job_id in after}
             return []
-        learning = {job_id for job_id in self._unlearned if job_id not in unread}  # read at last: learn it
-        self._unlearned -= learning | {job_id for job_id in self._unlearned if job_id not in after}
-        quiet = learning | self._unlearned
+        # the first poll's unread jobs stay quiet until read, and the poll that reads them only learns them
+        quiet, self._unlearned = self._unlearned, {job_id for job_id in self._unlearned if job_id in unread}
         rules, out = self.rules, []
         for job_id, job in after.items():
             was = before.get(job_id)
@@ -149,12 +148,14 @@ class Alerter:
             failed, had = job.number_records_failed or 0, was.number_records_failed or 0
             if "failures" in rules.events and had < rules.failures_at <= failed:
                 out.append(Event("failures", org, job))
+
+        def newly(marks: Mapping[str, Any], known: set[str]) -> list[str]:  # flagged now, not before
+            return [job_id for job_id in marks if job_id not in known and job_id in after and job_id not in quiet]
+
         if "stalled" in rules.events:
-            out += [Event("stalled", org, after[job_id], stalled_s=span) for job_id, span in stalled.items()
-                    if job_id not in self._stalled and job_id in after and job_id not in quiet]  # fmt: skip
+            out += [Event("stalled", org, after[j], stalled_s=stalled[j]) for j in newly(stalled, self._stalled)]
         if "waiting" in rules.events:
-            out += [Event("waiting", org, after[job_id], waiting=why) for job_id, why in waiting.items()
-                    if job_id not in self._waiting and job_id in after and job_id not in quiet]  # fmt: skip
+            out += [Event("waiting", org, after[j], waiting=waiting[j]) for j in newly(waiting, self._waiting)]
         self._stalled, self._waiting = set(stalled), set(waiting)
         return out
 
