@@ -17,8 +17,8 @@ import time
 from simulator_process import rss_mb, start_simulator
 from textual.events import Key
 
-from sfmonitor.config import Settings
-from sfmonitor.connection import ConnectionOptions
+from sfmonitor.config.connection import ConnectionOptions
+from sfmonitor.config.settings import Settings
 from sfmonitor.ui.app import SfMonitorApp
 from sfmonitor.ui.screens.failures import FailuresScreen
 

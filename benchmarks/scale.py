@@ -18,8 +18,8 @@ from statistics import median
 
 from simulator_process import start_simulator
 
-from sfmonitor.config import Settings
-from sfmonitor.connection import ConnectionOptions
+from sfmonitor.config.connection import ConnectionOptions
+from sfmonitor.config.settings import Settings
 from sfmonitor.ui.app import SfMonitorApp
 from sfmonitor.ui.screens.detail import JobDetailScreen
 from sfmonitor.ui.widgets.keyed_table import KeyedTable

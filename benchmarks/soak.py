@@ -23,8 +23,8 @@ from statistics import median
 import simulator_process
 from simulator_process import rss_mb
 
-from sfmonitor.config import Settings
-from sfmonitor.connection import ConnectionOptions
+from sfmonitor.config.connection import ConnectionOptions
+from sfmonitor.config.settings import Settings
 from sfmonitor.ui.app import SfMonitorApp
 
 

@@ -6,6 +6,8 @@ must print as something true (``1e30``), not raise ``OverflowError`` or lose dig
 
 from __future__ import annotations
 
+import math
+import re
 from datetime import UTC, datetime
 
 
@@ -94,3 +96,45 @@ def seconds_between(later: datetime, earlier: datetime) -> float:
         return (later - earlier).total_seconds()
     except OverflowError:
         return float("inf") if later > earlier else float("-inf")
+
+
+def ago(seconds: float | None) -> str:
+    """How long ago, the one way every screen and command writes it: ``12s ago``, ``5m ago``,
+    ``3h12m ago``, ``2d04h ago``, ``12d ago``; ``never`` for no moment at all, and ``ahead of this clock``
+    for a moment more than a minute in the future."""
+    if seconds is None:
+        return "never"
+    if not math.isfinite(seconds):
+        return "long ago" if seconds > 0 else "ahead of this clock"
+    if seconds < -60:  # a minute of clock skew between the org and this machine is no news
+        return "ahead of this clock"
+    seconds = max(0.0, seconds)
+    if seconds < 60:
+        return f"{int(seconds)}s ago"
+    if seconds < 3600:
+        return f"{int(seconds // 60)}m ago"
+    if seconds < 86_400:
+        return f"{int(seconds // 3600)}h{int(seconds % 3600 // 60):02d}m ago"
+    days = int(seconds // 86_400)
+    if days < 10:
+        return f"{days}d{int(seconds % 86_400 // 3600):02d}h ago"
+    return f"{days:,}d ago"
+
+
+UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
+
+
+def parse_duration(text: str) -> float:
+    """``90s``, ``30m``, ``2h``, ``1h30m`` or plain seconds (``600``): a positive number of seconds."""
+    spoken = text.strip().lower()
+    try:
+        value = float(spoken)
+    except ValueError:
+        parts = _DURATION.findall(spoken)
+        if not parts or "".join(n + u for n, u in parts) != spoken:
+            raise ValueError(f"{text!r} is not a duration (90s, 30m, 2h, 1h30m or seconds)") from None
+        value = sum(float(n) * UNITS[u] for n, u in parts)
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{text!r}: give a positive duration")
+    return value

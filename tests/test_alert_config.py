@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sfmonitor.alert_config import parse_alerts
 from sfmonitor.bulk.errors import ConfigError
+from sfmonitor.config.alerts import parse_alerts
 from sfmonitor.monitor.alerts import AlertRules
 
 

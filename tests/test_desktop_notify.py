@@ -3,7 +3,7 @@ that cannot end or start a sequence."""
 
 from __future__ import annotations
 
-from sfmonitor.desktop_notify import detect, notification, sequence
+from sfmonitor.notify.desktop import detect, notification, sequence
 
 HOSTILE = "Job \x1b]0;pwned\x07done; \x9b31m [red]x[/red]"
 

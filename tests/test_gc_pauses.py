@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 
-from sfmonitor.gc_pauses import THAW_EVERY_S, CalmCollector
+from sfmonitor.ui.gc_pauses import THAW_EVERY_S, CalmCollector
 
 
 def test_survivors_of_a_full_collection_are_frozen_then_thawed_in_time() -> None:

@@ -177,6 +177,15 @@ class FailureReport:
         groups = self.ordered()
         return groups[0] if groups else None
 
+    def summary(self) -> str:
+        """One line: "4,027 failed · 12 unprocessed · 32 of 40 batches"."""
+        parts = [f"{self.failed:,} failed", f"{self.unprocessed:,} unprocessed"]
+        if self.coverage():
+            parts.append(self.coverage())
+        if self.note:
+            parts.append(self.note)
+        return " · ".join(parts)
+
 
 def _bounded(row: FailedRow) -> FailedRow:
     if all(len(v) <= MAX_VALUE for v in row.fields.values()):

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Self
 
 from ..bulk.models import Job
+from ..numbers import ago
 
 
 class Cycling(enum.Enum):
@@ -78,13 +79,3 @@ class Connection:
         if age is not None and age > max(3 * interval, 30):
             return "stale", f"STALE: last good poll {ago(age)}"
         return "ok", ""
-
-
-def ago(seconds: float | None) -> str:
-    if seconds is None:
-        return "never"
-    if seconds < 60:
-        return f"{int(seconds)}s ago"
-    if seconds < 3600:
-        return f"{int(seconds // 60)}m ago"
-    return f"{int(seconds // 3600)}h{int(seconds % 3600 // 60):02d}m ago"

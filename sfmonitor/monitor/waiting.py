@@ -9,8 +9,7 @@ job waits for the next cycle with its last values (marked): only a refusal ends 
 from __future__ import annotations
 
 import asyncio
-import math
-import re
+import enum
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -20,48 +19,37 @@ from ..bulk.models import Job
 from ..bulk.retry import retrying
 from ..bulk.service import BulkService
 
-EXIT_ENDED_CLEAN = 0  # every job ended successfully, no failed records
-EXIT_SOME_RECORDS_FAILED = 6
-EXIT_JOB_FAILED = 7  # a job ended Failed or Aborted
-EXIT_TIMED_OUT = 8  # --max-wait passed with jobs still running
+
+class Ending(enum.Enum):
+    """How a wait ended (the command line gives each its exit code)."""
+
+    CLEAN = "every job ended successfully, no failed records"
+    RECORDS_FAILED = "every job ended, some records failed"
+    JOB_FAILED = "a job ended Failed or Aborted"
+    TIMED_OUT = "--max-wait passed with jobs still running"
+    CLIENT_WAIT = "a job waits on its client, which alone can move it"
+
 
 READ_RETRY_DELAYS = (1.0, 3.0)
 READS_AT_ONCE = 8
 BAD_ENDS = frozenset({"Failed", "Aborted"})
-UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
-
-
-def duration(text: str) -> float:
-    """``90s``, ``30m``, ``2h``, ``1h30m`` or plain seconds (``600``): a positive number of seconds."""
-    spoken = text.strip().lower()
-    try:
-        value = float(spoken)
-    except ValueError:
-        parts = _DURATION.findall(spoken)
-        if not parts or "".join(n + u for n, u in parts) != spoken:
-            raise ValueError(f"{text!r} is not a duration (90s, 30m, 2h, 1h30m or seconds)") from None
-        value = sum(float(n) * UNITS[u] for n, u in parts)
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{text!r}: give a positive duration")
-    return value
 
 
 def ended_badly(job: Job) -> bool:
     return job.state in BAD_ENDS
 
 
-def outcome(jobs: Iterable[Job], timed_out: bool) -> int:
+def outcome(jobs: Iterable[Job], timed_out: bool) -> Ending:
     """The exit code: timed out (jobs still running) over a job that failed or was aborted, over
     records that failed, over a clean end."""
     jobs = list(jobs)
     if timed_out:
-        return EXIT_TIMED_OUT
+        return Ending.TIMED_OUT
     if any(ended_badly(job) for job in jobs):
-        return EXIT_JOB_FAILED
+        return Ending.JOB_FAILED
     if any((job.number_records_failed or 0) > 0 for job in jobs):
-        return EXIT_SOME_RECORDS_FAILED
-    return EXIT_ENDED_CLEAN
+        return Ending.RECORDS_FAILED
+    return Ending.CLEAN
 
 
 @dataclass

@@ -22,20 +22,23 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 
-from .. import config, desktop_notify, failure_output, paths
 from ..bulk.models import Action, Job, setup_page
-from ..connection import ConnectionOptions
-from ..event_command import run_event_command
-from ..gc_pauses import CalmCollector
+from ..config import paths
+from ..config import settings as config
+from ..config.connection import ConnectionOptions
+from ..config.orgs import OrgConfig, org_colour
+from ..config.paths import export_path
 from ..monitor.alerts import Alerter, flagged, told
 from ..monitor.fleet import Fleet
 from ..monitor.history import waiting_on_client
 from ..monitor.org import Org
 from ..monitor.schedule import BACKOFF_CAP_S, Schedule
-from ..org_config import OrgConfig
+from ..notify import desktop as desktop_notify
+from ..notify.event_command import run_event_command
 from ..text import inert
 from . import org_workers, textual_private
 from .cells import COLUMN_HELP
+from .gc_pauses import CalmCollector
 from .messages import (
     ActionDone,
     ActionFailed,
@@ -62,7 +65,7 @@ from .screens.detail import JobDetailScreen
 from .screens.failures import FailuresScreen
 from .screens.help import HelpScreen, key_rows
 from .terminal_watch import watch_terminal
-from .theming import install_themes, org_colour, palette
+from .theming import install_themes, palette
 from .view import Board, View
 
 log = logging.getLogger(__name__)
@@ -511,7 +514,7 @@ class SfMonitorApp(App[None]):
         if org is None or job is None or org.service is None:
             self.notify("Not connected: nothing exported", severity="warning")
             return
-        path = failure_output.default_export_path(job.id)
+        path = export_path(job.id)
         self.notify(f"Exporting to {path} …", timeout=4, markup=False)
         work = org_workers.export_failures(org.service, job, path, self._post_for(org))
         self.run_worker(work, group=f"export-{org.key}-{job.id}", exclusive=True, exit_on_error=False)

@@ -12,13 +12,13 @@ from urllib.parse import urlsplit
 
 from textual.message import Message
 
-from .. import failure_output
 from ..bulk.errors import ActionOutcomeUnknown, BulkError
+from ..bulk.failure_export import CsvExport, export_note
 from ..bulk.failure_reader import read_failures
 from ..bulk.failures import FailureReport
 from ..bulk.models import Action, Job
 from ..bulk.service import BulkService
-from ..connection import ConnectionOptions, new_service
+from ..config.connection import ConnectionOptions, new_service
 from ..monitor.poller import Poller
 from .messages import (
     ActionDone,
@@ -126,7 +126,7 @@ async def export_failures(service: BulkService, job: Job, path: Path, post: Post
     """Every failed row to a CSV file, streamed as it is read (a fresh read: the report keeps only samples)."""
     fresh = FailureReport.for_job(job)
     try:
-        export, handle = failure_output.CsvExport.open(path)
+        export, handle = CsvExport.open(path)
         try:
             await read_failures(service, job, fresh, sink=export)
         finally:
@@ -138,4 +138,4 @@ async def export_failures(service: BulkService, job: Job, path: Path, post: Post
         log.exception("exporting the failures of %s failed", job.id)
         post(FailuresExported(job.id, "", f"unexpected {type(exc).__name__}; see the log"))
     else:
-        post(FailuresExported(job.id, failure_output.export_note(export, path)))
+        post(FailuresExported(job.id, export_note(export, path)))

@@ -7,9 +7,9 @@ from typing import Any
 
 from textual.app import App
 
-from .. import config
-from ..themes import load_themes
+from ..config import settings as config
 from .cells import Palette
+from .themes import load_themes
 
 FALLBACK_THEME = config.DEFAULT_THEME
 
@@ -19,22 +19,6 @@ def rich_colour(colour: str | None, default: str) -> str:
     if not colour:
         return default
     return colour[5:] if colour.startswith("ansi_") else colour
-
-
-# The sixteen ANSI names would go through the theme's terminal palette, where red and magenta can
-# come out the same; an org's colour must tell orgs apart, so a name is a fixed hue.
-ORG_HUES = {
-    "black": "#6e6e6e", "red": "#e5484d", "green": "#46a758", "yellow": "#e2c541", "blue": "#3e8ef7",
-    "magenta": "#c355d8", "cyan": "#17b5c8", "white": "#e8e8e8",
-}  # fmt: skip
-
-
-def org_colour(colour: str | None) -> str | None:
-    """The colour an org's label, chip and confirmation are drawn in (``bright_red`` is ``red``)."""
-    if not colour:
-        return None
-    name = colour.lower().removeprefix("bright_").removeprefix("ansi_")
-    return ORG_HUES.get(name, colour)
 
 
 def install_themes(app: App[Any], wanted: str) -> list[str]:

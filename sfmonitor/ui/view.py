@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..bulk.models import Action, ApiUsage, Job, Limit
-from ..monitor.board import Connection, SortMode, ago
+from ..monitor.board import Connection, SortMode
 from ..monitor.history import History, working
 from ..monitor.index import JobIndex
 from ..monitor.spend import Budget, Spend
-from ..numbers import seconds_between, short_count
+from ..numbers import ago, seconds_between, short_count
 from .cells import Palette
 from .widgets.status_bar import Chip, HeaderInfo
 

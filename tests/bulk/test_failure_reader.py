@@ -15,7 +15,7 @@ from sfmonitor.bulk.failures import FailureReport
 from sfmonitor.bulk.models import Action, Job, JobKind
 from sfmonitor.bulk.service import BulkService
 from sfmonitor.bulk.transport import Transport
-from sfmonitor.failure_output import as_json, table
+from sfmonitor.cli.failures import as_json, table
 from sfmonitor.simulator.bulk import add_failure_file_job
 from sfmonitor.simulator.server import Simulator
 from sfmonitor.simulator.world import Clock

@@ -17,10 +17,10 @@ from sfmonitor.bulk.errors import HostileBody, ProtocolError
 from sfmonitor.bulk.models import Job
 from sfmonitor.bulk.service import BulkService
 from sfmonitor.bulk.transport import Transport
+from sfmonitor.cli.status import row
 from sfmonitor.monitor.history import History
 from sfmonitor.monitor.poller import Poller
 from sfmonitor.numbers import compact, duration, short_count
-from sfmonitor.report import row
 from sfmonitor.simulator.api import JSON_V2, XML, Reply
 from sfmonitor.simulator.server import Simulator
 from sfmonitor.ui.cells import JOB_COLUMNS, Palette, clock, job_cells

@@ -20,7 +20,7 @@ def test_a_target_install_finds_the_shipped_themes(tmp_path: Path) -> None:
     target = tmp_path / "site"
     pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), str(source)]
     subprocess.run(pip, check=True, capture_output=True, timeout=300)
-    probe = "from sfmonitor.themes import load_themes; import sfmonitor; print(sfmonitor.__file__); " \
+    probe = "from sfmonitor.ui.themes import load_themes; import sfmonitor; print(sfmonitor.__file__); " \
             "print(sorted(t.name for t in load_themes().themes))"  # fmt: skip
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"PYTHONPATH": str(target)}
     out = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sfmonitor import logfile
+from sfmonitor.cli import logfile
 
 
 def test_the_log_rotates_and_every_file_stays_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,12 +10,12 @@ import pytest
 
 from sfmonitor.bulk.errors import ConfigError
 from sfmonitor.bulk.models import Action
-from sfmonitor.config import load
+from sfmonitor.config.orgs import ORG_HUES
+from sfmonitor.config.settings import load
 from sfmonitor.simulator.jwt_grant import ConnectedApp
 from sfmonitor.simulator.rest import USERNAME
 from sfmonitor.simulator.server import Simulator
 from sfmonitor.ui.screens.confirm import ConfirmScreen
-from sfmonitor.ui.theming import ORG_HUES
 from tests.bulk.test_sign_in import CLIENT_ID, key_pair
 from tests.cli.test_commands import run
 from tests.conftest import make_sim
@@ -219,7 +219,7 @@ def test_abort_finds_the_org_that_holds_the_job(sim: Simulator, tmp_path: Path) 
 
 
 def test_a_config_org_watched_brings_its_read_only_interval_and_budget(tmp_path: Path) -> None:
-    from sfmonitor.config import settle
+    from sfmonitor.config.settings import settle
     from sfmonitor.ui.app import SfMonitorApp
 
     path = _config(tmp_path, 'interval = 5\napi_budget = 9000\n[orgs.prod]\nsf_alias = "p"\nread_only = true\n'
@@ -234,8 +234,8 @@ def test_a_config_org_watched_brings_its_read_only_interval_and_budget(tmp_path:
 
 
 async def test_the_dashboard_names_a_config_org_by_its_label_and_keeps_it_read_only(sim: Simulator) -> None:
-    from sfmonitor.config import Settings
-    from sfmonitor.connection import ConnectionOptions
+    from sfmonitor.config.connection import ConnectionOptions
+    from sfmonitor.config.settings import Settings
     from sfmonitor.ui.app import SfMonitorApp
     from tests.conftest import find_job
     from tests.ui.helpers import jobs_table, wait_for
@@ -256,8 +256,8 @@ async def test_the_dashboard_names_a_config_org_by_its_label_and_keeps_it_read_o
 
 
 async def test_the_confirmation_names_the_org_in_its_colour(sim: Simulator) -> None:
-    from sfmonitor.config import Settings
-    from sfmonitor.connection import ConnectionOptions
+    from sfmonitor.config.connection import ConnectionOptions
+    from sfmonitor.config.settings import Settings
     from sfmonitor.ui.app import SfMonitorApp
     from tests.conftest import find_job
     from tests.ui.helpers import ask

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from sfmonitor.monitor.waiting import duration
+from sfmonitor.numbers import parse_duration as duration
 from sfmonitor.simulator.faults import FaultSpec
 from sfmonitor.simulator.server import Simulator
 from tests.cli.test_commands import run

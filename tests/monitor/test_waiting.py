@@ -3,13 +3,7 @@
 from __future__ import annotations
 
 from sfmonitor.bulk.models import Job
-from sfmonitor.monitor.waiting import (
-    EXIT_ENDED_CLEAN,
-    EXIT_JOB_FAILED,
-    EXIT_SOME_RECORDS_FAILED,
-    EXIT_TIMED_OUT,
-    outcome,
-)
+from sfmonitor.monitor.waiting import Ending, outcome
 
 
 def job(state: str, failed: int = 0) -> Job:
@@ -18,8 +12,8 @@ def job(state: str, failed: int = 0) -> Job:
 
 
 def test_each_way_of_ending_has_its_code_and_the_worst_wins() -> None:
-    assert outcome([job("JobComplete"), job("JobComplete")], timed_out=False) == EXIT_ENDED_CLEAN
-    assert outcome([job("JobComplete", failed=3), job("JobComplete")], timed_out=False) == EXIT_SOME_RECORDS_FAILED
-    assert outcome([job("JobComplete", failed=3), job("Aborted")], timed_out=False) == EXIT_JOB_FAILED
-    assert outcome([job("Failed")], timed_out=False) == EXIT_JOB_FAILED
-    assert outcome([job("Failed"), job("InProgress")], timed_out=True) == EXIT_TIMED_OUT
+    assert outcome([job("JobComplete"), job("JobComplete")], timed_out=False) == Ending.CLEAN
+    assert outcome([job("JobComplete", failed=3), job("JobComplete")], timed_out=False) == Ending.RECORDS_FAILED
+    assert outcome([job("JobComplete", failed=3), job("Aborted")], timed_out=False) == Ending.JOB_FAILED
+    assert outcome([job("Failed")], timed_out=False) == Ending.JOB_FAILED
+    assert outcome([job("Failed"), job("InProgress")], timed_out=True) == Ending.TIMED_OUT

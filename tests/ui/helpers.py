@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 
 from textual.pilot import Pilot
 
-from sfmonitor.config import Settings
-from sfmonitor.connection import ConnectionOptions
+from sfmonitor.config.connection import ConnectionOptions
+from sfmonitor.config.settings import Settings
 from sfmonitor.monitor.schedule import Schedule
 from sfmonitor.simulator.server import Simulator
 from sfmonitor.ui.app import SfMonitorApp
@@ -80,7 +80,7 @@ async def frozen_dashboard(
     size: tuple[int, int] = (120, 40),
 ) -> AsyncIterator[tuple[SfMonitorApp, Pilot[None], Simulator]]:
     """The screenshot scenes' org (nothing moves unless a test moves it), polled once."""
-    from sfmonitor.screenshots import frozen_app, frozen_simulator
+    from sfmonitor.ui.screenshots import frozen_app, frozen_simulator
 
     sim = frozen_simulator()
     try:

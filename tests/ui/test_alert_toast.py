@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from sfmonitor.config import Settings
-from sfmonitor.connection import ConnectionOptions
+from sfmonitor.config.connection import ConnectionOptions
+from sfmonitor.config.settings import Settings
 from sfmonitor.simulator.server import Simulator
 from sfmonitor.ui import textual_private
 from sfmonitor.ui.app import SfMonitorApp

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sfmonitor.connection import ConnectionOptions
+from sfmonitor.config.connection import ConnectionOptions
 from sfmonitor.monitor.schedule import SIGN_IN_WAIT_S, Schedule
 from sfmonitor.simulator.api import JSON_V2, Reply
 from sfmonitor.simulator.server import Simulator

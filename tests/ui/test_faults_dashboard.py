@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from sfmonitor import paths
-from sfmonitor.connection import ConnectionOptions
+from sfmonitor.config import paths
+from sfmonitor.config.connection import ConnectionOptions
 from sfmonitor.monitor.schedule import LIMIT_WAIT_S, Schedule
 from sfmonitor.simulator.faults import FaultSpec
 from sfmonitor.simulator.server import Simulator
@@ -212,7 +212,7 @@ async def test_action_meeting_a_fault_is_unknown_checked_and_never_resent(spec: 
 async def test_log_file_holds_the_details_without_the_token() -> None:
     sim = make_sim(speed=60, faults=FaultSpec(error=503), held=False)
     try:
-        from sfmonitor.cli import _logging
+        from sfmonitor.cli.main import _logging
 
         _logging(False, to_file=True)
         app = make_app(sim, schedule=Schedule(**FAST))

@@ -10,16 +10,15 @@ import pytest
 from textual.pilot import Pilot
 
 from sfmonitor.bulk.models import Action
-from sfmonitor.config import Settings
-from sfmonitor.connection import ConnectionOptions
+from sfmonitor.config.connection import ConnectionOptions
+from sfmonitor.config.orgs import OrgConfig, org_colour
+from sfmonitor.config.settings import Settings
 from sfmonitor.monitor.board import SortMode
 from sfmonitor.monitor.schedule import Schedule
-from sfmonitor.org_config import OrgConfig
 from sfmonitor.simulator.faults import FaultSpec
 from sfmonitor.simulator.server import Simulator
 from sfmonitor.ui.app import SfMonitorApp
 from sfmonitor.ui.screens.confirm import ConfirmScreen
-from sfmonitor.ui.theming import org_colour
 from sfmonitor.ui.widgets.status_bar import StatusBar
 from tests.conftest import find_job, make_sim, writes
 from tests.ui.helpers import cell, jobs_table, wait_for

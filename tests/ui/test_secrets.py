@@ -9,7 +9,7 @@ import time
 import pytest
 from rich.console import Console
 
-from sfmonitor import paths
+from sfmonitor.config import paths
 from sfmonitor.simulator.server import Simulator
 from sfmonitor.ui.app import SfMonitorApp
 from tests.terminal import read_until, terminal
@@ -36,7 +36,7 @@ def test_process_title_hides_a_token_given_on_the_command_line(sim: Simulator) -
 
 
 async def test_crash_output_and_log_hold_no_token(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> None:
-    from sfmonitor.cli import _logging
+    from sfmonitor.cli.main import _logging
 
     def broken(self: SfMonitorApp, message: object) -> None:
         token = sim.token  # a frame whose locals hold the token, as a request's do

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from sfmonitor import config, paths
 from sfmonitor.bulk.errors import ConfigError
+from sfmonitor.config import paths
+from sfmonitor.config import settings as config
 from sfmonitor.simulator.server import Simulator
 from sfmonitor.ui.screens.confirm import ConfirmScreen
 from sfmonitor.ui.textual_private import notifications

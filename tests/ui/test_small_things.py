@@ -5,8 +5,8 @@ a confirmation that shows its keys."""
 from __future__ import annotations
 
 from sfmonitor.bulk.models import Action
-from sfmonitor.config import Settings
-from sfmonitor.connection import ConnectionOptions
+from sfmonitor.config.connection import ConnectionOptions
+from sfmonitor.config.settings import Settings
 from sfmonitor.simulator.server import Simulator
 from sfmonitor.ui.app import SfMonitorApp
 from sfmonitor.ui.screens.confirm import ConfirmScreen

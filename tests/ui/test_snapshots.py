@@ -1,7 +1,7 @@
 """Snapshot tests: the screens drawn from a frozen, seeded org must not change unnoticed.
 
 Update after a deliberate UI change: ``pytest tests/ui/test_snapshots.py --snapshot-update``, then
-regenerate ``screenshots/`` with ``python -m sfmonitor.screenshots``.
+regenerate ``screenshots/`` with ``python -m sfmonitor.ui.screenshots``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from sfmonitor.screenshots import SCENES, Scene, scene_app
+from sfmonitor.ui.screenshots import SCENES, Scene, scene_app
 
 SNAPSHOT_SCENES = [s for s in SCENES if not s.name.startswith("theme-")]
 

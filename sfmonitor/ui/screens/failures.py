@@ -12,7 +12,6 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from ...bulk.failures import FailureGroup, FailureReport
-from ...failure_output import summary
 from ...numbers import compact
 from ...text import clip, inert
 from ..cells import Column, visible
@@ -102,7 +101,7 @@ class FailuresScreen(Screen[None]):
 
     def _show_summary(self) -> None:
         report = self.report
-        line = summary(report)
+        line = report.summary()
         if report.reading:
             line += f" · reading… {report.rows_read:,} rows, {megabytes(report.bytes_read)}"
         elif report.bytes_read:

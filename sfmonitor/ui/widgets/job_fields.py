@@ -9,8 +9,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from ...bulk.models import Job
-from ...monitor.board import ago
-from ...numbers import compact, duration, local, seconds_between
+from ...numbers import ago, compact, duration, local, seconds_between
 from ...text import inert
 
 FIRST = (
@@ -31,8 +30,7 @@ def moment_text(moment: datetime, now: datetime) -> str:
     except (OverflowError, ValueError, OSError):  # the ends of the calendar: as the org wrote it
         return moment.isoformat()
     since = seconds_between(now, moment)
-    relative = ago(since) if since >= 0 else "ahead of this clock"
-    return f"{utc:%Y-%m-%d %H:%M:%S} UTC · {relative}, {local(moment):%H:%M} local"
+    return f"{utc:%Y-%m-%d %H:%M:%S} UTC · {ago(since)}, {local(moment):%H:%M} local"
 
 
 def value_text(name: str, value: object) -> str:

@@ -32,15 +32,16 @@ Secrets never sit in the file: tokens and client secrets come from the environme
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .bulk.errors import ConfigError
+from ..bulk.errors import ConfigError
+from ..monitor.schedule import clamp_interval
+from ..monitor.spend import Budget
 from .connection import DEFAULT_LOGIN_URL, ConnectionOptions
-from .monitor.schedule import clamp_interval
-from .monitor.spend import Budget
 
 KEYS = frozenset({
     "sf_alias", "instance_url", "token_env", "client_id", "client_secret_env", "client_secret_file", "username",
@@ -115,14 +116,29 @@ def _org(name: str, table: Mapping[str, Any], where: str, env: Mapping[str, str]
     )
 
 
-def _is_colour(text: str) -> bool:
-    from rich.color import Color, ColorParseError
+# The sixteen ANSI names would go through the theme's terminal palette, where red and magenta can
+# come out the same; an org's colour must tell orgs apart, so a name is a fixed hue.
+ORG_HUES = {
+    "black": "#6e6e6e", "red": "#e5484d", "green": "#46a758", "yellow": "#e2c541", "blue": "#3e8ef7",
+    "magenta": "#c355d8", "cyan": "#17b5c8", "white": "#e8e8e8",
+}  # fmt: skip
 
-    try:
-        Color.parse(text)
-    except ColorParseError:
-        return False
-    return True
+
+def org_colour(colour: str | None) -> str | None:
+    """The colour an org's label, chip and confirmation are drawn in (``bright_red`` is ``red``)."""
+    if not colour:
+        return None
+    name = colour.lower().removeprefix("bright_").removeprefix("ansi_")
+    return ORG_HUES.get(name, colour)
+
+
+_HEX = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
+
+
+def _is_colour(text: str) -> bool:
+    """A hue name (``red``, ``bright_cyan``…) or ``#rrggbb``/``#rgb``."""
+    name = text.lower().removeprefix("bright_").removeprefix("ansi_")
+    return name in ORG_HUES or _HEX.fullmatch(text) is not None
 
 
 def _sign_in(text: Mapping[str, str | None], where: str, env: Mapping[str, str]) -> tuple[ConnectionOptions, str]:

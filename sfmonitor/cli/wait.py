@@ -7,6 +7,7 @@ job with its last fields (``--format json``), to stdout.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import functools
 import json
@@ -17,14 +18,18 @@ from contextlib import AsyncExitStack
 from datetime import datetime
 from typing import Any, TextIO
 
-from .bulk.errors import NotFound
-from .bulk.models import Job
-from .bulk.retry import retrying
-from .bulk.service import BulkService
-from .connection import ConnectionOptions, open_service
-from .monitor.waiting import Waited, outcome, wait
-from .numbers import count, duration
-from .text import inert
+from ..bulk.errors import (
+    NotFound,
+)
+from ..bulk.models import Job
+from ..bulk.retry import retrying
+from ..bulk.service import BulkService
+from ..config.connection import ConnectionOptions, open_service
+from ..monitor.waiting import Waited, outcome, wait
+from ..numbers import count, duration
+from ..text import inert
+from .exits import WAIT_ENDINGS, ExitCode, fail, run
+from .targets import targets_or_fail
 
 BAR = 20
 START_RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0)
@@ -147,7 +152,7 @@ async def run_wait(
         still = [job.id for job in jobs if not job.finished]
         print(f"timed out with {len(still)} job{'s' if len(still) != 1 else ''} still running: {' '.join(still)}",
               file=sys.stderr)  # fmt: skip
-    return outcome(jobs, timed_out=not ended)
+    return WAIT_ENDINGS[outcome(jobs, timed_out=not ended)]
 
 
 def _job_json(org: Waited, job: Job, several: bool) -> dict[str, Any]:
@@ -169,3 +174,15 @@ def _summary(jobs: list[Job], ended: bool, took: float) -> str:
     tally = ", ".join(f"{n} {inert(state)}" for state, n in states.items())
     records = f"{count(processed)} records processed, {count(failed)} failed"
     return f"{head} after {duration(int(took * 1000))}: {tally}; {records}"
+
+
+def cmd_wait(args: argparse.Namespace) -> int:
+    from ..monitor.schedule import clamp_interval
+
+    if bool(args.job_id) == args.running:
+        return fail("wait: name the jobs (JOB_ID …) or give --running, not both", ExitCode.USAGE)
+    targets = targets_or_fail(args)
+    if isinstance(targets, int):
+        return targets
+    return run(lambda: run_wait(targets, args.job_id, running=args.running, interval=clamp_interval(args.interval),
+                                max_wait=args.max_wait, as_json=args.format == "json"))  # fmt: skip

@@ -15,10 +15,10 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 
-from .bulk.auth import ClientCredentials, JwtBearer, SfCliAlias, StaticToken, TokenSource
-from .bulk.errors import ConfigError
-from .bulk.service import BulkService
-from .bulk.transport import Transport
+from ..bulk.auth import ClientCredentials, JwtBearer, SfCliAlias, StaticToken, TokenSource
+from ..bulk.errors import ConfigError
+from ..bulk.service import BulkService
+from ..bulk.transport import Transport
 
 DEFAULT_LOGIN_URL = "https://login.salesforce.com"
 

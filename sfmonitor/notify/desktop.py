@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from . import text as server_text
+from .. import text as server_text
 
 ESC, ST = "\x1b", "\x1b\\"
 LONGEST = 240  # characters of a title or body: a notification, not a report

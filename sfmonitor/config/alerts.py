@@ -21,9 +21,9 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from .bulk.errors import ConfigError
-from .monitor.alerts import DESKTOP_KINDS, EVENTS, AlertRules
-from .monitor.waiting import duration
+from ..bulk.errors import ConfigError
+from ..monitor.alerts import DESKTOP_KINDS, EVENTS, AlertRules
+from ..numbers import parse_duration
 
 KEYS = {"events", "bell", "desktop", "min_duration", "failures_at", "on_event", "on_event_timeout"}
 
@@ -45,7 +45,7 @@ def command(value: object, where: str) -> tuple[str, ...]:
 
 def _seconds(value: object, where: str) -> float:
     try:
-        return duration(str(value))
+        return parse_duration(str(value))
     except ValueError as exc:
         raise ConfigError(f"{where}: {exc}") from None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -52,3 +53,12 @@ def private_file(path: Path) -> Path:
     path.touch(mode=0o600, exist_ok=True)
     path.chmod(0o600)
     return path
+
+
+def export_path(job_id: str, now: datetime | None = None) -> Path:
+    """``failures-<job>-<UTC time>.csv`` in the platform's download folder, else the current one."""
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
+    name = f"failures-{job_id}-{stamp}.csv"
+    downloads = Path(platformdirs.user_downloads_dir())
+    folder = downloads if downloads.is_dir() else Path.cwd()
+    return folder / name

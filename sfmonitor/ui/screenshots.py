@@ -1,4 +1,4 @@
-"""Deterministic screenshots of the dashboard: ``python -m sfmonitor.screenshots [--out screenshots]``.
+"""Deterministic screenshots of the dashboard: ``python -m sfmonitor.ui.screenshots [--out screenshots]``.
 
 A seeded simulator with a frozen clock and an app clock fixed to the same instant, so the same
 code draws the same picture every time. The snapshot tests use the same scenes.
@@ -17,17 +17,17 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 
-from .config import Settings
-from .connection import ConnectionOptions
-from .org_config import OrgConfig
-from .simulator.faults import FaultSpec
-from .simulator.server import Simulator
-from .simulator.world import Clock
-from .ui.app import SfMonitorApp
-from .ui.screens.confirm import ConfirmScreen
-from .ui.screens.detail import JobDetailScreen
-from .ui.screens.failures import FailuresScreen
-from .ui.widgets.keyed_table import KeyedTable
+from ..config.connection import ConnectionOptions
+from ..config.orgs import OrgConfig
+from ..config.settings import Settings
+from ..simulator.faults import FaultSpec
+from ..simulator.server import Simulator
+from ..simulator.world import Clock
+from .app import SfMonitorApp
+from .screens.confirm import ConfirmScreen
+from .screens.detail import JobDetailScreen
+from .screens.failures import FailuresScreen
+from .widgets.keyed_table import KeyedTable
 
 FIXED = datetime(2026, 11, 20, 14, 30, tzinfo=UTC)
 SEED = 7

@@ -27,13 +27,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..bulk.errors import ConfigError
+from ..monitor.alerts import AlertRules
+from ..monitor.schedule import clamp_interval
+from ..monitor.spend import Budget
 from . import paths
-from .alert_config import parse_alerts
-from .bulk.errors import ConfigError
-from .monitor.alerts import AlertRules
-from .monitor.schedule import clamp_interval
-from .monitor.spend import Budget
-from .org_config import OrgConfig, parse_orgs
+from .alerts import parse_alerts
+from .orgs import OrgConfig, parse_orgs
 
 DEFAULT_THEME = "sfmonitor-dark"
 

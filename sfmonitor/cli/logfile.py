@@ -7,7 +7,7 @@ from io import TextIOWrapper
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
-from . import paths
+from ..config import paths
 
 MAX_BYTES = 5 * 2**20  # a file; with BACKUPS older ones, at most 20 MB however long sfmonitor runs
 BACKUPS = 3

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from textual.theme import Theme
 
-from . import paths
+from ..config import paths
 
 _COLOURS = {f.name for f in fields(Theme)} - {"name", "variables", "dark", "ansi", "luminosity_spread", "text_alpha"}
 

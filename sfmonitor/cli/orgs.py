@@ -5,15 +5,20 @@ Sign-ins run in parallel; one that cannot sign in says why and costs the others 
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import shutil
 from dataclasses import dataclass
 
-from .bulk.errors import BulkError
-from .connection import ConnectionOptions, new_service
-from .org_config import OrgConfig
-from .text import clip, inert
+from ..bulk.errors import (
+    BulkError,
+)
+from ..config import settings as config
+from ..config.connection import ConnectionOptions, new_service
+from ..config.orgs import OrgConfig
+from ..text import clip, inert
+from .exits import ExitCode, run
 
 SIGN_IN_TIMEOUT_S = 60.0
 
@@ -102,3 +107,20 @@ def table(results: list[SignIn], note: str, width: int = 120) -> str:
     if note:
         lines.append(f"note: {note}")
     return "\n".join(lines)
+
+
+def cmd_orgs(args: argparse.Namespace) -> int:
+
+    async def body() -> int:
+        settings = config.load()
+        found, note = await discovered()
+        names = set(settings.orgs)
+        entries = configured(settings.orgs) + [e for e in found if e.name not in names]
+        results = await sign_in_all(entries)
+        print(table(results, note, shutil.get_terminal_size((120, 24)).columns))
+        good = sum(r.ok for r in results)
+        if not results or good == 0:
+            return ExitCode.CONNECT
+        return ExitCode.OK if good == len(results) else ExitCode.PARTIAL
+
+    return run(body)

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import json
+import sys
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from .bulk.models import Job, JobKind
-from .monitor.poller import Snapshot
-from .numbers import compact, duration, seconds_between
-from .text import clip, inert
+from ..bulk.errors import (
+    BulkError,
+)
+from ..bulk.models import Job, JobKind
+from ..bulk.retry import retrying
+from ..bulk.service import BulkService
+from ..config.connection import ConnectionOptions, open_service
+from ..monitor.poller import Poller, Snapshot
+from ..numbers import ago, compact, duration, seconds_between
+from ..text import clip, inert
+from .exits import ExitCode, fail, run
+from .targets import targets_or_fail
 
 COLUMNS: tuple[tuple[str, int, str], ...] = (
     # header, width, alignment
@@ -37,16 +48,7 @@ def progress(job: Job) -> str:
 
 
 def created(job: Job, now: datetime) -> str:
-    if job.created_date is None:
-        return "-"
-    age = seconds_between(now, job.created_date)
-    if age < 60:
-        return "<1m ago"
-    if age < 3600:
-        return f"{int(age // 60)}m ago"
-    if age < 86_400:
-        return f"{int(age // 3600)}h ago"
-    return f"{int(age // 86_400)}d ago"
+    return "-" if job.created_date is None else ago(seconds_between(now, job.created_date))
 
 
 def row(job: Job, now: datetime) -> list[str]:
@@ -174,3 +176,66 @@ def orgs_table(results: list[OrgSnapshot]) -> str:
         else:
             parts.append(f"[{inert(r.name)}] " + table(r.snapshot, r.instance_url, r.api_version, r.username))
     return "\n\n".join(parts)
+
+
+STATUS_RETRY_DELAYS = (1.0, 2.0)  # the whole snapshot, and each job read in it, tried again after these
+
+
+STATUS_CONCURRENCY = 8
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    targets = targets_or_fail(args)
+    if isinstance(targets, int):
+        return targets
+    if len(targets) > 1:
+        return run(lambda: _status_of_orgs(args, targets))
+
+    async def body() -> int:
+        async with open_service(targets[0][1]) as service:
+            snapshot = await _snapshot_with_retries(service, args.job)
+            if args.format == "json":
+                print(as_json(snapshot, service.instance_url, service.api_version))
+            else:
+                print(table(snapshot, service.instance_url, service.api_version, service.username))
+            sys.stdout.flush()
+            missing = [job_id for job_id in snapshot.errors if job_id not in snapshot.jobs]
+            for job_id, problem in snapshot.errors.items():
+                fail(f"job {job_id}: " + ("not found in this org" if job_id in missing else f"not read: {problem}"), 0)
+            if missing:
+                return ExitCode.REFUSED
+            return ExitCode.PARTIAL if snapshot.errors else ExitCode.OK
+
+    return run(body)
+
+
+async def _status_of_orgs(args: argparse.Namespace, targets: list[tuple[str, ConnectionOptions]]) -> int:
+    """Every org's snapshot, taken in parallel; an org that cannot be read is reported, the others are not
+    held back by it."""
+
+    async def one(name: str, options: ConnectionOptions) -> OrgSnapshot:
+        try:
+            async with open_service(options) as service:
+                snapshot = await _snapshot_with_retries(service, args.job)
+                return OrgSnapshot(name, service.instance_url, service.api_version, service.username, snapshot)
+        except BulkError as exc:
+            return OrgSnapshot(name, None, None, None, None, str(exc))
+
+    results = await asyncio.gather(*(one(name, options) for name, options in targets))
+    print(orgs_json(results) if args.format == "json" else orgs_table(results))
+    sys.stdout.flush()
+    for result in results:
+        if result.error:
+            fail(f"org {inert(result.name)}: not read: {inert(result.error)}", 0)
+        for job_id, problem in result.snapshot.errors.items() if result.snapshot else ():
+            fail(f"org {inert(result.name)}, job {job_id}: not read: {problem}", 0)
+    if all(r.error for r in results):
+        return ExitCode.CONNECT
+    return ExitCode.PARTIAL if any(r.error or (r.snapshot and r.snapshot.errors) for r in results) else ExitCode.OK
+
+
+async def _snapshot_with_retries(service: BulkService, only: list[str] | None) -> Snapshot:
+    """One snapshot that reads every job it lists. A transient failure of the listing (no answer,
+    5xx, garbled body) retries the snapshot; of one job's read, that read; then they are reported."""
+    poller = Poller(service, concurrency=STATUS_CONCURRENCY, backfill=None, retry_delays=STATUS_RETRY_DELAYS)
+    return await retrying(lambda: poller.cycle(only), STATUS_RETRY_DELAYS, "snapshot")

@@ -1,35 +1,17 @@
-"""Failures as output: the text table and JSON of ``sfmonitor failures``, and the CSV export (the
-failed rows with their error and input columns), written as rows arrive, never held whole.
-
-Error text is the server's: exact in JSON and CSV, inert in the table.
-"""
+"""The failures CSV export: the failed rows with their error and input columns, written as rows
+arrive, never held whole. Error text is the server's, exact."""
 
 from __future__ import annotations
 
 import csv
-import json
 import os
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
-import platformdirs
-
-from .bulk.failures import FailedRow, FailureReport
-from .bulk.models import JobKind
-from .numbers import compact
-from .text import clip, inert
+from ..text import inert
+from .failures import FailedRow, FailureReport
 
 ERROR_COLUMNS = ("error_code", "error_message", "error", "record_id", "batch_id", "batch_row")
-
-
-def default_export_path(job_id: str, now: datetime | None = None) -> Path:
-    """``failures-<job>-<UTC time>.csv`` in the platform's download folder, else the current one."""
-    stamp = (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
-    name = f"failures-{job_id}-{stamp}.csv"
-    downloads = Path(platformdirs.user_downloads_dir())
-    folder = downloads if downloads.is_dir() else Path.cwd()
-    return folder / name
 
 
 class CsvExport:
@@ -80,38 +62,6 @@ class CsvExport:
         """The header even when no row failed (the columns then come from the report)."""
         self.header(report.columns)
         self._out.flush()
-
-
-def as_json(report: FailureReport) -> str:
-    return json.dumps(report.as_json(), indent=2, ensure_ascii=False)
-
-
-def summary(report: FailureReport) -> str:
-    """One line: "4,027 failed · 12 unprocessed · 32 of 40 batches"."""
-    parts = [f"{report.failed:,} failed", f"{report.unprocessed:,} unprocessed"]
-    if report.coverage():
-        parts.append(report.coverage())
-    if report.note:
-        parts.append(report.note)
-    return " · ".join(parts)
-
-
-def table(report: FailureReport, width: int = 120, samples: int = 1) -> str:
-    """Groups, largest first: rows, share, code, message; under each, a sample row's input."""
-    kind = {JobKind.CLASSIC: "Bulk 1.0", JobKind.INGEST: "2.0 ingest", JobKind.QUERY: "2.0 query"}[report.kind]
-    lines = [f"job {inert(report.job_id)} ({kind}): {inert(summary(report))}"]
-    groups = report.ordered()
-    if groups:
-        lines.append(f"{'ROWS':>9}  {'SHARE':>6}  {'CODE':<34}  MESSAGE")
-    for group in groups:
-        share = f"{report.share(group) * 100:5.1f}%"
-        code = clip(inert(group.code) or "(no code)", 34)
-        message = inert(group.message) + (" (varies: ids, values)" if group.varies else "")
-        lines.append(f"{compact(group.count, 9):>9}  {share:>6}  {code:<34}  {clip(message, max(20, width - 55))}")
-        for row in group.rows[:samples]:
-            fields = ", ".join(f"{inert(k)}={inert(v)}" for k, v in row.fields.items())
-            lines.append(f"{'':>19}e.g. {clip(fields, max(20, width - 24))}")
-    return "\n".join(lines)
 
 
 def export_note(export: CsvExport, path: Path | None) -> str:

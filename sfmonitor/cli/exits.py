@@ -1,0 +1,123 @@
+"""How a command ends: the one table of exit codes (the README's table is printed from it:
+``python -m sfmonitor.cli.exits``), the error each code stands for, and the one line on stderr."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import sys
+from collections.abc import Awaitable, Callable
+
+from ..bulk.errors import (
+    ActionOutcomeUnknown,
+    ApiError,
+    AuthError,
+    BulkError,
+    ConfigError,
+    ProtocolError,
+    TransportError,
+)
+from ..monitor.waiting import Ending
+from ..text import inert
+
+
+class ExitCode(enum.IntEnum):
+    """Every exit code of every command, with what it means (one line of the README's table each)."""
+
+    meaning: str
+
+    def __new__(cls, value: int, meaning: str) -> ExitCode:
+        member = int.__new__(cls, value)
+        member._value_ = value
+        member.meaning = meaning
+        return member
+
+    OK = 0, "done"
+    REFUSED = (
+        1,
+        ("refused: an illegal transition, the server's refusal (its code and message are printed), an unknown job"),
+    )
+    USAGE = (
+        2,
+        (
+            "bad options or configuration (no org given, non-loopback `http://`, bad `--faults`, a bare job id that "
+            "more than one org holds for `close`/`abort`: give `ORG:JOBID`)"
+        ),
+    )
+    CONNECT = (
+        3,
+        (
+            "cannot reach or sign in to the org (network, TLS, `sf` missing or alias unknown, expired token); with "
+            "several orgs: none could be read"
+        ),
+    )
+    UNKNOWN = 4, "a close/abort whose outcome is unknown (read the job before retrying)"
+    NOT_CONFIRMED = 5, "not confirmed (answered no, or no terminal and no `--yes`)"
+    RECORDS_FAILED = 6, "`wait`: every job ended, some records failed"
+    JOB_FAILED = 7, "`wait`: a job ended `Failed` or `Aborted`"
+    TIMED_OUT = 8, "`wait`: `--max-wait` passed with jobs still running (their ids printed)"
+    PARTIAL = (
+        9,
+        (
+            "partial: `status` printed every job, but some (or some orgs) could not be read (each is marked, and "
+            "named on stderr); `failures` printed what the org has so far, but the job has more to come"
+        ),
+    )
+    CLIENT_WAIT = (
+        10,
+        (
+            "`wait`: a job waits on its client, which alone can move it (a Bulk 2.0 upload never marked complete, a "
+            "Bulk 1.0 job whose batches are done but nobody closed); its id and why are printed"
+        ),
+    )
+    INTERRUPTED = 130, "interrupted"
+    PIPE = 141, "the reader closed the pipe (`sfmonitor status | head -1`); nothing is printed about it"
+
+
+WAIT_ENDINGS = {
+    Ending.CLEAN: ExitCode.OK,
+    Ending.RECORDS_FAILED: ExitCode.RECORDS_FAILED,
+    Ending.JOB_FAILED: ExitCode.JOB_FAILED,
+    Ending.TIMED_OUT: ExitCode.TIMED_OUT,
+    Ending.CLIENT_WAIT: ExitCode.CLIENT_WAIT,
+}
+
+
+class Cancelled(Exception):
+    """The operator did not confirm: nothing was sent."""
+
+
+def fail(message: str, code: int) -> int:
+    print(f"sfmonitor: {inert(message)}", file=sys.stderr)
+    return code
+
+
+def exit_code(error: BaseException) -> ExitCode:
+    if isinstance(error, ConfigError):
+        return ExitCode.USAGE
+    if isinstance(error, ActionOutcomeUnknown):
+        return ExitCode.UNKNOWN
+    if isinstance(error, AuthError | TransportError | ProtocolError):
+        return ExitCode.CONNECT
+    if isinstance(error, ApiError) and (error.status == 401 or error.transient):
+        return ExitCode.CONNECT
+    return ExitCode.REFUSED
+
+
+def run(coro: Callable[[], Awaitable[int]]) -> int:
+    """Run a command body; every BulkError becomes one line on stderr and its exit code."""
+    try:
+        return asyncio.run(coro())  # type: ignore[arg-type]
+    except BulkError as exc:
+        return fail(str(exc), exit_code(exc))
+    except Cancelled as exc:
+        return fail(str(exc), ExitCode.NOT_CONFIRMED)
+
+
+def markdown_table() -> str:
+    rows = [f"| {code.value} | {code.meaning.replace('|', chr(92) + '|')} |" for code in ExitCode]
+    return "\n".join(["| code | meaning |", "|---|---|", *rows])
+
+
+if __name__ == "__main__":
+    print(markdown_table())

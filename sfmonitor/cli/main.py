@@ -1,0 +1,108 @@
+"""The sfmonitor command: parse, dispatch to the command's module, turn errors into exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from ..config import paths
+from . import logfile
+from .exits import ExitCode
+from .parser import CONNECTION_DEFAULTS, build_parser, with_default_command
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(with_default_command(sys.argv[1:] if argv is None else argv))
+    for name, default in CONNECTION_DEFAULTS.items():
+        if not hasattr(args, name):
+            setattr(args, name, default)
+    if argv is None:
+        _mask_process_title(getattr(args, "access_token", None))
+    _logging(args.verbose, to_file=args.command in ("watch", "demo"))
+    try:
+        return _handler(args.command)(args)
+    except KeyboardInterrupt:
+        return ExitCode.INTERRUPTED
+    except BrokenPipeError:  # the reader left (`| head -1`): leave quietly, as a piped command does
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return ExitCode.PIPE
+
+
+def _mask_process_title(token: str | None) -> None:
+    """``ps`` shows the command line: a token given with --access-token must not stay there."""
+    if not token:
+        return
+    import setproctitle
+
+    words = ["****" if word == token else word.replace(token, "****") for word in sys.argv]
+    setproctitle.setproctitle(" ".join(["sfmonitor", *words[1:]]))
+
+
+def _logging(verbose: bool, to_file: bool = False) -> None:
+    """Headless commands log to stderr with -v; the dashboard always logs to its file (never the screen)."""
+    logger = logging.getLogger("sfmonitor")
+    logger.propagate = False
+    handler: logging.Handler
+    if to_file:
+        try:
+            handler = logfile.file_handler()
+        except OSError:
+            handler = logging.NullHandler()
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+    elif verbose:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter(logfile.FORMAT))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+    else:
+        logger.addHandler(logging.NullHandler())
+
+
+def cmd_locate(args: argparse.Namespace) -> int:
+    where = {"config": paths.config_file, "themes": paths.themes_dir, "log": paths.log_file}[args.what]
+    print(where())
+    return ExitCode.OK
+
+
+def _handler(command: str) -> Callable[[argparse.Namespace], int]:
+    """The command's module, imported only when it runs (``status`` never loads the dashboard)."""
+    if command in ("close", "abort"):
+        from .action import cmd_action
+
+        return cmd_action
+    if command == "status":
+        from .status import cmd_status
+
+        return cmd_status
+    if command == "failures":
+        from .failures import cmd_failures
+
+        return cmd_failures
+    if command == "wait":
+        from .wait import cmd_wait
+
+        return cmd_wait
+    if command == "orgs":
+        from .orgs import cmd_orgs
+
+        return cmd_orgs
+    if command == "simulate":
+        from .simulate import cmd_simulate
+
+        return cmd_simulate
+    if command == "demo":
+        from .simulate import cmd_demo
+
+        return cmd_demo
+    if command == "locate":
+        return cmd_locate
+    from .watch import cmd_watch
+
+    return cmd_watch

@@ -1,0 +1,204 @@
+"""The command line's words: every command, its options, and the default command."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from .. import __version__
+from .exits import ExitCode
+
+
+def seconds(text: str) -> float:
+    """A positive, finite number of seconds (``nan``, ``0``, ``-1`` are usage errors)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a positive number of seconds")
+    return value
+
+
+def _duration(text: str) -> float:
+    from ..numbers import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+CONNECTION_DEFAULTS: dict[str, object] = {
+    "instance_url": None,
+    "access_token": None,
+    "target_org": None,
+    "all_orgs": False,
+    "api_version": None,
+    "ca_bundle": None,
+    "timeout": 30.0,
+    "verbose": False,
+}
+
+
+def _connection_args(parser: argparse.ArgumentParser) -> None:
+    """Options every command takes, before or after its name (``sfmonitor -o ops status`` too).
+
+    Their defaults are filled in after parsing (``CONNECTION_DEFAULTS``), so a value given before
+    the command is not overwritten by the command's own default."""
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log requests and decisions to stderr"
+    )
+    group = parser.add_argument_group("connection (flags win over the environment)")
+    quiet: dict[str, Any] = {"default": argparse.SUPPRESS}
+    group.add_argument("--instance-url", metavar="URL", help="the org's URL, https:// (env SF_INSTANCE_URL)", **quiet)
+    group.add_argument(
+        "--access-token", metavar="TOKEN", help="an OAuth access token or session id (env SF_ACCESS_TOKEN)", **quiet
+    )
+    group.add_argument(
+        "-o", "--target-org", metavar="ALIAS", action="append",
+        help="an org of the config file or one the sf CLI knows (env SF_TARGET_ORG); repeatable", **quiet,
+    )  # fmt: skip
+    group.add_argument("--all-orgs", action="store_true", help="every org of the config file and of the sf CLI",
+                       **quiet)  # fmt: skip
+    group.add_argument("--api-version", metavar="N.N", help="API version (default: the newest the org offers)", **quiet)
+    group.add_argument(
+        "--ca-bundle", metavar="PEM", help="trust this CA bundle, for a private CA (env SF_CA_BUNDLE)", **quiet
+    )
+    group.add_argument("--timeout", type=seconds, metavar="S", help="seconds to wait for an answer (30)", **quiet)
+
+
+class Parser(argparse.ArgumentParser):
+    """Bad options are one line and exit code 2, not a usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(ExitCode.USAGE, f"sfmonitor: {message} (see: {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(
+        prog="sfmonitor",
+        description="Watch an org's Salesforce Bulk API jobs live; close or abort one.",
+    )
+    parser.add_argument("--version", action="version", version=f"sfmonitor {__version__}")
+    _connection_args(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    watch = sub.add_parser("watch", help="the live dashboard (the default command)")
+    _dashboard_args(watch)
+    _connection_args(watch)
+
+    status = sub.add_parser("status", help="one snapshot of every job (or the named ones)")
+    status.add_argument("--format", choices=("table", "json"), default="table")
+    status.add_argument("--job", action="append", metavar="ID", help="only this job (repeatable)")
+    _connection_args(status)
+
+    for name, verb in (("close", "close (upload complete)"), ("abort", "abort")):
+        p = sub.add_parser(name, help=f"{verb} one job, with the request its API needs")
+        p.add_argument("job_id", metavar="JOB_ID")
+        p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+        _connection_args(p)
+
+    failures = sub.add_parser("failures", help="why a job's rows failed: failed rows grouped by error")
+    failures.add_argument("job_id", metavar="JOB_ID")
+    failures.add_argument("--format", choices=("table", "json", "csv"), default="table",
+                          help="table (default), json, or csv: every failed row with its error and input")  # fmt: skip
+    failures.add_argument("--out", metavar="FILE", type=Path,
+                          help="write every failed row to this CSV file too (--format csv: not to stdout)")  # fmt: skip
+    _connection_args(failures)
+
+    waiting = sub.add_parser("wait", help="wait until jobs end; the exit code says how they ended (0, 6, 7, 8)")
+    waiting.add_argument("job_id", metavar="JOB_ID", nargs="*", help="the jobs to wait for")
+    waiting.add_argument("--running", action="store_true", help="every job running now")
+    waiting.add_argument("--max-wait", metavar="DURATION", type=_duration,
+                         help="give up after this long (90s, 30m, 2h or seconds): exit 8")  # fmt: skip
+    waiting.add_argument("--interval", type=seconds, metavar="S", default=5.0,
+                         help="seconds between reads of the jobs (default 5, floor 2)")  # fmt: skip
+    waiting.add_argument("--format", choices=("text", "json"), default="text")
+    _connection_args(waiting)
+
+    orgs = sub.add_parser("orgs", help="the configured and discovered orgs, and whether each can sign in")
+    _connection_args(orgs)
+
+    sim = sub.add_parser("simulate", help="run the Bulk API simulator (a fake org) on loopback")
+    _simulator_args(sim)
+    _connection_args(sim)
+    sim.add_argument("--port", type=int, default=8377, help="port (default 8377; 0 picks a free one)")
+
+    demo = sub.add_parser("demo", help="start the simulator in the background and watch it")
+    _simulator_args(demo)
+    _dashboard_args(demo)
+    _connection_args(demo)
+    demo.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
+
+    locate = sub.add_parser("locate", help="print where sfmonitor keeps its config, themes or log")
+    locate.add_argument("what", choices=("config", "themes", "log"))
+    _connection_args(locate)
+    return parser
+
+
+def _dashboard_args(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("dashboard")
+    group.add_argument("--interval", type=seconds, metavar="S", help="seconds between polls (default 5, floor 2)")
+    group.add_argument("--read-only", action="store_true", help="never close or abort: the keys are hidden and refused")
+    group.add_argument("--theme", metavar="NAME", help="theme name (env SFMONITOR_THEME; t cycles in the app)")
+    group.add_argument("--api-budget", metavar="N|N%",
+                       help="keep sfmonitor's API calls under N a day, or N%% of the org's daily allowance "
+                            "(polls stretch to fit; the header says so)")  # fmt: skip
+    group.add_argument("--on-event", metavar="CMD",
+                       help="run CMD (split as a shell would, run without one) for each alert, the event as "
+                            "JSON on stdin")  # fmt: skip
+
+
+COMMANDS = ("watch", "status", "failures", "wait", "orgs", "close", "abort", "simulate", "demo", "locate")
+
+
+TAKES_VALUE = frozenset({"--instance-url", "--access-token", "-o", "--target-org", "--api-version", "--ca-bundle",
+                         "--timeout"})  # fmt: skip
+
+
+def with_default_command(argv: Sequence[str]) -> list[str]:
+    """``sfmonitor [options]`` means ``sfmonitor watch [options]``: the command is the first word that
+    is neither an option nor an option's value."""
+    args = list(argv)
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in ("-h", "--help", "--version") or arg in COMMANDS:
+            return args
+        elif arg in TAKES_VALUE:
+            skip = True
+        elif not arg.startswith("-"):
+            break
+    return ["watch", *args]
+
+
+def _simulator_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="loopback address to listen on (127.0.0.1)")
+    parser.add_argument("--seed", type=int, default=7, help="seed of the simulated org (same seed, same org)")
+    parser.add_argument("--speed", type=float, default=1.0, help="simulated seconds per real second (1)")
+    parser.add_argument("--tls", action="store_true", help="serve https with a fresh self-signed certificate")
+    parser.add_argument("--faults", default="", metavar="SPEC", help="inject failures (see README: Faults)")
+    parser.add_argument(
+        "--spawn-every", type=float, default=180.0, metavar="S", help="simulated seconds between new jobs (0: none)"
+    )
+    parser.add_argument(
+        "--retention", type=float, default=168.0, metavar="HOURS",
+        help="finished jobs leave the org this long after they finish (168, as Salesforce)",
+    )  # fmt: skip
+    parser.add_argument("--extra-jobs", type=int, default=0, metavar="N",
+                        help="add N finished Bulk 2.0 jobs (a big org, for scale)")  # fmt: skip
+    parser.add_argument("--giant-batches", type=int, default=0, metavar="N",
+                        help="add a running Bulk 1.0 job of N batches (for scale)")  # fmt: skip
+    parser.add_argument("--production", action="store_true",
+                        help="play a production org (Organization.IsSandbox false)")  # fmt: skip
+    parser.add_argument("--jwt-cert", type=Path, metavar="PEM",
+                        help="accept JWT bearer sign-ins signed by this certificate's key")  # fmt: skip
+    parser.add_argument("--jwt-client-id", default="sfmonitor-sim", metavar="ID",
+                        help="the consumer key JWT assertions must name as iss (sfmonitor-sim)")  # fmt: skip
+    parser.add_argument("--failure-rows", type=int, default=0, metavar="N",
+                        help="add a finished Bulk 2.0 job whose N rows all failed (a huge failure file)")  # fmt: skip

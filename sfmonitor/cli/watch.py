@@ -1,0 +1,56 @@
+"""``sfmonitor [watch]``: everything that can be checked before the screen is taken, then the dashboard."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..bulk.errors import (
+    ConfigError,
+)
+from ..config import settings as config
+from ..config.orgs import OrgConfig
+from .exits import ExitCode, fail
+from .targets import orgs_of
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    try:
+        orgs = orgs_of(args)
+    except ConfigError as exc:
+        return fail(str(exc), ExitCode.USAGE)
+    return run_dashboard(orgs, args)
+
+
+def run_dashboard(orgs: list[OrgConfig], args: argparse.Namespace) -> int:
+    """Check everything that can be checked before the screen is taken, then run the app. With
+    several orgs, one that cannot sign in is shown as such; the others run."""
+    from ..ui.app import SfMonitorApp
+    from ..ui.keys import check_keymap
+
+    try:
+        settings = config.load(
+            interval=args.interval,
+            theme=args.theme,
+            read_only=args.read_only,
+            api_budget=args.api_budget,
+            on_event=args.on_event,
+        )
+        check_keymap(settings.keymap)
+        if len(orgs) == 1:
+            resolved = orgs[0].options.resolved()
+            resolved.token_source()
+            resolved.verify()
+    except ConfigError as exc:
+        return fail(str(exc), ExitCode.USAGE)
+    for name, stream in (("input", sys.stdin), ("output", sys.stdout)):
+        if stream is None or not stream.isatty():
+            return fail(
+                f"the dashboard needs a terminal, and its {name} is not one; "
+                "for a snapshot in a script or a pipe use: sfmonitor status",
+                ExitCode.USAGE,
+            )
+    settled = [config.settle(org, interval_flag=args.interval, budget_flag=args.api_budget) for org in orgs]
+    app = SfMonitorApp(settled, settings)
+    app.run()
+    return app.return_code or ExitCode.OK
