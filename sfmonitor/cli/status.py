@@ -18,7 +18,7 @@ from ..bulk.models import Job, JobKind
 from ..bulk.retry import retrying
 from ..bulk.service import BulkService
 from ..config.connection import ConnectionOptions, open_service
-from ..monitor.phase import Phase, ended, tally
+from ..monitor.phase import REASONS, Phase, ended, tally, waiting_on_client
 from ..monitor.phase import as_json as phase_json
 from ..monitor.poller import Snapshot
 from ..monitor.snapshot import read_snapshot
@@ -83,6 +83,8 @@ def table(snapshot: Snapshot, instance_url: str, api_version: str, username: str
         lines.append(" ".join(_cell(c, w, a) for c, (_, w, a) in zip(cells, COLUMNS, strict=True)).rstrip())
         if job.error_message:
             lines.append(" " * 11 + clip("error: " + inert(job.error_message), 108))
+        if why := waiting_on_client(job, now.timestamp()):
+            lines.append(" " * 11 + clip(f"waits on its client: {why} ({REASONS[why]})", 108))
         if problem:
             lines.append(" " * 11 + clip("! not read: " + inert(problem), 108))
     missing = [job_id for job_id in snapshot.errors if job_id not in snapshot.jobs]

@@ -23,7 +23,7 @@ from ..bulk.models import Job
 from ..bulk.retry import retrying
 from ..bulk.service import BulkService
 from ..config.connection import ConnectionOptions, open_service
-from ..monitor.phase import REASONS, ended, known
+from ..monitor.phase import REASONS, ended, known, waiting_on_client
 from ..monitor.phase import as_json as phase_json
 from ..monitor.waiting import READS_AT_ONCE, Waited, outcome, wait
 from ..numbers import count, duration
@@ -41,8 +41,10 @@ def _line(org: str, before: Job | None, job: Job) -> str:
     state = f"{inert(before.state)} → {inert(job.state)}" if before and before.state != job.state else inert(job.state)
     processed = "-" if job.number_records_processed is None else count(job.number_records_processed)
     failed = "" if not job.number_records_failed else f", {count(job.number_records_failed)} failed"
+    why = waiting_on_client(job, time.time())
+    waits = f"  waits on its client ({why})" if why else ""
     return (f"{datetime.now().strftime('%H:%M:%S')}  {where}{inert(job.id)}  {inert(job.object)} "
-            f"{inert(job.operation)}  {state}  {processed} processed{failed}")  # fmt: skip
+            f"{inert(job.operation)}  {state}  {processed} processed{failed}{waits}")  # fmt: skip
 
 
 class Progress:
@@ -60,7 +62,8 @@ class Progress:
         for a job whose counts move."""
         several, now = len(waited) > 1, time.monotonic()
         for org, before, after in moved:
-            changed = before is None or before.state != after.state or ended(after)
+            changed = (before is None or before.state != after.state or ended(after)
+                       or waiting_on_client(after, time.time()) is not None)  # fmt: skip
             if changed or (not self.tty and now - self._said.get(after.id, now) >= PIPED_EVERY_S):
                 self._print(_line(org.org if several else "", before, after))
                 self._said[after.id] = now

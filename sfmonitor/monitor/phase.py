@@ -127,10 +127,6 @@ def ended_badly(job: Job) -> bool:
     return outcome(job) in (Outcome.FAILED, Outcome.ABORTED)
 
 
-def running(job: Job, now: float) -> bool:
-    return phase(job, now) is Phase.RUNNING
-
-
 def tally(jobs: Mapping[str, Job], rows: Iterable[str], now: float) -> Counter[Phase]:
     """How many of the jobs ``rows`` (keys of ``jobs``) are in each phase."""
     return Counter(phase(jobs[row], now) for row in rows if row in jobs)

@@ -105,6 +105,8 @@ def test_status_gives_each_job_the_phase_and_counts_the_dashboard_does(frozen_si
     assert text.returncode == 0, text.stderr
     assert f"{len(jobs)} jobs, {running} running, {waiting} waiting on their client" in text.stdout.splitlines()[0]
     assert sum(int(n) for n in re.findall(r"(\d+) ", busy)) == running  # the totals line counts the same jobs
+    assert "waits on its client: no upload (Open with no upload closed" in text.stdout
+    assert "waits on its client: close it? (Open with every batch done" in text.stdout
 
 
 def test_wait_running_waits_on_running_jobs_only(quiet_sim: Simulator) -> None:
