@@ -152,3 +152,15 @@ def add_running_ingest_job(
         job.advance(now, sim.world.store)
         sim.world.add(job)
         return job.id
+
+
+def add_open_upload(sim: Simulator, age_s: float) -> str:
+    """A Bulk 2.0 ingest job created ``age_s`` simulated seconds ago and never uploaded (state Open)."""
+    from sfmonitor.simulator.world import Job
+
+    with sim.world.lock:
+        now = sim.world.clock.now()
+        job = Job(id=sim.world.next_id("750"), api="ingest", object="Contact", operation="insert",
+                  created=now - age_s, api_version="66.0", created_by=sim.world.user_id, state="Open")  # fmt: skip
+        sim.world.add(job)
+        return job.id

@@ -21,14 +21,14 @@ from collections.abc import Callable
 from . import v1, v2
 from .errors import ApiError, BulkError, ProtocolError
 from .failures import BatchOutcome, FailedRow, FailureReport, input_columns, split_error
-from .models import Batch, Job, JobKind
+from .models import ENDED_BADLY, V2_TERMINAL, Batch, Job, JobKind
 from .result_files import CsvStream, RowOutcome, parse_batch_request, parse_batch_result
 from .service import BulkService
 
 log = logging.getLogger(__name__)
 
-RESULT_STATES = frozenset({"JobComplete", "Failed", "Aborted"})
-UNPROCESSED_STATES = frozenset({"Failed", "Aborted"})
+RESULT_STATES = V2_TERMINAL  # a Bulk 2.0 job's result files are there once it has ended
+UNPROCESSED_STATES = ENDED_BADLY
 NOT_PROCESSED = frozenset({"NotProcessed", "Not Processed"})
 CHUNK = 256 * 1024  # bytes parsed per step off the loop
 QUERY_OPERATIONS = frozenset({"query", "queryall"})

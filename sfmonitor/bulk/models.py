@@ -31,13 +31,18 @@ class Action(enum.Enum):
     ABORT = "abort"
 
 
+# The one home of the ended-state sets (sfmonitor.monitor.phase builds a job's phase on them).
+# A job that ends in one of these left records unprocessed (a failure, or someone's abort).
+ENDED_BADLY = frozenset({"Failed", "Aborted"})
 # Bulk 2.0 job states (D-states2).
-V2_TERMINAL = frozenset({"JobComplete", "Failed", "Aborted"})
+V2_TERMINAL = frozenset({"JobComplete"}) | ENDED_BADLY
 V2_INGEST_ABORTABLE = frozenset({"Open", "UploadComplete", "InProgress"})
 V2_QUERY_ABORTABLE = frozenset({"UploadComplete", "InProgress"})
 # Bulk 1.0 job and batch states (D-jobinfo1, D-batchstate1).
-V1_TERMINAL = frozenset({"Aborted", "Failed"})
+V1_TERMINAL = ENDED_BADLY  # a Closed job has ended once every batch has
+
 V1_ABORTABLE = frozenset({"Open", "Closed"})
+# A PK-chunked query's original batch is NotProcessed by design; an aborted job's queued batches become it.
 BATCH_TERMINAL = frozenset({"Completed", "Failed", "NotProcessed"})
 
 # Fields whose values are numbers; Bulk 1.0 XML sends them as text.
@@ -209,20 +214,22 @@ class BatchSummary:
     work_done: int  # finished batches that did work (not NotProcessed)
     work_done_records: int  # their records processed
     running_records: tuple[int, ...]  # records processed so far by each unfinished batch
+    failed: int = 0  # batches that failed as a whole
 
     @classmethod
     def of(cls, batches: tuple[Batch, ...]) -> BatchSummary:
-        terminal = work_done = records = 0
+        terminal = work_done = records = failed = 0
         running: list[int] = []
         for batch in batches:
             if batch.terminal:
                 terminal += 1
+                failed += batch.state == "Failed"
                 if batch.state != "NotProcessed":
                     work_done += 1
                     records += batch.number_records_processed or 0
             else:
                 running.append(batch.number_records_processed or 0)
-        return cls(len(batches), terminal, len(batches) - terminal, work_done, records, tuple(running))
+        return cls(len(batches), terminal, len(batches) - terminal, work_done, records, tuple(running), failed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,7 +325,8 @@ class Job:
     # --- what the job is doing -------------------------------------------------------------
 
     def _finished(self) -> bool:
-        """No further change can come: never poll it again (once its final state is recorded)."""
+        """No further change can come: never poll it again (once its final state is recorded). The
+        phase rule (sfmonitor.monitor.phase) calls such a job ``ended``; this is its one definition."""
         if self.kind is JobKind.CLASSIC:
             if self.state in V1_TERMINAL:
                 return True

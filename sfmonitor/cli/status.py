@@ -18,7 +18,10 @@ from ..bulk.models import Job, JobKind
 from ..bulk.retry import retrying
 from ..bulk.service import BulkService
 from ..config.connection import ConnectionOptions, open_service
-from ..monitor.poller import Poller, Snapshot
+from ..monitor.phase import REASONS, Phase, ended, tally, waiting_on_client
+from ..monitor.phase import as_json as phase_json
+from ..monitor.poller import Snapshot
+from ..monitor.snapshot import read_snapshot
 from ..numbers import ago, compact, duration, seconds_between
 from ..text import clip, inert
 from .exits import ExitCode, fail, run
@@ -44,7 +47,7 @@ def progress(job: Job) -> str:
     if job.kind is JobKind.CLASSIC:
         batches = job.batch_progress
         return "-" if batches is None else f"{batches[0]}/{batches[1]}"
-    return "done" if job.finished else ("open" if job.state == "Open" else "running")
+    return "done" if ended(job) else ("open" if job.state == "Open" else "running")
 
 
 def created(job: Job, now: datetime) -> str:
@@ -70,8 +73,8 @@ def table(snapshot: Snapshot, instance_url: str, api_version: str, username: str
     now = snapshot.taken_at
     lines = [heading(snapshot, instance_url, api_version, username)]
     lines.append(" ".join(_cell(h, w, a) for h, w, a in COLUMNS).rstrip())
-    live = [j for j in snapshot.jobs.values() if not j.finished]
-    done = [j for j in snapshot.jobs.values() if j.finished]
+    live = [j for j in snapshot.jobs.values() if not ended(j)]
+    done = [j for j in snapshot.jobs.values() if ended(j)]
     for job in live + done:
         cells = row(job, now)
         problem = snapshot.errors.get(job.id)
@@ -80,6 +83,8 @@ def table(snapshot: Snapshot, instance_url: str, api_version: str, username: str
         lines.append(" ".join(_cell(c, w, a) for c, (_, w, a) in zip(cells, COLUMNS, strict=True)).rstrip())
         if job.error_message:
             lines.append(" " * 11 + clip("error: " + inert(job.error_message), 108))
+        if why := waiting_on_client(job, now.timestamp()):
+            lines.append(" " * 11 + clip(f"waits on its client: {why} ({REASONS[why]})", 108))
         if problem:
             lines.append(" " * 11 + clip("! not read: " + inert(problem), 108))
     missing = [job_id for job_id in snapshot.errors if job_id not in snapshot.jobs]
@@ -103,8 +108,12 @@ def heading(snapshot: Snapshot, instance_url: str, api_version: str, username: s
     parts = [f"org {inert(who)}", f"API v{api_version}"]
     if usage is not None:
         parts.append(f"API usage {usage.used:,}/{usage.max:,} ({usage.fraction:.0%})")
-    running = sum(1 for j in snapshot.jobs.values() if not j.finished)
-    parts.append(f"{plural(len(snapshot.jobs), 'job')}, {running:,} running")
+    phases = tally(snapshot.jobs, snapshot.jobs, snapshot.taken_at.timestamp())
+    counts = f"{plural(len(snapshot.jobs), 'job')}, {phases[Phase.RUNNING]:,} running, "
+    counts += f"{phases[Phase.WAITING]:,} waiting on their client"
+    if phases[Phase.UNKNOWN]:
+        counts += f", {phases[Phase.UNKNOWN]:,} not known (not read)"
+    parts.append(counts)
     return clip(" · ".join(parts), 120)
 
 
@@ -113,9 +122,11 @@ def _cell(text: str, width: int, align: str) -> str:
     return text.ljust(width) if align == "<" else text.rjust(width)
 
 
-def _job_json(job: Job, problem: str | None) -> dict[str, Any]:
-    """A job as Salesforce names it; ``readError`` says why its values are not a fresh read (null if they are)."""
+def _job_json(job: Job, problem: str | None, now: datetime) -> dict[str, Any]:
+    """A job as Salesforce names it; ``phase``, ``outcome`` and ``waitingOnClient`` (see
+    :mod:`sfmonitor.monitor.phase`); ``readError`` says why its values are not a fresh read (null if they are)."""
     out = job.to_json()
+    out.update(phase_json(job, now.timestamp()))
     out["readError"] = problem
     return out
 
@@ -126,7 +137,7 @@ def as_json(snapshot: Snapshot, instance_url: str, api_version: str) -> str:
         "instanceUrl": instance_url,
         "apiVersion": api_version,
         "apiUsage": None if usage is None else {"used": usage.used, "max": usage.max},
-        "jobs": [_job_json(job, snapshot.errors.get(job.id)) for job in snapshot.jobs.values()],
+        "jobs": [_job_json(job, snapshot.errors.get(job.id), snapshot.taken_at) for job in snapshot.jobs.values()],
     }
     if snapshot.errors:
         doc["errors"] = [{"id": job_id, "message": message} for job_id, message in snapshot.errors.items()]
@@ -161,7 +172,8 @@ def orgs_json(results: list[OrgSnapshot]) -> str:
             "instanceUrl": r.instance_url,
             "apiVersion": r.api_version,
             "apiUsage": None if usage is None else {"used": usage.used, "max": usage.max},
-            "jobs": [_job_json(job, snapshot.errors.get(job.id)) for job in snapshot.jobs.values()] if snapshot else [],
+            "jobs": [_job_json(job, snapshot.errors.get(job.id), snapshot.taken_at) for job in snapshot.jobs.values()]
+                    if snapshot else [],
             "errors": errors,
         })  # fmt: skip
     return json.dumps({"orgs": orgs}, indent=2, ensure_ascii=False, default=str)
@@ -237,5 +249,8 @@ async def _status_of_orgs(args: argparse.Namespace, targets: list[tuple[str, Con
 async def _snapshot_with_retries(service: BulkService, only: list[str] | None) -> Snapshot:
     """One snapshot that reads every job it lists. A transient failure of the listing (no answer,
     5xx, garbled body) retries the snapshot; of one job's read, that read; then they are reported."""
-    poller = Poller(service, concurrency=STATUS_CONCURRENCY, backfill=None, retry_delays=STATUS_RETRY_DELAYS)
-    return await retrying(lambda: poller.cycle(only), STATUS_RETRY_DELAYS, "snapshot")
+    return await retrying(
+        lambda: read_snapshot(service, only, concurrency=STATUS_CONCURRENCY, retry_delays=STATUS_RETRY_DELAYS),
+        STATUS_RETRY_DELAYS,
+        "snapshot",
+    )

@@ -18,14 +18,14 @@ from contextlib import AsyncExitStack
 from datetime import datetime
 from typing import Any, TextIO
 
-from ..bulk.errors import (
-    NotFound,
-)
+from ..bulk.errors import BulkError, NotFound, transient
 from ..bulk.models import Job
 from ..bulk.retry import retrying
 from ..bulk.service import BulkService
 from ..config.connection import ConnectionOptions, open_service
-from ..monitor.waiting import Waited, outcome, wait
+from ..monitor.phase import REASONS, ended, known, waiting_on_client
+from ..monitor.phase import as_json as phase_json
+from ..monitor.waiting import READS_AT_ONCE, Waited, outcome, wait
 from ..numbers import count, duration
 from ..text import inert
 from .exits import WAIT_ENDINGS, ExitCode, fail, run
@@ -41,8 +41,10 @@ def _line(org: str, before: Job | None, job: Job) -> str:
     state = f"{inert(before.state)} → {inert(job.state)}" if before and before.state != job.state else inert(job.state)
     processed = "-" if job.number_records_processed is None else count(job.number_records_processed)
     failed = "" if not job.number_records_failed else f", {count(job.number_records_failed)} failed"
+    why = waiting_on_client(job, time.time())
+    waits = f"  waits on its client ({why})" if why else ""
     return (f"{datetime.now().strftime('%H:%M:%S')}  {where}{inert(job.id)}  {inert(job.object)} "
-            f"{inert(job.operation)}  {state}  {processed} processed{failed}")  # fmt: skip
+            f"{inert(job.operation)}  {state}  {processed} processed{failed}{waits}")  # fmt: skip
 
 
 class Progress:
@@ -60,7 +62,8 @@ class Progress:
         for a job whose counts move."""
         several, now = len(waited) > 1, time.monotonic()
         for org, before, after in moved:
-            changed = before is None or before.state != after.state or after.finished
+            changed = (before is None or before.state != after.state or ended(after)
+                       or waiting_on_client(after, time.time()) is not None)  # fmt: skip
             if changed or (not self.tty and now - self._said.get(after.id, now) >= PIPED_EVERY_S):
                 self._print(_line(org.org if several else "", before, after))
                 self._said[after.id] = now
@@ -76,13 +79,13 @@ class Progress:
 
     def _bar(self, waited: list[Waited]) -> None:
         jobs = [job for org in waited for job in org.jobs.values()]
-        ended = sum(1 for job in jobs if job.finished)
-        filled = round(BAR * ended / len(jobs)) if jobs else BAR
+        done = sum(1 for job in jobs if ended(job))
+        filled = round(BAR * done / len(jobs)) if jobs else BAR
         processed = sum(job.number_records_processed or 0 for job in jobs)
         failed = sum(job.number_records_failed or 0 for job in jobs)
         unread = sum(len(org.errors) for org in waited)
         note = f" · {unread} not read this time (retrying)" if unread else ""
-        self.out.write(f"\r\x1b[2K[{'█' * filled}{'░' * (BAR - filled)}] {ended}/{len(jobs)} ended · "
+        self.out.write(f"\r\x1b[2K[{'█' * filled}{'░' * (BAR - filled)}] {done}/{len(jobs)} ended · "
                        f"{count(processed)} processed · {count(failed)} failed · "
                        f"{duration(int((time.monotonic() - self.started) * 1000))}{note}")  # fmt: skip
         self.out.flush()
@@ -96,10 +99,13 @@ class Progress:
 
 
 async def _jobs_of(service: BulkService, ids: Sequence[str], running: bool) -> dict[str, Job]:
-    """The jobs to wait on in this org (a transient failure is tried again: a wait survives a flaky start)."""
+    """The jobs to wait on in this org, each with what its phase needs (a transient failure is tried
+    again: a wait survives a flaky start). ``--running``: the jobs the listing does not show ended,
+    a Bulk 1.0 one read once (its row has no batch counts: its phase is unknown until read)."""
     if running:
         listed = await retrying(service.list_jobs, START_RETRY_DELAYS, "job listing")
-        return {job_id: job for job_id, job in listed.items() if not job.finished}
+        candidates = {job_id: job for job_id, job in listed.items() if not ended(job)}
+        return await _learned(service, candidates)
     found: dict[str, Job] = {}
     for job_id in ids:
         finding = functools.partial(service.find_job, job_id)
@@ -108,6 +114,34 @@ async def _jobs_of(service: BulkService, ids: Sequence[str], running: bool) -> d
         except NotFound:
             continue
     return found
+
+
+async def _learned(service: BulkService, jobs: dict[str, Job]) -> dict[str, Job]:
+    """The listed jobs whose phase is unknown, read once (one job info each, without batch lists). One
+    that cannot be read now stays unknown, and is waited on until a read tells; one gone is dropped."""
+    limit = asyncio.Semaphore(READS_AT_ONCE)
+
+    async def one(job: Job) -> Job | None:
+        if known(job):
+            return job
+        async with limit:
+            try:
+                return await retrying(lambda: service.refresh(job, with_batches=False), START_RETRY_DELAYS,
+                                      f"job {job.id}")  # fmt: skip
+            except NotFound:
+                return None
+            except BulkError as exc:
+                if not transient(exc):
+                    raise
+                return job
+
+    read = await asyncio.gather(*(one(job) for job in jobs.values()))
+    return {job.id: job for job in read if job is not None}
+
+
+def _waiting_line(org: str, job_id: str, why: str, head: str) -> str:
+    where = f"{inert(org)}: " if org else ""
+    return f"{head}{where}{inert(job_id)} waits on its client ({why}: {REASONS.get(why, why)})"
 
 
 async def run_wait(
@@ -120,57 +154,74 @@ async def run_wait(
     as_json: bool,
 ) -> int:
     """Wait as ``sfmonitor wait`` does; returns its exit code (a refusal or a connection failure is
-    raised, for the command line to report)."""
+    raised, for the command line to report).
+
+    ``--running`` waits on the jobs whose phase is running: one waiting on its client is named on
+    stderr and not waited on. A named job waiting on its client (at the start or later) ends the wait
+    with CLIENT_WAIT once nothing else runs, its id and why printed."""
     started = time.monotonic()
     async with AsyncExitStack() as stack:
         services = [(name, await stack.enter_async_context(open_service(options))) for name, options in targets]
         held = await asyncio.gather(*(_jobs_of(service, ids, running) for _, service in services))
         waited = [Waited(name, service, {job_id: job.with_batches(None) for job_id, job in jobs.items()})
                   for (name, service), jobs in zip(services, held, strict=True) if jobs]  # fmt: skip
-        known = {job_id for org in waited for job_id in org.jobs}
-        missing = [job_id for job_id in dict.fromkeys(ids) if job_id not in known]
+        known_ids = {job_id for org in waited for job_id in org.jobs}
+        missing = [job_id for job_id in dict.fromkeys(ids) if job_id not in known_ids]
         if missing:
             where = "any of the orgs named" if len(targets) > 1 else "this org"
             raise NotFound(404, "NOT_FOUND", f"no job {', '.join(missing)} in {where}")
+        several = len(targets) > 1
+        if running:  # only the running ones: the others are named (waiting) or were never news (ended)
+            for org in waited:
+                for job_id, why in org.waiting().items():
+                    print(_waiting_line(org.org if several else "", job_id, why, "not waited on: "), file=sys.stderr)
+                pending = set(org.pending)
+                org.jobs = {job_id: job for job_id, job in org.jobs.items() if job_id in pending}
+            waited = [org for org in waited if org.jobs]
         if not waited:
             print("no job is running: nothing to wait for", file=sys.stderr)
             return 0
         progress = Progress(sys.stderr, started)
         progress.cycle(waited, [(org, None, job) for org in waited for job in org.jobs.values()])
         try:
-            ended = await wait(waited, interval=interval, max_wait=max_wait,
-                               on_cycle=lambda moved: progress.cycle(waited, moved))  # fmt: skip
+            finished = await wait(waited, interval=interval, max_wait=max_wait,
+                                  on_cycle=lambda moved: progress.cycle(waited, moved))  # fmt: skip
         finally:
             progress.done()
     jobs = [job for org in waited for job in org.jobs.values()]
+    now = time.time()
     if as_json:
-        print(json.dumps([_job_json(org, job, len(waited) > 1) for org in waited for job in org.jobs.values()],
+        print(json.dumps([_job_json(org, job, len(waited) > 1, now) for org in waited for job in org.jobs.values()],
                          indent=2, ensure_ascii=False, default=str))  # fmt: skip
     else:
-        print(_summary(jobs, ended, time.monotonic() - started))
-    if not ended:
-        still = [job.id for job in jobs if not job.finished]
+        print(_summary(jobs, time.monotonic() - started))
+    if not finished:
+        still = [job_id for org in waited for job_id in org.pending]
         print(f"timed out with {len(still)} job{'s' if len(still) != 1 else ''} still running: {' '.join(still)}",
               file=sys.stderr)  # fmt: skip
-    return WAIT_ENDINGS[outcome(jobs, timed_out=not ended)]
+    for org in waited:
+        for job_id, why in org.waiting().items():
+            print(_waiting_line(org.org if several else "", job_id, why, ""), file=sys.stderr)
+    return WAIT_ENDINGS[outcome(jobs, timed_out=not finished, now=now)]
 
 
-def _job_json(org: Waited, job: Job, several: bool) -> dict[str, Any]:
+def _job_json(org: Waited, job: Job, several: bool, now: float) -> dict[str, Any]:
     out = job.to_json()
-    out["ended"] = job.finished
+    out["ended"] = ended(job)
+    out.update(phase_json(job, now))
     out["readError"] = org.errors.get(job.id)
     if several:
         out["org"] = org.org
     return out
 
 
-def _summary(jobs: list[Job], ended: bool, took: float) -> str:
+def _summary(jobs: list[Job], took: float) -> str:
     states: dict[str, int] = {}
     for job in jobs:
         states[job.state] = states.get(job.state, 0) + 1
     failed = sum(job.number_records_failed or 0 for job in jobs)
     processed = sum(job.number_records_processed or 0 for job in jobs)
-    head = f"{len(jobs)} job{'s' if len(jobs) != 1 else ''} " + ("ended" if ended else "not all ended")
+    head = f"{len(jobs)} job{'s' if len(jobs) != 1 else ''} " + ("ended" if all(map(ended, jobs)) else "not all ended")
     tally = ", ".join(f"{n} {inert(state)}" for state, n in states.items())
     records = f"{count(processed)} records processed, {count(failed)} failed"
     return f"{head} after {duration(int(took * 1000))}: {tally}; {records}"

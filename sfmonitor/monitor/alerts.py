@@ -16,10 +16,10 @@ from typing import Any, TypeVar
 
 from ..bulk.models import Job, JobKind
 from ..numbers import count, duration
+from .phase import REASONS, ended, ended_badly
 
 EVENTS = ("ended", "batch_failed", "stalled", "failures", "waiting")
 DESKTOP_KINDS = ("auto", "osc9", "osc777", "osc99", "off")
-BAD_ENDS = frozenset({"Failed", "Aborted"})
 T = TypeVar("T")
 
 
@@ -43,11 +43,11 @@ class Event:
     job: Job
     duration_s: float | None = None  # created to last change, for an ended job
     stalled_s: float | None = None
-    waiting: str | None = None  # why the job waits on its client ("no upload", "close it?")
+    waiting: str | None = None  # why the job waits on its client (a key of phase.REASONS)
 
     @property
     def bad(self) -> bool:
-        return self.kind in ("batch_failed", "stalled", "failures", "waiting") or self.job.state in BAD_ENDS
+        return self.kind in ("batch_failed", "stalled", "failures", "waiting") or ended_badly(self.job)
 
     def title(self) -> str:
         what = {"ended": self.job.state, "batch_failed": "batch failed", "stalled": "stalled",
@@ -66,7 +66,7 @@ class Event:
         if self.stalled_s is not None:
             parts.append(f"no progress for {duration(int(self.stalled_s * 1000))}")
         if self.waiting is not None:
-            parts.append(WAITING_HINT.get(self.waiting, self.waiting))
+            parts.append(REASONS.get(self.waiting, self.waiting))
         return "; ".join(parts)
 
     def to_json(self) -> dict[str, Any]:
@@ -74,11 +74,6 @@ class Event:
                 "durationSeconds": self.duration_s, "stalledSeconds": self.stalled_s,
                 "waitingOnClient": self.waiting, "job": self.job.to_json()}  # fmt: skip
 
-
-WAITING_HINT = {
-    "no upload": "Open with no upload closed: the client has not set it UploadComplete",
-    "close it?": "Open with every batch done: nobody has closed it (state Closed)",
-}
 
 BURST = 3  # this many events from one poll make one toast and one notification, not a stack
 
@@ -135,7 +130,7 @@ class Alerter:
             was = before.get(job_id)
             if was is job or job_id in quiet:
                 continue
-            if job.finished and (was is None or not was.finished):
+            if ended(job) and (was is None or not ended(was)):
                 took = _took(job)
                 if "ended" in rules.events and (took is None or took >= rules.min_duration_s):
                     out.append(Event("ended", org, job, duration_s=took))

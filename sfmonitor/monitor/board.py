@@ -10,6 +10,7 @@ from typing import Self
 
 from ..bulk.models import Job
 from ..numbers import ago
+from .phase import ended
 
 
 class Cycling(enum.Enum):
@@ -39,7 +40,7 @@ def order(jobs: Iterable[Job], mode: SortMode, org: Callable[[Job], str] = lambd
     if mode is SortMode.ORG:
         return sorted(items, key=lambda j: org(j).lower())
     if mode is SortMode.RUNNING:
-        return sorted(items, key=lambda j: j.finished)
+        return sorted(items, key=ended)
     if mode is SortMode.FAILED:
         return sorted(items, key=lambda j: -(j.number_records_failed or 0))
     if mode is SortMode.OBJECT:

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 from ..bulk.models import Job, JobKind
+from . import phase as phase_rule
 
 SAMPLES = 90  # per job: 7.5 minutes at the default 5 s interval
 THROUGHPUT_WINDOW_S = 180.0  # "records/s over the last minutes"
 STALL_CYCLES = 6  # consecutive polls without progress ...
 STALL_SECONDS = 60.0  # ... spanning at least this long
-WAITING_STATES = frozenset({"Open"})  # Bulk 2.0 ingest waits for the client's upload: not stalled
+WAITING_STATES = frozenset({"Open"})  # a Bulk 2.0 ingest job waits for its client's upload: not stalled
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,37 +83,13 @@ def per_second(records: int, span: float) -> float | None:
 
 
 def live_work(job: Job) -> bool:
-    """The org owes this job work: something should be moving."""
-    if job.finished:
+    """The org itself has work queued or under way for this job (what a stall is measured on): a
+    running job (:mod:`phase`) less one still being sent by its client (an Open job, no batch pending)."""
+    if phase_rule.ended(job) or not phase_rule.known(job):
         return False
     if job.kind is JobKind.CLASSIC:
-        if job.batch_summary is not None:
-            return job.batch_summary.pending > 0
-        return (job.number_batches_queued or 0) + (job.number_batches_in_progress or 0) > 0
+        return phase_rule.pending_batches(job) > 0
     return job.state not in WAITING_STATES
-
-
-CLIENT_WAIT_S = 180.0  # an Open Bulk 2.0 job this old with no upload closed is flagged
-
-
-def waiting_on_client(job: Job, now: float) -> str | None:
-    """Words for a job that waits on its client, not on the org (so it is not counted as running):
-    a Bulk 2.0 ingest job still Open minutes after it was created (the upload has not been closed),
-    a Bulk 1.0 job Open whose batches have all finished (nobody has closed it)."""
-    if job.finished or job.state != "Open":
-        return None
-    if job.kind is JobKind.CLASSIC:
-        total = job.number_batches_total or 0
-        return "close it?" if total > 0 and not live_work(job) else None
-    created = job.created_date.timestamp() if job.created_date else None
-    return "no upload" if created is not None and now - created >= CLIENT_WAIT_S else None
-
-
-def working(jobs: Mapping[str, Job], running: Iterable[str], now: float) -> tuple[int, int]:
-    """Of the unfinished jobs (``running``: their keys in ``jobs``), how many the org is working on
-    and how many wait on their client."""
-    waiting = sum(1 for key in running if key in jobs and waiting_on_client(jobs[key], now))
-    return sum(1 for key in running if key in jobs) - waiting, waiting
 
 
 def eta_seconds(job: Job, throughput: float | None) -> float | None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..bulk.models import Job
 from .board import SortMode, matches
+from .phase import ended
 
 REBUILD_SHARE = 0.25  # more than this share of the jobs changed: sort from scratch
 RECENT_S = 86400.0  # jobs created within this are kept apart, for the totals of the last hour and today
@@ -24,7 +25,7 @@ def sort_key(job: Job, mode: SortMode, key: str, org: str = "") -> tuple[Any, ..
     row's key (the job id, org-qualified when several orgs are watched), last."""
     newest = -(job.created_date.timestamp() if job.created_date else 0.0)
     if mode is SortMode.RUNNING:
-        return (job.finished, newest, key)
+        return (ended(job), newest, key)
     if mode is SortMode.FAILED:
         return (-(job.number_records_failed or 0), newest, key)
     if mode is SortMode.OBJECT:
@@ -49,7 +50,7 @@ class JobIndex:
         self.text = text
         self.org = org
         self.jobs: Mapping[str, Job] = {}
-        self.running: set[str] = set()
+        self.running: set[str] = set()  # rows not ended (their phase running, waiting or unknown)
         self.matching: set[str] = set()
         self.recent: dict[str, Job] = {}  # jobs created in the last day (when last seen): the totals' jobs
         self.clock = clock  # for which jobs are of the last day
@@ -119,7 +120,7 @@ class JobIndex:
     def _rebuild(self) -> None:
         self._keys = {job_id: self._key(job_id, job) for job_id, job in self.jobs.items()}
         self._ordered = sorted(self._keys.values())
-        self.running = {job_id for job_id, job in self.jobs.items() if not job.finished}
+        self.running = {job_id for job_id, job in self.jobs.items() if not ended(job)}
         self.matching = {job_id for job_id, job in self.jobs.items() if self._matches(job_id, job)}
         since = self.clock() - RECENT_S
         self.recent = {job_id: job for job_id, job in self.jobs.items()
@@ -139,7 +140,7 @@ class JobIndex:
                 del self._ordered[at]
 
     def _classify(self, row: str, job: Job) -> None:
-        (self.running.discard if job.finished else self.running.add)(row)
+        (self.running.discard if ended(job) else self.running.add)(row)
         (self.matching.add if self._matches(row, job) else self.matching.discard)(row)
         created = job.created_date.timestamp() if job.created_date else None
         if created is not None and created >= self.clock() - RECENT_S:

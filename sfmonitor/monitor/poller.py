@@ -47,7 +47,7 @@ class Snapshot:
 class Poller:
     """One org's poll cycles.
 
-    ``backfill``: finished jobs read per cycle (None: all of them, as one ``status`` snapshot must).
+    ``backfill``: finished jobs read per cycle (None: all of them).
     ``retry_delays``: a job read that fails transiently is tried again after each of these (the
     transport already repeats a failed GET once); what still fails is reported in ``errors``.
     """
@@ -109,40 +109,33 @@ class Poller:
 
     async def cycle(
         self,
-        only: Collection[str] | None = None,
         watch: Collection[str] = (),
         full: bool = False,
         on_page: Callable[[dict[str, Job]], None] | None = None,
     ) -> Snapshot:
         """List the org's jobs and read every one that may have changed (see :mod:`economy`).
 
-        ``only`` restricts the cycle to those ids and reads each of them; ids the listing lacks are
-        looked up directly. ``watch``: jobs whose detail is open, read in full every cycle. ``full``:
+        ``watch``: jobs whose detail is open, read in full every cycle. ``full``:
         both listings and every live job (the operator asked for a refresh). ``on_page``: handed the
         rows listed so far after each listing page (a first screen need not wait for a whole org).
         """
         before = self.service.transport.requests_made
         self.cycles += 1
         cycle = self.cycles
-        kinds = LISTINGS if only is not None or full or not self.jobs else self._listings_due(cycle)
+        kinds = LISTINGS if full or not self.jobs else self._listings_due(cycle)
         rows = await self._list(kinds, cycle, on_page)
         listed = dict(rows)
         for job_id, known in self.jobs.items():  # a listing not read this cycle: what we know stands in
             if job_id not in listed and not self._gone(job_id, known, kinds):
                 listed[job_id] = known
-        if only is not None:
-            wanted = list(dict.fromkeys(only))
-            listed = {job_id: listed[job_id] for job_id in wanted if job_id in listed}
         errors: dict[str, str] = {}
         failures: list[BulkError] = []
         watched = set(watch)
 
-        async def read(job_id: str, listed_job: Job | None) -> tuple[str, Job | None]:
+        async def read(job_id: str, listed_job: Job) -> tuple[str, Job | None]:
             known = self.jobs.get(job_id)
             track = self.tracks.setdefault(job_id, Track())
             try:
-                if listed_job is None:  # named, but not listed: look it up
-                    return job_id, await self._retrying(lambda: self.service.find_job(job_id))
                 # the last read with the listing's newer fields over it: read from, or shown if the read fails
                 base = known.merged(listed_job) if known is not None else listed_job
                 info = await self._retrying(lambda: self.service.refresh(base, with_batches=False))
@@ -152,9 +145,9 @@ class Poller:
             except BulkError as exc:
                 errors[job_id] = str(exc)
                 failures.append(exc)
-                return job_id, base if listed_job is not None else known
+                return job_id, base
             track.read_at(cycle, self.clock(), info.number_records_processed)
-            if not batches_due(track, info, watched=job_id in watched or only is not None):
+            if not batches_due(track, info, watched=job_id in watched):
                 return job_id, info
             try:
                 batches = await self._retrying(lambda: self.service.batches(info))
@@ -164,20 +157,16 @@ class Poller:
             track.batch_counters = batch_counters(info)
             return job_id, info.with_batches(batches)
 
-        to_read: list[tuple[str, Job | None]] = []
+        to_read: list[tuple[str, Job]] = []
         backlog: list[tuple[str, Job]] = []
         for job_id, job in listed.items():
             if job_id in self.final:
                 continue
             never_read = job_id not in self.jobs or job_id in self.unread
-            if never_read and job.finished and only is None:
+            if never_read and job.finished:
                 backlog.append((job_id, job))
-            elif (
-                only is not None
-                or full
-                or read_due(
-                    self.tracks.get(job_id), job, cycle, listing_fresh=job_id in rows, watched=job_id in watched
-                )
+            elif full or read_due(
+                self.tracks.get(job_id), job, cycle, listing_fresh=job_id in rows, watched=job_id in watched
             ):
                 to_read.append((job_id, job))
         backlog.sort(key=_newest_first)
@@ -188,16 +177,13 @@ class Poller:
         to_read += backlog[:budget]
         unread = {job_id for job_id, _ in backlog[budget:]}
         self.unread = unread
-        if only is not None:
-            to_read += [(job_id, None) for job_id in only if job_id not in listed and job_id not in self.final]
         results = await asyncio.gather(*(read(job_id, job) for job_id, job in to_read))
         if not kinds and to_read and len(failures) == len(to_read):
             raise failures[0]  # no listing this cycle and not one read answered: the org is not reachable
         fresh = {job_id: job for job_id, job in results if job is not None}
 
         jobs: dict[str, Job] = {}
-        ids = list(listed) + [job_id for job_id in (only or ()) if job_id not in listed]
-        for job_id in ids:
+        for job_id in listed:
             current = fresh.get(job_id)
             if current is None and job_id not in errors:
                 current = self.jobs.get(job_id) if job_id not in unread else listed.get(job_id)
@@ -208,10 +194,9 @@ class Poller:
                 self.tracks.setdefault(job_id, Track()).listed = rows[job_id]
             if job_id not in errors and current.finished and job_id not in unread:
                 self.final.add(job_id)
-        if only is None:
-            self.final &= set(jobs)  # jobs the org deleted are forgotten
-            for gone in self.tracks.keys() - jobs.keys():
-                del self.tracks[gone]
+        self.final &= set(jobs)  # jobs the org deleted are forgotten
+        for gone in self.tracks.keys() - jobs.keys():
+            del self.tracks[gone]
         if jobs.keys() == self.jobs.keys():  # the same jobs: the same order (no sort of the org per cycle)
             self.jobs = {job_id: jobs[job_id] for job_id in self.jobs}
         else:

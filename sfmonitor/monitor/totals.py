@@ -1,5 +1,5 @@
 """An org's totals for the header: records processed and failed by the jobs created in the last hour
-and since local midnight, their failure rate, and the jobs the org is working on now, by API.
+and since local midnight, their failure rate, and the jobs running now (their :mod:`phase`), by API.
 
 The work follows the jobs of the last day and the running ones (the index keeps both apart), not a
 week of history."""
@@ -10,8 +10,8 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 from ..numbers import local, short_count
-from .history import live_work
 from .index import JobIndex
+from .phase import Phase, phase
 
 WORD = {"2.0 ingest": "ingest", "2.0 query": "query"}  # Bulk 1.0 says itself
 
@@ -35,7 +35,8 @@ def totals(index: JobIndex, now: datetime) -> tuple[str, str, str]:
             day[0], day[1] = day[0] + done, day[1] + failed
         if created >= hour_ago:
             hour[0], hour[1] = hour[0] + done, hour[1] + failed
+    at = now.timestamp()
     running = Counter(index.jobs[row].kind.label for row in index.running
-                      if row in index.jobs and live_work(index.jobs[row]))  # fmt: skip
+                      if row in index.jobs and phase(index.jobs[row], at) is Phase.RUNNING)  # fmt: skip
     busy = ", ".join(f"{n} {WORD.get(label, label)}" for label, n in sorted(running.items())) or "none"
     return f"last hour {_window(*hour)}", f"today {_window(*day)}", f"running {busy}"

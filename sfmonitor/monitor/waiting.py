@@ -1,8 +1,13 @@
 """Waiting for jobs to end (``sfmonitor wait``), without a terminal: which jobs, how they are read,
 when to stop, and the exit code their ends make.
 
-Economy: each cycle reads only the jobs that have not ended (one job-info call each); a job that
-ended is never read again. A read that fails transiently is tried again within the cycle, then the
+Which jobs: those whose :mod:`phase` is running (or not known yet). A job that waits on its client
+(an upload never marked complete, a Bulk 1.0 job nobody closed) is not waited on: only its client
+can move it, so a wait that holds one ends with ``Ending.CLIENT_WAIT`` as soon as nothing else is
+running, not at ``--max-wait`` (a job that starts waiting during the wait too).
+
+Economy: each cycle reads only the pending jobs (one job-info call each); a job that ended is never
+read again. A read that fails transiently is tried again within the cycle, then the
 job waits for the next cycle with its last values (marked): only a refusal ends the wait early.
 """
 
@@ -18,6 +23,8 @@ from ..bulk.errors import BulkError, transient
 from ..bulk.models import Job
 from ..bulk.retry import retrying
 from ..bulk.service import BulkService
+from .phase import Outcome, Phase, phase, waiting_on_client
+from .phase import outcome as job_outcome
 
 
 class Ending(enum.Enum):
@@ -32,22 +39,22 @@ class Ending(enum.Enum):
 
 READ_RETRY_DELAYS = (1.0, 3.0)
 READS_AT_ONCE = 8
-BAD_ENDS = frozenset({"Failed", "Aborted"})
 
 
-def ended_badly(job: Job) -> bool:
-    return job.state in BAD_ENDS
-
-
-def outcome(jobs: Iterable[Job], timed_out: bool) -> Ending:
-    """The exit code: timed out (jobs still running) over a job that failed or was aborted, over
-    records that failed, over a clean end."""
+def outcome(jobs: Iterable[Job], timed_out: bool, now: float | None = None) -> Ending:
+    """The exit code: timed out (jobs still running) over a job waiting on its client, over a job
+    that ended failed or aborted (:func:`phase.outcome`: a Bulk 1.0 batch failed as a whole counts),
+    over records that failed, over a clean end."""
     jobs = list(jobs)
+    at = time.time() if now is None else now
     if timed_out:
         return Ending.TIMED_OUT
-    if any(ended_badly(job) for job in jobs):
+    if any(phase(job, at) is Phase.WAITING for job in jobs):
+        return Ending.CLIENT_WAIT
+    ends = {job_outcome(job) for job in jobs}
+    if Outcome.FAILED in ends or Outcome.ABORTED in ends:
         return Ending.JOB_FAILED
-    if any((job.number_records_failed or 0) > 0 for job in jobs):
+    if Outcome.RECORDS_FAILED in ends:
         return Ending.RECORDS_FAILED
     return Ending.CLEAN
 
@@ -60,10 +67,20 @@ class Waited:
     service: BulkService
     jobs: dict[str, Job]
     errors: dict[str, str] = field(default_factory=dict)  # job -> why its values are not this cycle's
+    clock: Callable[[], float] = time.time  # the wall clock a job's wait on its client is measured by
 
     @property
     def pending(self) -> list[str]:
-        return [job_id for job_id, job in self.jobs.items() if not job.finished]
+        """The jobs still waited on: running, or not known yet (read until they are). An ended job
+        is not read again; nor is one waiting on its client, which ends the wait (CLIENT_WAIT) rather
+        than running it to ``--max-wait``."""
+        now = self.clock()
+        return [job_id for job_id, job in self.jobs.items() if phase(job, now) in (Phase.RUNNING, Phase.UNKNOWN)]
+
+    def waiting(self) -> dict[str, str]:
+        """The jobs that wait on their client, and why."""
+        now = self.clock()
+        return {job_id: why for job_id, job in self.jobs.items() if (why := waiting_on_client(job, now))}
 
     async def read(self) -> list[tuple[Job | None, Job]]:
         """Read every job that has not ended; returns (before, after) for those whose values moved."""
@@ -97,8 +114,9 @@ async def wait(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> bool:
-    """Read the jobs (just found) every ``interval`` until all have ended (True) or ``max_wait``
-    passed (False). ``on_cycle`` is handed, after each cycle, the jobs whose values moved."""
+    """Read the jobs (just found) every ``interval`` until none is pending (each has ended, or waits
+    on its client: True) or ``max_wait`` passed (False). ``on_cycle`` is handed, after each cycle,
+    the jobs whose values moved."""
     started = clock()
     while True:  # the jobs were just found: the first read is an interval away
         if not any(org.pending for org in waited):

@@ -30,8 +30,8 @@ from ..config.orgs import OrgConfig, org_colour
 from ..config.paths import export_path
 from ..monitor.alerts import Alerter, flagged, told
 from ..monitor.fleet import Fleet
-from ..monitor.history import waiting_on_client
 from ..monitor.org import Org
+from ..monitor.phase import waiting_on_client
 from ..monitor.schedule import BACKOFF_CAP_S, Schedule
 from ..notify import desktop as desktop_notify
 from ..notify.event_command import run_event_command

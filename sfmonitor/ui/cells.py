@@ -8,7 +8,8 @@ from datetime import datetime
 from rich.text import Text
 
 from ..bulk.models import Batch, Job, JobKind
-from ..monitor.history import History, eta_seconds, waiting_on_client
+from ..monitor.history import History, eta_seconds
+from ..monitor.phase import Outcome, ended, outcome, waiting_on_client
 from ..numbers import compact, count, duration, local, seconds_between, short_count, tiny_count
 from ..text import clip, inert
 
@@ -202,7 +203,7 @@ def clock(moment: datetime | None, now: datetime) -> str:
 def elapsed(job: Job, now: datetime) -> str:
     if job.created_date is None:
         return "-"
-    end = job.system_modstamp if job.finished and job.system_modstamp else now
+    end = job.system_modstamp if ended(job) and job.system_modstamp else now
     return duration(int(max(0.0, seconds_between(end, job.created_date)) * 1000))
 
 
@@ -236,7 +237,7 @@ def job_cells(
         state, state_style = f"⚠ {state}", f"bold {palette.warning}"  # stalled: no progress for a while
     elif waiting := waiting_on_client(job, now.timestamp()):
         state, state_style = f"{state}: {waiting}", palette.warning  # the client owes the next step
-    elif job.state == "Failed":
+    elif outcome(job) is Outcome.FAILED:  # Failed, or a Bulk 1.0 batch failed as a whole
         state_style = f"bold {palette.error}"
     values = {
         "kind": SHORT_KIND[job.kind] if narrow else job.kind.label,
@@ -256,7 +257,7 @@ def job_cells(
         "org": ("! " if org and org.down else "") + inert(org.label) if org else "",
     }
     down = org is not None and org.down
-    base = "dim" if (job.finished or unread or down) and not pending else ""
+    base = "dim" if (ended(job) or unread or down) and not pending else ""
     cells = []
     for column in columns:
         style = base

@@ -9,8 +9,9 @@ from datetime import datetime
 
 from ..bulk.models import Action, ApiUsage, Job, Limit
 from ..monitor.board import Connection, SortMode
-from ..monitor.history import History, working
+from ..monitor.history import History
 from ..monitor.index import JobIndex
+from ..monitor.phase import working
 from ..monitor.spend import Budget, Spend
 from ..numbers import ago, seconds_between, short_count
 from .cells import Palette

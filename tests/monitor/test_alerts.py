@@ -111,7 +111,7 @@ def test_a_burst_is_one_toast_naming_the_first_few() -> None:
 
 def test_a_job_starting_to_wait_on_its_client_alerts_once_with_what_to_do() -> None:
     from sfmonitor.monitor.alerts import flagged
-    from sfmonitor.monitor.history import waiting_on_client
+    from sfmonitor.monitor.phase import waiting_on_client
 
     def waiting_now(jobs: dict[str, Job], now: float, ids: dict[str, Job]) -> dict[str, str]:
         return flagged(jobs, waiting_on_client, now, ids)

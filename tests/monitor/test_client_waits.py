@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sfmonitor.bulk.models import Job
-from sfmonitor.monitor.history import CLIENT_WAIT_S, waiting_on_client, working
+from sfmonitor.monitor.phase import CLIENT_WAIT_S, waiting_on_client, working
 
 NOW = datetime.fromisoformat("2026-12-03T12:00:00+00:00").timestamp()
 

@@ -162,15 +162,6 @@ async def test_progress_moves_between_cycles(service: BulkService, sim: Simulato
     assert (second.jobs[running.id].number_records_processed or 0) > (running.number_records_processed or 0)
 
 
-async def test_only_named_jobs(service: BulkService, sim: Simulator) -> None:
-    poller = Poller(service)
-    listed = await service.list_jobs()
-    wanted = list(listed)[:2]
-    snapshot = await poller.cycle(only=[*wanted, "750000000000000AAA"])
-    assert set(snapshot.jobs) == set(wanted)
-    assert "750000000000000AAA" in snapshot.errors
-
-
 async def test_a_deleted_job_disappears(service: BulkService, sim: Simulator) -> None:
     poller = Poller(service)
     first = await poller.cycle()
