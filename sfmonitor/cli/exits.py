@@ -54,7 +54,7 @@ class ExitCode(enum.IntEnum):
     UNKNOWN = 4, "a close/abort whose outcome is unknown (read the job before retrying)"
     NOT_CONFIRMED = 5, "not confirmed (answered no, or no terminal and no `--yes`)"
     RECORDS_FAILED = 6, "`wait`: every job ended, some records failed"
-    JOB_FAILED = 7, "`wait`: a job ended `Failed` or `Aborted`"
+    JOB_FAILED = 7, "`wait`: a job ended `Failed` or `Aborted`, or a Bulk 1.0 job ended with a batch `Failed`"
     TIMED_OUT = 8, "`wait`: `--max-wait` passed with jobs still running (their ids printed)"
     PARTIAL = (
         9,
