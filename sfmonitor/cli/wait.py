@@ -18,9 +18,7 @@ from contextlib import AsyncExitStack
 from datetime import datetime
 from typing import Any, TextIO
 
-from ..bulk.errors import (
-    NotFound,
-)
+from ..bulk.errors import BulkError, ConfigError, NotFound
 from ..bulk.models import Job
 from ..bulk.retry import retrying
 from ..bulk.service import BulkService
@@ -29,7 +27,7 @@ from ..monitor.waiting import Waited, outcome, wait
 from ..numbers import count, duration
 from ..text import inert
 from .exits import WAIT_ENDINGS, ExitCode, fail, run
-from .targets import targets_or_fail
+from .targets import JobRef, ids_for, job_ref, targets_or_fail
 
 BAR = 20
 START_RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0)
@@ -110,9 +108,16 @@ async def _jobs_of(service: BulkService, ids: Sequence[str], running: bool) -> d
     return found
 
 
+async def _open(stack: AsyncExitStack, options: ConnectionOptions) -> BulkService | BulkError:
+    try:
+        return await stack.enter_async_context(open_service(options))
+    except BulkError as exc:
+        return exc
+
+
 async def run_wait(
     targets: list[tuple[str, ConnectionOptions]],
-    ids: Sequence[str],
+    ids: Sequence[JobRef],
     *,
     running: bool,
     interval: float,
@@ -123,15 +128,26 @@ async def run_wait(
     raised, for the command line to report)."""
     started = time.monotonic()
     async with AsyncExitStack() as stack:
-        services = [(name, await stack.enter_async_context(open_service(options))) for name, options in targets]
-        held = await asyncio.gather(*(_jobs_of(service, ids, running) for _, service in services))
+        asked = [(name, options) for name, options in targets if running or ids_for(ids, name)]
+        opened = await asyncio.gather(*(_open(stack, options) for _, options in asked))
+        unread = [(name, got) for (name, _), got in zip(asked, opened, strict=True) if isinstance(got, BulkError)]
+        if len(targets) == 1 and unread:
+            raise unread[0][1]
+        for name, error in unread:  # one org's failure costs that org only
+            fail(f"org {inert(name)}: not read: {error}", 0)
+        services = [(name, got) for (name, _), got in zip(asked, opened, strict=True) if isinstance(got, BulkService)]
+        if not services:
+            return ExitCode.CONNECT
+        held = await asyncio.gather(*(_jobs_of(service, ids_for(ids, name), running) for name, service in services))
         waited = [Waited(name, service, {job_id: job.with_batches(None) for job_id, job in jobs.items()})
                   for (name, service), jobs in zip(services, held, strict=True) if jobs]  # fmt: skip
-        known = {job_id for org in waited for job_id in org.jobs}
-        missing = [job_id for job_id in dict.fromkeys(ids) if job_id not in known]
+        known = {(org.org, job_id) for org in waited for job_id in org.jobs}
+        missing = [str(ref) for ref in dict.fromkeys(ids)
+                   if not any(job_id == ref.job_id and ref.org in (None, org) for org, job_id in known)]  # fmt: skip
         if missing:
             where = "any of the orgs named" if len(targets) > 1 else "this org"
-            raise NotFound(404, "NOT_FOUND", f"no job {', '.join(missing)} in {where}")
+            also = f" (not read: {', '.join(inert(name) for name, _ in unread)})" if unread else ""
+            raise NotFound(404, "NOT_FOUND", f"no job {', '.join(missing)} in {where}{also}")
         if not waited:
             print("no job is running: nothing to wait for", file=sys.stderr)
             return 0
@@ -152,7 +168,8 @@ async def run_wait(
         still = [job.id for job in jobs if not job.finished]
         print(f"timed out with {len(still)} job{'s' if len(still) != 1 else ''} still running: {' '.join(still)}",
               file=sys.stderr)  # fmt: skip
-    return WAIT_ENDINGS[outcome(jobs, timed_out=not ended)]
+    code = WAIT_ENDINGS[outcome(jobs, timed_out=not ended)]
+    return ExitCode.PARTIAL if code is ExitCode.OK and unread else code  # an org not read: not a clean 0
 
 
 def _job_json(org: Waited, job: Job, several: bool) -> dict[str, Any]:
@@ -181,8 +198,12 @@ def cmd_wait(args: argparse.Namespace) -> int:
 
     if bool(args.job_id) == args.running:
         return fail("wait: name the jobs (JOB_ID …) or give --running, not both", ExitCode.USAGE)
-    targets = targets_or_fail(args)
+    try:
+        refs = [job_ref(text) for text in args.job_id]
+    except ConfigError as exc:
+        return fail(str(exc), ExitCode.USAGE)
+    targets = targets_or_fail(args, refs)
     if isinstance(targets, int):
         return targets
-    return run(lambda: run_wait(targets, args.job_id, running=args.running, interval=clamp_interval(args.interval),
+    return run(lambda: run_wait(targets, refs, running=args.running, interval=clamp_interval(args.interval),
                                 max_wait=args.max_wait, as_json=args.format == "json"))  # fmt: skip

@@ -131,8 +131,8 @@ class SfMonitorApp(App[None]):
         colour: str | None = None,
         production: bool | None = None,
     ) -> None:
-        """``orgs``: the orgs to watch (their config tables, their interval and budget already
-        settled against the flags), or one org's options; ``schedule``: one org's (a test's pace),
+        """``orgs``: the orgs to watch (their config tables; config.in_force settles the flags held
+        in ``settings`` over them), or one org's options; ``schedule``: one org's (a test's pace),
         else each org's own from its interval."""
         super().__init__()
         self.staleness_every = staleness_every
@@ -154,19 +154,17 @@ class SfMonitorApp(App[None]):
     @staticmethod
     def _org(target: OrgConfig, settings: config.Settings, schedule: Schedule | None, *, single: bool) -> Org:
         resolved = target.options.resolved()
+        rules = config.in_force(target, settings, pace=schedule.interval if schedule else None)
         if schedule is None or not single:
-            interval = target.interval or (schedule.interval if schedule else settings.interval)
-            schedule = Schedule(interval, cap=schedule.cap if schedule else BACKOFF_CAP_S)
-        schedule.budget = target.api_budget or settings.api_budget
+            schedule = Schedule(rules.interval, cap=schedule.cap if schedule else BACKOFF_CAP_S)
+        schedule.budget = rules.api_budget
         return Org(
             schedule,
             key=target.name,
             name=urlsplit(resolved.instance_url or "").hostname or (resolved.target_org or "org"),
             target=resolved.instance_url or (f"sf org {resolved.target_org!r}" if resolved.target_org else "the org"),
-            read_only=settings.read_only or target.read_only,
-            read_only_why=None
-            if settings.read_only or not target.read_only
-            else f"read_only is set in its [orgs.{target.name}] table",
+            read_only=rules.read_only,
+            read_only_why=rules.read_only_why,
             label=target.label or None,
             colour=target.colour,
             production=target.production,
@@ -615,7 +613,7 @@ class SfMonitorApp(App[None]):
                 self._send(org, org.state.jobs.get(job.id, job), action)  # it may have moved on meanwhile
 
         screen = ConfirmScreen.for_action(
-            job, action, careful=org.careful, org=(org.shown_name, org_colour(org.colour))
+            job, action, production=org.production, org=(org.shown_name, org_colour(org.colour))
         )
         self.push_screen(screen, answered)
 
