@@ -396,6 +396,7 @@ class SfMonitorApp(App[None]):
             top_errors=org.top_errors(),
             key=org.key,
             colour=org_colour(org.colour),
+            production=org.production,
         )
 
     def board(self) -> Board:
@@ -590,8 +591,13 @@ class SfMonitorApp(App[None]):
         if action is not None:
             reason = self.refusal(action)
             if reason:
-                self.notify(f"Cannot {action.value}: {inert(reason)}", severity="warning", markup=False)
+                chosen = self.selected()
+                self._cannot(action, reason, chosen[0] if chosen else None)
                 event.stop()
+
+    def _cannot(self, action: Action, reason: str, org: Org | None) -> None:
+        where = f" in {org.shown_name}" if org else ""  # the toast names the org
+        self.notify(f"Cannot {action.value}{inert(where)}: {inert(reason)}", severity="warning", markup=False)
 
     def action_close_job(self) -> None:
         self._ask(Action.CLOSE)
@@ -603,8 +609,7 @@ class SfMonitorApp(App[None]):
         chosen = self.selected()
         reason = self.refusal(action, chosen[1], chosen[0]) if chosen else self.refusal(action)
         if reason is not None or chosen is None:
-            self.notify(f"Cannot {action.value}: {inert(reason or 'no job selected')}", severity="warning",
-                        markup=False)  # fmt: skip
+            self._cannot(action, reason or "no job selected", chosen[0] if chosen else None)
             return
         org, job = chosen
 
@@ -620,7 +625,7 @@ class SfMonitorApp(App[None]):
     def _send(self, org: Org, job: Job, action: Action) -> None:
         late = org.refusal(action, job)
         if late is not None:
-            self.notify(f"Not sent: {inert(late)}", severity="warning", markup=False)
+            self.notify(f"Not sent to {inert(org.shown_name)}: {inert(late)}", severity="warning", markup=False)
             return
         if org.service is None or not org.state.action_sent(job.id, action):
             return  # a second confirmation for the same job sends nothing
@@ -634,7 +639,7 @@ class SfMonitorApp(App[None]):
             return
         org.state.action_answered(message.job.id, message.job)
         self.fleet.refresh(org)
-        where = f"{org.shown_name}: " if self.fleet.several else ""
+        where = f"{inert(org.shown_name)}: "  # every toast of an action names its org
         self.notify(f"{where}Job {inert(message.job.id)}: {inert(message.before)} → {inert(message.job.state)}",
                     title=f"{message.action.value.capitalize()} sent", markup=False)  # fmt: skip
         self.render_view()
@@ -649,7 +654,8 @@ class SfMonitorApp(App[None]):
         else:
             org.state.action_refused(message.job.id)
         title = "Outcome unknown" if message.unknown else f"{message.action.value.capitalize()} refused"
-        self.notify(inert(message.error), title=title, severity="error", markup=False, timeout=15)
+        self.notify(f"{inert(org.shown_name)}: {inert(message.error)}", title=title, severity="error", markup=False,
+                    timeout=15)  # fmt: skip
         self.render_view()
         self.poll_now(org=org)
 

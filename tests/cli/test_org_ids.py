@@ -4,6 +4,7 @@ costing that org only. Real simulators on real sockets; the command line run in-
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -171,3 +172,100 @@ def test_the_cli_asks_the_dashboards_question_in_the_protocols_words(
     assert job.kind.label == "Bulk 1.0"
     screen = ConfirmScreen.for_action(job, Action.CLOSE, production=False, org=("dev", None))
     assert screen.question == question(job, Action.CLOSE, "dev", False).title == prompts[0].removesuffix(" [y/N] ")
+
+
+def _finished_job(capsys: pytest.CaptureFixture[str], failed: bool = False) -> str:
+    """A Bulk 2.0 ingest job of alpha that ended JobComplete with (``failed``) or without failed rows."""
+    code, out, _ = sfmonitor(capsys, "status", "--format", "json", "-o", "alpha")
+    assert code == 0
+    ended = [j for j in json.loads(out)["jobs"] if j["state"] == "JobComplete" and j["jobType"] == "V2Ingest"]
+    return next(j["id"] for j in ended if bool(j["numberRecordsFailed"]) is failed)
+
+
+def test_status_wait_and_failures_answer_per_org(
+    sim: Simulator, twin: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An id two orgs hold has two answers, each naming its org; ``ORG:JOBID`` asks that org only."""
+    configure(tmp_path, monkeypatch, sim, twin)
+    several = ["-o", "alpha", "-o", "beta"]
+    job_id = _finished_job(capsys)
+
+    code, out, err = sfmonitor(capsys, "status", "--format", "json", "--job", job_id, *several)
+    assert code == 0, err
+    assert {o["name"]: [j["id"] for j in o["jobs"]] for o in json.loads(out)["orgs"]} == {
+        "alpha": [job_id], "beta": [job_id]
+    }  # fmt: skip
+    twin.log.clear()
+    code, out, err = sfmonitor(capsys, "status", "--format", "json", "--job", f"alpha:{job_id}", *several)
+    assert code == 0 and [o["name"] for o in json.loads(out)["orgs"]] == ["alpha"], err
+    assert list(twin.log) == []  # beta was not asked
+    code, out, err = sfmonitor(capsys, "status", "--job", "750000000000000AAA", *several)
+    assert code == 1 and "no job 750000000000000AAA in the orgs named" in err
+
+    code, out, err = sfmonitor(capsys, "wait", job_id, "--format", "json", *several)
+    assert code == 0, err
+    assert sorted((j["org"], j["id"]) for j in json.loads(out)) == [("alpha", job_id), ("beta", job_id)]
+    code, out, err = sfmonitor(capsys, "wait", f"beta:{job_id}", "--format", "json", *several)
+    assert code == 0 and [j["id"] for j in json.loads(out)] == [job_id], err
+
+    failed = _finished_job(capsys, failed=True)
+    code, out, err = sfmonitor(capsys, "failures", failed, *several)
+    assert code == 0, err
+    assert out.startswith(f"[alpha] job {failed} (2.0 ingest)") and f"\n\n[beta] job {failed} (2.0 ingest)" in out
+    code, out, err = sfmonitor(capsys, "failures", failed, "--format", "json", *several)
+    assert [o["org"] for o in json.loads(out)["orgs"]] == ["alpha", "beta"]
+    code, out, err = sfmonitor(capsys, "failures", failed, "--format", "csv", *several)
+    assert code == 2 and f"alpha:{failed} or beta:{failed}" in err and out == ""  # a CSV is one org's
+    code, out, err = sfmonitor(capsys, "failures", f"beta:{failed}", "--format", "csv", *several)
+    assert code == 0 and out.count("\n") > 1, err
+
+
+def test_one_orgs_missing_secret_costs_that_org_only(
+    sim: Simulator, twin: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    gamma = (
+        '[orgs.gamma]\ninstance_url = "https://gamma.example"\nclient_id = "app"\nclient_secret_env = "GAMMA_SECRET"'
+    )
+    configure(tmp_path, monkeypatch, sim, twin, extra=gamma)
+    monkeypatch.delenv("BETA_TOKEN")  # beta's token variable is not set; gamma's secret neither
+    monkeypatch.delenv("GAMMA_SECRET", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))  # no sf CLI: `orgs` lists the config file's
+    job_id = _finished_job(capsys)
+
+    code, out, err = sfmonitor(capsys, "status", "-o", "alpha", "-o", "beta")
+    assert code == 9, err  # partial
+    assert out.startswith("[alpha] org 127.0.0.1") and job_id in out
+    assert "[beta] not read: " in out and "the environment has no BETA_TOKEN" in out
+    assert "org beta: not read: " in err and "BETA_TOKEN" in err
+
+    code, out, err = sfmonitor(capsys, "status", "-o", "beta", "-o", "gamma")
+    assert code == 3 and "BETA_TOKEN" in err and "GAMMA_SECRET" in err  # none could be read
+
+    code, out, err = sfmonitor(capsys, "orgs")
+    assert code == 9, out + err
+    lines = {line.split()[0]: line for line in out.splitlines()[1:] if line.strip()}
+    assert "ok:" in lines["alpha"] and "cannot sign in" in lines["beta"] and "GAMMA_SECRET" in lines["gamma"]
+
+    code, out, err = sfmonitor(capsys, "wait", job_id, "-o", "alpha", "-o", "beta")
+    assert code == 9 and "org beta: not read: " in err and "1 job ended" in out, out + err  # not a clean 0
+    code, out, err = sfmonitor(capsys, "abort", f"alpha:{job_id}", "--yes", "-o", "alpha", "-o", "beta")
+    assert code == 1 and "finished" in err  # alpha's job answered for itself: beta was not needed
+
+
+def test_an_orgs_interval_budget_and_read_only_have_one_rule(tmp_path: Path) -> None:
+    """flags > the org's table > the file's top level > defaults; read-only by any stays read-only."""
+    from sfmonitor.config.settings import in_force, load
+
+    path = tmp_path / "config.toml"
+    path.write_text('interval = 9\napi_budget = 9000\n[orgs.prod]\nsf_alias = "p"\nread_only = true\n'
+                    'interval = 20\napi_budget = "1%"\n[orgs.dev]\nsf_alias = "d"\n')  # fmt: skip
+    plain = load(path=path, env={})
+    prod, dev = in_force(plain.orgs["prod"], plain), in_force(plain.orgs["dev"], plain)
+    assert (prod.interval, str(prod.api_budget), prod.read_only) == (20, "1%", True)
+    assert prod.read_only_why == "read_only is set in its [orgs.prod] table"
+    assert (dev.interval, str(dev.api_budget), dev.read_only) == (9, str(plain.api_budget), False)
+    flagged = load(path=path, env={}, interval=7, api_budget="100", read_only=True)
+    prod = in_force(flagged.orgs["prod"], flagged)
+    assert (prod.interval, str(prod.api_budget), prod.read_only, prod.read_only_why) == (7, "100/day", True, None)
+    defaults = load(path=tmp_path / "none.toml", env={})  # no file: the defaults
+    assert in_force(plain.orgs["dev"], defaults).interval == 5.0 and not in_force(plain.orgs["dev"], defaults).read_only
