@@ -138,7 +138,8 @@ async def holder(stack: AsyncExitStack, orgs: Sequence[OrgConfig], ref: JobRef) 
     if unasked:
         why = "; ".join(f"{inert(a.org.name)}: {inert(str(a.error))}" for a in unasked)
         found = f"it is in {inert(held[0].org.name)}, but " if held else ""
-        raise Unasked(f"job {ref.job_id}: {found}{len(unasked)} org(s) could not be asked whether they hold it "
+        orgs_unasked = "an org" if len(unasked) == 1 else f"{len(unasked)} orgs"
+        raise Unasked(f"job {ref.job_id}: {found}{orgs_unasked} could not be asked whether they hold it too "
                       f"({why}); give ORG:JOBID to name the org; nothing was sent")  # fmt: skip
     if not held:
         where = "this org" if len(answers) == 1 else f"any of the {len(answers)} orgs named"

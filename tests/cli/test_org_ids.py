@@ -226,7 +226,8 @@ def test_one_orgs_missing_secret_costs_that_org_only(
     gamma = (
         '[orgs.gamma]\ninstance_url = "https://gamma.example"\nclient_id = "app"\nclient_secret_env = "GAMMA_SECRET"'
     )
-    configure(tmp_path, monkeypatch, sim, twin, extra=gamma)
+    delta = f'[orgs.delta]\nclient_id = "app"\nusername = "u@x"\nprivate_key_file = "{tmp_path / "no.key"}"\n'
+    configure(tmp_path, monkeypatch, sim, twin, extra=gamma + "\n" + delta)
     monkeypatch.delenv("BETA_TOKEN")  # beta's token variable is not set; gamma's secret neither
     monkeypatch.delenv("GAMMA_SECRET", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path))  # no sf CLI: `orgs` lists the config file's
@@ -238,8 +239,9 @@ def test_one_orgs_missing_secret_costs_that_org_only(
     assert "[beta] not read: " in out and "the environment has no BETA_TOKEN" in out
     assert "org beta: not read: " in err and "BETA_TOKEN" in err
 
-    code, out, err = sfmonitor(capsys, "status", "-o", "beta", "-o", "gamma")
-    assert code == 3 and "BETA_TOKEN" in err and "GAMMA_SECRET" in err  # none could be read
+    code, out, err = sfmonitor(capsys, "status", "-o", "beta", "-o", "gamma", "-o", "delta")
+    assert code == 3 and "BETA_TOKEN" in err and "GAMMA_SECRET" in err, err  # none could be read
+    assert "org delta: not read: cannot read the JWT private key" in err  # an unreadable key file: its own
 
     code, out, err = sfmonitor(capsys, "orgs")
     assert code == 9, out + err
@@ -269,3 +271,19 @@ def test_an_orgs_interval_budget_and_read_only_have_one_rule(tmp_path: Path) -> 
     assert (prod.interval, str(prod.api_budget), prod.read_only, prod.read_only_why) == (7, "100/day", True, None)
     defaults = load(path=tmp_path / "none.toml", env={})  # no file: the defaults
     assert in_force(plain.orgs["dev"], defaults).interval == 5.0 and not in_force(plain.orgs["dev"], defaults).read_only
+
+
+def test_a_bare_id_is_not_acted_on_while_an_org_cannot_say_whether_it_holds_it(
+    sim: Simulator, twin: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """alpha holds the job and beta cannot be reached: beta might hold it too, so nothing is sent
+    (exit 3) until ``ORG:JOBID`` says which org is meant."""
+    configure(tmp_path, monkeypatch, sim, twin)
+    monkeypatch.setenv("BETA_TOKEN", "not-" + twin.token)  # beta refuses the sign-in
+    job_id = find_job(sim, "ingest", "InProgress")
+    code, _, err = sfmonitor(capsys, "abort", job_id, "--yes", "-o", "alpha", "-o", "beta")
+    assert code == 3 and f"job {job_id}: it is in alpha, but an org could not be asked" in err, err
+    assert "beta: " in err and "give ORG:JOBID" in err and "nothing was sent" in err
+    assert writes(sim, job_id) == [] and writes(twin, job_id) == []
+    code, _, err = sfmonitor(capsys, "abort", f"alpha:{job_id}", "--yes", "-o", "alpha", "-o", "beta")
+    assert code == 0 and len(writes(sim, job_id)) == 1, err

@@ -33,14 +33,19 @@ class ConfirmScreen(ModalScreen[bool]):
     ]
 
     def __init__(
-        self, question: str, details: list[tuple[str, str]], typed: str = "", colours: dict[str, str] | None = None
+        self,
+        question: str,
+        details: list[tuple[str, str]],
+        typed: str = "",
+        colours: dict[str, str] | None = None,
+        hint: str = "",
     ) -> None:
         super().__init__()
         self.question = question
         self.details = details
         self.colours = colours or {}  # detail name -> the style of its value (the org in its colour)
         self.typed = typed  # what must be typed to confirm ("" : y is enough)
-        self.typed_hint = f"Type the job id's last {len(typed)} characters ({typed}) and enter." if typed else ""
+        self.typed_hint = hint  # the line over the box the characters are typed in
 
     @classmethod
     def for_action(
@@ -51,10 +56,8 @@ class ConfirmScreen(ModalScreen[bool]):
         how far. Production, or not known to be a sandbox: confirmed by typing the job id's last 4
         characters."""
         asked = question(job, action, org[0] if org else None, production)
-        screen = cls(asked.title, asked.details, typed=asked.typed,
-                     colours={"Org": f"bold {org[1]}"} if org and org[1] else {})  # fmt: skip
-        screen.typed_hint = asked.typed_hint() if asked.typed else ""
-        return screen
+        colours = {"Org": f"bold {org[1]}"} if org and org[1] else {}
+        return cls(asked.title, asked.details, asked.typed, colours, asked.typed_hint() if asked.typed else "")
 
     def compose(self) -> ComposeResult:
         lines = Text()
