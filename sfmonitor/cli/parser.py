@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from .. import __version__
+from ..monitor.confirm import CLOSE_SUMMARY
 from .exits import ExitCode
 
 
@@ -97,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="only this job (repeatable); ORG: asks that org only")  # fmt: skip
     _connection_args(status)
 
-    for name, verb in (("close", "close (Bulk 1.0: state Closed; 2.0 ingest: upload complete)"), ("abort", "abort")):
+    for name, verb in (("close", f"close ({CLOSE_SUMMARY})"), ("abort", "abort")):
         p = sub.add_parser(name, help=f"{verb} one job, with the request its API needs")
         p.add_argument("job_id", metavar="[ORG:]JOB_ID",
                        help="the job; ORG: names its org (needed when several orgs hold the id)")  # fmt: skip

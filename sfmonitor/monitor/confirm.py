@@ -15,6 +15,9 @@ from ..text import inert
 TYPED = 4  # how many of the job id's last characters a careful confirmation wants typed
 
 
+CLOSE_SUMMARY = "Bulk 1.0: state Closed, no more batches; Bulk 2.0 ingest: upload complete"  # where no job is known
+
+
 def verb(action: Action, job: Job) -> str:
     """What the request does, in the protocol's words: a Bulk 1.0 close sets the job's state to
     Closed (no more batches will come); a Bulk 2.0 ingest close marks its upload complete."""

@@ -29,6 +29,7 @@ from ..config.connection import ConnectionOptions
 from ..config.orgs import OrgConfig, org_colour
 from ..config.paths import export_path
 from ..monitor.alerts import Alerter, flagged, told
+from ..monitor.confirm import CLOSE_SUMMARY
 from ..monitor.fleet import Fleet
 from ..monitor.history import waiting_on_client
 from ..monitor.org import Org
@@ -722,6 +723,6 @@ class SfMonitorApp(App[None]):
                 yield SystemCommand(f"Show org: {org.shown_name}", f"Only the jobs of {org.target}",
                                     lambda key=org.key: self.show_org(key))  # fmt: skip
         if not all(org.read_only for org in self.fleet):
-            yield SystemCommand("Close job", "Close (upload complete) the selected job", self.action_close_job)
+            yield SystemCommand("Close job", f"Close the selected job ({CLOSE_SUMMARY})", self.action_close_job)
             yield SystemCommand("Abort job", "Abort the selected job", self.action_abort_job)
         yield SystemCommand("Quit", "Quit sfmonitor", self.exit)
