@@ -43,7 +43,7 @@ def cmd_action(args: argparse.Namespace) -> int:
     async def body() -> int:
         async with AsyncExitStack() as stack:
             org, service, job = await holder(stack, orgs, ref)
-            label = org.label or org.name or service.username or urlsplit(service.instance_url).hostname or "the org"
+            label = org.name or service.username or urlsplit(service.instance_url).hostname or "the org"  # as -o
             rules = config.in_force(org, settings)
             if rules.read_only:
                 raise IllegalAction(f"cannot {action.value} {describe(job)}: "
