@@ -5,16 +5,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from contextlib import AsyncExitStack
+from urllib.parse import urlsplit
 
-from ..bulk.errors import (
-    IllegalAction,
-)
+from ..bulk.errors import ConfigError, IllegalAction
 from ..bulk.models import Action, Job
 from ..config import settings as config
-from ..config.connection import open_service
+from ..monitor.confirm import production_mark, production_of, question, read_only_refusal, verb
 from ..text import inert
-from .exits import Cancelled, ExitCode, run
-from .targets import holder, targets_or_fail
+from .exits import Cancelled, ExitCode, fail, run
+from .targets import holder, job_ref, orgs_of
 
 
 def describe(job: Job) -> str:
@@ -30,29 +30,35 @@ def describe(job: Job) -> str:
 
 
 def cmd_action(args: argparse.Namespace) -> int:
+    """Find the job (``ORG:JOBID``, or the one org of several that holds a bare id), apply that org's
+    read-only and production rules (the dashboard's), ask monitor.confirm's question, send once."""
     action = Action(args.command)
-    targets = targets_or_fail(args)
-    if isinstance(targets, int):
-        return targets
+    try:
+        ref = job_ref(args.job_id)
+        orgs = orgs_of(args, [ref])
+        settings = config.load()
+    except ConfigError as exc:
+        return fail(str(exc), ExitCode.USAGE)
 
     async def body() -> int:
-        options = targets[0][1] if len(targets) == 1 else await holder(targets, args.job_id)
-        async with open_service(options) as service:
-            job = await service.find_job(args.job_id)
+        async with AsyncExitStack() as stack:
+            org, service, job = await holder(stack, orgs, ref)
+            label = org.name or service.username or urlsplit(service.instance_url).hostname or "the org"  # as -o
+            rules = config.in_force(org, settings)
+            if rules.read_only:
+                raise IllegalAction(f"cannot {action.value} {describe(job)}: "
+                                    f"{read_only_refusal(label, rules.read_only_why)}")  # fmt: skip
             reason = job.refusal(action)
             if reason is not None:
                 raise IllegalAction(f"cannot {action.value} {describe(job)}: {reason}")
-            verb = "Close (upload complete)" if action is Action.CLOSE else "Abort"
-            print(f"{verb} {describe(job)}.")
+            production = org.production
+            if production is None and not args.yes:
+                production = production_of(None, await service.is_sandbox())
+            asked = question(job, action, label, production)
+            mark = production_mark(production)
+            print(f"{verb(action, job)} {describe(job)} in org {inert(label)}{f' ({mark})' if mark else ''}.")
             if not args.yes:
-                production = _production_setting(args)
-                if production is None:
-                    production = (await service.is_sandbox()) is not True  # unknown: careful
-                if production:
-                    await _confirm(f"{verb} this job in a PRODUCTION org? Type the job id's last 4 characters "
-                                   f"({inert(job.id[-4:])}) to confirm: ", expected=job.id[-4:])  # fmt: skip
-                else:
-                    await _confirm(f"{verb} this job? [y/N] ")
+                await _confirm(asked.prompt(), expected=asked.typed or None)
             done = await service.act(job, action)
             print(f"Job {inert(done.id)}: {inert(job.state)} -> {inert(done.state)}")
             return ExitCode.OK
@@ -67,15 +73,6 @@ async def _confirm(prompt: str, expected: str | None = None) -> None:
     answer = (await asyncio.to_thread(_ask, prompt)).strip()
     if answer != expected if expected is not None else answer.lower() not in ("y", "yes"):
         raise Cancelled("not confirmed; nothing was sent")
-
-
-def _production_setting(args: argparse.Namespace) -> bool | None:
-    """``production = true|false`` of the named config-file org, if it says."""
-    names = args.target_org or []
-    if len(names) != 1:
-        return None
-    org = config.load().orgs.get(names[0])
-    return org.production if org else None
 
 
 def _ask(prompt: str) -> str:

@@ -9,15 +9,18 @@ import argparse
 import json
 import shutil
 import sys
+from contextlib import AsyncExitStack
 
+from ..bulk.errors import ConfigError, NotFound
 from ..bulk.failure_export import CsvExport, export_note
 from ..bulk.failures import FailureReport
-from ..bulk.models import JobKind
+from ..bulk.models import Job, JobKind
+from ..bulk.service import BulkService
 from ..config.connection import open_service
 from ..numbers import compact
 from ..text import clip, inert
 from .exits import ExitCode, fail, run
-from .targets import targets_or_fail
+from .targets import Ambiguous, ask_every_org, job_ref, orgs_of
 
 
 def as_json(report: FailureReport) -> str:
@@ -43,40 +46,82 @@ def table(report: FailureReport, width: int = 120, samples: int = 1) -> str:
 
 
 def cmd_failures(args: argparse.Namespace) -> int:
-    from ..bulk.failure_reader import read_failures
-
-    targets = targets_or_fail(args)
-    if isinstance(targets, int):
-        return targets
-    if len(targets) > 1:
-        return fail("failures reads one org's job: name one org with -o", ExitCode.USAGE)
+    """One job's failures. With several orgs a bare id is looked for in each: every org that holds it
+    answers under its name (a CSV is one org's: an id two orgs hold needs ``ORG:JOBID`` there)."""
+    try:
+        ref = job_ref(args.job_id)
+        orgs = orgs_of(args, [ref])
+    except ConfigError as exc:
+        return fail(str(exc), ExitCode.USAGE)
 
     async def body() -> int:
-        async with open_service(targets[0][1]) as service:
-            job = await service.find_job(args.job_id)
-            export, handle = None, None
-            if args.out is not None:
-                export, handle = CsvExport.open(args.out)
-            elif args.format == "csv":
-                export = CsvExport(sys.stdout)
-            found = FailureReport.for_job(job)
-            try:
-                await read_failures(service, job, found, sink=export)
-            finally:
-                if export is not None:
-                    export.finish(found)
-                if handle is not None:
-                    handle.close()
-            if args.format == "json":
-                print(as_json(found))
-            elif args.format == "table":
-                print(table(found, shutil.get_terminal_size((120, 24)).columns))
-            sys.stdout.flush()
-            if export is not None:
-                fail(export_note(export, args.out), 0)
-            if not found.complete:
-                fail(f"job {inert(job.id)}: not every result read yet: {inert(found.note or found.coverage())}", 0)
-                return ExitCode.PARTIAL
-            return ExitCode.OK
+        async with AsyncExitStack() as stack:
+            if len(orgs) == 1:
+                service = await stack.enter_async_context(open_service(orgs[0].options))
+                code, found = await _one(args, service, await service.find_job(ref.job_id))
+                _print(args, [("", found)])
+                return code
+            answers = await ask_every_org(stack, orgs, ref)
+            held = [a for a in answers if a.job is not None and a.service is not None]
+            for unread in (a for a in answers if a.error is not None):
+                fail(f"org {inert(unread.org.name)}: not read: {inert(str(unread.error))}", 0)
+            if not held:
+                if any(a.error for a in answers):
+                    return ExitCode.CONNECT
+                raise NotFound(404, "NOT_FOUND", f"no job {ref.job_id} in any of the {len(answers)} orgs named")
+            if len(held) > 1 and (args.out is not None or args.format == "csv"):
+                which = " or ".join(f"{a.org.name}:{ref.job_id}" for a in held)
+                raise Ambiguous(f"job {ref.job_id} is in {len(held)} orgs; a CSV is one org's: say which, as {which}")
+            codes, reports = [], []
+            for answer in held:
+                assert answer.service is not None and answer.job is not None
+                print(f"job {inert(ref.job_id)} is in org {inert(answer.org.name)}", file=sys.stderr)
+                code, found = await _one(args, answer.service, answer.job)
+                codes.append(code)
+                reports.append((answer.org.name if len(held) > 1 else "", found))
+            _print(args, reports)
+            worst = max(codes)
+            return ExitCode.PARTIAL if any(a.error for a in answers) and worst == ExitCode.OK else worst
 
     return run(body)
+
+
+async def _one(args: argparse.Namespace, service: BulkService, job: Job) -> tuple[int, FailureReport]:
+    """Read one org's job's failures (to the CSV too, if asked); its exit code and its report."""
+    from ..bulk.failure_reader import read_failures
+
+    export, handle = None, None
+    if args.out is not None:
+        export, handle = CsvExport.open(args.out)
+    elif args.format == "csv":
+        export = CsvExport(sys.stdout)
+    found = FailureReport.for_job(job)
+    try:
+        await read_failures(service, job, found, sink=export)
+    finally:
+        if export is not None:
+            export.finish(found)
+        if handle is not None:
+            handle.close()
+    sys.stdout.flush()
+    if export is not None:
+        fail(export_note(export, args.out), 0)
+    if not found.complete:
+        fail(f"job {inert(job.id)}: not every result read yet: {inert(found.note or found.coverage())}", 0)
+        return ExitCode.PARTIAL, found
+    return ExitCode.OK, found
+
+
+def _print(args: argparse.Namespace, reports: list[tuple[str, FailureReport]]) -> None:
+    """The reports (one: as it always was; of several orgs: each under its org's name)."""
+    several = len(reports) > 1
+    if args.format == "json":
+        if several:
+            print(json.dumps({"orgs": [{"org": org, **found.as_json()} for org, found in reports]}, indent=2,
+                             ensure_ascii=False))  # fmt: skip
+        else:
+            print(as_json(reports[0][1]))
+    elif args.format == "table":
+        width = shutil.get_terminal_size((120, 24)).columns
+        print("\n\n".join((f"[{inert(org)}] " if several else "") + table(found, width) for org, found in reports))
+    sys.stdout.flush()

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from .. import __version__
+from ..monitor.confirm import CLOSE_SUMMARY
 from .exits import ExitCode
 
 
@@ -93,17 +94,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     status = sub.add_parser("status", help="one snapshot of every job (or the named ones)")
     status.add_argument("--format", choices=("table", "json"), default="table")
-    status.add_argument("--job", action="append", metavar="ID", help="only this job (repeatable)")
+    status.add_argument("--job", action="append", metavar="[ORG:]ID",
+                        help="only this job (repeatable); ORG: asks that org only")  # fmt: skip
     _connection_args(status)
 
-    for name, verb in (("close", "close (upload complete)"), ("abort", "abort")):
+    for name, verb in (("close", f"close ({CLOSE_SUMMARY})"), ("abort", "abort")):
         p = sub.add_parser(name, help=f"{verb} one job, with the request its API needs")
-        p.add_argument("job_id", metavar="JOB_ID")
+        p.add_argument("job_id", metavar="[ORG:]JOB_ID",
+                       help="the job; ORG: names its org (needed when several orgs hold the id)")  # fmt: skip
         p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
         _connection_args(p)
 
     failures = sub.add_parser("failures", help="why a job's rows failed: failed rows grouped by error")
-    failures.add_argument("job_id", metavar="JOB_ID")
+    failures.add_argument("job_id", metavar="[ORG:]JOB_ID", help="the job; ORG: names its org")
     failures.add_argument("--format", choices=("table", "json", "csv"), default="table",
                           help="table (default), json, or csv: every failed row with its error and input")  # fmt: skip
     failures.add_argument("--out", metavar="FILE", type=Path,
@@ -111,7 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     _connection_args(failures)
 
     waiting = sub.add_parser("wait", help="wait until jobs end; the exit code says how they ended (0, 6, 7, 8)")
-    waiting.add_argument("job_id", metavar="JOB_ID", nargs="*", help="the jobs to wait for")
+    waiting.add_argument("job_id", metavar="[ORG:]JOB_ID", nargs="*",
+                         help="the jobs to wait for (ORG: looks in that org only)")  # fmt: skip
     waiting.add_argument("--running", action="store_true", help="every job running now")
     waiting.add_argument("--max-wait", metavar="DURATION", type=_duration,
                          help="give up after this long (90s, 30m, 2h or seconds): exit 8")  # fmt: skip

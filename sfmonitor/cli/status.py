@@ -11,9 +11,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..bulk.errors import (
-    BulkError,
-)
+from ..bulk.errors import BulkError, ConfigError
 from ..bulk.models import Job, JobKind
 from ..bulk.retry import retrying
 from ..bulk.service import BulkService
@@ -25,7 +23,7 @@ from ..monitor.snapshot import read_snapshot
 from ..numbers import ago, compact, duration, seconds_between
 from ..text import clip, inert
 from .exits import ExitCode, fail, run
-from .targets import targets_or_fail
+from .targets import JobRef, ids_for, job_ref, targets_or_fail
 
 COLUMNS: tuple[tuple[str, int, str], ...] = (
     # header, width, alignment
@@ -197,15 +195,19 @@ STATUS_CONCURRENCY = 8
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    targets = targets_or_fail(args)
+    try:
+        refs = [job_ref(text) for text in args.job or ()]
+    except ConfigError as exc:
+        return fail(str(exc), ExitCode.USAGE)
+    targets = targets_or_fail(args, refs)
     if isinstance(targets, int):
         return targets
     if len(targets) > 1:
-        return run(lambda: _status_of_orgs(args, targets))
+        return run(lambda: _status_of_orgs(args, targets, refs))
 
     async def body() -> int:
         async with open_service(targets[0][1]) as service:
-            snapshot = await _snapshot_with_retries(service, args.job)
+            snapshot = await _snapshot_with_retries(service, ids_for(refs, targets[0][0]) if refs else None)
             if args.format == "json":
                 print(as_json(snapshot, service.instance_url, service.api_version))
             else:
@@ -221,29 +223,41 @@ def cmd_status(args: argparse.Namespace) -> int:
     return run(body)
 
 
-async def _status_of_orgs(args: argparse.Namespace, targets: list[tuple[str, ConnectionOptions]]) -> int:
+async def _status_of_orgs(
+    args: argparse.Namespace, targets: list[tuple[str, ConnectionOptions]], refs: list[JobRef]
+) -> int:
     """Every org's snapshot, taken in parallel; an org that cannot be read is reported, the others are not
-    held back by it."""
+    held back by it. ``--job``: each org is asked for its jobs (a bare id: every org), and answers
+    for itself: an id two orgs hold has two answers; one no org holds is refused."""
 
     async def one(name: str, options: ConnectionOptions) -> OrgSnapshot:
         try:
             async with open_service(options) as service:
-                snapshot = await _snapshot_with_retries(service, args.job)
+                snapshot = await _snapshot_with_retries(service, ids_for(refs, name) if refs else None)
                 return OrgSnapshot(name, service.instance_url, service.api_version, service.username, snapshot)
         except BulkError as exc:
             return OrgSnapshot(name, None, None, None, None, str(exc))
 
-    results = await asyncio.gather(*(one(name, options) for name, options in targets))
+    asked = [(name, options) for name, options in targets if not refs or ids_for(refs, name)]
+    results = await asyncio.gather(*(one(name, options) for name, options in asked))
     print(orgs_json(results) if args.format == "json" else orgs_table(results))
     sys.stdout.flush()
+    held = {job_id for r in results if r.snapshot for job_id in r.snapshot.jobs}
     for result in results:
         if result.error:
             fail(f"org {inert(result.name)}: not read: {inert(result.error)}", 0)
-        for job_id, problem in result.snapshot.errors.items() if result.snapshot else ():
-            fail(f"org {inert(result.name)}, job {job_id}: not read: {problem}", 0)
+        snapshot = result.snapshot
+        for job_id, problem in snapshot.errors.items() if snapshot else ():
+            if snapshot and job_id in snapshot.jobs:  # a job it holds, not read; one it does not hold: no error
+                fail(f"org {inert(result.name)}, job {job_id}: not read: {problem}", 0)
+    nowhere = [str(ref) for ref in refs if ref.job_id not in held]
     if all(r.error for r in results):
         return ExitCode.CONNECT
-    return ExitCode.PARTIAL if any(r.error or (r.snapshot and r.snapshot.errors) for r in results) else ExitCode.OK
+    if nowhere:
+        unread = " (some orgs could not be read)" if any(r.error for r in results) else ""
+        return fail(f"no job {', '.join(nowhere)} in the orgs named{unread}", ExitCode.REFUSED)
+    partial = any(r.error or (r.snapshot and any(j in r.snapshot.jobs for j in r.snapshot.errors)) for r in results)
+    return ExitCode.PARTIAL if partial else ExitCode.OK
 
 
 async def _snapshot_with_retries(service: BulkService, only: list[str] | None) -> Snapshot:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from dataclasses import replace
+from collections.abc import Sequence
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, replace
 
-from ..bulk.errors import (
-    BulkError,
-    ConfigError,
-    NotFound,
-)
+from ..bulk.errors import BulkError, ConfigError, NotFound, TransportError
+from ..bulk.models import Job
+from ..bulk.service import BulkService
 from ..config import settings as config
 from ..config.connection import ConnectionOptions, open_service
 from ..config.orgs import OrgConfig
@@ -18,21 +18,52 @@ from ..text import inert
 from .exits import ExitCode, fail
 
 
-def targets_of(args: argparse.Namespace) -> list[tuple[str, ConnectionOptions]]:
-    return [(org.name, org.options) for org in orgs_of(args)]
+@dataclass(frozen=True)
+class JobRef:
+    """A job as the command line names it: ``JOBID``, or ``ORG:JOBID`` (an org's config name or sf
+    alias; a Salesforce id never holds a colon, so the id is what follows the last one)."""
+
+    org: str | None
+    job_id: str
+
+    def __str__(self) -> str:
+        return f"{self.org}:{self.job_id}" if self.org else self.job_id
 
 
-def orgs_of(args: argparse.Namespace) -> list[OrgConfig]:
+def job_ref(text: str) -> JobRef:
+    org, colon, job_id = text.rpartition(":")
+    if not colon:
+        return JobRef(None, text)
+    if not org or not job_id:
+        raise ConfigError(f"{text!r}: a job is JOBID or ORG:JOBID (the org's config name or sf alias, a colon, the id)")
+    return JobRef(org, job_id)
+
+
+def ids_for(refs: Sequence[JobRef], org: str) -> list[str]:
+    """The job ids to ask ``org`` for: the bare ones and those naming it."""
+    return list(dict.fromkeys(ref.job_id for ref in refs if ref.org is None or ref.org == org))
+
+
+def targets_of(args: argparse.Namespace, refs: Sequence[JobRef] = ()) -> list[tuple[str, ConnectionOptions]]:
+    return [(org.name, org.options) for org in orgs_of(args, refs)]
+
+
+def orgs_of(args: argparse.Namespace, refs: Sequence[JobRef] = ()) -> list[OrgConfig]:
     """Every org the options name: ``-o`` (repeatable; a name of the config file's [orgs.NAME] tables
-    signs in as its table says, any other is an sf CLI alias), ``--all-orgs``, else the one org of
-    the flags or environment (today's single-org behaviour)."""
+    signs in as its table says, any other is an sf CLI alias), ``--all-orgs``, else the orgs the job
+    references name (``ORG:JOBID``), else the one org of the flags or environment. An ``ORG:`` that
+    is not among the orgs given is a usage error."""
     flags = {"api_version": args.api_version, "timeout": args.timeout}
     if args.ca_bundle:
         flags["ca_bundle"] = args.ca_bundle
+    named = [ref.org for ref in refs if ref.org]
     names: list[str] = list(args.target_org or [])
     if not names and not args.all_orgs:
-        options = ConnectionOptions(instance_url=args.instance_url, access_token=args.access_token, **flags)
-        return [OrgConfig("", "", options, "")]
+        if named:
+            names = named
+        else:
+            options = ConnectionOptions(instance_url=args.instance_url, access_token=args.access_token, **flags)
+            return [OrgConfig("", "", options, "")]
     configured = config.load().orgs
     if args.all_orgs:
         from . import orgs as org_list
@@ -41,6 +72,10 @@ def orgs_of(args: argparse.Namespace) -> list[OrgConfig]:
         names = list(dict.fromkeys([*configured, *(e.name for e in found), *names]))
         if not names:
             raise ConfigError("--all-orgs: no orgs in the config file, and the sf CLI knows none (sfmonitor orgs)")
+    stray = [org for org in named if org not in names]
+    if stray:
+        given = ", ".join(inert(name) for name in dict.fromkeys(names))
+        raise ConfigError(f"org {stray[0]!r} (of {stray[0]}:JOBID) is not among the orgs given ({given})")
     out = []
     for name in dict.fromkeys(names):
         org = configured.get(name) or OrgConfig(name, name, ConnectionOptions(target_org=name), f"sf alias {name}")
@@ -48,27 +83,77 @@ def orgs_of(args: argparse.Namespace) -> list[OrgConfig]:
     return out
 
 
-def targets_or_fail(args: argparse.Namespace) -> list[tuple[str, ConnectionOptions]] | int:
+def targets_or_fail(args: argparse.Namespace, refs: Sequence[JobRef] = ()) -> list[tuple[str, ConnectionOptions]] | int:
     try:
-        return targets_of(args)
+        return targets_of(args, refs)
     except ConfigError as exc:
         return fail(str(exc), ExitCode.USAGE)
 
 
-async def holder(targets: list[tuple[str, ConnectionOptions]], job_id: str) -> ConnectionOptions:
-    """The org that holds the job (a job id is unique across orgs), asked in parallel."""
+@dataclass(frozen=True)
+class Held:
+    """One org's answer to "do you hold this job?": the job, or None; ``error``: the org could not say."""
 
-    async def holds(options: ConnectionOptions) -> bool:
+    org: OrgConfig
+    service: BulkService | None
+    job: Job | None
+    error: BulkError | None = None
+
+
+async def ask_every_org(stack: AsyncExitStack, orgs: Sequence[OrgConfig], ref: JobRef) -> list[Held]:
+    """Every org ``ref`` may be in (the one it names, else all), asked in parallel; each service that
+    signed in stays open in ``stack``."""
+
+    async def ask(org: OrgConfig) -> Held:
+        service = None
         try:
-            async with open_service(options) as service:
-                await service.find_job(job_id)
-                return True
-        except BulkError:
-            return False
+            service = await stack.enter_async_context(open_service(org.options))
+            return Held(org, service, await service.find_job(ref.job_id))
+        except NotFound:
+            return Held(org, service, None)
+        except BulkError as exc:
+            return Held(org, service, None, exc)
 
-    found = await asyncio.gather(*(holds(options) for _, options in targets))
-    for (name, options), held in zip(targets, found, strict=True):
-        if held:
-            print(f"job {inert(job_id)} is in org {inert(name)}")
-            return options
-    raise NotFound(404, "NOT_FOUND", f"no job {job_id} in any of the {len(targets)} orgs named")
+    asked = [org for org in orgs if ref.org is None or org.name == ref.org]
+    return list(await asyncio.gather(*(ask(org) for org in asked)))
+
+
+def name_of(org: OrgConfig) -> str:
+    return org.name or "the org"
+
+
+async def holder(stack: AsyncExitStack, orgs: Sequence[OrgConfig], ref: JobRef) -> tuple[OrgConfig, BulkService, Job]:
+    """The one org that holds the job, for a close or abort. A bare id held by more than one org is
+    refused (``ORG:JOBID`` says which), and so is one that an org could not be asked about: nothing
+    is sent in either case."""
+    answers = await ask_every_org(stack, orgs, ref)
+    held = [a for a in answers if a.job is not None]
+    unasked = [a for a in answers if a.error is not None]
+    if len(answers) == 1 and answers[0].error is not None:
+        raise answers[0].error
+    if len(held) > 1:
+        where = ", ".join(inert(a.org.name) for a in held)
+        which = " or ".join(inert(f"{a.org.name}:{ref.job_id}") for a in held)
+        raise Ambiguous(f"job {ref.job_id} is in {len(held)} orgs ({where}): say which, as {which}; nothing was sent")
+    if unasked:
+        why = "; ".join(f"{inert(a.org.name)}: {inert(str(a.error))}" for a in unasked)
+        found = f"it is in {inert(held[0].org.name)}, but " if held else ""
+        orgs_unasked = "an org" if len(unasked) == 1 else f"{len(unasked)} orgs"
+        raise Unasked(f"job {ref.job_id}: {found}{orgs_unasked} could not be asked whether they hold it too "
+                      f"({why}); give ORG:JOBID to name the org; nothing was sent")  # fmt: skip
+    if not held:
+        where = "this org" if len(answers) == 1 else f"any of the {len(answers)} orgs named"
+        raise NotFound(404, "NOT_FOUND", f"no job {ref.job_id} in {where}")
+    found_in = held[0]
+    assert found_in.service is not None and found_in.job is not None
+    if len(orgs) > 1:
+        print(f"job {inert(ref.job_id)} is in org {inert(found_in.org.name)}")
+    return found_in.org, found_in.service, found_in.job
+
+
+class Ambiguous(ConfigError):
+    """A bare job id that more than one org holds: a usage error (exit 2), nothing sent."""
+
+
+class Unasked(TransportError):
+    """An org could not be asked whether it holds the job: nothing sent (exit 3)."""

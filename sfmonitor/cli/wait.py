@@ -18,7 +18,7 @@ from contextlib import AsyncExitStack
 from datetime import datetime
 from typing import Any, TextIO
 
-from ..bulk.errors import BulkError, NotFound, transient
+from ..bulk.errors import BulkError, ConfigError, NotFound, transient
 from ..bulk.models import Job
 from ..bulk.retry import retrying
 from ..bulk.service import BulkService
@@ -29,7 +29,7 @@ from ..monitor.waiting import READS_AT_ONCE, Waited, outcome, wait
 from ..numbers import count, duration
 from ..text import inert
 from .exits import WAIT_ENDINGS, ExitCode, fail, run
-from .targets import targets_or_fail
+from .targets import JobRef, ids_for, job_ref, targets_or_fail
 
 BAR = 20
 START_RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0)
@@ -144,9 +144,16 @@ def _waiting_line(org: str, job_id: str, why: str, head: str) -> str:
     return f"{head}{where}{inert(job_id)} waits on its client ({why}: {REASONS.get(why, why)})"
 
 
+async def _open(stack: AsyncExitStack, options: ConnectionOptions) -> BulkService | BulkError:
+    try:
+        return await stack.enter_async_context(open_service(options))
+    except BulkError as exc:
+        return exc
+
+
 async def run_wait(
     targets: list[tuple[str, ConnectionOptions]],
-    ids: Sequence[str],
+    ids: Sequence[JobRef],
     *,
     running: bool,
     interval: float,
@@ -161,15 +168,26 @@ async def run_wait(
     with CLIENT_WAIT once nothing else runs, its id and why printed."""
     started = time.monotonic()
     async with AsyncExitStack() as stack:
-        services = [(name, await stack.enter_async_context(open_service(options))) for name, options in targets]
-        held = await asyncio.gather(*(_jobs_of(service, ids, running) for _, service in services))
+        asked = [(name, options) for name, options in targets if running or ids_for(ids, name)]
+        opened = await asyncio.gather(*(_open(stack, options) for _, options in asked))
+        unread = [(name, got) for (name, _), got in zip(asked, opened, strict=True) if isinstance(got, BulkError)]
+        if len(targets) == 1 and unread:
+            raise unread[0][1]
+        for name, error in unread:  # one org's failure costs that org only
+            fail(f"org {inert(name)}: not read: {error}", 0)
+        services = [(name, got) for (name, _), got in zip(asked, opened, strict=True) if isinstance(got, BulkService)]
+        if not services:
+            return ExitCode.CONNECT
+        held = await asyncio.gather(*(_jobs_of(service, ids_for(ids, name), running) for name, service in services))
         waited = [Waited(name, service, {job_id: job.with_batches(None) for job_id, job in jobs.items()})
                   for (name, service), jobs in zip(services, held, strict=True) if jobs]  # fmt: skip
-        known_ids = {job_id for org in waited for job_id in org.jobs}
-        missing = [job_id for job_id in dict.fromkeys(ids) if job_id not in known_ids]
+        found = {(org.org, job_id) for org in waited for job_id in org.jobs}
+        missing = [str(ref) for ref in dict.fromkeys(ids)
+                   if not any(job_id == ref.job_id and ref.org in (None, org) for org, job_id in found)]  # fmt: skip
         if missing:
             where = "any of the orgs named" if len(targets) > 1 else "this org"
-            raise NotFound(404, "NOT_FOUND", f"no job {', '.join(missing)} in {where}")
+            also = f" (not read: {', '.join(inert(name) for name, _ in unread)})" if unread else ""
+            raise NotFound(404, "NOT_FOUND", f"no job {', '.join(missing)} in {where}{also}")
         several = len(targets) > 1
         if running:  # only the running ones: the others are named (waiting) or were never news (ended)
             for org in waited:
@@ -202,7 +220,8 @@ async def run_wait(
     for org in waited:
         for job_id, why in org.waiting().items():
             print(_waiting_line(org.org if several else "", job_id, why, ""), file=sys.stderr)
-    return WAIT_ENDINGS[outcome(jobs, timed_out=not finished, now=now)]
+    code = WAIT_ENDINGS[outcome(jobs, timed_out=not finished, now=now)]
+    return ExitCode.PARTIAL if code is ExitCode.OK and unread else code  # an org not read: not a clean 0
 
 
 def _job_json(org: Waited, job: Job, several: bool, now: float) -> dict[str, Any]:
@@ -232,8 +251,12 @@ def cmd_wait(args: argparse.Namespace) -> int:
 
     if bool(args.job_id) == args.running:
         return fail("wait: name the jobs (JOB_ID …) or give --running, not both", ExitCode.USAGE)
-    targets = targets_or_fail(args)
+    try:
+        refs = [job_ref(text) for text in args.job_id]
+    except ConfigError as exc:
+        return fail(str(exc), ExitCode.USAGE)
+    targets = targets_or_fail(args, refs)
     if isinstance(targets, int):
         return targets
-    return run(lambda: run_wait(targets, args.job_id, running=args.running, interval=clamp_interval(args.interval),
+    return run(lambda: run_wait(targets, refs, running=args.running, interval=clamp_interval(args.interval),
                                 max_wait=args.max_wait, as_json=args.format == "json"))  # fmt: skip

@@ -50,7 +50,6 @@ def run_dashboard(orgs: list[OrgConfig], args: argparse.Namespace) -> int:
                 "for a snapshot in a script or a pipe use: sfmonitor status",
                 ExitCode.USAGE,
             )
-    settled = [config.settle(org, interval_flag=args.interval, budget_flag=args.api_budget) for org in orgs]
-    app = SfMonitorApp(settled, settings)
+    app = SfMonitorApp(orgs, settings)  # each org's interval, budget, read-only: config.in_force
     app.run()
     return app.return_code or ExitCode.OK

@@ -36,10 +36,13 @@ class ConnectionOptions:
     jwt_username: str | None = None  # JWT bearer: the user, the app's private key, the login URL
     jwt_key_file: str | None = None
     login_url: str | None = None
+    unusable: str | None = None  # why this org's configuration cannot sign in (its secret missing): its error only
 
     def resolved(self, env: Mapping[str, str] | None = None) -> ConnectionOptions:
         """Fill what the flags left open from the environment."""
         env = os.environ if env is None else env
+        if self.unusable:  # never filled from the environment: it would be another org's token
+            return self
         ca = self.ca_bundle or env.get("SF_CA_BUNDLE")
         if self.client_id:  # an OAuth app signs in on its own: the environment's token is not its
             return replace(self, ca_bundle=ca)
@@ -55,6 +58,8 @@ class ConnectionOptions:
         return replace(self, target_org=env.get("SF_TARGET_ORG") or sf_default_org(), ca_bundle=ca)
 
     def token_source(self) -> TokenSource:
+        if self.unusable:
+            raise ConfigError(self.unusable)
         if self.client_id and self.jwt_username and self.jwt_key_file:
             return JwtBearer(self.login_url or self.instance_url or DEFAULT_LOGIN_URL, self.client_id,
                              self.jwt_username, self.jwt_key_file, self.verify())  # fmt: skip

@@ -27,6 +27,9 @@
     login_url = "https://login.salesforce.com"   # test.salesforce.com for sandboxes
 
 Secrets never sit in the file: tokens and client secrets come from the environment or a file.
+A mistake in a table is a ConfigError for the whole file; a secret that cannot be had (its variable
+unset, its file unreadable) is that org's error only (``ConnectionOptions.unusable``), raised when it
+signs in, so the other orgs are watched.
 """
 
 from __future__ import annotations
@@ -102,7 +105,7 @@ def _org(name: str, table: Mapping[str, Any], where: str, env: Mapping[str, str]
     colour = text["colour"]
     if colour is not None and not _is_colour(colour):
         raise ConfigError(f"{where}: colour {colour!r} is not a colour (a name such as red, or #rrggbb)")
-    options, sign_in = _sign_in(text, where, env)
+    options, sign_in = _sign_in(text, where, env, f"[orgs.{name}]")
     return OrgConfig(
         name=name,
         label=text["label"] or name,
@@ -141,7 +144,11 @@ def _is_colour(text: str) -> bool:
     return name in ORG_HUES or _HEX.fullmatch(text) is not None
 
 
-def _sign_in(text: Mapping[str, str | None], where: str, env: Mapping[str, str]) -> tuple[ConnectionOptions, str]:
+def _sign_in(
+    text: Mapping[str, str | None], where: str, env: Mapping[str, str], org: str
+) -> tuple[ConnectionOptions, str]:
+    """How the org signs in; ``org`` (``[orgs.NAME]``) heads a secret's absence, which is that org's
+    error only (``where``, the file's and the table's names, heads a mistake in the table)."""
     alias, url, client_id = text["sf_alias"], text["instance_url"], text["client_id"]
     if alias:
         return ConnectionOptions(target_org=alias), f"sf CLI org {alias!r}"
@@ -156,31 +163,33 @@ def _sign_in(text: Mapping[str, str | None], where: str, env: Mapping[str, str])
     if client_id:
         if not url:
             raise ConfigError(f"{where}: client credentials need the org's instance_url")
-        secret = _secret(text, where, env)
-        return ConnectionOptions(instance_url=url, client_id=client_id, client_secret=secret), "client credentials"
+        secret, missing = _secret(text, where, env, org)
+        options = ConnectionOptions(instance_url=url, client_id=client_id, client_secret=secret, unusable=missing)
+        return options, "client credentials"
     if url:
         variable = text["token_env"]
         if not variable:
             raise ConfigError(f"{where}: instance_url needs token_env (the variable holding the access token)")
         token = env.get(variable)
-        if not token:
-            raise ConfigError(f"{where}: the environment has no {variable} (the org's access token)")
-        return ConnectionOptions(instance_url=url, access_token=token), f"token from ${variable}"
+        missing = None if token else f"{org}: the environment has no {variable} (the org's access token)"
+        return ConnectionOptions(instance_url=url, access_token=token, unusable=missing), f"token from ${variable}"
     raise ConfigError(f"{where}: say how it signs in: sf_alias, instance_url + token_env, client credentials "
                       "(instance_url, client_id, client_secret_env or client_secret_file) or JWT bearer "
                       "(client_id, username, private_key_file)")  # fmt: skip
 
 
-def _secret(text: Mapping[str, str | None], where: str, env: Mapping[str, str]) -> str:
+def _secret(
+    text: Mapping[str, str | None], where: str, env: Mapping[str, str], org: str
+) -> tuple[str | None, str | None]:
+    """The client secret, or why it cannot be had (an unset variable, an unreadable file: that org's
+    error only, reported when it signs in; the other orgs go on)."""
     variable, file = text["client_secret_env"], text["client_secret_file"]
     if variable:
         secret = env.get(variable)
-        if not secret:
-            raise ConfigError(f"{where}: the environment has no {variable} (the client secret)")
-        return secret
+        return (secret, None) if secret else (None, f"{org}: the environment has no {variable} (the client secret)")
     if file:
         try:
-            return Path(file).expanduser().read_text().strip()
+            return Path(file).expanduser().read_text().strip(), None
         except OSError as exc:
-            raise ConfigError(f"{where}: cannot read client_secret_file {file}: {exc.strerror}") from None
+            return None, f"{org}: cannot read client_secret_file {file}: {exc.strerror}"
     raise ConfigError(f"{where}: client credentials need client_secret_env or client_secret_file (never the secret)")

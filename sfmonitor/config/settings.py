@@ -48,6 +48,7 @@ class Settings:
     orgs: dict[str, OrgConfig] = field(default_factory=dict)  # the [orgs.NAME] tables
     alerts: AlertRules = field(default_factory=AlertRules)  # [alerts]
     org_alerts: dict[str, AlertRules] = field(default_factory=dict)  # [alerts.ORG], over [alerts]
+    flags: frozenset[str] = frozenset()  # the settings a flag gave (they win over an org's table)
 
     def alerts_for(self, org: str) -> AlertRules:
         return self.org_alerts.get(org, self.alerts)
@@ -106,6 +107,7 @@ def load(
         where = "--api-budget" if api_budget is not None else f"config file {path}: api_budget"
         raise ConfigError(f"{where}: {exc}") from None
     alerts, org_alerts = parse_alerts(data.get("alerts", {}), f"config file {path}", on_event)
+    flagged = {"interval": interval is not None, "read_only": read_only, "api_budget": api_budget is not None}
     chosen = theme or env.get("SFMONITOR_THEME") or remembered_theme() or file_theme or DEFAULT_THEME
     return Settings(
         interval=clamp_interval(float(interval if interval is not None else file_interval)),
@@ -116,6 +118,7 @@ def load(
         orgs=parse_orgs(data.get("orgs", {}), f"config file {path}", env),
         alerts=alerts,
         org_alerts=org_alerts,
+        flags=frozenset(name for name, given in flagged.items() if given),
     )
 
 
@@ -137,13 +140,28 @@ def remember_theme(name: str) -> None:
         pass
 
 
-def settle(org: OrgConfig, *, interval_flag: float | None, budget_flag: str | None) -> OrgConfig:
-    """A config-file org as the dashboard watches it: its table's interval and api_budget stand in
-    for the file's, but a flag wins over both (None: the settings' own, which hold the flag)."""
-    from dataclasses import replace
+@dataclass(frozen=True)
+class OrgRules:
+    """How one org is watched and acted on."""
 
-    return replace(
-        org,
-        interval=org.interval if interval_flag is None else None,
-        api_budget=org.api_budget if budget_flag is None else None,
+    interval: float
+    api_budget: Budget | None
+    read_only: bool
+    read_only_why: str | None  # why, when its [orgs.NAME] table (not --read-only or the file's top level) says so
+
+
+def in_force(org: OrgConfig, settings: Settings, pace: float | None = None) -> OrgRules:
+    """The one rule for an org's interval, API budget and read-only, used by the dashboard and the
+    command line alike: a flag wins over the org's ``[orgs.NAME]`` table, which wins over the file's
+    top level, then the defaults (``settings`` holds the flags over the file). Read-only by any of
+    them stays read-only. ``pace``: the interval to fall back on instead of the settings' (a test's)."""
+    flagged = settings.flags
+    fallback = settings.interval if pace is None else pace
+    return OrgRules(
+        interval=settings.interval if "interval" in flagged else (org.interval or fallback),
+        api_budget=settings.api_budget if "api_budget" in flagged else (org.api_budget or settings.api_budget),
+        read_only=settings.read_only or org.read_only,
+        read_only_why=None
+        if settings.read_only or not org.read_only
+        else f"read_only is set in its [orgs.{org.name}] table",
     )

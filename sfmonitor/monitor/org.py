@@ -15,6 +15,7 @@ from ..bulk.models import Action, ApiUsage, Job, Limit
 from ..bulk.service import BulkService
 from .alerts import Alerter
 from .board import Connection
+from .confirm import needs_typed, production_of, read_only_refusal
 from .history import History, live_work
 from .poller import BACKFILL, Poller, Snapshot
 from .schedule import Schedule
@@ -60,8 +61,7 @@ class Org:
         self.poller = Poller(service, backfill=self.backfill)
         self.name = name or self.name
         self.polling = False
-        if self.production is None and sandbox is not None:
-            self.production = not sandbox
+        self.production = production_of(self.production, sandbox)
 
     @property
     def shown_name(self) -> str:
@@ -71,7 +71,7 @@ class Org:
     def careful(self) -> bool:
         """Whether a close or abort asks for the job id's last characters, not only y: production,
         or not known to be a sandbox."""
-        return self.production is not False
+        return needs_typed(self.production)
 
     def failure_report(self, job: Job) -> FailureReport:
         """The job's failures as read so far (an empty report before the first read)."""
@@ -110,9 +110,7 @@ class Org:
     def refusal(self, action: Action, job: Job | None) -> str | None:
         """Why ``action`` cannot be sent for ``job`` now, or None: the one place for this rule."""
         if self.read_only:
-            if self.read_only_why:
-                return f"{self.shown_name} is read-only ({self.read_only_why}): its jobs cannot be closed or aborted"
-            return "sfmonitor runs read-only (--read-only): jobs cannot be closed or aborted"
+            return read_only_refusal(self.shown_name, self.read_only_why)
         if job is None:
             return "no job selected"
         pending = self.state.pending.get(job.id)

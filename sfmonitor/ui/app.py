@@ -29,6 +29,7 @@ from ..config.connection import ConnectionOptions
 from ..config.orgs import OrgConfig, org_colour
 from ..config.paths import export_path
 from ..monitor.alerts import Alerter, flagged, told
+from ..monitor.confirm import CLOSE_SUMMARY
 from ..monitor.fleet import Fleet
 from ..monitor.org import Org
 from ..monitor.phase import waiting_on_client
@@ -131,8 +132,8 @@ class SfMonitorApp(App[None]):
         colour: str | None = None,
         production: bool | None = None,
     ) -> None:
-        """``orgs``: the orgs to watch (their config tables, their interval and budget already
-        settled against the flags), or one org's options; ``schedule``: one org's (a test's pace),
+        """``orgs``: the orgs to watch (their config tables; config.in_force settles the flags held
+        in ``settings`` over them), or one org's options; ``schedule``: one org's (a test's pace),
         else each org's own from its interval."""
         super().__init__()
         self.staleness_every = staleness_every
@@ -154,19 +155,17 @@ class SfMonitorApp(App[None]):
     @staticmethod
     def _org(target: OrgConfig, settings: config.Settings, schedule: Schedule | None, *, single: bool) -> Org:
         resolved = target.options.resolved()
+        rules = config.in_force(target, settings, pace=schedule.interval if schedule else None)
         if schedule is None or not single:
-            interval = target.interval or (schedule.interval if schedule else settings.interval)
-            schedule = Schedule(interval, cap=schedule.cap if schedule else BACKOFF_CAP_S)
-        schedule.budget = target.api_budget or settings.api_budget
+            schedule = Schedule(rules.interval, cap=schedule.cap if schedule else BACKOFF_CAP_S)
+        schedule.budget = rules.api_budget
         return Org(
             schedule,
             key=target.name,
             name=urlsplit(resolved.instance_url or "").hostname or (resolved.target_org or "org"),
             target=resolved.instance_url or (f"sf org {resolved.target_org!r}" if resolved.target_org else "the org"),
-            read_only=settings.read_only or target.read_only,
-            read_only_why=None
-            if settings.read_only or not target.read_only
-            else f"read_only is set in its [orgs.{target.name}] table",
+            read_only=rules.read_only,
+            read_only_why=rules.read_only_why,
             label=target.label or None,
             colour=target.colour,
             production=target.production,
@@ -398,6 +397,7 @@ class SfMonitorApp(App[None]):
             top_errors=org.top_errors(),
             key=org.key,
             colour=org_colour(org.colour),
+            production=org.production,
         )
 
     def board(self) -> Board:
@@ -592,8 +592,13 @@ class SfMonitorApp(App[None]):
         if action is not None:
             reason = self.refusal(action)
             if reason:
-                self.notify(f"Cannot {action.value}: {inert(reason)}", severity="warning", markup=False)
+                chosen = self.selected()
+                self._cannot(action, reason, chosen[0] if chosen else None)
                 event.stop()
+
+    def _cannot(self, action: Action, reason: str, org: Org | None) -> None:
+        where = f" in {org.shown_name}" if org else ""  # the toast names the org
+        self.notify(f"Cannot {action.value}{inert(where)}: {inert(reason)}", severity="warning", markup=False)
 
     def action_close_job(self) -> None:
         self._ask(Action.CLOSE)
@@ -605,8 +610,7 @@ class SfMonitorApp(App[None]):
         chosen = self.selected()
         reason = self.refusal(action, chosen[1], chosen[0]) if chosen else self.refusal(action)
         if reason is not None or chosen is None:
-            self.notify(f"Cannot {action.value}: {inert(reason or 'no job selected')}", severity="warning",
-                        markup=False)  # fmt: skip
+            self._cannot(action, reason or "no job selected", chosen[0] if chosen else None)
             return
         org, job = chosen
 
@@ -615,14 +619,14 @@ class SfMonitorApp(App[None]):
                 self._send(org, org.state.jobs.get(job.id, job), action)  # it may have moved on meanwhile
 
         screen = ConfirmScreen.for_action(
-            job, action, careful=org.careful, org=(org.shown_name, org_colour(org.colour))
+            job, action, production=org.production, org=(org.shown_name, org_colour(org.colour))
         )
         self.push_screen(screen, answered)
 
     def _send(self, org: Org, job: Job, action: Action) -> None:
         late = org.refusal(action, job)
         if late is not None:
-            self.notify(f"Not sent: {inert(late)}", severity="warning", markup=False)
+            self.notify(f"Not sent to {inert(org.shown_name)}: {inert(late)}", severity="warning", markup=False)
             return
         if org.service is None or not org.state.action_sent(job.id, action):
             return  # a second confirmation for the same job sends nothing
@@ -636,7 +640,7 @@ class SfMonitorApp(App[None]):
             return
         org.state.action_answered(message.job.id, message.job)
         self.fleet.refresh(org)
-        where = f"{org.shown_name}: " if self.fleet.several else ""
+        where = f"{inert(org.shown_name)}: "  # every toast of an action names its org
         self.notify(f"{where}Job {inert(message.job.id)}: {inert(message.before)} → {inert(message.job.state)}",
                     title=f"{message.action.value.capitalize()} sent", markup=False)  # fmt: skip
         self.render_view()
@@ -651,7 +655,8 @@ class SfMonitorApp(App[None]):
         else:
             org.state.action_refused(message.job.id)
         title = "Outcome unknown" if message.unknown else f"{message.action.value.capitalize()} refused"
-        self.notify(inert(message.error), title=title, severity="error", markup=False, timeout=15)
+        self.notify(f"{inert(org.shown_name)}: {inert(message.error)}", title=title, severity="error", markup=False,
+                    timeout=15)  # fmt: skip
         self.render_view()
         self.poll_now(org=org)
 
@@ -718,6 +723,6 @@ class SfMonitorApp(App[None]):
                 yield SystemCommand(f"Show org: {org.shown_name}", f"Only the jobs of {org.target}",
                                     lambda key=org.key: self.show_org(key))  # fmt: skip
         if not all(org.read_only for org in self.fleet):
-            yield SystemCommand("Close job", "Close (upload complete) the selected job", self.action_close_job)
+            yield SystemCommand("Close job", f"Close the selected job ({CLOSE_SUMMARY})", self.action_close_job)
             yield SystemCommand("Abort job", "Abort the selected job", self.action_abort_job)
         yield SystemCommand("Quit", "Quit sfmonitor", self.exit)

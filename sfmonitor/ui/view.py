@@ -45,6 +45,7 @@ class View:
     top_errors: dict[str, tuple[str, int]] = field(default_factory=dict)  # jobs whose failures were read
     key: str = ""  # the org's key in the fleet
     colour: str | None = None  # the config file's colour for it
+    production: bool | None = None  # None: not known (no mark)
 
     @property
     def level(self) -> str:
@@ -61,7 +62,7 @@ class View:
         elif level == "offline" and last is None:
             words = "not connected"
         mine = f"{short_count(self.spend.last_hour(time.monotonic()))}/h" if self.spend and self.spend.total else ""
-        return Chip(self.org, self.colour, level, words, self.usage, mine, self.read_only)
+        return Chip(self.org, self.colour, level, words, self.usage, mine, self.read_only, self.production is True)
 
     def _index(self) -> JobIndex:
         if self.index is not None:
@@ -105,6 +106,7 @@ class View:
             waiting=waiting,
             extra=extra,
             spend=self.spend_words(),
+            production=self.production is True,
         )
 
     def spend_words(self) -> str:

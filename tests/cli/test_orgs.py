@@ -87,7 +87,6 @@ login_url = "https://test.salesforce.com"
     [
         ('color = "red"\nsf_alias = "x"', "unknown key 'color'"),
         ('instance_url = "https://a.my.salesforce.com"', "needs token_env"),
-        ('instance_url = "https://a.my.salesforce.com"\ntoken_env = "NOPE"', "the environment has no NOPE"),
         ('instance_url = "https://a.my.salesforce.com"\nclient_id = "c"', "client_secret_env or client_secret_file"),
         ('client_id = "c"\nusername = "u"', "needs client_id, username and private_key_file"),
         ('label = "x"', "say how it signs in"),
@@ -219,18 +218,18 @@ def test_abort_finds_the_org_that_holds_the_job(sim: Simulator, tmp_path: Path) 
 
 
 def test_a_config_org_watched_brings_its_read_only_interval_and_budget(tmp_path: Path) -> None:
-    from sfmonitor.config.settings import settle
     from sfmonitor.ui.app import SfMonitorApp
 
     path = _config(tmp_path, 'interval = 5\napi_budget = 9000\n[orgs.prod]\nsf_alias = "p"\nread_only = true\n'
                              'interval = 20\napi_budget = "1%"\nlabel = "PROD"\n')  # fmt: skip
     settings = load(path=path, env={})
-    watched = SfMonitorApp([settle(settings.orgs["prod"], interval_flag=None, budget_flag=None)], settings).org
+    watched = SfMonitorApp([settings.orgs["prod"]], settings).org
     assert watched.read_only and watched.schedule.interval == 20
     assert str(watched.schedule.budget) == str(settings.orgs["prod"].api_budget)
     assert "read_only is set in its [orgs.prod] table" in (watched.refusal(Action.ABORT, None) or "")
-    flagged = SfMonitorApp([settle(settings.orgs["prod"], interval_flag=7, budget_flag="100")], settings).org
-    assert flagged.schedule.interval == settings.interval and flagged.schedule.budget == settings.api_budget
+    flags = load(path=path, env={}, interval=7, api_budget="100")
+    flagged = SfMonitorApp([flags.orgs["prod"]], flags).org
+    assert flagged.schedule.interval == 7 and str(flagged.schedule.budget) == str(flags.api_budget)
 
 
 async def test_the_dashboard_names_a_config_org_by_its_label_and_keeps_it_read_only(sim: Simulator) -> None:

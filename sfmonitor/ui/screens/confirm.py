@@ -11,8 +11,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
-from ...bulk.models import Action, Job, JobKind
-from ...text import inert
+from ...bulk.models import Action, Job
+from ...monitor.confirm import question
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -33,40 +33,31 @@ class ConfirmScreen(ModalScreen[bool]):
     ]
 
     def __init__(
-        self, question: str, details: list[tuple[str, str]], typed: str = "", colours: dict[str, str] | None = None
+        self,
+        question: str,
+        details: list[tuple[str, str]],
+        typed: str = "",
+        colours: dict[str, str] | None = None,
+        hint: str = "",
     ) -> None:
         super().__init__()
         self.question = question
         self.details = details
         self.colours = colours or {}  # detail name -> the style of its value (the org in its colour)
         self.typed = typed  # what must be typed to confirm ("" : y is enough)
+        self.typed_hint = hint  # the line over the box the characters are typed in
 
     @classmethod
     def for_action(
-        cls, job: Job, action: Action, careful: bool = False, org: tuple[str, str | None] | None = None
+        cls, job: Job, action: Action, production: bool | None = False, org: tuple[str, str | None] | None = None
     ) -> ConfirmScreen:
-        """The question before a close or abort: in which org (its name in its colour), which job, of
-        which API, in which state, how far. ``careful`` (production): confirmed by typing the job id's
-        last 4 characters."""
-        if action is Action.CLOSE:
-            verb = "Close (state Closed: no more batches)" if job.kind is JobKind.CLASSIC else "Close (upload complete)"
-        else:
-            verb = "Abort"
-        records = "-" if job.number_records_processed is None else f"{job.number_records_processed:,}"
-        details = [("Org", inert(org[0]))] if org else []
-        return cls(
-            f"{verb} this job?",
-            [
-                *details,
-                ("Job", inert(job.id)),
-                ("Object", f"{inert(job.object)} ({inert(job.operation)})"),
-                ("API", job.kind.label),
-                ("State", inert(job.state)),
-                ("Records", f"{records} processed so far"),
-            ],
-            typed=job.id[-4:] if careful else "",
-            colours={"Org": f"bold {org[1]}"} if org and org[1] else {},
-        )
+        """The question before a close or abort (monitor.confirm's words, the command line's too): in
+        which org (its name in its colour, PRODUCTION marked), which job, of which API, in which state,
+        how far. Production, or not known to be a sandbox: confirmed by typing the job id's last 4
+        characters."""
+        asked = question(job, action, org[0] if org else None, production)
+        colours = {"Org": f"bold {org[1]}"} if org and org[1] else {}
+        return cls(asked.title, asked.details, asked.typed, colours, asked.typed_hint() if asked.typed else "")
 
     def compose(self) -> ComposeResult:
         lines = Text()
@@ -77,8 +68,7 @@ class ConfirmScreen(ModalScreen[bool]):
             yield Static(Text(self.question), id="question")
             yield Static(lines, id="details")
             if self.typed:
-                yield Static(Text(f"A production org: type the job id's last 4 characters ({self.typed}) and enter."),
-                             id="production")  # fmt: skip
+                yield Static(Text(self.typed_hint), id="production")
                 yield Input(placeholder="last 4 characters of the job id", id="typed", max_length=len(self.typed))
             with Horizontal():
                 yield Button("No (n, esc)", id="no", variant="primary")

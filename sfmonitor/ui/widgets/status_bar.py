@@ -23,6 +23,7 @@ class Chip:
     usage: ApiUsage | None
     spend: str  # "41/h", "" before any call
     read_only: bool = False
+    production: bool = False  # marked PROD, in the error colour
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class HeaderInfo:
     spend: str = ""  # sfmonitor's own API calls
     chips: tuple[Chip, ...] = ()  # several orgs: one chip each instead of the one org's name and usage
     totals: tuple[str, ...] = ()  # the last hour's and today's records, running jobs by API (tall screens)
+    production: bool = False  # one org: PRODUCTION after its name
 
 
 class StatusBar(Static):
@@ -74,6 +76,7 @@ def _share_style(share: float, palette: Palette) -> str:
     return f"bold {palette.error}" if share > 0.95 else (f"bold {palette.warning}" if share > 0.8 else "")
 
 
+PROD_CHIP, PROD_HEADER = "PROD", "PRODUCTION"  # the production mark: on a chip, after the one org's name
 CHIP_LINES = 2  # the most lines the chips take; orgs beyond them are counted, not drawn
 SEPARATOR = " │ "
 
@@ -85,6 +88,8 @@ def chip_text(chip: Chip, palette: Palette, form: str = "full") -> Text:
     level_style = {"ok": palette.success, "paused": palette.warning, "stale": f"bold {palette.warning}",
                    "offline": f"bold {palette.error}"}  # fmt: skip
     text.append(inert(chip.label), style=f"bold {chip.colour}" if chip.colour else "bold")
+    if chip.production:
+        text.append(f" {PROD_CHIP}", style=f"bold {palette.error}")
     text.append(f" {chip.words}", style=level_style.get(chip.level, ""))
     if chip.read_only:
         text.append(" RO", style="dim")
@@ -130,6 +135,8 @@ def chips_lines(chips: tuple[Chip, ...], palette: Palette, width: int) -> Text:
 
 def _status_parts(info: HeaderInfo, palette: Palette) -> list[Text]:
     parts = [] if info.chips else [Text(inert(info.org), style="bold")]
+    if parts and info.production:
+        parts[0].append(f" {PROD_HEADER}", style=f"bold {palette.error}")
     spend_style = "dim" if "budget" not in info.spend else palette.warning
     if info.usage is not None:
         share = info.usage.fraction
