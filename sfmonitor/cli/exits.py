@@ -22,56 +22,58 @@ from ..text import inert
 
 
 class ExitCode(enum.IntEnum):
-    """Every exit code of every command, with what it means (one line of the README's table each)."""
+    """Every exit code of every command; :attr:`meaning` is its line in the README's table."""
 
-    meaning: str
+    OK = 0
+    REFUSED = 1
+    USAGE = 2
+    CONNECT = 3
+    UNKNOWN = 4
+    NOT_CONFIRMED = 5
+    RECORDS_FAILED = 6
+    JOB_FAILED = 7
+    TIMED_OUT = 8
+    PARTIAL = 9
+    CLIENT_WAIT = 10
+    INTERRUPTED = 130
+    PIPE = 141
 
-    def __new__(cls, value: int, meaning: str) -> ExitCode:
-        member = int.__new__(cls, value)
-        member._value_ = value
-        member.meaning = meaning
-        return member
+    @property
+    def meaning(self) -> str:
+        return MEANINGS[self]
 
-    OK = 0, "done"
-    REFUSED = (
-        1,
-        ("refused: an illegal transition, the server's refusal (its code and message are printed), an unknown job"),
-    )
-    USAGE = (
-        2,
-        (
-            "bad options or configuration (no org given, non-loopback `http://`, bad `--faults`, a bare job id that "
-            "more than one org holds for `close`/`abort`: give `ORG:JOBID`)"
-        ),
-    )
-    CONNECT = (
-        3,
-        (
-            "cannot reach or sign in to the org (network, TLS, `sf` missing or alias unknown, expired token); with "
-            "several orgs: none could be read"
-        ),
-    )
-    UNKNOWN = 4, "a close/abort whose outcome is unknown (read the job before retrying)"
-    NOT_CONFIRMED = 5, "not confirmed (answered no, or no terminal and no `--yes`)"
-    RECORDS_FAILED = 6, "`wait`: every job ended, some records failed"
-    JOB_FAILED = 7, "`wait`: a job ended `Failed` or `Aborted`, or a Bulk 1.0 job ended with a batch `Failed`"
-    TIMED_OUT = 8, "`wait`: `--max-wait` passed with jobs still running (their ids printed)"
-    PARTIAL = (
-        9,
-        (
-            "partial: `status` printed every job, but some (or some orgs) could not be read (each is marked, and "
-            "named on stderr); `failures` printed what the org has so far, but the job has more to come"
-        ),
-    )
-    CLIENT_WAIT = (
-        10,
-        (
-            "`wait`: a job waits on its client, which alone can move it (a Bulk 2.0 upload never marked complete, a "
-            "Bulk 1.0 job whose batches are done but nobody closed); its id and why are printed"
-        ),
-    )
-    INTERRUPTED = 130, "interrupted"
-    PIPE = 141, "the reader closed the pipe (`sfmonitor status | head -1`); nothing is printed about it"
+
+MEANINGS = {
+    ExitCode.OK: "done",
+    ExitCode.REFUSED: (
+        "refused: an illegal transition, the server's refusal (its code and message are printed), an unknown job"
+    ),
+    ExitCode.USAGE: (
+        "bad options or configuration (no org given, non-loopback `http://`, bad `--faults`, a bare job id that "
+        "more than one org holds for `close`/`abort`: give `ORG:JOBID`)"
+    ),
+    ExitCode.CONNECT: (
+        "cannot reach or sign in to the org (network, TLS, `sf` missing or alias unknown, expired token); with "
+        "several orgs: none could be read, or `close`/`abort` of a bare job id could not ask every org whether "
+        "it holds it (nothing sent)"
+    ),
+    ExitCode.UNKNOWN: "a close/abort whose outcome is unknown (read the job before retrying)",
+    ExitCode.NOT_CONFIRMED: "not confirmed (answered no, or no terminal and no `--yes`)",
+    ExitCode.RECORDS_FAILED: "`wait`: every job ended, some records failed",
+    ExitCode.JOB_FAILED: "`wait`: a job ended `Failed` or `Aborted`, or a Bulk 1.0 job ended with a batch `Failed`",
+    ExitCode.TIMED_OUT: "`wait`: `--max-wait` passed with jobs still running (their ids printed)",
+    ExitCode.PARTIAL: (
+        "partial: `status` printed every job, but some (or some orgs) could not be read (each is marked, and "
+        "named on stderr); `wait`: every job ended cleanly, but an org could not be read (named on stderr); "
+        "`orgs`: some orgs cannot sign in; `failures` printed what the org has so far, but the job has more to come"
+    ),
+    ExitCode.CLIENT_WAIT: (
+        "`wait`: a job waits on its client, which alone can move it (a Bulk 2.0 upload never marked complete, a "
+        "Bulk 1.0 job whose batches are done but nobody closed); its id and why are printed"
+    ),
+    ExitCode.INTERRUPTED: "interrupted",
+    ExitCode.PIPE: "the reader closed the pipe (`sfmonitor status | head -1`); nothing is printed about it",
+}
 
 
 WAIT_ENDINGS = {
