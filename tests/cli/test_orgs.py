@@ -17,7 +17,7 @@ from sfmonitor.simulator.rest import USERNAME
 from sfmonitor.simulator.server import Simulator
 from sfmonitor.ui.screens.confirm import ConfirmScreen
 from tests.bulk.test_sign_in import CLIENT_ID, key_pair
-from tests.cli.test_commands import run
+from tests.cli.runner import run_cli as run
 from tests.conftest import make_sim
 from tests.fakes import fake_sf
 
