@@ -18,8 +18,8 @@ from sfmonitor.bulk.auth import JWT_GRANT, ClientCredentials, JwtBearer, jwt_ass
 from sfmonitor.bulk.errors import AuthError
 from sfmonitor.bulk.service import BulkService
 from sfmonitor.bulk.transport import Transport
+from sfmonitor.simulator.api.rest import USERNAME
 from sfmonitor.simulator.jwt_grant import ConnectedApp
-from sfmonitor.simulator.rest import USERNAME
 from sfmonitor.simulator.server import Simulator
 
 CLIENT_ID = "3MVG9sim.consumer.key"
