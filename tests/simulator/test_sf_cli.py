@@ -41,7 +41,10 @@ def sf(sf_cli: Path, tmp_path: Path, fast_sim: Simulator) -> Iterator[tuple[Simu
     work.mkdir()
     env = {
         "PATH": os.environ["PATH"], "HOME": str(home), "SF_ACCESS_TOKEN": fast_sim.token,
-        "SF_DISABLE_TELEMETRY": "true", "SF_AUTOUPDATE_DISABLE": "true", "SF_SKIP_NEW_VERSION_CHECK": "true",
+        "SF_DISABLE_TELEMETRY": "true", "SF_AUTOUPDATE_DISABLE": "true",
+        "SF_DISABLE_AUTOUPDATE": "true",  # the name oclif's update hook reads: else every sf start leaves a detached
+        # `sf update --autoupdate` behind (pinned while sf runs, on the CPU the suite shares)
+        "SF_SKIP_NEW_VERSION_CHECK": "true",
         "SF_USE_GENERIC_UNIX_KEYCHAIN": "true", "SF_CONTAINER_MODE": "true", "NO_COLOR": "1",
     }  # fmt: skip
 
@@ -60,6 +63,20 @@ def sf(sf_cli: Path, tmp_path: Path, fast_sim: Simulator) -> Iterator[tuple[Simu
     run.work = work  # type: ignore[attr-defined]
     run.env = env  # type: ignore[attr-defined]
     yield fast_sim, run
+    assert not _left_behind(home), f"sf left processes running: {_left_behind(home)}"
+
+
+def _left_behind(home: Path) -> list[str]:
+    """Processes still running with this test's HOME (sf's detached children: an autoupdate, a daemon)."""
+    mark = f"HOME={home}".encode()
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if mark in (proc / "environ").read_bytes().split(b"\0"):
+                found.append((proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+        except OSError:
+            continue
+    return found
 
 
 CONTACTS = 'LastName,Email,External_Id__c\nSmith,s@x.org,E1\n,nolast@x.org,E2\n"O\'Hara, Jr.",o@x.org,E3\n'
