@@ -63,7 +63,7 @@ def _logger_kept() -> Iterator[None]:
     try:
         yield
     finally:
-        for handler in logger.handlers:
+        for handler in list(logger.handlers):
             if handler not in handlers:
                 logger.removeHandler(handler)
                 handler.close()
