@@ -83,19 +83,15 @@ def writes(sim: Simulator, job_id: str) -> list[tuple[str, str, int]]:
 def add_failed_rows_job(sim: Simulator, rows: list[tuple[dict[str, str], str]], state: str = "JobComplete") -> str:
     """A finished Bulk 2.0 ingest job whose rows fared as given (error "" = success; else the org's
     ``CODE:message:fields --`` text): hostile errors and inputs the seeded mix never makes."""
+    from sfmonitor.simulator.recipe import ingest_job
     from sfmonitor.simulator.records import RowResult
-    from sfmonitor.simulator.world import Job, Plan
 
+    outcomes = [RowResult(row, not error, not error, "003000000000001AAA" if not error else "", error)
+                for row, error in rows]  # fmt: skip
     with sim.world.lock:
         now = sim.world.clock.now()
-        job = Job(id=sim.world.next_id("750"), api="ingest", object="Contact", operation="insert", created=now - 3600,
-                  api_version="66.0", created_by=sim.world.user_id, state="UploadComplete")  # fmt: skip
-        outcomes = [RowResult(row, not error, not error, "003000000000001AAA" if not error else "", error)
-                    for row, error in rows]  # fmt: skip
-        job.plan = Plan(total=len(rows), rate=1000, start=now - 3500, outcomes=outcomes)
-        job.uploaded = True
-        job.advance(now, sim.world.store)
-        sim.world.add(job)
+        job = ingest_job(sim.world, now, created=now - 3600, total=len(rows), rate=1000, start=now - 3500,
+                         outcomes=outcomes)  # fmt: skip
         assert job.state == state, job.state
         return job.id
 
@@ -114,53 +110,37 @@ def add_classic_job(
     """A Bulk 1.0 insert job of small seeded batches (rows and errors from the simulator's mix):
     ``whole_failure`` is the index of a batch that fails as a whole a third of the way in. Batches run
     one after another at ``rate`` rows a simulated second from ``started_ago`` seconds before now."""
-    from sfmonitor.simulator.world import Batch, Job, Plan
+    from sfmonitor.simulator.recipe import BatchSpec, classic_job
+    from sfmonitor.simulator.world import Plan
 
+    specs = []
+    for i, size in enumerate(sizes):
+        plan = Plan(total=size, rate=rate, fail_permille=fail_permille)
+        if i == whole_failure:
+            plan.fail_at, plan.fail_message = 0.3, "InvalidBatch : Failed to process query: UNABLE_TO_LOCK_ROW"
+        specs.append(BatchSpec(plan))
     with sim.world.lock:
         now = sim.world.clock.now()
-        job = Job(id=sim.world.next_id("750"), api="classic", object="Contact", operation="insert",
-                  created=now - started_ago, api_version="58.0", created_by=sim.world.user_id,
-                  content_type=content_type, state="Open", queue_delay=1.0, concurrency_mode="Serial")  # fmt: skip
-        job.slots = [job.created]  # one slot: batches run in turn
-        for i, size in enumerate(sizes):
-            plan = Plan(total=size, rate=rate, fail_permille=fail_permille)
-            if i == whole_failure:
-                plan.fail_at, plan.fail_message = 0.3, "InvalidBatch : Failed to process query: UNABLE_TO_LOCK_ROW"
-            batch = Batch(id=sim.world.next_id("751"), job=job, created=job.created, plan=plan,
-                          content_type=content_type)  # fmt: skip
-            job.schedule_batch(batch, job.created)
-            job.batches.append(batch)
-        job.state = state
-        job.advance(now, sim.world.store)
-        sim.world.add(job)
-        return job.id
+        return classic_job(sim.world, now, created=now - started_ago, batches=specs, state=state,
+                           content_type=content_type, queue_delay=1.0, serial=True).id  # fmt: skip
 
 
 def add_running_ingest_job(
     sim: Simulator, total: int, rate: float, *, running_for: float, fail_permille: int = 100
 ) -> str:
     """A Bulk 2.0 ingest job of seeded rows, ``running_for`` simulated seconds into its work."""
-    from sfmonitor.simulator.world import Job, Plan
+    from sfmonitor.simulator.recipe import ingest_job
 
     with sim.world.lock:
         now = sim.world.clock.now()
-        job = Job(id=sim.world.next_id("750"), api="ingest", object="Contact", operation="insert",
-                  created=now - running_for - 5, api_version="66.0", created_by=sim.world.user_id,
-                  state="UploadComplete")  # fmt: skip
-        job.plan = Plan(total=total, rate=rate, start=now - running_for, fail_permille=fail_permille)
-        job.uploaded = True
-        job.advance(now, sim.world.store)
-        sim.world.add(job)
-        return job.id
+        return ingest_job(sim.world, now, created=now - running_for - 5, total=total, rate=rate,
+                          start=now - running_for, fail_permille=fail_permille).id  # fmt: skip
 
 
 def add_open_upload(sim: Simulator, age_s: float) -> str:
     """A Bulk 2.0 ingest job created ``age_s`` simulated seconds ago and never uploaded (state Open)."""
-    from sfmonitor.simulator.world import Job
+    from sfmonitor.simulator.recipe import ingest_job
 
     with sim.world.lock:
         now = sim.world.clock.now()
-        job = Job(id=sim.world.next_id("750"), api="ingest", object="Contact", operation="insert",
-                  created=now - age_s, api_version="66.0", created_by=sim.world.user_id, state="Open")  # fmt: skip
-        sim.world.add(job)
-        return job.id
+        return ingest_job(sim.world, now, created=now - age_s, total=0, rate=0.0, state="Open").id

@@ -7,15 +7,85 @@ import contextlib
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TextIO
 
+from ..bulk.retry import Pause, pausing_with
 from ..config import paths
 from . import logfile
 from .exits import ExitCode
 from .parser import CONNECTION_DEFAULTS, build_parser, with_default_command
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+@dataclass(frozen=True)
+class Environment:
+    """What a command reads and writes (httpie's ``Environment`` is the model): the process's own
+    streams unless given, so a test runs a command in-process with its input and output in hand.
+    ``pause`` stands in for every retry delay's sleep (None: really wait)."""
+
+    stdin: TextIO | None = None
+    stdout: TextIO | None = None
+    stderr: TextIO | None = None
+    pause: Pause | None = None
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[None]:
+        """The commands print() and read input(): the streams given stand in for sys's while the command runs."""
+        with contextlib.ExitStack() as stack:
+            if self.stdin is not None:
+                stack.enter_context(_swapped("stdin", self.stdin))
+            if self.stdout is not None:
+                stack.enter_context(contextlib.redirect_stdout(self.stdout))
+            if self.stderr is not None:
+                stack.enter_context(contextlib.redirect_stderr(self.stderr))
+            if self.pause is not None:
+                stack.enter_context(pausing_with(self.pause))
+            stack.enter_context(_logger_kept())
+            yield
+
+
+@contextlib.contextmanager
+def _swapped(name: str, stream: TextIO) -> Iterator[None]:
+    before = getattr(sys, name)
+    setattr(sys, name, stream)
+    try:
+        yield
+    finally:
+        setattr(sys, name, before)
+
+
+@contextlib.contextmanager
+def _logger_kept() -> Iterator[None]:
+    """The handlers a run adds to the ``sfmonitor`` logger go with it (the next in-process run starts clean)."""
+    logger = logging.getLogger("sfmonitor")
+    handlers, level, propagate = list(logger.handlers), logger.level, logger.propagate
+    try:
+        yield
+    finally:
+        for handler in list(logger.handlers):
+            if handler not in handlers:
+                logger.removeHandler(handler)
+                handler.close()
+        logger.setLevel(level)
+        logger.propagate = propagate
+
+
+def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> int:
+    """The command line; ``env`` gives it other streams (and retry pauses) than the process's own."""
+    if env is None:
+        return _main(argv)
+    with env.installed():
+        try:
+            return _main(argv)
+        except SystemExit as exc:  # argparse's usage errors, --help, --version: an exit code, as a process has
+            if isinstance(exc.code, int) or exc.code is None:
+                return exc.code or 0
+            print(exc.code, file=sys.stderr)
+            return 1
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(with_default_command(sys.argv[1:] if argv is None else argv))
     for name, default in CONNECTION_DEFAULTS.items():

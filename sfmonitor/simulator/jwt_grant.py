@@ -1,6 +1,7 @@
 """The OAuth 2.0 JWT bearer grant as the org checks it: the assertion's RS256 signature against the
 connected app's certificate, and its claims (``iss`` the consumer key, ``sub`` a user of the org,
-``aud`` the login URL, ``exp`` not passed and at most a few minutes away)."""
+``aud`` the login URL, ``exp`` not passed and at most a few minutes away, by the wall clock: the client
+sets ``exp`` from its own clock, which the simulated org's accelerated clock would soon outrun)."""
 
 from __future__ import annotations
 

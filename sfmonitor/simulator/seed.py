@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import random
 
+from .recipe import BatchSpec, classic_job, ingest_job, query_job
 from .records import salesforce_id
-from .world import Batch, Job, Plan, World
+from .world import Job, Plan, World
 
 OBJECTS = ["Account", "Contact", "Opportunity", "Lead", "Case", "Invoice__c", "Order_Line__c", "Asset"]
 APEX = {"Account": 0.35, "Contact": 0.4, "Opportunity": 0.25, "Case": 0.3}
@@ -40,51 +41,24 @@ def _v2_ingest(
     obj = sobject or rng.choice(OBJECTS)
     total = total or rng.choice((5_000, 20_000, 50_000, 120_000, 250_000))
     rate = rate or rng.uniform(150, 600)
-    job = Job(
-        id=world.next_id("750"),
-        api="ingest",
-        object=obj,
-        operation=operation or rng.choice(("insert", "update", "upsert", "insert", "delete")),
-        created=created,
-        api_version=rng.choice(("62.0", "64.0", "66.0")),
-        created_by=_user(rng),
-        state=state,
-        queue_delay=rng.uniform(5, 40),
-        retries_every=retries_every,
-    )
-    if job.operation == "upsert":
-        job.external_id = "External_Id__c"
-    if state == "Open":
-        return world.add(job)
-    plan = Plan(total=total, rate=rate, fail_permille=fail_permille, apex_share=APEX.get(obj, 0.0))
-    plan.start = created + job.queue_delay
-    job.plan = plan
-    job.uploaded = True
-    if fails:
-        plan.fail_at = fails
-        plan.fail_message = FAILED_MESSAGE
-    job.state = "UploadComplete"
-    job.advance(now, world.store)
-    return world.add(job)
+    operation = operation or rng.choice(("insert", "update", "upsert", "insert", "delete"))
+    api_version = rng.choice(("62.0", "64.0", "66.0"))
+    user = _user(rng)
+    return ingest_job(world, now, created=created, total=total, rate=rate, object=obj, operation=operation,
+                      state=state, api_version=api_version, created_by=user, queue_delay=rng.uniform(5, 40),
+                      fail_permille=fail_permille, fail_at=fails or None, fail_message=FAILED_MESSAGE if fails else "",
+                      apex_share=APEX.get(obj, 0.0), retries_every=retries_every,
+                      external_id="External_Id__c" if operation == "upsert" else "")  # fmt: skip
 
 
 def _v2_query(world: World, rng: random.Random, created: float, now: float, total: int) -> Job:
     obj = rng.choice(("Account", "Contact", "Opportunity", "Case"))
-    job = Job(
-        id=world.next_id("750"),
-        api="query",
-        object=obj,
-        operation=rng.choice(("query", "query", "queryAll")),
-        created=created,
-        api_version="66.0",
-        created_by=_user(rng),
-        state="UploadComplete",
-        query=f"SELECT Id, Name FROM {obj}",
-        queue_delay=rng.uniform(2, 10),
-    )
-    job.plan = Plan(total=total, rate=rng.uniform(800, 3000), start=created + job.queue_delay)
-    job.advance(now, world.store)
-    return world.add(job)
+    operation = rng.choice(("query", "query", "queryAll"))
+    user = _user(rng)
+    queue_delay = rng.uniform(2, 10)
+    return query_job(world, now, created=created, object=obj, query=f"SELECT Id, Name FROM {obj}", total=total,
+                     rate=rng.uniform(800, 3000), operation=operation, created_by=user,
+                     queue_delay=queue_delay)  # fmt: skip
 
 
 def _classic(
@@ -100,28 +74,18 @@ def _classic(
     pk_chunks: int = 0,
     fail_one: bool = False,
 ) -> Job:
-    obj = rng.choice(OBJECTS)
+    drawn = rng.choice(OBJECTS)
+    obj = "Account" if pk_chunks else drawn
     op = operation or rng.choice(("insert", "update", "upsert", "insert"))
-    job = Job(
-        id=world.next_id("750"),
-        api="classic",
-        object=obj if not pk_chunks else "Account",
-        operation=op,
-        created=created,
-        api_version=rng.choice(("47.0", "52.0", "58.0")),
-        created_by=_user(rng),
-        content_type=content_type or rng.choice(("CSV", "CSV", "XML", "JSON")),
-        state="Open",
-        external_id="External_Id__c" if op == "upsert" else "",
-        queue_delay=rng.uniform(3, 20),
-        pk_chunk_size=100_000 if pk_chunks else 0,
-    )
+    api_version = rng.choice(("47.0", "52.0", "58.0"))
+    user = _user(rng)
+    content_type = content_type or rng.choice(("CSV", "CSV", "XML", "JSON"))
+    queue_delay = rng.uniform(3, 20)
     rate = rng.uniform(120, 420)
+    specs = []
     if pk_chunks:
-        original = Batch(id=world.next_id("751"), job=job, created=created, plan=Plan(total=0, rate=rate))
-        original.override, original.override_at = "NotProcessed", created
-        original.data = b"SELECT Id, Name, Industry FROM Account"
-        job.batches.append(original)
+        query = b"SELECT Id, Name, Industry FROM Account"
+        specs.append(BatchSpec(Plan(total=0, rate=rate), data=query, not_processed=True))
     for i in range(pk_chunks or batches):
         added = created + (0 if pk_chunks else i * rng.uniform(0.5, 3))
         size = 100_000 if pk_chunks else rng.choice((10_000, 10_000, 10_000, 7_500, 2_000))
@@ -129,20 +93,16 @@ def _classic(
             total=size,
             rate=rate * (1.5 if pk_chunks else 1),
             fail_permille=0 if pk_chunks else rng.choice((0, 0, 2, 15)),
-            apex_share=APEX.get(job.object, 0.0),
+            apex_share=APEX.get(obj, 0.0),
         )
         if fail_one and i == 3:
             plan.fail_at = 0.3
             plan.fail_message = BATCH_FAILED_MESSAGE
-        batch = Batch(id=world.next_id("751"), job=job, created=added, plan=plan, content_type=job.content_type)
-        if pk_chunks:
-            batch.data = b"SELECT Id, Name, Industry FROM Account"
-            batch.result_ids = [world.next_id("752")]
-        job.schedule_batch(batch, added)
-        job.batches.append(batch)
-    job.state = state
-    job.advance(now, world.store)
-    return world.add(job)
+        specs.append(BatchSpec(plan, added, data=query if pk_chunks else b"", results=1 if pk_chunks else 0))
+    return classic_job(world, now, created=created, batches=specs, object=obj, operation=op, state=state,
+                       api_version=api_version, created_by=user, content_type=content_type, queue_delay=queue_delay,
+                       external_id="External_Id__c" if op == "upsert" else "",
+                       pk_chunk_size=100_000 if pk_chunks else 0)  # fmt: skip
 
 
 def seed_world(world: World) -> None:

@@ -4,6 +4,7 @@ simulator's token endpoint over real sockets (it checks the JWT's signature and 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
 
 import httpx
@@ -17,8 +18,8 @@ from sfmonitor.bulk.auth import JWT_GRANT, ClientCredentials, JwtBearer, jwt_ass
 from sfmonitor.bulk.errors import AuthError
 from sfmonitor.bulk.service import BulkService
 from sfmonitor.bulk.transport import Transport
+from sfmonitor.simulator.api.rest import USERNAME
 from sfmonitor.simulator.jwt_grant import ConnectedApp
-from sfmonitor.simulator.rest import USERNAME
 from sfmonitor.simulator.server import Simulator
 
 CLIENT_ID = "3MVG9sim.consumer.key"
@@ -82,11 +83,21 @@ def test_the_org_checks_the_jwt_signature_and_claims(
     sim, key = jwt_sim
     signing_key = key_pair(tmp_path, "other")[0] if other_key else key
     # jwt_assertion sets exp three minutes on: move "now" to make it what this case needs
-    now = sim.world.clock.now() + ahead - 180
+    now = time.time() + ahead - 180  # the org checks exp against the wall clock
     assertion = jwt_assertion(client_id, username, audience or sim.base_url, signing_key.read_bytes(), now)
     answer = httpx.post(f"{sim.base_url}/services/oauth2/token", data={"grant_type": JWT_GRANT, "assertion": assertion})
     assert answer.status_code == 400
     assert answer.json()["error"] == "invalid_grant" and refusal in answer.json()["error_description"]
+
+
+async def test_a_jwt_signs_in_however_far_the_simulated_clock_has_run(jwt_sim: tuple[Simulator, Path]) -> None:
+    """The client sets exp from the wall clock: the org checks it against the wall clock too, not its
+    accelerated one (at 60x, three real seconds after start every assertion used to have "expired")."""
+    sim, key = jwt_sim
+    with sim.world.lock:
+        sim.world.clock.start += 3600  # an hour of simulated time on: a minute of the suite at 60x
+    session = await JwtBearer(sim.base_url, CLIENT_ID, USERNAME, str(key)).session()
+    assert session.access_token.reveal() in sim.api.tokens
 
 
 async def test_jwt_refusals_are_one_clear_auth_error(jwt_sim: tuple[Simulator, Path], tmp_path: Path) -> None:

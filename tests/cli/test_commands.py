@@ -1,4 +1,5 @@
-"""The headless commands, run as a user runs them: a real process against the simulator."""
+"""The headless commands against the simulator over real sockets: in-process for what they parse, print
+and return (tests/cli/runner.py), a real process where the process boundary is the point."""
 
 from __future__ import annotations
 
@@ -23,18 +24,9 @@ from tests.conftest import find_job, make_sim, writes
 from tests.fakes import fake_sf
 from tests.terminal import read_until, terminal
 
+from .runner import TerminalInput, run_cli, run_process
 
-def run(args: list[str], env: dict[str, str] | None = None, **kw: object) -> subprocess.CompletedProcess[str]:
-    full_env = {**os.environ, **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "sfmonitor", *args],
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-        **kw,  # type: ignore[arg-type]
-    )
+run = run_cli  # the name other test modules import
 
 
 @pytest.fixture
@@ -133,7 +125,7 @@ def test_illegal_close_is_refused_with_the_reason(sim: Simulator, org: dict[str,
 
 
 def test_server_refusal_exit_code(sim: Simulator, org: dict[str, str]) -> None:
-    result = run(["abort", "750000000000000AAA", "--yes"], org)
+    result = run_process(["abort", "750000000000000AAA", "--yes"], org)  # the exit code of a real process
     assert result.returncode == 1
     assert "no job 750000000000000AAA" in result.stderr
 
@@ -181,11 +173,13 @@ def test_a_production_org_asks_for_the_job_ids_last_characters() -> None:
 
 def test_confirmation_no_sends_nothing_yes_sends_once(sim: Simulator, org: dict[str, str]) -> None:
     job_id = find_job(sim, "query", "InProgress", running=False)
-    code, text = _interactive(["abort", job_id], org, b"n\n")
+    no = run(["abort", job_id], org, stdin=TerminalInput("n\n"))  # the pty end to end: the production test
+    code, text = no.returncode, no.stdout + no.stderr
     assert code == 5, text
-    assert "not confirmed" in text
+    assert "[y/N]" in text and "not confirmed" in text
     assert writes(sim, job_id) == []
-    code, text = _interactive(["abort", job_id], org, b"y\n")
+    yes = run(["abort", job_id], org, stdin=TerminalInput("y\n"))
+    code, text = yes.returncode, yes.stdout + yes.stderr
     assert code == 0, text
     assert "InProgress -> Aborted" in text
     assert len(writes(sim, job_id)) == 1
@@ -345,6 +339,7 @@ def test_status_gives_up_with_one_line() -> None:
         assert result.stderr.count("\n") == 1 and "502" in result.stderr and "HTML" in result.stderr
         assert "Traceback" not in result.stderr
         assert sum(1 for _, _, status in sim.log if status == 502) == 6  # three snapshots, each GET tried twice
+        assert [p for p in result.pauses if p >= 1] == [1.0, 2.0]  # the snapshot tried again after 1 s, then 2 s
     finally:
         sim.stop()
 

@@ -1,5 +1,5 @@
-"""`status` and the other commands are right or say what they could not read: real processes against a
-simulator that misbehaves on purpose."""
+"""`status` and the other commands are right or say what they could not read, against a simulator that
+misbehaves on purpose over real sockets: in-process (tests/cli/runner.py), a real process for the pipe."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from sfmonitor.simulator.faults import FaultSpec
 from sfmonitor.simulator.server import Simulator
 from tests.conftest import find_job, make_sim
 
-from .test_commands import run
+from .runner import run_cli as run
 
 
 @pytest.fixture

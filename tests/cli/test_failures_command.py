@@ -1,4 +1,4 @@
-"""``sfmonitor failures``, run as a user runs it: a real process against the simulator."""
+"""``sfmonitor failures`` against the simulator over real sockets, run in-process (tests/cli/runner.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sfmonitor.simulator.server import Simulator
 from tests.bulk.test_failure_reader import HOSTILE
-from tests.cli.test_commands import run
+from tests.cli.runner import run_cli as run
 from tests.conftest import add_classic_job, add_failed_rows_job, find_job
 
 MISSING = "REQUIRED_FIELD_MISSING:Required fields are missing: [LastName]:LastName --"

@@ -11,33 +11,34 @@ import sys
 from sfmonitor.simulator.server import Simulator
 
 PROBE = """
-import json, sys
-from sfmonitor.cli.main import main
-try:
-    code = main(sys.argv[1:])
-except SystemExit as exc:  # --version, --help
-    code = exc.code
-sys.stdout.flush()
-print(json.dumps({"code": code, "loaded": sorted({m.split('.')[0] for m in sys.modules})}), file=sys.stderr)
+import io, json, sys
+from sfmonitor.cli.main import Environment, main
+reports = []
+for args in json.loads(sys.argv[1]):
+    out = io.StringIO()
+    code = main(args, Environment(stdin=io.StringIO(), stdout=out, stderr=io.StringIO()))
+    reports.append({"code": code, "loaded": sorted({m.split('.')[0] for m in sys.modules})})
+print(json.dumps(reports))
 """
 
 
-def _run(args: list[str], sim: Simulator) -> tuple[int, set[str]]:
+def _run(runs: list[list[str]], sim: Simulator) -> list[tuple[int, set[str]]]:
+    """Each command in turn, in one fresh interpreter: the modules loaded after each."""
     env = {
         "SF_INSTANCE_URL": sim.base_url,
         "SF_ACCESS_TOKEN": sim.token,
         "PATH": "/usr/bin:/bin",
         "HOME": "/nonexistent",
     }
-    done = subprocess.run([sys.executable, "-c", PROBE, *args], env=env, capture_output=True, text=True, timeout=60)
-    last = done.stderr.strip().splitlines()[-1]
-    report = json.loads(last)
-    return report["code"], set(report["loaded"])
+    done = subprocess.run([sys.executable, "-c", PROBE, json.dumps(runs)], env=env, capture_output=True, text=True,
+                          timeout=60)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return [(report["code"], set(report["loaded"])) for report in json.loads(done.stdout)]
 
 
 def test_headless_commands_load_no_textual(sim: Simulator) -> None:
-    for args in (["status", "--format", "json"], ["--version"]):
-        code, loaded = _run(args, sim)
+    runs = [["status", "--format", "json"], ["--version"], ["status"]]
+    (json_code, after_json), (_, after_version), (table_code, after_table) = _run(runs, sim)
+    for args, loaded in zip(runs, (after_json, after_version, after_table), strict=True):
         assert "textual" not in loaded, args
-    code, loaded = _run(["status"], sim)
-    assert code in (0, 9) and "textual" not in loaded
+    assert json_code in (0, 9) and table_code in (0, 9)

@@ -12,12 +12,12 @@ from sfmonitor.bulk.errors import ConfigError
 from sfmonitor.bulk.models import Action
 from sfmonitor.config.orgs import ORG_HUES
 from sfmonitor.config.settings import load
+from sfmonitor.simulator.api.rest import USERNAME
 from sfmonitor.simulator.jwt_grant import ConnectedApp
-from sfmonitor.simulator.rest import USERNAME
 from sfmonitor.simulator.server import Simulator
 from sfmonitor.ui.screens.confirm import ConfirmScreen
 from tests.bulk.test_sign_in import CLIENT_ID, key_pair
-from tests.cli.test_commands import run
+from tests.cli.runner import run_cli as run
 from tests.conftest import make_sim
 from tests.fakes import fake_sf
 

@@ -10,7 +10,7 @@ import pytest
 from sfmonitor.numbers import parse_duration as duration
 from sfmonitor.simulator.faults import FaultSpec
 from sfmonitor.simulator.server import Simulator
-from tests.cli.test_commands import run
+from tests.cli.runner import run_cli as run
 from tests.conftest import add_failed_rows_job, add_running_ingest_job, make_sim
 from tests.terminal import read_until, terminal
 

@@ -2,40 +2,35 @@
 export and fetch results, then see the load's failures in sfmonitor. A rehearsal of a real load.
 
 The CLI is pinned in ``tests/sf_cli/package.json`` (a version that runs on Node 20, with undici held
-to 7.16) and installed once, with ``npm ci``, into ``tests/sf_cli/node_modules``. Without ``npm`` on
-the machine these tests are skipped, saying so.
+to 7.16) and installed once per machine, with ``npm ci``, into a cache keyed by its lock file
+(tests/sf_cli/install.py; ``.ci/run`` installs it before the tests). Without ``npm`` on the machine
+these tests are skipped, saying so.
 """
 
 from __future__ import annotations
 
 import csv
-import fcntl
 import json
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from sfmonitor.simulator.server import Simulator
+from tests.cli.runner import run_cli
+from tests.sf_cli.install import cache_root, install
 
-HERE = Path(__file__).resolve().parents[1] / "sf_cli"
-SF = HERE / "node_modules" / ".bin" / "sf"
+CACHE = cache_root()  # read at import, before a test's environment points XDG_CACHE_HOME elsewhere
 
 
 @pytest.fixture(scope="session")
 def sf_cli() -> Path:
     if shutil.which("npm") is None or shutil.which("node") is None:
         pytest.skip("npm and node are not on this machine: the Salesforce CLI scenarios need them")
-    with (HERE / ".install.lock").open("w") as lock:  # one install, whatever the number of test workers
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not SF.exists():
-            subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=HERE, check=True,
-                           timeout=900, capture_output=True)  # fmt: skip
-    return SF
+    return install(CACHE)  # once per machine and lock file, whatever the number of test workers
 
 
 @pytest.fixture
@@ -46,7 +41,10 @@ def sf(sf_cli: Path, tmp_path: Path, fast_sim: Simulator) -> Iterator[tuple[Simu
     work.mkdir()
     env = {
         "PATH": os.environ["PATH"], "HOME": str(home), "SF_ACCESS_TOKEN": fast_sim.token,
-        "SF_DISABLE_TELEMETRY": "true", "SF_AUTOUPDATE_DISABLE": "true", "SF_SKIP_NEW_VERSION_CHECK": "true",
+        "SF_DISABLE_TELEMETRY": "true", "SF_AUTOUPDATE_DISABLE": "true",
+        "SF_DISABLE_AUTOUPDATE": "true",  # the name oclif's update hook reads: else every sf start leaves a detached
+        # `sf update --autoupdate` behind (pinned while sf runs, on the CPU the suite shares)
+        "SF_SKIP_NEW_VERSION_CHECK": "true",
         "SF_USE_GENERIC_UNIX_KEYCHAIN": "true", "SF_CONTAINER_MODE": "true", "NO_COLOR": "1",
     }  # fmt: skip
 
@@ -65,6 +63,20 @@ def sf(sf_cli: Path, tmp_path: Path, fast_sim: Simulator) -> Iterator[tuple[Simu
     run.work = work  # type: ignore[attr-defined]
     run.env = env  # type: ignore[attr-defined]
     yield fast_sim, run
+    assert not _left_behind(home), f"sf left processes running: {_left_behind(home)}"
+
+
+def _left_behind(home: Path) -> list[str]:
+    """Processes still running with this test's HOME (sf's detached children: an autoupdate, a daemon)."""
+    mark = f"HOME={home}".encode()
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if mark in (proc / "environ").read_bytes().split(b"\0"):
+                found.append((proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+        except OSError:
+            continue
+    return found
 
 
 CONTACTS = 'LastName,Email,External_Id__c\nSmith,s@x.org,E1\n,nolast@x.org,E2\n"O\'Hara, Jr.",o@x.org,E3\n'
@@ -110,9 +122,8 @@ def test_import_upsert_export_and_results_run_end_to_end(sf: tuple[Simulator, ob
         rows = {r["External_Id__c"]: r["LastName"] for r in csv.DictReader(handle)}
     assert rows == {"E1": "Smythe", "E3": "O'Hara, Jr.", "E9": "New"}
     # the rehearsal's point: the load's failures, read by sfmonitor
-    env = {**os.environ, "SF_INSTANCE_URL": sim.base_url, "SF_ACCESS_TOKEN": sim.token}
-    shown = subprocess.run([sys.executable, "-m", "sfmonitor", "failures", str(job_id), "--format", "json"], env=env,
-                           capture_output=True, text=True, timeout=60)  # fmt: skip
+    shown = run_cli(["failures", str(job_id), "--format", "json"],
+                    {"SF_INSTANCE_URL": sim.base_url, "SF_ACCESS_TOKEN": sim.token})  # fmt: skip
     assert shown.returncode == 0, shown.stderr
     doc = json.loads(shown.stdout)
     assert doc["failed"] == 1 and doc["groups"][0]["code"] == "REQUIRED_FIELD_MISSING"
@@ -125,8 +136,7 @@ def test_sfmonitor_finds_the_sf_default_org(sf: tuple[Simulator, object], sf_cli
     assert code == 0, configured
     env = {**run.env, "PATH": f"{sf_cli.parent}{os.pathsep}{os.environ['PATH']}"}  # type: ignore[attr-defined]
     env.pop("SF_ACCESS_TOKEN")
-    status = subprocess.run([sys.executable, "-m", "sfmonitor", "status", "--format", "json"], env=env,
-                            capture_output=True, text=True, timeout=120)  # fmt: skip
+    status = run_cli(["status", "--format", "json"], env)
     assert status.returncode == 0, status.stderr  # no org given: the sf CLI's default org, through sf itself
     assert json.loads(status.stdout)["instanceUrl"].rstrip("/") == sim.base_url
     assert sim.token not in status.stdout

@@ -4,9 +4,6 @@ numbers, very long and hostile strings, an XML entity bomb. Shown sensibly; noth
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +14,7 @@ from sfmonitor.simulator import world as sim_world
 from sfmonitor.simulator.server import Simulator
 from sfmonitor.ui.screens.detail import JobDetailScreen
 from sfmonitor.ui.widgets.job_fields import JobFields
+from tests.cli.runner import Result, run_cli
 
 from .helpers import cell, jobs_table, make_app, wait_for
 
@@ -96,14 +94,11 @@ async def test_dashboard_shows_odd_data_sensibly(sim: Simulator, odd_org: dict[s
         assert "\x1b" not in app.export_screenshot()
 
 
-def _status(sim: Simulator, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "SF_INSTANCE_URL": sim.base_url, "SF_ACCESS_TOKEN": sim.token}
-    return subprocess.run([sys.executable, "-m", "sfmonitor", "status", *args], env=env, capture_output=True,
-                          text=True, timeout=60)  # fmt: skip
+def _status(sim: Simulator, *args: str) -> Result:
+    return run_cli(["status", *args], {"SF_INSTANCE_URL": sim.base_url, "SF_ACCESS_TOKEN": sim.token})
 
 
 def test_status_table_is_inert_and_json_exact(sim: Simulator, odd_org: dict[str, str]) -> None:
-    # the fixture patches this process's simulator, which serves the subprocess below
     table = _status(sim)
     assert table.returncode == 9, table.stderr  # partial: the bomb job could not be read
     assert (

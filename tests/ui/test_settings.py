@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +13,7 @@ from sfmonitor.config import settings as config
 from sfmonitor.simulator.server import Simulator
 from sfmonitor.ui.screens.confirm import ConfirmScreen
 from sfmonitor.ui.textual_private import notifications
+from tests.cli.runner import run_cli
 from tests.conftest import find_job
 
 from .helpers import jobs_table, make_app, wait_for
@@ -61,16 +59,14 @@ def test_bad_config_is_one_clear_error(tmp_path: Path, text: str, message: str) 
 def test_bad_config_exits_2_with_one_line() -> None:
     paths.config_file().parent.mkdir(parents=True, exist_ok=True)
     paths.config_file().write_text("[keymap]\nexplode = 'x'\n")
-    result = subprocess.run([sys.executable, "-m", "sfmonitor", "demo"], capture_output=True, text=True, timeout=30,
-                            env=os.environ.copy(), stdin=subprocess.DEVNULL)  # fmt: skip
+    result = run_cli(["demo"])
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "'explode'" in result.stderr and "abort" in result.stderr
 
 
 def test_locate() -> None:
     for what, expected in (("config", paths.config_file()), ("themes", paths.themes_dir()), ("log", paths.log_file())):
-        out = subprocess.run([sys.executable, "-m", "sfmonitor", "locate", what], capture_output=True, text=True,
-                             env=os.environ.copy(), timeout=30)  # fmt: skip
+        out = run_cli(["locate", what])
         assert out.stdout.strip() == str(expected)
 
 

@@ -6,11 +6,13 @@ and the sf CLI's data commands; not the REST API."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
-from .records import parse_soql, run_query
-from .world import World
+from ..records import parse_soql, run_query
+from ..world import World
+from .shared import JSON_V2, RELEASES, VERSIONS, ApiBase, Reply, v2_error
 
 ORG_ID = "00D5g000004SIM0EAA"
 USERNAME = "operator@sfmonitor.sim"
@@ -94,3 +96,52 @@ def query(world: World, soql_text: str, version: str) -> tuple[int, dict[str, An
 
 def as_body(data: object) -> bytes:
     return json.dumps(data).encode()
+
+
+class RestApi(ApiBase):
+    """The REST resources of a version (``/services/data/vNN.N/…``) that are not Bulk 2.0 jobs, and the
+    version list itself."""
+
+    def versions(self) -> Reply:
+        out = [
+            {"label": RELEASES.get(int(float(v)), f"Release {v}"), "url": f"/services/data/v{v}", "version": v}
+            for v in VERSIONS
+        ]
+        return Reply(200, json.dumps(out).encode(), JSON_V2, api_call=False)
+
+    def rest(self, method: str, rest: str, params: dict[str, str], version: str, t: float) -> Reply | None:
+        """The answer of a REST resource, or None if ``rest`` (the path after the version) names none."""
+        if rest == "" and method == "GET":  # the version's resource directory
+            names = ("jobs", "limits", "query", "queryAll", "sobjects")
+            return self.ok_json({n: f"/services/data/v{version}/{n}" for n in names})
+        if rest == "/limits":
+            return self.limits(t) if method == "GET" else self.method_not_allowed(method, "GET")
+        if rest in ("/query", "/queryAll") and method == "GET":
+            status, data = query(self.world, params.get("q", ""), version)
+            return Reply(status, as_body(data), JSON_V2)
+        found_user = re.fullmatch(r"/sobjects/User/(\w+)", rest)
+        if found_user and method == "GET":
+            found = user(self.world, found_user.group(1), version)
+            if found is None:
+                return v2_error(404, "NOT_FOUND", "The requested resource does not exist")
+            return self.ok_json(found)
+        return None
+
+    def limits(self, t: float) -> Reply:
+        used_batches = self.world.batches_used(t)
+        data = {
+            "DailyApiRequests": {
+                "Max": self.world.api_max,
+                "Remaining": max(0, self.world.api_max - self.world.api_used),
+            },
+            "DailyBulkApiBatches": {
+                "Max": self.world.batches_max,
+                "Remaining": max(0, self.world.batches_max - used_batches),
+            },
+            "DailyBulkV2QueryFileStorageMB": {"Max": 976562, "Remaining": 976562},
+            "DailyBulkV2QueryJobs": {
+                "Max": 10000,
+                "Remaining": 10000 - sum(1 for j in self.world.jobs.values() if j.api == "query"),
+            },
+        }
+        return self.ok_json(data)
