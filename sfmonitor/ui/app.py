@@ -170,7 +170,6 @@ class SfMonitorApp(Polling, CloseAndAbort):
 
     def _post_for(self, org: Org) -> Callable[[Message], object]:
         """How a worker for ``org`` reports: its messages carry the org's key."""
-
         return org_workers.poster(org.key, self.post_message)
 
     def _of(self, message: OrgMessage) -> Org | None:
@@ -220,29 +219,6 @@ class SfMonitorApp(Polling, CloseAndAbort):
         if self._statuses() != self._shown_status:
             self.render_view()
 
-    def action_copy_id(self) -> None:
-        chosen = self.selected()
-        if chosen is None:
-            self.notify("no job selected: nothing to copy", severity="warning", markup=False)
-            return
-        self.copy_to_clipboard(chosen[1].id)
-        self.notify(f"{chosen[1].id} copied (the terminal must allow OSC 52 clipboard writes)", markup=False)
-
-    def action_open_setup(self) -> None:
-        chosen = self.selected()
-        if chosen is None or chosen[0].service is None:
-            self.notify("no job selected, or its org is not signed in yet", severity="warning", markup=False)
-            return
-        url = setup_page(chosen[0].service.instance_url, chosen[1].id)
-        self.notify(url, title="Setup page of the job", markup=False, timeout=30)
-        self.open_url(url)
-
-    def action_mute(self) -> None:
-        self.alerts.muted = not self.alerts.muted
-        self.notify("alerts muted: no toast, bell or notification until m again" if self.alerts.muted
-                    else "alerts on", markup=False)  # fmt: skip
-        self.render_view()
-
     # --- drawing --------------------------------------------------------------------------------
 
     def view(self, org: Org | None = None) -> View:
@@ -273,7 +249,7 @@ class SfMonitorApp(Polling, CloseAndAbort):
         if self.screen_stack:
             self.render_view()
 
-    # --- messages from the screens ---------------------------------------------------------------
+    # --- routing: what the screens ask, what the failures workers bring --------------------------
 
     def on_open_job(self, message: OpenJob) -> None:
         org = self.fleet.orgs.get(message.org)
@@ -349,9 +325,28 @@ class SfMonitorApp(Polling, CloseAndAbort):
         job = org.state.jobs.get(picked[1]) if org and picked else None
         return (org, job) if org is not None and job is not None else None
 
-    def selected_job(self) -> Job | None:
+    def action_copy_id(self) -> None:
         chosen = self.selected()
-        return chosen[1] if chosen else None
+        if chosen is None:
+            self.notify("no job selected: nothing to copy", severity="warning", markup=False)
+            return
+        self.copy_to_clipboard(chosen[1].id)
+        self.notify(f"{chosen[1].id} copied (the terminal must allow OSC 52 clipboard writes)", markup=False)
+
+    def action_open_setup(self) -> None:
+        chosen = self.selected()
+        if chosen is None or chosen[0].service is None:
+            self.notify("no job selected, or its org is not signed in yet", severity="warning", markup=False)
+            return
+        url = setup_page(chosen[0].service.instance_url, chosen[1].id)
+        self.notify(url, title="Setup page of the job", markup=False, timeout=30)
+        self.open_url(url)
+
+    def action_mute(self) -> None:
+        self.alerts.muted = not self.alerts.muted
+        self.notify("alerts muted: no toast, bell or notification until m again" if self.alerts.muted
+                    else "alerts on", markup=False)  # fmt: skip
+        self.render_view()
 
     def action_refresh(self) -> None:
         idle = [org for org in self.fleet if not org.polling]

@@ -1,7 +1,8 @@
 """What happened, as data, posted to the app, which routes it. Two kinds:
 
 - a worker's report about one org (:class:`OrgMessage`: connected, polled, a first page, a failed
-  poll, the limits, a close/abort answered or refused, failures read or exported);
+  poll, the limits, a close/abort answered or refused, more of a job's failures read, all of them
+  read, the failures exported);
 - a screen's request (open a job or its failures, the filter, the sort, the next org).
 
 The app pushes the result to the screens through its signals (ui/screens/base.py), not messages."""
@@ -19,7 +20,7 @@ from ..monitor.poller import Snapshot
 
 
 class OrgMessage(Message):
-    """A worker's report about one org: the app's poster stamps the org's key on it."""
+    """A worker's report about one org: its poster (org_workers.poster) stamps the org's key on it."""
 
     org: str = ""
 

@@ -39,6 +39,9 @@ class BoardScreen(Screen[None]):
     def on_mount(self) -> None:
         stage(self).board_changed.subscribe(self, self._board_changed, immediate=True)
 
+    def on_unmount(self) -> None:  # a closed screen is let go of now, not at the next publish
+        stage(self).board_changed.unsubscribe(self)
+
     def _board_changed(self, board: Board) -> None:
         try:
             self.draw(board)

@@ -100,6 +100,9 @@ class FailuresScreen(JobScreen):
         self.query_one("#groups", KeyedTable).focus()
         stage(self).failures_changed.subscribe(self, self._failures_changed, immediate=True)
 
+    def on_unmount(self) -> None:
+        stage(self).failures_changed.unsubscribe(self)
+
     def _failures_changed(self, changed: tuple[str, View]) -> None:
         job_id, view = changed
         if (job_id, view.key) == (self.job_id, self.org_key):
