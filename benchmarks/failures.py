@@ -45,7 +45,7 @@ async def run(rows: int) -> None:
             sampler = threading.Thread(target=sample, daemon=True)
             sampler.start()
             started = time.perf_counter()
-            app.action_failures(job.id)
+            app.open_failures(job.id, app.org.key)
             report = app.org.failure_report(job)
             first = None
             keys: list[float] = []  # how long a key waits: the event loop's lag, sampled every 20 ms

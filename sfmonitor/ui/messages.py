@@ -1,4 +1,11 @@
-"""Messages from the workers to the screens: what happened, as data."""
+"""What happened, as data, posted to the app, which routes it. Two kinds:
+
+- a worker's report about one org (:class:`OrgMessage`: connected, polled, a first page, a failed
+  poll, the limits, a close/abort answered or refused, more of a job's failures read, all of them
+  read, the failures exported);
+- a screen's request (open a job or its failures, the filter, the sort, the next org).
+
+The app pushes the result to the screens through its signals (ui/screens/base.py), not messages."""
 
 from __future__ import annotations
 
@@ -13,7 +20,7 @@ from ..monitor.poller import Snapshot
 
 
 class OrgMessage(Message):
-    """A worker's report about one org: the app's poster stamps the org's key on it."""
+    """A worker's report about one org: its poster (org_workers.poster) stamps the org's key on it."""
 
     org: str = ""
 
@@ -98,30 +105,20 @@ class OpenFailures(Message):
 
 
 @dataclass
-class ReadFailures(Message):
-    """The operator asked to read a job's failures again (r in Failures)."""
-
-    job_id: str
-    org: str = ""  # the org that holds the job
-
-
-@dataclass
 class FailuresProgress(OrgMessage):
-    """More of a job's failures were read (the report itself is the org model's)."""
+    """More of a job's failures were read (the report itself is the org model's). The worker sends
+    these at most every PROGRESS_EVERY_S; any still queued when a newer one comes are dropped."""
 
     job_id: str
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, type(self)) and (message.org, message.job_id) == (self.org, self.job_id)
 
 
 @dataclass
 class FailuresRead(OrgMessage):
     job_id: str
     error: str = ""  # the read failed: why
-
-
-@dataclass
-class ExportFailures(Message):
-    job_id: str
-    org: str = ""  # the org that holds the job
 
 
 @dataclass

@@ -1,6 +1,7 @@
-"""What the app's workers do for one org: connect, poll, read the limits, close or abort. Each
-reports by posting a message; none touches a widget or the org's model (the app applies the
-messages on its own loop turn, so a late answer cannot race a redraw)."""
+"""What the app's workers do for one org: connect, poll, read the limits, close or abort, read or
+export failures. Each reports by posting a message; none touches a widget or the org's model (the
+app applies the messages on its own loop turn, so a late answer cannot race a redraw). The failure
+read's model changes are the exception: the report is changed on the loop, between chunks."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from .messages import (
     FailuresRead,
     FirstPage,
     LimitsRead,
+    OrgMessage,
     PollDone,
     PollFailed,
 )
@@ -36,6 +38,18 @@ from .messages import (
 log = logging.getLogger(__name__)
 
 Post = Callable[[Message], object]
+
+
+def poster(org_key: str, post: Post) -> Post:
+    """How a worker for one org reports (``post``: the app's ``post_message``): its messages carry
+    the org's key."""
+
+    def stamped(message: Message) -> object:
+        if isinstance(message, OrgMessage):
+            message.org = org_key
+        return post(message)
+
+    return stamped
 
 
 async def connect(options: ConnectionOptions, post: Post, *, ask_sandbox: bool = True) -> None:

@@ -1,4 +1,6 @@
-"""Everything a screen needs to draw, in one immutable value the app hands down after each change."""
+"""Everything a screen needs to draw, in one immutable value the app publishes after each change
+(its ``board_changed`` signal): one org's :class:`View`, the fleet's :class:`Board`, each built in
+one presenter (:func:`present`, :func:`present_board`) from the org model."""
 
 from __future__ import annotations
 
@@ -8,9 +10,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..bulk.models import Action, ApiUsage, Job, Limit
+from ..config.orgs import org_colour
 from ..monitor.board import Connection, SortMode
+from ..monitor.fleet import Fleet
 from ..monitor.history import History
 from ..monitor.index import JobIndex
+from ..monitor.org import Org
 from ..monitor.phase import working
 from ..monitor.spend import Budget, Spend
 from ..numbers import ago, seconds_between, short_count
@@ -46,6 +51,7 @@ class View:
     key: str = ""  # the org's key in the fleet
     colour: str | None = None  # the config file's colour for it
     production: bool | None = None  # None: not known (no mark)
+    polls: int = 0  # the org's poll cycles done: a screen that reads more each poll tells a new one
 
     @property
     def level(self) -> str:
@@ -196,3 +202,46 @@ class Board:
             extra=extra,
             chips=tuple(view.chip() for view in views),
         )
+
+
+def present(org: Org, fleet: Fleet, now: datetime, palette: Palette) -> View:
+    """One org's view: what its detail and failures screens draw."""
+    return View(
+        org=org.shown_name,
+        target=org.target,
+        instance_url=org.service.instance_url if org.service else None,
+        jobs=org.state.jobs,
+        history=org.history,
+        now=now,
+        palette=palette,
+        connection=org.connection,
+        interval=org.schedule.interval,
+        usage=org.usage,
+        spend=org.spend,
+        interval_in_force=org.schedule.interval_in_force,
+        budget=org.schedule.budget,
+        limits=org.limits,
+        pending=dict(org.state.pending),
+        sort=fleet.index.sort,
+        filter=fleet.index.text,
+        index=org.state.index,
+        read_only=org.read_only,
+        errors=org.state.errors,
+        top_errors=org.top_errors(),
+        key=org.key,
+        colour=org_colour(org.colour),
+        production=org.production,
+        polls=org.state.polls_done,
+    )
+
+
+def present_board(fleet: Fleet, now: datetime, palette: Palette, *, muted: bool) -> Board:
+    """The dashboard's view: every org's, and their rows merged."""
+    views = {org.key: present(org, fleet, now, palette) for org in fleet}
+
+    def locate(row: str) -> tuple[str, str] | None:
+        found = fleet.locate(row)
+        return (found[0].key, found[1]) if found else None
+
+    return Board(views, fleet.jobs, fleet.index, locate, now, palette, fleet.index.sort, fleet.index.text,
+                 fleet.focus, muted)  # fmt: skip

@@ -4,25 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.events import Resize
-from textual.screen import Screen
 from textual.widgets import DataTable, Input
 
 from ...bulk.models import Job
 from ...monitor.history import live_work
 from ...monitor.totals import totals
-from ..cells import JOB_COLUMNS, NARROW, ORG_COLUMN, OrgCell, job_cells, visible
+from ..cells import COLUMN_HELP, JOB_COLUMNS, NARROW, ORG_COLUMN, OrgCell, job_cells, visible
 from ..messages import CycleSort, FilterChanged, NextOrg, OpenFailures, OpenJob
 from ..view import MAX_ROWS, Board, View
 from ..widgets.jobs_table import JobsTable
 from ..widgets.key_bar import KeyBar
 from ..widgets.keyed_table import KeyedTable
 from ..widgets.status_bar import StatusBar
+from .base import BoardScreen
 
 
 class Rows(Mapping[str, tuple[Text, ...]]):
@@ -56,7 +57,8 @@ class Rows(Mapping[str, tuple[Text, ...]]):
 TOTALS_FROM_ROWS = 30  # the org totals line, on screens this tall (80x24 keeps its rows for jobs)
 
 
-class DashboardScreen(Screen[None]):
+class DashboardScreen(BoardScreen):
+    HELP_COLUMNS: ClassVar[tuple[tuple[str, str], ...]] = COLUMN_HELP
     BINDINGS = [
         Binding(
             "slash",
@@ -101,6 +103,9 @@ class DashboardScreen(Screen[None]):
         self.query_one("#jobs", KeyedTable).focus()
 
     # --- drawing ----------------------------------------------------------------------------
+
+    def draw(self, board: Board) -> None:
+        self.show(board)
 
     def show(self, board: Board) -> None:
         sort_changed = self.view is not None and self.view.sort is not board.sort
@@ -186,6 +191,10 @@ class DashboardScreen(Screen[None]):
         job = self.view.jobs.get(row) if row else None
         owner = self.view.owner(row) if row else None
         return (owner[0].key, job) if job is not None and owner is not None else None
+
+    def picked(self) -> tuple[str, str] | None:
+        chosen = self.selected()
+        return (chosen[0], chosen[1].id) if chosen else None
 
     def action_open(self) -> None:
         chosen = self.selected()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.events import Resize
-from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from ...bulk.models import Batch, Job, JobKind, setup_page
@@ -21,6 +22,7 @@ from ..widgets.job_fields import JobFields
 from ..widgets.key_bar import KeyBar
 from ..widgets.keyed_table import KeyedTable
 from ..widgets.status_bar import StatusBar
+from .base import JobScreen
 
 
 class BatchSort(Cycling):
@@ -44,7 +46,9 @@ def batch_order(batches: tuple[Batch, ...], mode: BatchSort) -> list[Batch]:
     return items
 
 
-class JobDetailScreen(Screen[None]):
+class JobDetailScreen(JobScreen):
+    HELP_TITLE: ClassVar[str] = "job detail"
+    READ_IN_FULL: ClassVar[bool] = True
     DEFAULT_CSS = """
     JobDetailScreen #body { height: auto; max-height: 60%; }
     JobDetailScreen #setup-link { padding: 0 1; height: auto; }
@@ -73,9 +77,7 @@ class JobDetailScreen(Screen[None]):
     ]
 
     def __init__(self, job_id: str, org: str = "") -> None:
-        super().__init__()
-        self.job_id = job_id
-        self.org_key = org  # the org that holds the job
+        super().__init__(job_id, org)
         self.view: View | None = None
         self.sort = BatchSort.CREATED
         self._link: str | None = None  # the Setup page link drawn

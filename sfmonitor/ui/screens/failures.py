@@ -1,25 +1,32 @@
 """Why a job's rows failed: the groups (status code and message, largest first) and the rows of the
-highlighted group with their input fields. It draws the org model's report; reading it is the app's."""
+highlighted group with their input fields. It draws the org model's report and starts its reads (on
+opening, after each poll of its org, on r) and its CSV export; both run as the app's workers, so a
+read or an export goes on when the screen closes."""
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.events import Resize
-from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from ...bulk.failures import FailureGroup, FailureReport
+from ...bulk.failures import FailureGroup
+from ...bulk.models import Job
+from ...config.paths import export_path
+from ...monitor.org import Org
 from ...numbers import compact
 from ...text import clip, inert
+from .. import org_workers
 from ..cells import Column, visible
-from ..messages import ExportFailures, ReadFailures
 from ..view import View
 from ..widgets.key_bar import KeyBar
 from ..widgets.keyed_table import KeyedTable
 from ..widgets.status_bar import StatusBar
+from .base import JobScreen, stage
 
 GROUP_COLUMNS = (
     Column("count", "Rows", 9, 0, right=True),
@@ -37,7 +44,9 @@ def megabytes(count: int) -> str:
     return f"{count / (1024 * 1024):.1f} MB"
 
 
-class FailuresScreen(Screen[None]):
+class FailuresScreen(JobScreen):
+    HELP_TITLE: ClassVar[str] = "failures"
+    OFFERS_ACTIONS: ClassVar[bool] = False
     DEFAULT_CSS = """
     FailuresScreen #summary { padding: 0 1; height: auto; }
     FailuresScreen #groups { height: 1fr; min-height: 5; }
@@ -70,13 +79,13 @@ class FailuresScreen(Screen[None]):
         ),
     ]
 
-    def __init__(self, job_id: str, report: FailureReport, org: str = "") -> None:
-        super().__init__()
-        self.job_id = job_id
-        self.org_key = org  # the org that holds the job
-        self.report = report
+    def __init__(self, job: Job, org: Org) -> None:
+        super().__init__(job.id, org.key)
+        self.org = org
+        self.report = org.failure_report(job)
         self.view: View | None = None
         self._rows_of: tuple[str, int, tuple[str, ...]] | None = None  # what the rows table shows
+        self._polls: int | None = None  # the org's polls when the report was last brought up to date
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="header")
@@ -89,9 +98,21 @@ class FailuresScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#groups", KeyedTable).focus()
+        stage(self).failures_changed.subscribe(self, self._failures_changed, immediate=True)
+
+    def on_unmount(self) -> None:
+        stage(self).failures_changed.unsubscribe(self)
+
+    def _failures_changed(self, changed: tuple[str, View]) -> None:
+        job_id, view = changed
+        if (job_id, view.key) == (self.job_id, self.org_key):
+            self.show(view)
 
     def show(self, view: View) -> None:
         self.view = view
+        if view.polls != self._polls:  # opened, or its org polled since: results as batches finish
+            self._polls = view.polls
+            self.read()
         job = view.jobs.get(self.job_id)
         extra = (f"failures {self.job_id}",) + (() if job else ("no longer listed by the org",))
         self.query_one("#header", StatusBar).show(view.header(extra), view.palette)
@@ -194,11 +215,31 @@ class FailuresScreen(Screen[None]):
     def action_back(self) -> None:
         self.app.pop_screen()
 
+    def read(self, *, asked: bool = False) -> None:
+        """Bring the report up to date, if a read may start now (the org model says)."""
+        org = self.org
+        job = org.state.jobs.get(self.job_id)
+        if job is None or org.service is None:
+            return
+        report = org.failures_starting(job, asked=asked)
+        if report is None:
+            return
+        work = org_workers.failures(org.service, job, report, org_workers.poster(org.key, self.app.post_message))
+        self.app.run_worker(work, group=f"failures-{org.key}-{self.job_id}", exit_on_error=False)
+
     def action_export(self) -> None:
-        self.post_message(ExportFailures(self.job_id, self.org_key))
+        org = self.org
+        job = org.state.jobs.get(self.job_id)
+        if job is None or org.service is None:
+            self.notify("Not connected: nothing exported", severity="warning")
+            return
+        path = export_path(job.id)
+        self.notify(f"Exporting to {path} …", timeout=4, markup=False)
+        work = org_workers.export_failures(org.service, job, path, org_workers.poster(org.key, self.app.post_message))
+        self.app.run_worker(work, group=f"export-{org.key}-{job.id}", exclusive=True, exit_on_error=False)
 
     def action_reread(self) -> None:
-        self.post_message(ReadFailures(self.job_id, self.org_key))
+        self.read(asked=True)
 
     def action_switch_table(self) -> None:
         groups = self.query_one("#groups", KeyedTable)

@@ -1,0 +1,122 @@
+"""Each org's poll loop: connect, poll, read the limits now and then, schedule the next poll (or not,
+paused), and take what the workers bring back into the org model. Mixed into the app (ui/app.py);
+the rules are the org model's (monitor/org.py), the workers' are org_workers'."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from textual.app import App
+from textual.message import Message
+from textual.timer import Timer
+
+from ..config.connection import ConnectionOptions
+from ..monitor.fleet import Fleet
+from ..monitor.org import Org
+from . import org_workers
+from .alerting import Alerts
+from .messages import Connected, FirstPage, LimitsRead, OrgMessage, PollDone, PollFailed
+from .screens.base import JobScreen
+
+log = logging.getLogger(__name__)
+
+
+class Polling(App[None]):
+    if TYPE_CHECKING:  # the app's
+        fleet: Fleet
+        options: dict[str, ConnectionOptions]
+        clock: Callable[[], datetime]
+        alerts: Alerts
+        _next_poll: dict[str, Timer]
+
+        def render_view(self) -> None: ...
+        def _post_for(self, org: Org) -> Callable[[Message], object]: ...
+        def _of(self, message: OrgMessage) -> Org | None: ...
+
+    def poll_now(self, full: bool = False, org: Org | None = None) -> None:
+        """Start a poll cycle of ``org`` (else of every org; connecting first if need be) unless one is
+        under way or polling is paused. ``full``: list the org and read every live job (r: even
+        while paused, once)."""
+        for each in [org] if org is not None else list(self.fleet):
+            self._poll(each, full)
+
+    def _poll(self, org: Org, full: bool) -> None:
+        timer = self._next_poll.pop(org.key, None)
+        if timer is not None:
+            timer.stop()
+        if not org.poll_starting(asked=full):
+            return
+        post = self._post_for(org)
+        if org.poller is None:
+            work = org_workers.connect(self.options[org.key], post, ask_sandbox=org.production is None)
+        else:
+            work = org_workers.poll(org.poller, org.state.poll_started(), self.watched(org), post,
+                                    first=not org.state.polls_done, full=full)  # fmt: skip
+        self.run_worker(work, group=f"poll-{org.key}", exit_on_error=False)
+
+    def watched(self, org: Org) -> set[str]:
+        """The org's jobs whose detail is open: read in full (batch list included) every cycle."""
+        return {screen.job_id for screen in self.screen_stack
+                if isinstance(screen, JobScreen) and screen.READ_IN_FULL and screen.org_key == org.key}  # fmt: skip
+
+    def _schedule(self, org: Org, delay: float | None) -> None:
+        if delay == 0.0:  # a close/abort answered mid-cycle: read it back now, not in an interval
+            self.poll_now(org=org)
+            return
+        if delay is None:
+            return  # paused
+        org.next_poll_delay = delay
+        timer = self._next_poll.pop(org.key, None)
+        if timer is not None:
+            timer.stop()
+        self._next_poll[org.key] = self.set_timer(delay, lambda: self.poll_now(org=org), name=f"next poll {org.key}")
+
+    def on_connected(self, message: Connected) -> None:
+        org = self._of(message)
+        if org is not None:
+            org.connected(message.service, message.name, message.sandbox)
+            self.poll_now(org=org)
+
+    def on_first_page(self, message: FirstPage) -> None:
+        org = self._of(message)
+        if org is not None and org.state.first_page(message.jobs):
+            self.fleet.refresh(org)
+            self.render_view()
+
+    def on_poll_done(self, message: PollDone) -> None:
+        org = self._of(message)
+        if org is None:
+            return
+        before = org.state.jobs
+        delay = org.polled(message.snapshot, message.cycle, self.clock(), time.monotonic())
+        self.fleet.refresh(org)
+        self.alerts.after_poll(org, before)
+        if org.service is not None and org.limits_due(self.clock().timestamp()):  # after the poll: one stream
+            org.limits_read_at = self.clock().timestamp()
+            work = org_workers.read_limits(org.service, self._post_for(org))
+            self.run_worker(work, group=f"limits-{org.key}", exclusive=True, exit_on_error=False)
+        self._schedule(org, delay)
+        # after the schedule: the header says when the API budget stretches it; an open Failures of
+        # the org reads what batches finished since (FailuresScreen.show)
+        self.render_view()
+
+    def on_poll_failed(self, message: PollFailed) -> None:
+        org = self._of(message)
+        if org is None:
+            return
+        log.warning("poll failed (%s): %s", org.key or org.name, message.error)
+        delay = org.poll_failed(
+            message.error, self.clock(), time.monotonic(), limit_reached=message.limit_reached, sign_in=message.sign_in
+        )
+        self.render_view()
+        self._schedule(org, delay)
+
+    def on_limits_read(self, message: LimitsRead) -> None:
+        org = self._of(message)
+        if org is not None:
+            org.limits_arrived(message.limits)
+            self.render_view()
