@@ -185,9 +185,10 @@ class DashboardScreen(BoardScreen):
 
     def selected(self) -> tuple[str, Job] | None:
         """The selected row's org key and job."""
-        if self.view is None:
+        table = next(iter(self.query("#jobs").results(KeyedTable)), None)
+        if self.view is None or table is None:  # no board yet, or the screen is closing (its widgets gone)
             return None
-        row = self.query_one("#jobs", KeyedTable).selected_key
+        row = table.selected_key
         job = self.view.jobs.get(row) if row else None
         owner = self.view.owner(row) if row else None
         return (owner[0].key, job) if job is not None and owner is not None else None
