@@ -11,6 +11,7 @@ ROOT = Path(sfmonitor.__file__).parent
 MODULE_MAX = 500
 APP_MAX = 450
 
+
 def lines(path: Path) -> int:
     return len(path.read_text(encoding="utf-8").splitlines())
 
