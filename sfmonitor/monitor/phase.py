@@ -2,7 +2,8 @@
 
 - ``waiting``: only its client can move it. A Bulk 2.0 ingest job still ``Open`` (no upload marked
   complete) for longer than :data:`CLIENT_WAIT_S`; a Bulk 1.0 job ``Open`` whose batches have all
-  finished (nobody has closed it), or ``Open`` with no batch at all for longer than the threshold.
+  finished (nobody has closed it) with nothing new for that long — a client that adds its batches one
+  at a time is not waited on between two of them — or ``Open`` with no batch at all for that long.
 - ``running``: the org is working on it, or will without anyone acting (2.0 ``UploadComplete`` or
   ``InProgress``; a 1.0 job with a batch ``Queued`` or ``InProgress``), and a job just created whose
   client is still within the threshold (its upload is likely under way).
@@ -50,7 +51,7 @@ CLOSE_IT = "close it?"
 REASONS = {
     NO_UPLOAD: "Open with no upload closed: the client has not set it UploadComplete",
     NO_BATCHES: "Open with no batch added: the client has sent nothing, nor closed it",
-    CLOSE_IT: "Open with every batch done: nobody has closed it (state Closed)",
+    CLOSE_IT: "Open with every batch done for minutes: nobody has closed it (set its state to Closed)",
 }
 
 
@@ -82,10 +83,20 @@ def waiting_on_client(job: Job, now: float) -> str | None:
     if job.kind is JobKind.CLASSIC:
         if _batch_total(job) == 0:
             return NO_BATCHES if old else None
-        return CLOSE_IT if pending_batches(job) == 0 else None
+        if pending_batches(job) > 0:
+            return None
+        quiet = _last_change(job)
+        return CLOSE_IT if quiet is not None and now - quiet >= CLIENT_WAIT_S else None
     if job.kind is JobKind.INGEST:
         return NO_UPLOAD if old else None
     return None  # a 2.0 query job has no upload (and is never Open)
+
+
+def _last_change(job: Job) -> float | None:
+    """When a Bulk 1.0 job last moved: its newest batch's or its own ``systemModstamp``, else its creation."""
+    moments = [b.system_modstamp for b in job.batches or () if b.system_modstamp is not None]
+    moments += [m for m in (job.system_modstamp, job.created_date) if m is not None]
+    return max(moment.timestamp() for moment in moments) if moments else None
 
 
 def phase(job: Job, now: float) -> Phase:

@@ -17,8 +17,10 @@ def v2(state: str, age_s: float) -> Job:
     )
 
 
-def v1(state: str, done: int, pending: int) -> Job:
+def v1(state: str, done: int, pending: int, quiet_s: float = CLIENT_WAIT_S + 1) -> Job:
+    modstamp = datetime.fromtimestamp(NOW - quiet_s).astimezone().isoformat()  # its last move
     return Job.from_fields({"id": f"751{state}{done}{pending}", "jobType": "Classic", "state": state,
+                            "createdDate": modstamp, "systemModstamp": modstamp,
                             "numberBatchesTotal": done + pending, "numberBatchesCompleted": done,
                             "numberBatchesInProgress": pending, "numberBatchesQueued": 0,
                             "numberBatchesFailed": 0})  # fmt: skip
@@ -29,6 +31,7 @@ def test_an_open_upload_minutes_old_and_a_classic_job_nobody_closed() -> None:
     assert waiting_on_client(v2("Open", 30), NOW) is None  # just created: the upload is likely under way
     assert waiting_on_client(v2("InProgress", 3600), NOW) is None
     assert waiting_on_client(v1("Open", 40, 0), NOW) == "close it?"
+    assert waiting_on_client(v1("Open", 40, 0, quiet_s=30), NOW) is None  # its client may add a batch yet
     assert waiting_on_client(v1("Open", 30, 10), NOW) is None  # batches still running
     assert waiting_on_client(v1("Closed", 30, 10), NOW) is None
 

@@ -124,9 +124,9 @@ def expected_v1(state: str, batch_states: tuple[str, ...], age: float) -> tuple[
         return Phase.RUNNING, None
     if state == "Closed":
         return Phase.ENDED, Outcome.FAILED if "Failed" in batch_states else Outcome.OK
-    if batch_states:  # Open, every batch done: nobody closed it
-        return Phase.WAITING, None
-    return (Phase.WAITING if age == OLD else Phase.RUNNING), None  # Open with nothing sent yet
+    # Open with every batch done (nobody closed it) or with nothing sent: waiting once nothing has moved
+    # for the threshold (these jobs' last move is their creation)
+    return (Phase.WAITING if age == OLD else Phase.RUNNING), None
 
 
 COMBOS = [()] + [(s,) for s in BATCH_STATES] + list(itertools.combinations_with_replacement(BATCH_STATES, 2))
@@ -195,3 +195,15 @@ def test_json_fields() -> None:
         "phase": "ended", "outcome": "records-failed", "waitingOnClient": None,
     }  # fmt: skip
     assert as_json(v1_listed("Closed"), NOW)["phase"] == "unknown"
+
+
+def test_a_bulk_1_job_between_two_batches_is_running_not_waiting() -> None:
+    """A client that adds its batches one at a time leaves the job Open with every batch done for a
+    moment: that is not waiting on its client until nothing has moved for the threshold."""
+    fresh = Batch.from_fields({"id": "7510", "jobId": "7502", "state": "Completed",
+                               "systemModstamp": created(YOUNG)})  # fmt: skip
+    job = Job.from_fields({"id": "7502", "jobType": "Classic", "state": "Open", "createdDate": created(OLD)})
+    between = job.with_batches((fresh,))
+    assert phase(between, NOW) is Phase.RUNNING and waiting_on_client(between, NOW) is None
+    assert phase(between, NOW + CLIENT_WAIT_S) is Phase.WAITING
+    assert waiting_on_client(between, NOW + CLIENT_WAIT_S) == "close it?"

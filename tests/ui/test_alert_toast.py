@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sfmonitor.config.connection import ConnectionOptions
 from sfmonitor.config.settings import Settings
 from sfmonitor.simulator.server import Simulator
@@ -35,7 +37,9 @@ async def test_a_job_ending_is_a_toast_and_m_mutes(sim: Simulator) -> None:
 
 async def test_a_bulk_1_job_left_open_after_its_batches_is_a_toast_saying_close_it(sim: Simulator) -> None:
     options = ConnectionOptions(instance_url=sim.base_url, access_token=sim.token)
-    app = SfMonitorApp(options, Settings(interval=0.5), label="UAT")
+    # the dashboard's clock is the org's (at 60x): "every batch done for 3 minutes" is the org's minutes
+    org_clock = lambda: datetime.fromtimestamp(sim.world.clock.now(), UTC)  # noqa: E731
+    app = SfMonitorApp(options, Settings(interval=0.5), label="UAT", clock=org_clock)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app.org.state.polls_done >= 1)  # after it, a job left waiting is news
         left_open = add_classic_job(sim, [60, 60], fail_permille=0, rate=1, state="Open", started_ago=0)
