@@ -113,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
                           help="write every failed row to this CSV file too (--format csv: not to stdout)")  # fmt: skip
     _connection_args(failures)
 
-    waiting = sub.add_parser("wait", help="wait until jobs end; the exit code says how they ended (0, 6, 7, 8)")
+    waiting = sub.add_parser("wait", help="wait until jobs end; the exit code says how they ended (0, 6, 7, 8, 9, 10)")
     waiting.add_argument("job_id", metavar="[ORG:]JOB_ID", nargs="*",
                          help="the jobs to wait for (ORG: looks in that org only)")  # fmt: skip
     waiting.add_argument("--running", action="store_true", help="every job running now")

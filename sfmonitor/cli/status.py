@@ -36,7 +36,7 @@ COLUMNS: tuple[tuple[str, int, str], ...] = (
     ("PROCESSED", 11, ">"),
     ("FAILED", 7, ">"),
     ("TIME", 7, ">"),
-    ("CREATED", 9, ">"),
+    ("CREATED", 10, ">"),  # the one ago(): "11h20m ago"
 )
 
 

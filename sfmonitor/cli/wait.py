@@ -198,7 +198,7 @@ async def run_wait(
             waited = [org for org in waited if org.jobs]
         if not waited:
             print("no job is running: nothing to wait for", file=sys.stderr)
-            return 0
+            return ExitCode.PARTIAL if unread else ExitCode.OK  # an org not read might have had one
         progress = Progress(sys.stderr, started)
         progress.cycle(waited, [(org, None, job) for org in waited for job in org.jobs.values()])
         try:

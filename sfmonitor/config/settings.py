@@ -147,7 +147,14 @@ class OrgRules:
     interval: float
     api_budget: Budget | None
     read_only: bool
-    read_only_why: str | None  # why, when its [orgs.NAME] table (not --read-only or the file's top level) says so
+    read_only_why: str | None  # why, in words, unless it is the --read-only flag
+
+
+def _read_only_why(org: OrgConfig, settings: Settings) -> str | None:
+    """Where read-only comes from, in words (None: the --read-only flag, or not read-only)."""
+    if settings.read_only:
+        return None if "read_only" in settings.flags else "read_only = true at the top of the config file"
+    return f"read_only is set in its [orgs.{org.name}] table" if org.read_only else None
 
 
 def in_force(org: OrgConfig, settings: Settings, pace: float | None = None) -> OrgRules:
@@ -161,7 +168,5 @@ def in_force(org: OrgConfig, settings: Settings, pace: float | None = None) -> O
         interval=settings.interval if "interval" in flagged else (org.interval or fallback),
         api_budget=settings.api_budget if "api_budget" in flagged else (org.api_budget or settings.api_budget),
         read_only=settings.read_only or org.read_only,
-        read_only_why=None
-        if settings.read_only or not org.read_only
-        else f"read_only is set in its [orgs.{org.name}] table",
+        read_only_why=_read_only_why(org, settings),
     )

@@ -42,18 +42,18 @@ READS_AT_ONCE = 8
 
 
 def outcome(jobs: Iterable[Job], timed_out: bool, now: float | None = None) -> Ending:
-    """The exit code: timed out (jobs still running) over a job waiting on its client, over a job
-    that ended failed or aborted (:func:`phase.outcome`: a Bulk 1.0 batch failed as a whole counts),
-    over records that failed, over a clean end."""
+    """The exit code: timed out (jobs still running) over a job that ended failed or aborted
+    (:func:`phase.outcome`: a Bulk 1.0 batch failed as a whole counts), over a job waiting on its
+    client (named on stderr either way), over records that failed, over a clean end."""
     jobs = list(jobs)
     at = time.time() if now is None else now
     if timed_out:
         return Ending.TIMED_OUT
-    if any(phase(job, at) is Phase.WAITING for job in jobs):
-        return Ending.CLIENT_WAIT
     ends = {job_outcome(job) for job in jobs}
     if Outcome.FAILED in ends or Outcome.ABORTED in ends:
         return Ending.JOB_FAILED
+    if any(phase(job, at) is Phase.WAITING for job in jobs):
+        return Ending.CLIENT_WAIT
     if Outcome.RECORDS_FAILED in ends:
         return Ending.RECORDS_FAILED
     return Ending.CLEAN

@@ -269,6 +269,10 @@ def test_an_orgs_interval_budget_and_read_only_have_one_rule(tmp_path: Path) -> 
     flagged = load(path=path, env={}, interval=7, api_budget="100", read_only=True)
     prod = in_force(flagged.orgs["prod"], flagged)
     assert (prod.interval, str(prod.api_budget), prod.read_only, prod.read_only_why) == (7, "100/day", True, None)
+    top = tmp_path / "top.toml"
+    top.write_text('read_only = true\n[orgs.dev]\nsf_alias = "d"\n')
+    whole = load(path=top, env={})  # read-only at the file's top level: said so, not "--read-only"
+    assert in_force(whole.orgs["dev"], whole).read_only_why == "read_only = true at the top of the config file"
     defaults = load(path=tmp_path / "none.toml", env={})  # no file: the defaults
     assert in_force(plain.orgs["dev"], defaults).interval == 5.0 and not in_force(plain.orgs["dev"], defaults).read_only
 
@@ -287,3 +291,17 @@ def test_a_bare_id_is_not_acted_on_while_an_org_cannot_say_whether_it_holds_it(
     assert writes(sim, job_id) == [] and writes(twin, job_id) == []
     code, _, err = sfmonitor(capsys, "abort", f"alpha:{job_id}", "--yes", "-o", "alpha", "-o", "beta")
     assert code == 0 and len(writes(sim, job_id)) == 1, err
+
+
+def test_nothing_running_is_no_clean_0_while_an_org_could_not_be_read(
+    quiet_sim: Simulator, sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    """`wait --running`: alpha runs nothing, beta cannot sign in (it might have had a running job)."""
+    configure(tmp_path, monkeypatch, quiet_sim, sim)
+    monkeypatch.delenv("BETA_TOKEN")
+    code, out, err = sfmonitor(capsys, "wait", "--running", "-o", "alpha", "-o", "beta")
+    assert code == 9, out + err
+    assert "org beta: not read: " in err and "no job is running" in err
+    code, out, err = sfmonitor(capsys, "wait", "--running", "-o", "alpha")
+    assert code == 0 and "no job is running" in err, out + err
