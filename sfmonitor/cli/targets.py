@@ -13,7 +13,7 @@ from ..bulk.models import Job
 from ..bulk.service import BulkService
 from ..config import settings as config
 from ..config.connection import ConnectionOptions, open_service
-from ..config.orgs import OrgConfig
+from ..config.orgs import OrgConfig, table_for
 from ..text import inert
 from .exits import ExitCode, fail
 
@@ -58,13 +58,17 @@ def orgs_of(args: argparse.Namespace, refs: Sequence[JobRef] = ()) -> list[OrgCo
         flags["ca_bundle"] = args.ca_bundle
     named = [ref.org for ref in refs if ref.org]
     names: list[str] = list(args.target_org or [])
+    configured = config.load().orgs
     if not names and not args.all_orgs:
         if named:
             names = named
-        else:
+        else:  # the flags or the environment: resolved once here, and held to a table that names the same org
             options = ConnectionOptions(instance_url=args.instance_url, access_token=args.access_token, **flags)
-            return [OrgConfig("", "", options, "")]
-    configured = config.load().orgs
+            options = options.resolved()
+            table = table_for(configured, target_org=options.target_org, instance_url=options.instance_url)
+            if table is None:
+                return [OrgConfig("", "", options, "")]
+            return [replace(table, name="", options=options, table=table.name)]
     if args.all_orgs:
         from . import orgs as org_list
 
@@ -78,7 +82,11 @@ def orgs_of(args: argparse.Namespace, refs: Sequence[JobRef] = ()) -> list[OrgCo
         raise ConfigError(f"org {stray[0]!r} (of {stray[0]}:JOBID) is not among the orgs given ({given})")
     out = []
     for name in dict.fromkeys(names):
-        org = configured.get(name) or OrgConfig(name, name, ConnectionOptions(target_org=name), f"sf alias {name}")
+        org = configured.get(name)
+        if org is None:  # an sf alias: a table naming it as its sf_alias holds its rules
+            table = table_for(configured, target_org=name)
+            alias = OrgConfig(name, name, ConnectionOptions(target_org=name), f"sf alias {name}")
+            org = alias if table is None else replace(table, name=name, options=alias.options, table=table.name)
         out.append(replace(org, options=replace(org.options, **flags)))
     return out
 

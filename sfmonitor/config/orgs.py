@@ -63,6 +63,29 @@ class OrgConfig:
     production: bool | None = None  # None: ask the org
     interval: float | None = None
     api_budget: Budget | None = None
+    table: str | None = None  # the [orgs.NAME] table its rules come from, when it is named otherwise
+
+
+def table_for(
+    configured: Mapping[str, OrgConfig],
+    name: str | None = None,
+    *,
+    target_org: str | None = None,
+    instance_url: str | None = None,
+) -> OrgConfig | None:
+    """The config-file org a name, an sf alias or an instance URL stands for: a table's own name first,
+    then the table whose ``sf_alias`` or ``instance_url`` it is (so its read_only, production, label
+    and colour hold however the org is named)."""
+    if name is not None and name in configured:
+        return configured[name]
+    alias = target_org or name
+    url = (instance_url or "").rstrip("/").lower()
+    for org in configured.values():
+        if alias and org.options.target_org == alias:
+            return org
+        if url and (org.options.instance_url or "").rstrip("/").lower() == url:
+            return org
+    return None
 
 
 def parse_orgs(tables: Any, where: str, env: Mapping[str, str] | None = None) -> dict[str, OrgConfig]:

@@ -154,7 +154,7 @@ def _read_only_why(org: OrgConfig, settings: Settings) -> str | None:
     """Where read-only comes from, in words (None: the --read-only flag, or not read-only)."""
     if settings.read_only:
         return None if "read_only" in settings.flags else "read_only = true at the top of the config file"
-    return f"read_only is set in its [orgs.{org.name}] table" if org.read_only else None
+    return f"read_only is set in its [orgs.{org.table or org.name}] table" if org.read_only else None
 
 
 def in_force(org: OrgConfig, settings: Settings, pace: float | None = None) -> OrgRules:

@@ -108,6 +108,33 @@ def test_a_read_only_org_refuses_even_with_yes(
     assert code == 0 and len(writes(twin, job_id)) == 1, err  # the other org is not read-only
 
 
+def test_a_tables_rules_hold_however_its_org_is_named(
+    sim: Simulator, twin: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """read_only of [orgs.alpha] holds when alpha is reached through the environment's instance URL and
+    token (no -o), and a table's rules hold when its org is named by its sf_alias."""
+    from sfmonitor.cli.parser import CONNECTION_DEFAULTS, build_parser
+    from sfmonitor.cli.targets import orgs_of
+
+    configure(tmp_path, monkeypatch, sim, twin, extra='[orgs.production]\nsf_alias = "prod"\nproduction = true')
+    path = tmp_path / "config" / "sfmonitor" / "config.toml"
+    path.write_text(
+        path.read_text().replace('token_env = "ALPHA_TOKEN"', 'token_env = "ALPHA_TOKEN"\nread_only = true')
+    )
+    monkeypatch.setenv("SF_INSTANCE_URL", sim.base_url + "/")
+    monkeypatch.setenv("SF_ACCESS_TOKEN", sim.token)
+    job_id = find_job(sim, "ingest", "InProgress")
+    code, _, err = sfmonitor(capsys, "abort", job_id, "--yes")
+    assert code == 1 and "read_only is set in its [orgs.alpha] table" in err, err
+    assert writes(sim, job_id) == []
+
+    args = build_parser().parse_args(["status", "-o", "prod"])
+    for name, default in CONNECTION_DEFAULTS.items():
+        setattr(args, name, getattr(args, name, default))
+    (prod,) = orgs_of(args)
+    assert (prod.name, prod.table, prod.production, prod.options.target_org) == ("prod", "production", True, "prod")
+
+
 class _Terminal:
     def isatty(self) -> bool:
         return True
