@@ -80,6 +80,19 @@ def duration(ms: int | None) -> str:
     return f"{hours}h{minutes:02d}m"
 
 
+def eta(seconds: float | None) -> str:
+    """Seconds left, in the few characters of a table cell: ``45s``, ``12m``, ``4.2h``, ``9d``."""
+    if seconds is None:
+        return "-"
+    if seconds < 60:
+        return f"{seconds:.0f}s"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f}m"
+    if seconds < 100 * 3600:
+        return f"{seconds / 3600:.1f}h"
+    return f"{seconds / 86_400:.0f}d" if seconds < 1000 * 86_400 else ">999d"
+
+
 def local(moment: datetime) -> datetime:
     """``moment`` on the local clock; at the ends of the calendar (0001-01-01 west of UTC, 9999-12-31
     east of it) the local time does not exist, so UTC stands in, else the org's own offset."""

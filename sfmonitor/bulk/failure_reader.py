@@ -29,7 +29,6 @@ log = logging.getLogger(__name__)
 
 RESULT_STATES = V2_TERMINAL  # a Bulk 2.0 job's result files are there once it has ended
 UNPROCESSED_STATES = ENDED_BADLY
-NOT_PROCESSED = frozenset({"NotProcessed", "Not Processed"})
 CHUNK = 256 * 1024  # bytes parsed per step off the loop
 QUERY_OPERATIONS = frozenset({"query", "queryall"})
 
@@ -177,7 +176,7 @@ async def _read_v1(service: BulkService, job: Job, report: FailureReport, sink: 
         report.clear()
     report.batches_total = len(batches)
     for batch in batches:
-        if batch.id in report.batches or not (batch.terminal or batch.state in NOT_PROCESSED):
+        if batch.id in report.batches or not (batch.terminal or batch.state == "NotProcessed"):
             continue
         await _read_batch(service, version, job, batch, report, sink)
         if progress:
@@ -192,7 +191,7 @@ async def _read_batch(service: BulkService, version: str, job: Job, batch: Batch
     if batch.state == "Completed" and batch.number_records_failed == 0:
         report.batches[batch.id] = BatchOutcome(batch.id, 0, 0)  # its counts say: nothing failed, no call
         return
-    if batch.state in NOT_PROCESSED:
+    if batch.state == "NotProcessed":  # Batch.from_fields spells it one way (models.normalise_state)
         columns, records = await _request(service, path)
         report.unprocessed += len(records)
         report.batches[batch.id] = BatchOutcome(batch.id, 0, len(records), batch.state_message)

@@ -14,7 +14,7 @@ from contextlib import AsyncExitStack
 from ..bulk.errors import ConfigError, NotFound
 from ..bulk.failure_export import CsvExport, export_note
 from ..bulk.failures import FailureReport
-from ..bulk.models import Job, JobKind
+from ..bulk.models import Job
 from ..bulk.service import BulkService
 from ..config.connection import open_service
 from ..numbers import compact
@@ -29,8 +29,7 @@ def as_json(report: FailureReport) -> str:
 
 def table(report: FailureReport, width: int = 120, samples: int = 1) -> str:
     """Groups, largest first: rows, share, code, message; under each, a sample row's input."""
-    kind = {JobKind.CLASSIC: "Bulk 1.0", JobKind.INGEST: "2.0 ingest", JobKind.QUERY: "2.0 query"}[report.kind]
-    lines = [f"job {inert(report.job_id)} ({kind}): {inert(report.summary())}"]
+    lines = [f"job {inert(report.job_id)} ({report.kind.label}): {inert(report.summary())}"]
     groups = report.ordered()
     if groups:
         lines.append(f"{'ROWS':>9}  {'SHARE':>6}  {'CODE':<34}  MESSAGE")

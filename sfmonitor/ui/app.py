@@ -71,7 +71,7 @@ class SfMonitorApp(Polling, CloseAndAbort):
             "close_job",
             "Close",
             id="close",
-            tooltip="close the selected job after a confirmation (2.0 ingest: UploadComplete; 1.0: Closed)",
+            tooltip=f"close the selected job after a confirmation ({CLOSE_SUMMARY})",
         ),
         Binding("a", "abort_job", "Abort", id="abort", tooltip="abort the selected job after a confirmation"),
         Binding("r", "refresh", "Refresh", id="refresh", tooltip="poll the org now"),

@@ -10,7 +10,7 @@ from rich.text import Text
 from ..bulk.models import Batch, Job, JobKind
 from ..monitor.history import History, eta_seconds
 from ..monitor.phase import Outcome, ended, outcome, waiting_on_client
-from ..numbers import compact, count, duration, local, seconds_between, short_count, tiny_count
+from ..numbers import compact, count, duration, eta, local, seconds_between, short_count, tiny_count
 from ..text import clip, inert
 
 
@@ -177,18 +177,6 @@ def rate(value: float | None) -> str:
     if value >= 10_000:
         return f"{value / 1000:.0f}k"
     return f"{value:,.0f}"
-
-
-def eta(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    if seconds < 60:
-        return f"{seconds:.0f}s"
-    if seconds < 3600:
-        return f"{seconds / 60:.0f}m"
-    if seconds < 100 * 3600:
-        return f"{seconds / 3600:.1f}h"
-    return f"{seconds / 86_400:.0f}d" if seconds < 1000 * 86_400 else ">999d"
 
 
 def clock(moment: datetime | None, now: datetime) -> str:

@@ -4,7 +4,8 @@ job the keys act on. The app routes; it never asks a screen's type."""
 
 from __future__ import annotations
 
-from typing import ClassVar, Protocol, cast
+from collections.abc import Callable
+from typing import ClassVar, Protocol, TypeVar, cast
 
 from textual.css.query import NoMatches
 from textual.dom import DOMNode
@@ -12,6 +13,8 @@ from textual.screen import Screen
 from textual.signal import Signal
 
 from ..view import Board, View
+
+T = TypeVar("T")
 
 
 class Stage(Protocol):
@@ -43,11 +46,16 @@ class BoardScreen(Screen[None]):
         stage(self).board_changed.unsubscribe(self)
 
     def _board_changed(self, board: Board) -> None:
+        self.deliver(self.draw, board)
+
+    def deliver(self, draw: Callable[[T], None], data: T) -> None:
+        """Draw what a signal brought. A signal would log a drawing error and go on, leaving the screen
+        silently stale: it crashes loudly instead, as a message handler does."""
         try:
-            self.draw(board)
+            draw(data)
         except NoMatches:  # a late answer while the app closes: the widgets are gone already
             pass
-        except Exception as error:  # the signal would log it and go on: crash loudly, as a handler does
+        except Exception as error:
             self.app.call_next(_raise, error)
 
     def draw(self, board: Board) -> None:

@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from ...bulk.models import Action, Job
-from ...monitor.confirm import question
+from ...monitor.confirm import TYPED, question
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -69,7 +69,9 @@ class ConfirmScreen(ModalScreen[bool]):
             yield Static(lines, id="details")
             if self.typed:
                 yield Static(Text(self.typed_hint), id="production")
-                yield Input(placeholder="last 4 characters of the job id", id="typed", max_length=len(self.typed))
+                yield Input(
+                    placeholder=f"last {TYPED} characters of the job id", id="typed", max_length=len(self.typed)
+                )
             with Horizontal():
                 yield Button("No (n, esc)", id="no", variant="primary")
                 yield Button("Yes (type, enter)" if self.typed else "Yes (y)", id="yes", variant="error")
@@ -86,7 +88,7 @@ class ConfirmScreen(ModalScreen[bool]):
             self.dismiss(True)
         else:
             self.query_one("#production", Static).update(
-                Text(f"That is not {self.typed}: type the job id's last 4 characters, or esc to cancel.")
+                Text(f"That is not {self.typed}: type the job id's last {TYPED} characters, or esc to cancel.")
             )
             event.input.value = ""
 

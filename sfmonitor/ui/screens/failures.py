@@ -106,7 +106,7 @@ class FailuresScreen(JobScreen):
     def _failures_changed(self, changed: tuple[str, View]) -> None:
         job_id, view = changed
         if (job_id, view.key) == (self.job_id, self.org_key):
-            self.show(view)
+            self.deliver(self.show, view)
 
     def show(self, view: View) -> None:
         self.view = view
