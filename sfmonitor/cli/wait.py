@@ -39,12 +39,13 @@ PIPED_EVERY_S = 60.0  # piped output: a running job's counts at most once a minu
 def _line(org: str, before: Job | None, job: Job) -> str:
     where = f"{inert(org)}: " if org else ""
     state = f"{inert(before.state)} → {inert(job.state)}" if before and before.state != job.state else inert(job.state)
-    processed = "-" if job.number_records_processed is None else count(job.number_records_processed)
+    read = job.number_records_processed is not None  # a listing row has no counts: said so, not "-"
+    processed = f"{count(job.number_records_processed)} processed" if read else "counts not read yet"
     failed = "" if not job.number_records_failed else f", {count(job.number_records_failed)} failed"
     why = waiting_on_client(job, time.time())
     waits = f"  waits on its client ({why})" if why else ""
     return (f"{datetime.now().strftime('%H:%M:%S')}  {where}{inert(job.id)}  {inert(job.object)} "
-            f"{inert(job.operation)}  {state}  {processed} processed{failed}{waits}")  # fmt: skip
+            f"{inert(job.operation)}  {state}  {processed}{failed}{waits}")  # fmt: skip
 
 
 class Progress:
@@ -240,7 +241,10 @@ def _summary(jobs: list[Job], took: float) -> str:
         states[job.state] = states.get(job.state, 0) + 1
     failed = sum(job.number_records_failed or 0 for job in jobs)
     processed = sum(job.number_records_processed or 0 for job in jobs)
-    head = f"{len(jobs)} job{'s' if len(jobs) != 1 else ''} " + ("ended" if all(map(ended, jobs)) else "not all ended")
+    still = sum(not ended(job) for job in jobs)
+    head = f"{len(jobs)} job{'s' if len(jobs) != 1 else ''} " + (
+        "ended" if not still else f"waited on, {still} not ended"
+    )
     tally = ", ".join(f"{n} {inert(state)}" for state, n in states.items())
     records = f"{count(processed)} records processed, {count(failed)} failed"
     return f"{head} after {duration(int(took * 1000))}: {tally}; {records}"
