@@ -22,7 +22,9 @@ def env_of(sim: Simulator) -> dict[str, str]:
 
 
 def test_jobs_that_end_cleanly_exit_0_and_json_gives_their_final_fields(sim: Simulator) -> None:
-    quick = add_running_ingest_job(sim, total=300, rate=15, running_for=0, fail_permille=0)  # ~0.3 s at 60x
+    quick = add_running_ingest_job(
+        sim, total=300, rate=6, running_for=0, fail_permille=0
+    )  # ~0.8 s at 60x: still running when wait finds it
     done = add_failed_rows_job(sim, [({"Name": "a"}, ""), ({"Name": "b"}, "")])
     result = run(["wait", quick, done, "--interval", "2", "--format", "json"], env_of(sim), cycle=FAST)
     assert result.returncode == 0, result.stderr
@@ -33,7 +35,7 @@ def test_jobs_that_end_cleanly_exit_0_and_json_gives_their_final_fields(sim: Sim
 
 
 def test_some_failed_records_exit_6_and_a_plain_line_per_change_when_piped(sim: Simulator) -> None:
-    job = add_running_ingest_job(sim, total=300, rate=15, running_for=0, fail_permille=100)
+    job = add_running_ingest_job(sim, total=300, rate=6, running_for=0, fail_permille=100)
     result = run(["wait", job, "--interval", "2"], env_of(sim), cycle=FAST)
     assert result.returncode == 6, result.stderr
     assert "\r" not in result.stderr and "\x1b" not in result.stderr  # piped: no bar redrawn in place
@@ -79,7 +81,7 @@ def test_running_waits_for_every_running_job_and_reads_an_ended_one_no_more() ->
 def test_transient_faults_are_waited_through() -> None:
     sim = make_sim(speed=60, faults=FaultSpec(error=503, error_p=0.3), held=False)
     try:
-        job = add_running_ingest_job(sim, total=300, rate=15, running_for=0, fail_permille=0)
+        job = add_running_ingest_job(sim, total=300, rate=6, running_for=0, fail_permille=0)
         sim.faults.hold(True)  # from here on, three answers in ten are a gateway's 503 page (seeded draws)
         result = run(["wait", job, "--interval", "2"], env_of(sim), cycle=FAST)
         assert result.returncode == 0, result.stderr
