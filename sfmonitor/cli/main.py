@@ -13,6 +13,7 @@ from typing import TextIO
 
 from ..bulk.retry import Pause, pausing_with
 from ..config import paths
+from ..monitor.waiting import Sleep, cycling_with
 from . import logfile
 from .exits import ExitCode
 from .parser import CONNECTION_DEFAULTS, build_parser, with_default_command
@@ -22,12 +23,14 @@ from .parser import CONNECTION_DEFAULTS, build_parser, with_default_command
 class Environment:
     """What a command reads and writes (httpie's ``Environment`` is the model): the process's own
     streams unless given, so a test runs a command in-process with its input and output in hand.
-    ``pause`` stands in for every retry delay's sleep (None: really wait)."""
+    ``pause`` stands in for every retry delay's sleep (None: really wait); ``cycle`` for the sleep
+    between ``wait``'s reads (None: the interval asked for)."""
 
     stdin: TextIO | None = None
     stdout: TextIO | None = None
     stderr: TextIO | None = None
     pause: Pause | None = None
+    cycle: Sleep | None = None
 
     @contextlib.contextmanager
     def installed(self) -> Iterator[None]:
@@ -41,6 +44,8 @@ class Environment:
                 stack.enter_context(contextlib.redirect_stderr(self.stderr))
             if self.pause is not None:
                 stack.enter_context(pausing_with(self.pause))
+            if self.cycle is not None:
+                stack.enter_context(cycling_with(self.cycle))
             stack.enter_context(_logger_kept())
             yield
 

@@ -14,9 +14,11 @@ job waits for the next cycle with its last values (marked): only a refusal ends 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from ..bulk.errors import BulkError, transient
@@ -105,6 +107,22 @@ class Waited:
         return [m for m in moved if m is not None]
 
 
+Sleep = Callable[[float], Awaitable[None]]
+_CYCLE_SLEEP: ContextVar[Sleep] = ContextVar("wait_cycle_sleep", default=asyncio.sleep)
+
+
+@contextlib.contextmanager
+def cycling_with(sleep: Sleep) -> Iterator[None]:
+    """Every :func:`wait` in this context (and the event loops it starts) sleeps between its reads
+    with ``sleep(interval)``: a command run in-process by a test reads its jobs sooner than the
+    interval's floor lets an operator ask."""
+    token = _CYCLE_SLEEP.set(sleep)
+    try:
+        yield
+    finally:
+        _CYCLE_SLEEP.reset(token)
+
+
 async def wait(
     waited: list[Waited],
     *,
@@ -112,11 +130,12 @@ async def wait(
     max_wait: float | None,
     on_cycle: Callable[[list[tuple[Waited, Job | None, Job]]], None],
     clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    sleep: Sleep | None = None,
 ) -> bool:
     """Read the jobs (just found) every ``interval`` until none is pending (each has ended, or waits
     on its client: True) or ``max_wait`` passed (False). ``on_cycle`` is handed, after each cycle,
-    the jobs whose values moved."""
+    the jobs whose values moved. ``sleep``: between reads (None: the context's, see :func:`cycling_with`)."""
+    sleep = sleep or _CYCLE_SLEEP.get()
     started = clock()
     while True:  # the jobs were just found: the first read is an interval away
         if not any(org.pending for org in waited):

@@ -44,7 +44,13 @@ class TerminalInput(io.StringIO):
         return True
 
 
-def run_cli(args: Sequence[str], env: Mapping[str, str] | None = None, *, stdin: str | io.StringIO = "") -> Result:
+def run_cli(
+    args: Sequence[str],
+    env: Mapping[str, str] | None = None,
+    *,
+    stdin: str | io.StringIO = "",
+    cycle: float | None = None,
+) -> Result:
     """Run ``sfmonitor ARGS`` in-process. ``env`` is added to the test's environment (already kept
     clear of the developer's own orgs and folders by the autouse fixture) for the run only."""
     out, err = io.StringIO(), io.StringIO()
@@ -54,9 +60,13 @@ def run_cli(args: Sequence[str], env: Mapping[str, str] | None = None, *, stdin:
         pauses.append(delay)
         await asyncio.sleep(0)
 
+    async def sooner(interval: float) -> None:
+        await asyncio.sleep(min(interval, cycle if cycle is not None else interval))
+
     given = stdin if isinstance(stdin, io.StringIO) else io.StringIO(stdin)
     with _environment({**NOT_A_TERMINAL, **(env or {})}):
-        code = main(list(args), Environment(stdin=given, stdout=out, stderr=err, pause=pause))
+        environment = Environment(stdin=given, stdout=out, stderr=err, pause=pause, cycle=sooner)
+        code = main(list(args), environment)
     return Result(int(code), out.getvalue(), err.getvalue(), pauses)
 
 

@@ -111,8 +111,11 @@ def test_status_gives_each_job_the_phase_and_counts_the_dashboard_does(frozen_si
 
 def test_wait_running_waits_on_running_jobs_only(quiet_sim: Simulator) -> None:
     ids = add_the_ones_that_diverged(quiet_sim)
-    running = add_running_ingest_job(quiet_sim, total=300, rate=3, running_for=0, fail_permille=0)  # ~2 s at 60x
-    result = run(["wait", "--running", "--interval", "1", "--max-wait", "1m", "--format", "json"], env_of(quiet_sim))
+    running = add_running_ingest_job(
+        quiet_sim, total=300, rate=6, running_for=0, fail_permille=0
+    )  # ~0.8 s at 60x: still running when wait finds it
+    result = run(["wait", "--running", "--interval", "1", "--max-wait", "1m", "--format", "json"], env_of(quiet_sim),
+                 cycle=0.25)  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert [j["id"] for j in json.loads(result.stdout)] == [running]  # not the Bulk 1.0 jobs that had ended
     assert json.loads(result.stdout)[0]["phase"] == "ended" and json.loads(result.stdout)[0]["outcome"] == "ok"
@@ -134,10 +137,10 @@ def test_wait_on_a_job_waiting_on_its_client_exits_10_at_once(quiet_sim: Simulat
 
 def test_wait_on_a_running_job_and_a_waiting_one_ends_when_the_running_one_does(quiet_sim: Simulator) -> None:
     stuck = add_open_upload(quiet_sim, age_s=3 * 86_400)
-    running = add_running_ingest_job(quiet_sim, total=300, rate=3, running_for=0, fail_permille=0)
+    running = add_running_ingest_job(quiet_sim, total=300, rate=6, running_for=0, fail_permille=0)
     started = time.monotonic()
     result = run(["wait", running, stuck, "--interval", "1", "--max-wait", "10m", "--format", "json"],
-                 env_of(quiet_sim))  # fmt: skip
+                 env_of(quiet_sim), cycle=0.25)  # fmt: skip
     assert result.returncode == 10, result.stderr
     assert time.monotonic() - started < 30
     jobs = {j["id"]: j for j in json.loads(result.stdout)}

@@ -14,15 +14,19 @@ from tests.cli.runner import run_cli as run
 from tests.conftest import add_failed_rows_job, add_running_ingest_job, make_sim
 from tests.terminal import read_until, terminal
 
+FAST = 0.25  # wait's reads every quarter second (run_cli's cycle), not the operator's 2 s floor: jobs move at 60x
+
 
 def env_of(sim: Simulator) -> dict[str, str]:
     return {"SF_INSTANCE_URL": sim.base_url, "SF_ACCESS_TOKEN": sim.token}
 
 
 def test_jobs_that_end_cleanly_exit_0_and_json_gives_their_final_fields(sim: Simulator) -> None:
-    quick = add_running_ingest_job(sim, total=300, rate=3, running_for=0, fail_permille=0)  # ~1.7 s at 60x
+    quick = add_running_ingest_job(
+        sim, total=300, rate=6, running_for=0, fail_permille=0
+    )  # ~0.8 s at 60x: still running when wait finds it
     done = add_failed_rows_job(sim, [({"Name": "a"}, ""), ({"Name": "b"}, "")])
-    result = run(["wait", quick, done, "--interval", "2", "--format", "json"], env_of(sim))
+    result = run(["wait", quick, done, "--interval", "2", "--format", "json"], env_of(sim), cycle=FAST)
     assert result.returncode == 0, result.stderr
     jobs = {j["id"]: j for j in json.loads(result.stdout)}
     assert jobs[quick]["state"] == "JobComplete" and jobs[quick]["numberRecordsProcessed"] == 300
@@ -31,8 +35,8 @@ def test_jobs_that_end_cleanly_exit_0_and_json_gives_their_final_fields(sim: Sim
 
 
 def test_some_failed_records_exit_6_and_a_plain_line_per_change_when_piped(sim: Simulator) -> None:
-    job = add_running_ingest_job(sim, total=300, rate=3, running_for=0, fail_permille=100)
-    result = run(["wait", job, "--interval", "2"], env_of(sim))
+    job = add_running_ingest_job(sim, total=300, rate=6, running_for=0, fail_permille=100)
+    result = run(["wait", job, "--interval", "2"], env_of(sim), cycle=FAST)
     assert result.returncode == 6, result.stderr
     assert "\r" not in result.stderr and "\x1b" not in result.stderr  # piped: no bar redrawn in place
     assert (
@@ -77,9 +81,9 @@ def test_running_waits_for_every_running_job_and_reads_an_ended_one_no_more() ->
 def test_transient_faults_are_waited_through() -> None:
     sim = make_sim(speed=60, faults=FaultSpec(error=503, error_p=0.3), held=False)
     try:
-        job = add_running_ingest_job(sim, total=300, rate=3, running_for=0, fail_permille=0)
+        job = add_running_ingest_job(sim, total=300, rate=6, running_for=0, fail_permille=0)
         sim.faults.hold(True)  # from here on, three answers in ten are a gateway's 503 page (seeded draws)
-        result = run(["wait", job, "--interval", "2"], env_of(sim))
+        result = run(["wait", job, "--interval", "2"], env_of(sim), cycle=FAST)
         assert result.returncode == 0, result.stderr
     finally:
         sim.stop()

@@ -23,6 +23,8 @@ from sfmonitor.simulator.server import Simulator
 from tests.cli.runner import run_cli
 from tests.sf_cli.install import cache_root, install
 
+pytestmark = pytest.mark.xdist_group("sf_cli")  # one worker signs in once for them all (--dist loadgroup)
+
 CACHE = cache_root()  # read at import, before a test's environment points XDG_CACHE_HOME elsewhere
 
 
@@ -33,37 +35,42 @@ def sf_cli() -> Path:
     return install(CACHE)  # once per machine and lock file, whatever the number of test workers
 
 
-@pytest.fixture
-def sf(sf_cli: Path, tmp_path: Path, fast_sim: Simulator) -> Iterator[tuple[Simulator, object]]:
-    home = tmp_path / "home"
-    work = tmp_path / "work"
+@pytest.fixture(scope="module")
+def sf(sf_cli: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Simulator, object]]:
+    """One sign-in (``sf org login access-token``) for the module's scenarios, as an operator signs in once and then
+    runs command after command (each sf start costs seconds of CPU). They share the org, ``HOME`` and ``run.work``;
+    each scenario's files and records are its own. One test worker runs them all (``xdist_group``)."""
+    root = tmp_path_factory.mktemp("sf")
+    home = root / "home"
+    work = root / "work"
     home.mkdir()
     work.mkdir()
-    env = {
-        "PATH": os.environ["PATH"], "HOME": str(home), "SF_ACCESS_TOKEN": fast_sim.token,
-        "SF_DISABLE_TELEMETRY": "true", "SF_AUTOUPDATE_DISABLE": "true",
-        "SF_DISABLE_AUTOUPDATE": "true",  # the name oclif's update hook reads: else every sf start leaves a detached
-        # `sf update --autoupdate` behind (pinned while sf runs, on the CPU the suite shares)
-        "SF_SKIP_NEW_VERSION_CHECK": "true",
-        "SF_USE_GENERIC_UNIX_KEYCHAIN": "true", "SF_CONTAINER_MODE": "true", "NO_COLOR": "1",
-    }  # fmt: skip
+    with Simulator(speed=600, spawn_every=0, seeded=False) as fast_sim:  # the conftest's fast_sim, for the module
+        env = {
+            "PATH": os.environ["PATH"], "HOME": str(home), "SF_ACCESS_TOKEN": fast_sim.token,
+            "SF_DISABLE_TELEMETRY": "true", "SF_AUTOUPDATE_DISABLE": "true",
+            "SF_DISABLE_AUTOUPDATE": "true",  # the name oclif's update hook reads: else every sf start leaves a
+            # detached `sf update --autoupdate` behind (pinned while sf runs, on the CPU the suite shares)
+            "SF_SKIP_NEW_VERSION_CHECK": "true",
+            "SF_USE_GENERIC_UNIX_KEYCHAIN": "true", "SF_CONTAINER_MODE": "true", "NO_COLOR": "1",
+        }  # fmt: skip
 
-    def run(*args: str) -> tuple[int, dict[str, object]]:
-        result = subprocess.run([str(sf_cli), *args, "--json"], env=env, cwd=work, capture_output=True, text=True,
-                                timeout=180, stdin=subprocess.DEVNULL)  # fmt: skip
-        try:
-            return result.returncode, json.loads(result.stdout)
-        except json.JSONDecodeError:
-            raise AssertionError(f"sf {' '.join(args)}: {result.stdout[-2000:]} {result.stderr[-2000:]}") from None
+        def run(*args: str) -> tuple[int, dict[str, object]]:
+            result = subprocess.run([str(sf_cli), *args, "--json"], env=env, cwd=work, capture_output=True, text=True,
+                                    timeout=180, stdin=subprocess.DEVNULL)  # fmt: skip
+            try:
+                return result.returncode, json.loads(result.stdout)
+            except json.JSONDecodeError:
+                raise AssertionError(f"sf {' '.join(args)}: {result.stdout[-2000:]} {result.stderr[-2000:]}") from None
 
-    code, login = run(
-        "org", "login", "access-token", "--instance-url", fast_sim.base_url, "--no-prompt", "--alias", "sim"
-    )
-    assert code == 0, login
-    run.work = work  # type: ignore[attr-defined]
-    run.env = env  # type: ignore[attr-defined]
-    yield fast_sim, run
-    assert not _left_behind(home), f"sf left processes running: {_left_behind(home)}"
+        code, login = run(
+            "org", "login", "access-token", "--instance-url", fast_sim.base_url, "--no-prompt", "--alias", "sim"
+        )
+        assert code == 0, login
+        run.work = work  # type: ignore[attr-defined]
+        run.env = env  # type: ignore[attr-defined]
+        yield fast_sim, run
+        assert not _left_behind(home), f"sf left processes running: {_left_behind(home)}"
 
 
 def _left_behind(home: Path) -> list[str]:
