@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sfmonitor.cli.main import main
+from sfmonitor.cli.main import Environment, main
 from sfmonitor.simulator.server import Simulator
 from tests.conftest import find_job, make_sim, writes
 
@@ -46,7 +46,7 @@ token_env = "BETA_TOKEN"
 
 
 def sfmonitor(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
+    code = main(list(args), Environment())  # capsys holds the streams; the logger is left as it was found
     out, err = capsys.readouterr()
     return code, out, err
 
