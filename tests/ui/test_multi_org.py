@@ -20,7 +20,7 @@ from sfmonitor.simulator.server import Simulator
 from sfmonitor.ui.app import SfMonitorApp
 from sfmonitor.ui.screens.confirm import ConfirmScreen
 from sfmonitor.ui.widgets.status_bar import StatusBar
-from tests.conftest import find_job, make_sim, writes
+from tests.conftest import add_running_ingest_job, find_job, make_sim, writes
 from tests.ui.helpers import cell, jobs_table, wait_for
 
 
@@ -128,12 +128,14 @@ async def _outage(a: Simulator, b: Simulator, c: Simulator) -> None:
 
 async def test_read_only_and_production_are_each_orgs_own(three: list[Simulator]) -> None:
     a, b, c = three
+    # jobs of their own, hours from their end: a seeded job minutes from its end (seconds at 60x) could
+    # end under a loaded machine between being chosen and being aborted, and the test would prove nothing
+    prod_job, uat_job, dev_job = (add_running_ingest_job(sim, 10_000_000, 100.0, running_for=60) for sim in three)
     async with dashboard(org("prod", a, production=True), org("uat", b, read_only=True), org("dev", c)) as (
         app,
         pilot,
     ):
         table = jobs_table(app)
-        uat_job = find_job(b, "ingest", "InProgress")
         table.select(f"uat/{uat_job}")
         app.action_abort_job()  # the action refuses, not only the binding
         await pilot.pause()
@@ -141,7 +143,6 @@ async def test_read_only_and_production_are_each_orgs_own(three: list[Simulator]
         refusal = app.fleet.orgs["uat"].refusal(Action.ABORT, app.fleet.orgs["uat"].state.jobs[uat_job])
         assert refusal is not None and "UAT is read-only" in refusal
 
-        prod_job = find_job(a, "ingest", "InProgress")
         table.select(f"prod/{prod_job}")
         await pilot.press("a")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
@@ -152,7 +153,6 @@ async def test_read_only_and_production_are_each_orgs_own(three: list[Simulator]
         await wait_for(pilot, lambda: writes(a, prod_job))
         assert not writes(b, prod_job) and not writes(c, prod_job)  # sent to the org that holds it
 
-        dev_job = find_job(c, "ingest", "InProgress")
         table.select(f"dev/{dev_job}")
         await pilot.press("a")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
