@@ -27,6 +27,10 @@
     login_url = "https://login.salesforce.com"   # test.salesforce.com for sandboxes
 
 Secrets never sit in the file: tokens and client secrets come from the environment or a file.
+``token_env``/``client_secret_env`` must name a variable; a value that is not a variable's name (a
+pasted secret, say) is refused without being shown. A token or secret is cleaned as
+``bulk.auth.clean_secret`` says (whitespace around it dropped; any other control character: that
+org's error, never showing the value).
 A mistake in a table is a ConfigError for the whole file; a secret that cannot be had (its variable
 unset, its file unreadable) is that org's error only (``ConnectionOptions.unusable``), raised when it
 signs in, so the other orgs are watched.

@@ -83,6 +83,23 @@ def test_a_token_holding_a_control_character_is_refused_in_one_line_that_never_s
     assert not [entry for entry in sim.log if "/jobs" in entry[1]]  # the org was never asked
 
 
+@pytest.mark.parametrize(
+    "command",
+    [["wait", "750000000000001AAA"], ["failures", "750000000000001AAA"], ["close", "750000000000001AAA", "--yes"],
+     ["abort", "750000000000001AAA", "--yes"], ["watch"]],
+    ids=lambda command: command[0],
+)  # fmt: skip
+def test_every_command_refuses_such_a_token_before_sending_anything(sim: Simulator, command: list[str]) -> None:
+    token = sim.token[:10] + "\x1b[2J" + sim.token[10:]
+
+    result = run_cli(command, {"SF_INSTANCE_URL": sim.base_url, "SF_ACCESS_TOKEN": token})
+
+    assert result.returncode == ExitCode.USAGE
+    assert result.stderr.count("\n") == 1 and "SF_ACCESS_TOKEN holds a control character (U+001B)" in result.stderr
+    assert_not_shown(sim.token, result.stdout, result.stderr)
+    assert not [entry for entry in sim.log if "/jobs" in entry[1]]
+
+
 def test_an_orgs_token_with_a_control_character_costs_that_org_only_and_is_never_shown(
     sim: Simulator, tmp_path: Path
 ) -> None:
@@ -102,7 +119,7 @@ token_env = "BAD_TOKEN"
     env |= {"GOOD_TOKEN": sim.token + "\r", "BAD_TOKEN": bad_token}
 
     orgs = run_cli(["orgs"], env)
-    status = run_cli(["status", "--all-orgs"], env)
+    status = run_cli(["status", "--all-orgs", "-v"], env)  # -v: the log's lines on stderr
 
     assert orgs.returncode == ExitCode.PARTIAL
     bad_line = next(line for line in orgs.stdout.splitlines() if line.startswith("bad "))
