@@ -7,6 +7,7 @@ itself in place of a variable name is refused without echoing it. Real simulator
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from sfmonitor.bulk.transport import Transport
 from sfmonitor.cli.exits import ExitCode
 from sfmonitor.simulator.server import Simulator
 from tests.cli.runner import run_cli
+from tests.fakes import fake_sf
 
 AROUND = ["\r", "\r\n", " ", "  \t", "\n"]
 
@@ -128,6 +130,21 @@ token_env = "BAD_TOKEN"
     assert_not_shown(sim.token, orgs.stdout, orgs.stderr, status.stdout, status.stderr)
 
 
+def test_a_token_the_sf_cli_gives_is_cleaned_the_same_way(sim: Simulator, tmp_path: Path) -> None:
+    (tmp_path / "spaced").mkdir(), (tmp_path / "bad").mkdir()
+    spaced = fake_sf(tmp_path / "spaced", sim, token_tail="\r\n")
+    bad = fake_sf(tmp_path / "bad", sim, token_tail="\x1b[0m")
+
+    works = run_cli(["status", "-o", "ops"], {"PATH": f"{spaced}:{os.environ['PATH']}"})
+    refused = run_cli(["status", "-o", "ops"], {"PATH": f"{bad}:{os.environ['PATH']}"})
+
+    assert works.returncode == ExitCode.OK, works.stderr
+    assert refused.returncode == ExitCode.CONNECT  # the org's sign-in failed: nothing to fix in the options
+    assert "the access token sf CLI gave for org 'ops' holds a control character (U+001B)" in refused.stderr
+    for token in list(sim.api.tokens):  # every token the org issued, the sf CLI's among them
+        assert_not_shown(token, works.stdout, works.stderr, refused.stdout, refused.stderr)
+
+
 @pytest.mark.parametrize(
     "pasted",
     [
@@ -178,7 +195,8 @@ client_secret_env = "INT_SECRET"
     assert orgs.returncode == ExitCode.OK, orgs.stdout
     assert refused.returncode == ExitCode.CONNECT  # its only org cannot sign in
     assert "the client secret in $INT_SECRET holds a control character (U+001B) at character 5" in refused.stdout
-    assert_not_shown(secret, orgs.stdout, orgs.stderr)
+    for shown in (secret, *sim.api.tokens):
+        assert_not_shown(shown, orgs.stdout, orgs.stderr)
     assert "demo\x1b" not in refused.stdout and "secret" not in refused.stdout.replace("client secret", "")
 
 
