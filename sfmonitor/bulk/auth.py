@@ -120,9 +120,8 @@ class StaticToken:
 
     description = "access token"
 
-    def __init__(self, instance_url: str, token: str, api_version: str | None = None,
-                 what: str = "the access token") -> None:  # fmt: skip
-        token = clean_secret(token, what)
+    def __init__(self, instance_url: str, token: str, api_version: str | None = None) -> None:
+        token = clean_secret(token, "the access token")  # its source has named itself already (connection)
         if not token:
             raise ConfigError("no access token: pass --access-token or set SF_ACCESS_TOKEN (or use --target-org)")
         self._session = OrgSession(check_instance_url(instance_url), Secret(token), None, api_version)
