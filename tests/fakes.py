@@ -9,8 +9,11 @@ from pathlib import Path
 from sfmonitor.simulator.server import Simulator
 
 
-def fake_sf(tmp_path: Path, sim: Simulator, known_alias: str = "ops", default: str | None = None) -> Path:
-    """A stand-in for the Salesforce CLI: same arguments, same JSON envelope, redacted token."""
+def fake_sf(
+    tmp_path: Path, sim: Simulator, known_alias: str = "ops", default: str | None = None, token_tail: str = ""
+) -> Path:
+    """A stand-in for the Salesforce CLI: same arguments, same JSON envelope, redacted token
+    (``token_tail``: what it adds after the token it shows, as a careless wrapper might)."""
     script = tmp_path / "bin" / "sf"
     script.parent.mkdir()
     script.write_text(
@@ -46,7 +49,7 @@ def fake_sf(tmp_path: Path, sim: Simulator, known_alias: str = "ops", default: s
             elif args[:3] == ["org", "auth", "show-access-token"]:
                 body = b"grant_type=refresh_token&refresh_token=r"
                 with urllib.request.urlopen({sim.base_url + "/services/oauth2/token"!r}, data=body) as answer:
-                    result = {{"accessToken": json.load(answer)["access_token"]}}
+                    result = {{"accessToken": json.load(answer)["access_token"] + {token_tail!r}}}
             else:
                 sys.exit(2)
             print(json.dumps({{"status": 0, "result": result, "warnings": []}}))

@@ -12,11 +12,12 @@ import json
 import shutil
 import ssl
 import time
+import unicodedata
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from .errors import AuthError, ConfigError
+from .errors import AuthError, BulkError, ConfigError
 
 
 class Secret:
@@ -43,6 +44,28 @@ class Secret:
 
     def __bool__(self) -> bool:
         return bool(self._value)
+
+
+def clean_secret(value: str, what: str, error: type[BulkError] = ConfigError) -> str:
+    """A token or secret without the whitespace around it (a CRLF file's CR, a pasted space), or
+    ``error`` naming ``what`` (where it came from) and where the bad character sits, never the value.
+
+    The one rule for every token and secret, whatever its source: printable ASCII only. A header
+    cannot carry anything else, and an HTTP library refusing one would quote the whole header.
+    """
+    cleaned = value.strip()
+    for at, char in enumerate(cleaned, 1):
+        if "!" <= char <= "~":
+            continue
+        if char == " ":
+            kind = "a space"
+        elif char.isascii() or unicodedata.category(char).startswith("C"):
+            kind = f"a control character (U+{ord(char):04X})"
+        else:
+            kind = "a character outside printable ASCII"
+        raise error(f"{what} holds {kind} at character {at} of {len(cleaned)}: it cannot be sent; "
+                    "set it again without it (the value is not shown)")  # fmt: skip
+    return cleaned
 
 
 @dataclass(frozen=True)
@@ -98,6 +121,7 @@ class StaticToken:
     description = "access token"
 
     def __init__(self, instance_url: str, token: str, api_version: str | None = None) -> None:
+        token = clean_secret(token, "the access token")  # its source has named itself already (connection)
         if not token:
             raise ConfigError("no access token: pass --access-token or set SF_ACCESS_TOKEN (or use --target-org)")
         self._session = OrgSession(check_instance_url(instance_url), Secret(token), None, api_version)
@@ -135,14 +159,15 @@ class ClientCredentials(_Renewing):
 
     def __init__(self, instance_url: str, client_id: str, client_secret: str, verify: bool | str = True) -> None:
         self.instance_url = check_instance_url(instance_url)
-        self._form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret}
+        secret = clean_secret(client_secret, "the client secret")
+        self._form = {"grant_type": "client_credentials", "client_id": client_id.strip(), "client_secret": secret}
         self._verify = verify
         self.description = f"client credentials at {self.instance_url}"
 
     async def renew(self) -> OrgSession:
         body = await _token_request(f"{self.instance_url}/services/oauth2/token", self._form, self._verify,
                                     "client credentials")  # fmt: skip
-        self._current = OrgSession(self.instance_url, Secret(body["access_token"]))
+        self._current = OrgSession(self.instance_url, Secret(body["access_token"]))  # cleaned by _token_request
         return self._current
 
 
@@ -186,7 +211,10 @@ async def _token_request(url: str, form: dict[str, str], verify: bool | str, wha
     if answer.status_code != 200 or not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
         reason = body.get("error_description") or body.get("error") if isinstance(body, dict) else None
         raise AuthError(f"the org refused the {what}: {reason or answer.status_code}")
-    return body
+    token = clean_secret(body["access_token"], f"the access token {url} gave", AuthError)
+    if not token:
+        raise AuthError(f"{url} gave an empty access token")
+    return {**body, "access_token": token}
 
 
 class JwtBearer(_Renewing):
@@ -260,6 +288,7 @@ class SfCliAlias:
             raise AuthError(
                 f"sf CLI gave no access token for org {self.alias!r}; run: sf org login web -a {self.alias}"
             )
+        token = clean_secret(token, f"the access token sf CLI gave for org {self.alias!r}", AuthError)
         username = display.get("username")
         version = display.get("apiVersion")
         return OrgSession(

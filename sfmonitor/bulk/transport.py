@@ -144,9 +144,15 @@ class Transport:
 
     @contextlib.contextmanager
     def _as_bulk_errors(self, where: str) -> Iterator[None]:
-        """httpx's failures as this program's: an undecodable body, no answer in time, no answer."""
+        """httpx's failures as this program's: an undecodable body, no answer in time, no answer.
+
+        A request httpx would not send (``LocalProtocolError``, a header it cannot encode) is told in
+        fixed words: its own text quotes the header, and a header can hold the token."""
         try:
             yield
+        except (httpx.LocalProtocolError, UnicodeEncodeError):
+            raise TransportError(f"the request could not be sent: a header holds a character HTTP does not allow "
+                                 f"(the header is not shown: it may hold the token) ({where})") from None  # fmt: skip
         except httpx.DecodingError as exc:
             raise ProtocolError(f"the response body could not be decoded: {exc} ({where})") from None
         except httpx.TimeoutException:  # the reason first, the request after: a narrow header cuts the end

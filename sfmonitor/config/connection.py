@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 
-from ..bulk.auth import ClientCredentials, JwtBearer, SfCliAlias, StaticToken, TokenSource
+from ..bulk.auth import ClientCredentials, JwtBearer, SfCliAlias, StaticToken, TokenSource, clean_secret
 from ..bulk.errors import ConfigError
 from ..bulk.service import BulkService
 from ..bulk.transport import Transport
@@ -49,10 +49,14 @@ class ConnectionOptions:
         if self.target_org:
             return replace(self, instance_url=None, access_token=None, ca_bundle=ca)
         if self.instance_url or self.access_token or env.get("SF_INSTANCE_URL") or env.get("SF_ACCESS_TOKEN"):
+            if self.access_token:
+                token = clean_secret(self.access_token, "the access token given by --access-token")
+            else:
+                token = clean_secret(env.get("SF_ACCESS_TOKEN", ""), "the access token in SF_ACCESS_TOKEN")
             return replace(
                 self,
                 instance_url=self.instance_url or env.get("SF_INSTANCE_URL"),
-                access_token=self.access_token or env.get("SF_ACCESS_TOKEN"),
+                access_token=token or None,
                 ca_bundle=ca,
             )
         return replace(self, target_org=env.get("SF_TARGET_ORG") or sf_default_org(), ca_bundle=ca)

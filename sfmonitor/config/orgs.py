@@ -27,6 +27,10 @@
     login_url = "https://login.salesforce.com"   # test.salesforce.com for sandboxes
 
 Secrets never sit in the file: tokens and client secrets come from the environment or a file.
+``token_env``/``client_secret_env`` must name a variable; a value that is not a variable's name (a
+pasted secret, say) is refused without being shown. A token or secret is cleaned as
+``bulk.auth.clean_secret`` says (whitespace around it dropped; any other control character: that
+org's error, never showing the value).
 A mistake in a table is a ConfigError for the whole file; a secret that cannot be had (its variable
 unset, its file unreadable) is that org's error only (``ConnectionOptions.unusable``), raised when it
 signs in, so the other orgs are watched.
@@ -36,11 +40,12 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..bulk.auth import clean_secret
 from ..bulk.errors import ConfigError
 from ..monitor.schedule import clamp_interval
 from ..monitor.spend import Budget
@@ -64,6 +69,7 @@ class OrgConfig:
     interval: float | None = None
     api_budget: Budget | None = None
     table: str | None = None  # the [orgs.NAME] table its rules come from, when it is named otherwise
+    secret_env: tuple[str, ...] = ()  # the variables its token_env/client_secret_env name (never passed on)
 
 
 def table_for(
@@ -128,6 +134,8 @@ def _org(name: str, table: Mapping[str, Any], where: str, env: Mapping[str, str]
     colour = text["colour"]
     if colour is not None and not _is_colour(colour):
         raise ConfigError(f"{where}: colour {colour!r} is not a colour (a name such as red, or #rrggbb)")
+    for key in ("token_env", "client_secret_env"):
+        check_variable_name(text[key], key, where)
     options, sign_in = _sign_in(text, where, env, f"[orgs.{name}]")
     return OrgConfig(
         name=name,
@@ -139,6 +147,7 @@ def _org(name: str, table: Mapping[str, Any], where: str, env: Mapping[str, str]
         production=table.get("production"),
         interval=clamp_interval(float(interval)) if interval is not None else None,
         api_budget=budget,
+        secret_env=tuple(v for v in (text["token_env"], text["client_secret_env"]) if v),
     )
 
 
@@ -193,8 +202,7 @@ def _sign_in(
         variable = text["token_env"]
         if not variable:
             raise ConfigError(f"{where}: instance_url needs token_env (the variable holding the access token)")
-        token = env.get(variable)
-        missing = None if token else f"{org}: the environment has no {variable} (the org's access token)"
+        token, missing = _from_env(env, variable, org, "the access token")
         return ConnectionOptions(instance_url=url, access_token=token, unusable=missing), f"token from ${variable}"
     raise ConfigError(f"{where}: say how it signs in: sf_alias, instance_url + token_env, client credentials "
                       "(instance_url, client_id, client_secret_env or client_secret_file) or JWT bearer "
@@ -208,11 +216,45 @@ def _secret(
     error only, reported when it signs in; the other orgs go on)."""
     variable, file = text["client_secret_env"], text["client_secret_file"]
     if variable:
-        secret = env.get(variable)
-        return (secret, None) if secret else (None, f"{org}: the environment has no {variable} (the client secret)")
+        return _from_env(env, variable, org, "the client secret")
     if file:
         try:
-            return Path(file).expanduser().read_text().strip(), None
+            secret = clean_secret(Path(file).expanduser().read_text(), f"{org}: the client secret in {file}")
         except OSError as exc:
             return None, f"{org}: cannot read client_secret_file {file}: {exc.strerror}"
+        except ConfigError as exc:
+            return None, str(exc)
+        return (secret, None) if secret else (None, f"{org}: client_secret_file {file} is empty")
     raise ConfigError(f"{where}: client credentials need client_secret_env or client_secret_file (never the secret)")
+
+
+_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_LOOKS_SECRET = re.compile(r"(?=.*[0-9])[A-Za-z0-9]{32,}")  # long, no underscore, digits: a pasted key
+
+
+def check_variable_name(variable: str | None, key: str, where: str) -> None:
+    """``token_env``/``client_secret_env`` name a variable; a value that cannot be a variable's name,
+    or that looks like a pasted secret, is refused without being shown (it may be the secret itself)."""
+    if variable is None:
+        return
+    if _VARIABLE.fullmatch(variable) is None or _LOOKS_SECRET.fullmatch(variable) is not None:
+        raise ConfigError(
+            f"{where}: {key} must be the NAME of an environment variable (letters, digits and _, not starting "
+            "with a digit), such as UAT_TOKEN, and the secret goes in that variable; what is there is not a "
+            "variable name, so it is not shown (if it is the secret itself, take it out of the file)"
+        )
+
+
+def secret_variables(orgs: Iterable[OrgConfig]) -> frozenset[str]:
+    """Every variable an org's ``token_env``/``client_secret_env`` names: what a program sfmonitor
+    starts (``--on-event``) must not inherit, beside ``SF_ACCESS_TOKEN``."""
+    return frozenset(name for org in orgs for name in org.secret_env)
+
+
+def _from_env(env: Mapping[str, str], variable: str, org: str, noun: str) -> tuple[str | None, str | None]:
+    """A token or secret from the environment, cleaned; or why not (that org's error only)."""
+    try:
+        value = clean_secret(env.get(variable, ""), f"{org}: {noun} in ${variable}")
+    except ConfigError as exc:
+        return None, str(exc)
+    return (value, None) if value else (None, f"{org}: the environment has no {variable} ({noun}), or it is empty")

@@ -4,7 +4,7 @@ the terminal, the --on-event command (each as the org's [alerts] rules say), unl
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 
@@ -20,8 +20,9 @@ from . import textual_private
 
 
 class Alerts:
-    def __init__(self, app: App[Any], clock: Callable[[], datetime]) -> None:
+    def __init__(self, app: App[Any], clock: Callable[[], datetime], hidden: Collection[str] = ()) -> None:
         self.app = app
+        self.hidden = hidden  # the orgs' secret variables: never in the --on-event command's environment
         self.clock = clock
         self.muted = False
 
@@ -44,7 +45,7 @@ class Alerts:
             if data:
                 textual_private.write_to_terminal(self.app, data)
         for event in events if rules.on_event else ():
-            work = run_event_command(rules.on_event, event.to_json(), rules.on_event_timeout_s)
+            work = run_event_command(rules.on_event, event.to_json(), rules.on_event_timeout_s, self.hidden)
             self.app.run_worker(work, group="on-event", exit_on_error=False)
         if rules.bell:
             self.app.bell()

@@ -25,7 +25,7 @@ from ..bulk.models import Action, Job, setup_page
 from ..config import paths
 from ..config import settings as config
 from ..config.connection import ConnectionOptions
-from ..config.orgs import OrgConfig
+from ..config.orgs import OrgConfig, secret_variables
 from ..monitor.alerts import Alerter
 from ..monitor.confirm import CLOSE_SUMMARY
 from ..monitor.fleet import Fleet
@@ -137,7 +137,7 @@ class SfMonitorApp(Polling, CloseAndAbort):
         self._shown_status: tuple[object, ...] = ()  # the connection words on screen
         self.theme_names: list[str] = []
         self._next_poll: dict[str, Timer] = {}
-        self.alerts = Alerts(self, self.clock)
+        self.alerts = Alerts(self, self.clock, secret_variables([*settings.orgs.values(), *orgs]))
         self.board_changed: Signal[Board] = Signal(self, "board_changed")
         self.failures_changed: Signal[tuple[str, View]] = Signal(self, "failures_changed")
         self.set_keymap(settings.keymap)
