@@ -41,7 +41,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..bulk.errors import ConfigError
+from ..bulk.auth import read_secret_file
+from ..bulk.errors import AuthError, ConfigError
 from ..monitor.schedule import clamp_interval
 from ..monitor.spend import Budget
 from .connection import DEFAULT_LOGIN_URL, ConnectionOptions
@@ -212,7 +213,11 @@ def _secret(
         return (secret, None) if secret else (None, f"{org}: the environment has no {variable} (the client secret)")
     if file:
         try:
-            return Path(file).expanduser().read_text().strip(), None
-        except OSError as exc:
-            return None, f"{org}: cannot read client_secret_file {file}: {exc.strerror}"
+            content = read_secret_file(str(Path(file).expanduser()), "client_secret_file")
+        except AuthError as exc:  # open to others, not a regular file, unreadable: never its content
+            return None, f"{org}: {exc}"
+        try:
+            return content.decode().strip(), None
+        except UnicodeDecodeError:
+            return None, f"{org}: client_secret_file {file} is not text (UTF-8)"
     raise ConfigError(f"{where}: client credentials need client_secret_env or client_secret_file (never the secret)")
