@@ -40,6 +40,16 @@ def _jwt(name: str, sim: Simulator, key_file: Path | str) -> str:
             f'login_url = "{sim.base_url}"\n')  # fmt: skip
 
 
+def _encrypted(plain: Path) -> Path:
+    """The same key, encrypted with a passphrase (as ``openssl genpkey -aes256`` writes one), mode 0600."""
+    key = serialization.load_pem_private_key(plain.read_bytes(), password=None)
+    locked = plain.with_name("locked.key")
+    locked.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                         serialization.BestAvailableEncryption(b"passphrase")))  # fmt: skip
+    locked.chmod(0o600)
+    return locked
+
+
 def _org_lines(result: Result, org: str) -> list[str]:
     return [line for line in result.stderr.splitlines() if f"org {org}:" in line]
 
@@ -96,11 +106,7 @@ def test_a_fifo_or_a_device_is_refused_without_being_read(sim: Simulator, tmp_pa
 def test_an_encrypted_key_is_one_line_and_costs_that_org_only(sim: Simulator, tmp_path: Path) -> None:
     plain, cert = key_pair(tmp_path, "ops")
     sim.api.connected_app = ConnectedApp(CLIENT_ID, cert)
-    key = serialization.load_pem_private_key(plain.read_bytes(), password=None)
-    locked = tmp_path / "locked.key"
-    locked.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                         serialization.BestAvailableEncryption(b"passphrase")))  # fmt: skip
-    locked.chmod(0o600)
+    locked = _encrypted(plain)
     env = _configure(tmp_path, sim, _jwt("locked", sim, locked) + _jwt("ops", sim, plain))
 
     result = run_cli(["status", "-o", "alpha", "-o", "locked", "-o", "ops"], env)
@@ -139,3 +145,33 @@ def test_read_secret_file_follows_a_link_to_a_private_file_and_bounds_the_size(t
         read_secret_file(str(tmp_path), "client_secret_file")  # a folder
     with pytest.raises(AuthError, match=r"cannot read client_secret_file .*: No such file"):
         read_secret_file(str(tmp_path / "missing"), "client_secret_file")
+
+
+async def test_the_dashboard_shows_an_encrypted_key_org_not_connected_and_runs_the_others(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    """Before, the TypeError of an encrypted key left the dashboard at ``connecting…`` for good."""
+    from sfmonitor.config.settings import load
+    from sfmonitor.monitor.schedule import Schedule
+    from sfmonitor.ui.app import SfMonitorApp
+    from sfmonitor.ui.widgets.status_bar import StatusBar
+    from tests.ui.helpers import wait_for
+
+    plain, _ = key_pair(tmp_path, "ops")
+    locked = _encrypted(plain)
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f'[orgs.good]\ninstance_url = "{sim.base_url}"\ntoken_env = "GOOD_TOKEN"\n' + _jwt("locked", sim, locked)
+    )
+    settings = load(path=path, env={"GOOD_TOKEN": sim.token})
+    app = SfMonitorApp(list(settings.orgs.values()), settings, schedule=Schedule(0.5, cap=1.0))
+
+    def header() -> str:
+        return str(app.screen.query_one("#header", StatusBar).content)
+
+    async with app.run_test(size=(160, 40)) as pilot:
+        broken = app.fleet.orgs["locked"]
+        await wait_for(pilot, lambda: app.fleet.orgs["good"].state.polls_done and broken.connection.error)
+        assert "is an encrypted private key" in (broken.connection.error or "")
+        await wait_for(pilot, lambda: "locked not connected" in header())
+        assert "good ok" in header()
