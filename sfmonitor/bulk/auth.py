@@ -9,15 +9,21 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json
+import os
+import shlex
 import shutil
 import ssl
+import stat
 import time
 import unicodedata
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from .errors import AuthError, BulkError, ConfigError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 
 class Secret:
@@ -181,15 +187,71 @@ def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def jwt_assertion(client_id: str, username: str, audience: str, private_key_pem: bytes, now: float) -> str:
+SECRET_FILE_LIMIT = 64 * 1024  # a client secret or a PEM key is a few KiB: more is not one
+
+
+def read_secret_file(path: str, what: str) -> bytes:
+    """The bytes of a secret file (``what``: ``client_secret_file``, ``the JWT private key``), checked as
+    ssh checks a private key: a regular file (a FIFO or a device is refused without a read, so neither
+    blocks nor reads without bound), open to its owner only (no group or other bits: ``chmod 600``), of
+    at most ``SECRET_FILE_LIMIT`` bytes. A symbolic link is followed and its target checked. An
+    AuthError names the file and the fix in one line, never its content."""
+    try:
+        # O_NONBLOCK: opening a FIFO with no writer returns at once instead of waiting for one
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | getattr(os, "O_NOCTTY", 0))
+    except OSError as exc:
+        raise AuthError(f"cannot read {what} {path}: {exc.strerror}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise AuthError(f"{what} {path} is not a regular file (a FIFO, device or folder): not read")
+        if info.st_mode & 0o077:
+            exposed = "readable" if info.st_mode & 0o044 else "writable"
+            raise AuthError(f"{what} {path} is {exposed} by others (mode {stat.S_IMODE(info.st_mode):04o}): "
+                            f"run chmod 600 {shlex.quote(path)}")  # fmt: skip
+        chunks: list[bytes] = []
+        size = 0
+        while size <= SECRET_FILE_LIMIT and (chunk := os.read(fd, SECRET_FILE_LIMIT + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise AuthError(f"cannot read {what} {path}: {exc.strerror}") from None
+    finally:
+        os.close(fd)
+    if size > SECRET_FILE_LIMIT:
+        raise AuthError(f"{what} {path} is over {SECRET_FILE_LIMIT // 1024} KiB: not a secret or a key")
+    return b"".join(chunks)
+
+
+def load_jwt_key(private_key_pem: bytes, path: str = "") -> RSAPrivateKey:
+    """The RSA private key in a PEM, or an AuthError in one line: not a PEM key, not RSA, or encrypted
+    (sfmonitor asks no passphrase; ``path`` names the file in the message and the fix)."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    name = f"the JWT private key {path}" if path else "the JWT private key"
+    try:
+        key = serialization.load_pem_private_key(private_key_pem, password=None)
+    except TypeError:  # cryptography: "Password was not given but private key is encrypted"
+        fix = f"openssl pkey -in {shlex.quote(path)} -out NEW.key" if path else "openssl pkey -in KEY -out NEW.key"
+        raise AuthError(f"{name} is an encrypted private key: sfmonitor needs it unencrypted ({fix})") from None
+    except (ValueError, UnsupportedAlgorithm):
+        raise AuthError(f"{name} is not a PEM private key") from None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise AuthError(f"{name} is not an RSA key (Salesforce signs and checks RS256)")
+    return key
+
+
+def jwt_assertion(
+    client_id: str, username: str, audience: str, private_key_pem: bytes, now: float, path: str = ""
+) -> str:
     """An RS256-signed JWT bearer assertion: ``iss`` the connected app's consumer key, ``sub`` the user,
     ``aud`` the login URL, ``exp`` three minutes on (the OAuth 2.0 JWT bearer flow)."""
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
 
-    key = serialization.load_pem_private_key(private_key_pem, password=None)
-    if not isinstance(key, rsa.RSAPrivateKey):
-        raise AuthError("the JWT private key is not an RSA key (Salesforce signs and checks RS256)")
+    key = load_jwt_key(private_key_pem, path)
     header = _b64url(json.dumps({"alg": "RS256", "typ": "JWT"}).encode())
     claims = {"iss": client_id, "sub": username, "aud": audience, "exp": int(now) + JWT_LIFETIME_S}
     signing_input = f"{header}.{_b64url(json.dumps(claims).encode())}"
@@ -232,15 +294,9 @@ class JwtBearer(_Renewing):
         self.description = f"JWT bearer for {username} at {self.login_url}"
 
     async def renew(self) -> OrgSession:
-        try:
-            with open(self.private_key_file, "rb") as handle:
-                pem = handle.read()
-        except OSError as exc:
-            raise AuthError(f"cannot read the JWT private key {self.private_key_file}: {exc.strerror}") from None
-        try:
-            assertion = jwt_assertion(self.client_id, self.username, self.login_url, pem, self._clock())
-        except ValueError:
-            raise AuthError(f"the JWT private key {self.private_key_file} is not a PEM private key") from None
+        path = self.private_key_file
+        pem = read_secret_file(path, "the JWT private key")
+        assertion = jwt_assertion(self.client_id, self.username, self.login_url, pem, self._clock(), path)
         body = await _token_request(f"{self.login_url}/services/oauth2/token",
                                     {"grant_type": JWT_GRANT, "assertion": assertion}, self._verify,
                                     "JWT bearer assertion")  # fmt: skip

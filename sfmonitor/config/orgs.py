@@ -45,8 +45,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..bulk.auth import clean_secret
-from ..bulk.errors import ConfigError
+from ..bulk.auth import clean_secret, read_secret_file
+from ..bulk.errors import AuthError, ConfigError
 from ..monitor.schedule import clamp_interval
 from ..monitor.spend import Budget
 from .connection import DEFAULT_LOGIN_URL, ConnectionOptions
@@ -219,9 +219,13 @@ def _secret(
         return _from_env(env, variable, org, "the client secret")
     if file:
         try:
-            secret = clean_secret(Path(file).expanduser().read_text(), f"{org}: the client secret in {file}")
-        except OSError as exc:
-            return None, f"{org}: cannot read client_secret_file {file}: {exc.strerror}"
+            content = read_secret_file(str(Path(file).expanduser()), "client_secret_file")
+        except AuthError as exc:  # open to others, not a regular file, unreadable: never its content
+            return None, f"{org}: {exc}"
+        try:
+            secret = clean_secret(content.decode(), f"{org}: the client secret in {file}")
+        except UnicodeDecodeError:
+            return None, f"{org}: client_secret_file {file} is not text (UTF-8)"
         except ConfigError as exc:
             return None, str(exc)
         return (secret, None) if secret else (None, f"{org}: client_secret_file {file} is empty")

@@ -38,6 +38,7 @@ def key_pair(directory: Path, name: str = "app") -> tuple[Path, bytes]:
     path = directory / f"{name}.key"
     path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                        serialization.NoEncryption()))  # fmt: skip
+    path.chmod(0o600)  # as ssh, sfmonitor refuses a key others can read
     return path, cert.public_bytes(serialization.Encoding.PEM)
 
 
@@ -109,6 +110,7 @@ async def test_jwt_refusals_are_one_clear_auth_error(jwt_sim: tuple[Simulator, P
         await JwtBearer(sim.base_url, CLIENT_ID, USERNAME, str(tmp_path / "missing.key")).session()
     garbage = tmp_path / "garbage.key"
     garbage.write_text("not a key")
+    garbage.chmod(0o600)
     with pytest.raises(AuthError, match="not a PEM private key"):
         await JwtBearer(sim.base_url, CLIENT_ID, USERNAME, str(garbage)).session()
 

@@ -32,6 +32,7 @@ def _config(tmp_path: Path, text: str) -> Path:
 def test_org_tables_say_how_each_org_signs_in(tmp_path: Path) -> None:
     secret = tmp_path / "secret"
     secret.write_text("s3cret\n")
+    secret.chmod(0o600)
     path = _config(
         tmp_path,
         f"""
