@@ -16,6 +16,7 @@ from rich.text import Text
 from textual.app import SystemCommand
 from textual.await_complete import AwaitComplete
 from textual.binding import Binding, BindingType
+from textual.markup import escape
 from textual.message import Message
 from textual.screen import Screen
 from textual.signal import Signal
@@ -407,8 +408,9 @@ class SfMonitorApp(Polling, CloseAndAbort):
         yield SystemCommand("Help", "Every key of this screen", self.action_help)
         if self.fleet.several:
             yield SystemCommand("Show all orgs", "Every org's jobs in one table", lambda: self.show_org(None))
-            for org in self.fleet:
-                yield SystemCommand(f"Show org: {org.shown_name}", f"Only the jobs of {org.target}",
+            for org in self.fleet:  # the palette reads its words as markup: a label is data, shown as it is
+                yield SystemCommand(f"Show org: {escape(inert(org.shown_name))}",
+                                    f"Only the jobs of {escape(inert(org.target))}",
                                     lambda key=org.key: self.show_org(key))  # fmt: skip
         if not all(org.read_only for org in self.fleet):
             yield SystemCommand("Close job", f"Close the selected job ({CLOSE_SUMMARY})", self.action_close_job)

@@ -39,6 +39,11 @@ def drawn(app: SfMonitorApp) -> str:
     return app.screen._compositor.render_update(full=True).render_segments(app.console)
 
 
+def plain(out: str) -> str:
+    """The drawn text without its colours and cursor moves (CSI sequences)."""
+    return re.sub("\x1b\\[[0-9;?]*[A-Za-z]", "", out)
+
+
 def assert_inert(app: SfMonitorApp, *shown: str) -> None:
     for title, message in toasts(app):
         assert not CONTROL.search(title) and not CONTROL.search(message), (title, message)
@@ -121,3 +126,22 @@ def test_no_module_of_the_dashboard_calls_notify_but_the_one_toast_path() -> Non
         if re.search(r"\bnotify\(", line)
     ]
     assert calls == []  # every toast goes through ui/toast.py say(): inert, never markup
+
+
+async def test_the_palettes_org_commands_show_a_hostile_label_as_it_is(sim: Simulator, quiet_sim: Simulator) -> None:
+    from sfmonitor.config.orgs import OrgConfig
+
+    label = "UAT[link=https://evil.test]x[/link]" + RETITLE
+
+    def org(name: str, on: Simulator, shown: str) -> OrgConfig:
+        options = ConnectionOptions(instance_url=on.base_url, access_token=on.token, timeout=2.0)
+        return OrgConfig(name, shown, options, "token")
+
+    app = SfMonitorApp([org("uat", sim, label), org("prod", quiet_sim, "PROD")], Settings(interval=0.5))
+    async with app.run_test(size=(160, 50), notifications=True) as pilot:
+        await wait_for(pilot, lambda: all(o.state.polls_done for o in app.fleet))
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Show org")
+        shown = "Show org: UAT[link=https://evil.test]x[/link]\\x1b]0;pwned\\x07"  # not a link: the words, inert
+        await wait_for(pilot, lambda: shown in plain(drawn(app)))
+        assert_inert(app)
