@@ -21,7 +21,7 @@ from collections.abc import Callable
 from . import v1, v2
 from .errors import ApiError, BulkError, ProtocolError
 from .failures import BatchOutcome, FailedRow, FailureReport, input_columns, split_error
-from .models import ENDED_BADLY, V2_TERMINAL, Batch, Job, JobKind
+from .models import ENDED_BADLY, V2_TERMINAL, Batch, Job, JobKind, in_path
 from .result_files import CsvStream, RowOutcome, parse_batch_request, parse_batch_result
 from .service import BulkService
 
@@ -81,7 +81,7 @@ async def _read_v2(service: BulkService, job: Job, report: FailureReport, sink: 
     if job.state not in RESULT_STATES:
         report.note = f"results when the job ends (it is {job.state or 'in an unknown state'})"
         return
-    base = f"{v2.jobs_path(service.api_version, JobKind.INGEST)}/{job.id}"
+    base = f"{v2.jobs_path(service.api_version, JobKind.INGEST)}/{in_path(job.id)}"
     report.clear()  # a re-read (an export) starts from nothing; the view sees the groups as they come
     try:
         await _stream_failed(service, f"{base}/failedResults/", report, sink, progress)

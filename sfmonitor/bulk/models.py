@@ -484,6 +484,11 @@ class Limit:
         return self.max - self.remaining
 
 
+def in_path(job_id: str) -> str:
+    """A job id as one segment of a request's path: quoted (an org's id is data, not URL syntax)."""
+    return quote(job_id, safe="")
+
+
 def setup_page(instance_url: str, job_id: str) -> str:
     """The job's page in Setup (Bulk Data Load Jobs), as an admin opens it in a browser."""
     return f"{instance_url.rstrip('/')}/lightning/setup/AsyncApiJobStatus/page?address=%2F{quote(job_id, safe='')}"

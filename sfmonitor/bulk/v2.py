@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from .errors import ProtocolError
-from .models import Job, JobKind
+from .models import Job, JobKind, in_path
 from .transport import Transport, json_body
 
 JSON = "application/json; charset=utf-8"
@@ -68,7 +68,7 @@ async def list_pages(transport: Transport, version: str, kind: JobKind) -> Async
 
 
 async def job_info(transport: Transport, version: str, job: Job) -> Job:
-    response = await transport.request("GET", f"{jobs_path(version, job.kind)}/{job.id}")
+    response = await transport.request("GET", f"{jobs_path(version, job.kind)}/{in_path(job.id)}")
     body = json_body(response)
     if not isinstance(body, dict) or not body.get("id"):
         raise ProtocolError(f"job {job.id}: the job info is not a job")
@@ -79,7 +79,7 @@ async def set_state(transport: Transport, version: str, job: Job, state: str) ->
     """PATCH the job's state (``UploadComplete`` or ``Aborted``); returns the job as the server reports it."""
     response = await transport.request(
         "PATCH",
-        f"{jobs_path(version, job.kind)}/{job.id}",
+        f"{jobs_path(version, job.kind)}/{in_path(job.id)}",
         content=json.dumps({"state": state}).encode(),
         content_type=JSON,
     )

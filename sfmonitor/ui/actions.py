@@ -14,11 +14,11 @@ from ..bulk.models import Action, Job
 from ..config.orgs import org_colour
 from ..monitor.fleet import Fleet
 from ..monitor.org import Org
-from ..text import inert
 from . import org_workers
 from .messages import ActionDone, ActionFailed, OrgMessage
 from .screens.base import BoardScreen
 from .screens.confirm import ConfirmScreen
+from .toast import say
 
 
 class CloseAndAbort(App[None]):
@@ -69,7 +69,7 @@ class CloseAndAbort(App[None]):
 
     def _cannot(self, action: Action, reason: str, org: Org | None) -> None:
         where = f" in {org.shown_name}" if org else ""  # the toast names the org
-        self.notify(f"Cannot {action.value}{inert(where)}: {inert(reason)}", severity="warning", markup=False)
+        say(self, f"Cannot {action.value}{where}: {reason}", severity="warning")
 
     def action_close_job(self) -> None:
         self._ask(Action.CLOSE)
@@ -97,7 +97,7 @@ class CloseAndAbort(App[None]):
     def _send(self, org: Org, job: Job, action: Action) -> None:
         late = org.refusal(action, job)
         if late is not None:
-            self.notify(f"Not sent to {inert(org.shown_name)}: {inert(late)}", severity="warning", markup=False)
+            say(self, f"Not sent to {org.shown_name}: {late}", severity="warning")
             return
         if org.service is None or not org.state.action_sent(job.id, action):
             return  # a second confirmation for the same job sends nothing
@@ -111,9 +111,9 @@ class CloseAndAbort(App[None]):
             return
         org.state.action_answered(message.job.id, message.job)
         self.fleet.refresh(org)
-        where = f"{inert(org.shown_name)}: "  # every toast of an action names its org
-        self.notify(f"{where}Job {inert(message.job.id)}: {inert(message.before)} → {inert(message.job.state)}",
-                    title=f"{message.action.value.capitalize()} sent", markup=False)  # fmt: skip
+        where = f"{org.shown_name}: "  # every toast of an action names its org
+        say(self, f"{where}Job {message.job.id}: {message.before} → {message.job.state}",
+            title=f"{message.action.value.capitalize()} sent")  # fmt: skip
         self.render_view()
         self.poll_now(org=org)
 
@@ -126,7 +126,6 @@ class CloseAndAbort(App[None]):
         else:
             org.state.action_refused(message.job.id)
         title = "Outcome unknown" if message.unknown else f"{message.action.value.capitalize()} refused"
-        self.notify(f"{inert(org.shown_name)}: {inert(message.error)}", title=title, severity="error", markup=False,
-                    timeout=15)  # fmt: skip
+        say(self, f"{org.shown_name}: {message.error}", title=title, severity="error", timeout=15)
         self.render_view()
         self.poll_now(org=org)

@@ -17,6 +17,7 @@ from ..monitor.phase import waiting_on_client
 from ..notify import desktop as desktop_notify
 from ..notify.event_command import run_event_command
 from . import textual_private
+from .toast import say
 
 
 class Alerts:
@@ -40,7 +41,7 @@ class Alerts:
             return
         rules = org.alerter.rules
         for title, text, bad in told(events, org.shown_name):
-            self.app.notify(text, title=title, severity="error" if bad else "information", markup=False, timeout=15)
+            say(self.app, text, title=title, severity="error" if bad else "information", timeout=15)
             data = desktop_notify.notification(rules.desktop, title, text, os.environ)
             if data:
                 textual_private.write_to_terminal(self.app, data)

@@ -16,6 +16,7 @@ from rich.text import Text
 from textual.app import SystemCommand
 from textual.await_complete import AwaitComplete
 from textual.binding import Binding, BindingType
+from textual.markup import escape
 from textual.message import Message
 from textual.screen import Screen
 from textual.signal import Signal
@@ -55,6 +56,7 @@ from .screens.failures import FailuresScreen
 from .screens.help import HelpScreen, key_rows
 from .terminal_watch import watch_terminal
 from .theming import install_themes, palette
+from .toast import say
 from .view import Board, View, present, present_board
 
 log = logging.getLogger(__name__)
@@ -265,7 +267,7 @@ class SfMonitorApp(Polling, CloseAndAbort):
         """Open Failures for the selected job."""
         chosen = self.selected()
         if chosen is None:
-            self.notify("No job selected", severity="warning", timeout=3)
+            say(self, "No job selected", severity="warning", timeout=3)
             return
         self.open_failures(chosen[1].id, chosen[0].key)
 
@@ -274,7 +276,7 @@ class SfMonitorApp(Polling, CloseAndAbort):
         org = self.fleet.orgs.get(org_key)
         job = org.state.jobs.get(job_id) if org else None
         if org is None or job is None:
-            self.notify("No job selected", severity="warning", timeout=3)
+            say(self, "No job selected", severity="warning", timeout=3)
             return
         screen = FailuresScreen(job, org)
         self.push_screen(screen)
@@ -287,14 +289,14 @@ class SfMonitorApp(Polling, CloseAndAbort):
 
     def on_failures_read(self, message: FailuresRead) -> None:
         if message.error:
-            self.notify(inert(message.error), title="Failures not read", severity="error", markup=False, timeout=10)
+            say(self, message.error, title="Failures not read", severity="error", timeout=10)
         self.render_view()  # the jobs table's top-error hint too
 
     def on_failures_exported(self, message: FailuresExported) -> None:
         if message.error:
-            self.notify(inert(message.error), title="Export failed", severity="error", markup=False, timeout=15)
+            say(self, message.error, title="Export failed", severity="error", timeout=15)
         else:
-            self.notify(inert(message.note), title="Exported", markup=False, timeout=15)
+            say(self, message.note, title="Exported", timeout=15)
 
     def on_filter_changed(self, message: FilterChanged) -> None:
         self.fleet.index.set_filter(message.text)
@@ -311,7 +313,7 @@ class SfMonitorApp(Polling, CloseAndAbort):
         if not moved:
             self.fleet.show_org(key)
         org = self.fleet.orgs.get(key) if key is not None else None
-        self.notify(f"showing {org.shown_name if org else 'all orgs'}", timeout=2, markup=False)
+        say(self, f"showing {org.shown_name if org else 'all orgs'}", timeout=2)
         self.render_view()
 
     # --- keys -----------------------------------------------------------------------------------
@@ -327,33 +329,34 @@ class SfMonitorApp(Polling, CloseAndAbort):
     def action_copy_id(self) -> None:
         chosen = self.selected()
         if chosen is None:
-            self.notify("no job selected: nothing to copy", severity="warning", markup=False)
+            say(self, "no job selected: nothing to copy", severity="warning")
             return
-        self.copy_to_clipboard(chosen[1].id)
-        self.notify(f"{chosen[1].id} copied (the terminal must allow OSC 52 clipboard writes)", markup=False)
+        copied = inert(chosen[1].id)  # the clipboard gets the id as shown, never a control character
+        self.copy_to_clipboard(copied)
+        say(self, f"{copied} copied (the terminal must allow OSC 52 clipboard writes)")
 
     def action_open_setup(self) -> None:
         chosen = self.selected()
         if chosen is None or chosen[0].service is None:
-            self.notify("no job selected, or its org is not signed in yet", severity="warning", markup=False)
+            say(self, "no job selected, or its org is not signed in yet", severity="warning")
             return
         url = setup_page(chosen[0].service.instance_url, chosen[1].id)
-        self.notify(url, title="Setup page of the job", markup=False, timeout=30)
+        say(self, url, title="Setup page of the job", timeout=30)
         self.open_url(url)
 
     def action_mute(self) -> None:
         self.alerts.muted = not self.alerts.muted
-        self.notify("alerts muted: no toast, bell or notification until m again" if self.alerts.muted
-                    else "alerts on", markup=False)  # fmt: skip
+        say(self, "alerts muted: no toast, bell or notification until m again" if self.alerts.muted
+            else "alerts on")  # fmt: skip
         self.render_view()
 
     def action_refresh(self) -> None:
         idle = [org for org in self.fleet if not org.polling]
         if not idle:
-            self.notify("a poll is already running", timeout=2)
+            say(self, "a poll is already running", timeout=2)
             return
         if self.org.connection.paused:
-            self.notify("paused: polling once now (p resumes polling)", timeout=4, markup=False)
+            say(self, "paused: polling once now (p resumes polling)", timeout=4)
         for org in idle:
             self.poll_now(full=True, org=org)
 
@@ -385,7 +388,7 @@ class SfMonitorApp(Polling, CloseAndAbort):
         current = names.index(self.theme) if self.theme in names else -1
         self.theme = names[(current + 1) % len(names)]
         config.remember_theme(self.theme)
-        self.notify(f"theme: {self.theme}", timeout=2, markup=False)
+        say(self, f"theme: {self.theme}", timeout=2)
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
@@ -405,8 +408,9 @@ class SfMonitorApp(Polling, CloseAndAbort):
         yield SystemCommand("Help", "Every key of this screen", self.action_help)
         if self.fleet.several:
             yield SystemCommand("Show all orgs", "Every org's jobs in one table", lambda: self.show_org(None))
-            for org in self.fleet:
-                yield SystemCommand(f"Show org: {org.shown_name}", f"Only the jobs of {org.target}",
+            for org in self.fleet:  # the palette reads its words as markup: a label is data, shown as it is
+                yield SystemCommand(f"Show org: {escape(inert(org.shown_name))}",
+                                    f"Only the jobs of {escape(inert(org.target))}",
                                     lambda key=org.key: self.show_org(key))  # fmt: skip
         if not all(org.read_only for org in self.fleet):
             yield SystemCommand("Close job", f"Close the selected job ({CLOSE_SUMMARY})", self.action_close_job)

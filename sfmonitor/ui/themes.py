@@ -10,6 +10,7 @@ from pathlib import Path
 from textual.theme import Theme
 
 from ..config import paths
+from ..text import inert
 
 _COLOURS = {f.name for f in fields(Theme)} - {"name", "variables", "dark", "ansi", "luminosity_spread", "text_alpha"}
 
@@ -36,7 +37,7 @@ def theme_from_file(path: Path | Traversable) -> Theme:
     if not isinstance(variables, dict):
         raise ValueError(f"theme file {path.name}: [variables] must be a table")
     theme = Theme(
-        name=name,
+        name=inert(name),  # a file's name for its theme is data: shown (toast, settings) as visible escapes
         dark=bool(data.get("dark", True)),
         ansi=bool(data.get("ansi", False)),
         luminosity_spread=float(data.get("luminosity_spread", 0.15)),

@@ -10,6 +10,7 @@ from textual.app import App
 from ..config import settings as config
 from .cells import Palette
 from .themes import load_themes
+from .toast import say
 
 FALLBACK_THEME = config.DEFAULT_THEME
 
@@ -28,12 +29,12 @@ def install_themes(app: App[Any], wanted: str) -> list[str]:
     for theme in loaded.themes:
         app.register_theme(theme)
     for problem in loaded.problems:
-        app.notify(problem, title="Theme file skipped", severity="warning", markup=False)
+        say(app, problem, title="Theme file skipped", severity="warning")
     if wanted in app.available_themes:
         app.theme = wanted
     else:
         app.theme = FALLBACK_THEME if FALLBACK_THEME in app.available_themes else "textual-dark"
-        app.notify(f"no theme named {wanted!r}; using {app.theme}", severity="warning", markup=False)
+        say(app, f"no theme named {wanted!r}; using {app.theme}", severity="warning")
     return [t.name for t in loaded.themes]
 
 

@@ -8,6 +8,7 @@ import json
 import re
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import unquote
 
 from .. import failures
 from ..records import DELIMITERS, csv_chunks, parse_soql, read_csv, salesforce_id, write_csv
@@ -18,10 +19,11 @@ from .shared import CSV, STREAM_ROWS, ApiBase, Reply, v2_error
 class BulkV2Api(ApiBase):
     def v2_jobs(self, method: str, rest: str, params: dict[str, str], body: bytes, version: str, t: float) -> Reply:
         """``rest``: the path after the version."""
-        m = re.fullmatch(r"/jobs/(ingest|query)(?:/(\w+)(?:/(\w+))?)?", rest)
+        m = re.fullmatch(r"/jobs/(ingest|query)(?:/([^/]+)(?:/(\w+))?)?", rest)
         if not m:
             return v2_error(404, "NOT_FOUND", "The requested resource does not exist")
-        listing, job_id, sub = m.group(1), m.group(2), m.group(3)
+        listing, sub = m.group(1), m.group(3)
+        job_id = unquote(m.group(2)) if m.group(2) is not None else None  # the id is one quoted segment
         if job_id is None:
             if method == "GET":
                 return self.list_jobs(listing, params, t)

@@ -22,6 +22,7 @@ from ...numbers import compact
 from ...text import clip, inert
 from .. import org_workers
 from ..cells import Column, visible
+from ..toast import say
 from ..view import View
 from ..widgets.key_bar import KeyBar
 from ..widgets.keyed_table import KeyedTable
@@ -231,10 +232,10 @@ class FailuresScreen(JobScreen):
         org = self.org
         job = org.state.jobs.get(self.job_id)
         if job is None or org.service is None:
-            self.notify("Not connected: nothing exported", severity="warning")
+            say(self.app, "Not connected: nothing exported", severity="warning")
             return
         path = export_path(job.id)
-        self.notify(f"Exporting to {path} …", timeout=4, markup=False)
+        say(self.app, f"Exporting to {path} …", timeout=4)
         work = org_workers.export_failures(org.service, job, path, org_workers.poster(org.key, self.app.post_message))
         self.app.run_worker(work, group=f"export-{org.key}-{job.id}", exclusive=True, exit_on_error=False)
 
