@@ -112,8 +112,8 @@ def test_status_gives_each_job_the_phase_and_counts_the_dashboard_does(frozen_si
 def test_wait_running_waits_on_running_jobs_only(quiet_sim: Simulator) -> None:
     ids = add_the_ones_that_diverged(quiet_sim)
     running = add_running_ingest_job(
-        quiet_sim, total=300, rate=6, running_for=0, fail_permille=0
-    )  # ~0.8 s at 60x: still running when wait finds it
+        quiet_sim, total=1200, rate=6, running_for=0, fail_permille=0
+    )  # ~3 s at 60x: still running when wait lists the org, even on a loaded machine
     result = run(["wait", "--running", "--interval", "1", "--max-wait", "1m", "--format", "json"], env_of(quiet_sim),
                  cycle=0.25)  # fmt: skip
     assert result.returncode == 0, result.stderr

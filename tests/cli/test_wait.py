@@ -35,7 +35,8 @@ def test_jobs_that_end_cleanly_exit_0_and_json_gives_their_final_fields(sim: Sim
 
 
 def test_some_failed_records_exit_6_and_a_plain_line_per_change_when_piped(sim: Simulator) -> None:
-    job = add_running_ingest_job(sim, total=300, rate=6, running_for=0, fail_permille=100)
+    # ~3 s at 60x: still running when wait finds it, even on a loaded machine (0.8 s was not, at load 9)
+    job = add_running_ingest_job(sim, total=1200, rate=6, running_for=0, fail_permille=100)
     result = run(["wait", job, "--interval", "2"], env_of(sim), cycle=FAST)
     assert result.returncode == 6, result.stderr
     assert "\r" not in result.stderr and "\x1b" not in result.stderr  # piped: no bar redrawn in place

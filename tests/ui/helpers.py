@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from textual.pilot import Pilot
 
 from sfmonitor.config.connection import ConnectionOptions
+from sfmonitor.config.orgs import OrgConfig
 from sfmonitor.config.settings import Settings
 from sfmonitor.monitor.schedule import Schedule
 from sfmonitor.simulator.server import Simulator
@@ -39,6 +40,12 @@ def make_app(
         schedule=schedule or Schedule(float(values["interval"])),  # type: ignore[arg-type]
         staleness_every=staleness_every,
     )
+
+
+def org(name: str, sim: Simulator, **table: object) -> OrgConfig:
+    """An [orgs.NAME] table for a simulator: its label NAME in capitals, the token given (the rest: ``table``)."""
+    options = ConnectionOptions(instance_url=sim.base_url, access_token=sim.token, timeout=2.0)
+    return OrgConfig(name, name.upper(), options, "token", **table)  # type: ignore[arg-type]
 
 
 async def wait_for(pilot: Pilot[None], condition: Callable[[], object], timeout: float = 15.0) -> None:

@@ -10,7 +10,6 @@ import pytest
 from textual.pilot import Pilot
 
 from sfmonitor.bulk.models import Action
-from sfmonitor.config.connection import ConnectionOptions
 from sfmonitor.config.orgs import OrgConfig, org_colour
 from sfmonitor.config.settings import Settings
 from sfmonitor.monitor.board import SortMode
@@ -21,7 +20,7 @@ from sfmonitor.ui.app import SfMonitorApp
 from sfmonitor.ui.screens.confirm import ConfirmScreen
 from sfmonitor.ui.widgets.status_bar import StatusBar
 from tests.conftest import add_running_ingest_job, find_job, make_sim, writes
-from tests.ui.helpers import cell, jobs_table, wait_for
+from tests.ui.helpers import cell, jobs_table, org, wait_for
 
 
 @pytest.fixture
@@ -32,11 +31,6 @@ def three() -> Iterator[list[Simulator]]:
     finally:
         for sim in sims:
             sim.stop()
-
-
-def org(name: str, sim: Simulator, **table: object) -> OrgConfig:
-    options = ConnectionOptions(instance_url=sim.base_url, access_token=sim.token, timeout=2.0)
-    return OrgConfig(name, name.upper(), options, "token", **table)  # type: ignore[arg-type]
 
 
 @contextlib.asynccontextmanager

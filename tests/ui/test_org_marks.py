@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from sfmonitor.config.connection import ConnectionOptions
-from sfmonitor.config.orgs import OrgConfig
 from sfmonitor.config.settings import Settings, load
 from sfmonitor.monitor.schedule import Schedule
 from sfmonitor.simulator.server import Simulator
@@ -20,7 +19,7 @@ from sfmonitor.ui.screens.confirm import ConfirmScreen
 from sfmonitor.ui.textual_private import notifications
 from sfmonitor.ui.widgets.status_bar import StatusBar
 from tests.conftest import find_job, make_sim, writes
-from tests.ui.helpers import jobs_table, wait_for
+from tests.ui.helpers import jobs_table, org, wait_for
 
 
 @pytest.fixture
@@ -32,11 +31,6 @@ def twins() -> Iterator[tuple[Simulator, Simulator]]:
     finally:
         for sim in sims:
             sim.stop()
-
-
-def org(name: str, sim: Simulator, **table: object) -> OrgConfig:
-    options = ConnectionOptions(instance_url=sim.base_url, access_token=sim.token, timeout=2.0)
-    return OrgConfig(name, name.upper(), options, "token", **table)  # type: ignore[arg-type]
 
 
 def header(app: SfMonitorApp) -> str:
