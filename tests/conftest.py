@@ -75,13 +75,16 @@ async def service(sim: Simulator) -> AsyncIterator[BulkService]:
 
 
 def find_job(sim: Simulator, api: str, state: str, running: bool = True) -> str:
-    """The id of a seeded job of this API in this state (still owing work, unless ``running`` is False)."""
+    """The id of a seeded job of this API in this state (still owing work, unless ``running`` is False).
+    Of several, the one furthest from its end: at 60x a job minutes from its end is gone in seconds,
+    and a loaded machine must not see it end between being chosen and being acted on."""
     with sim.world.lock:
         t = sim.world.clock.now()
-        for job in sim.world.jobs.values():
-            if job.api == api and job.state == state and (not running or not job.done_at(t)):
-                return job.id
-    raise LookupError((api, state))
+        found = [job for job in sim.world.jobs.values()
+                 if job.api == api and job.state == state and (not running or not job.done_at(t))]  # fmt: skip
+    if not found:
+        raise LookupError((api, state))
+    return max(found, key=lambda job: (job.plan.end() or 0.0) if job.plan else 0.0).id
 
 
 def writes(sim: Simulator, job_id: str) -> list[tuple[str, str, int]]:
