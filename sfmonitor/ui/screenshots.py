@@ -17,6 +17,7 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 
+from ..bulk.models import Job
 from ..config.connection import ConnectionOptions
 from ..config.orgs import OrgConfig
 from ..config.settings import Settings
@@ -81,43 +82,34 @@ async def first_poll(pilot: Pilot[None]) -> None:
     await settle(pilot, lambda: app.org.state.polls_done and app.org.limits and not app.org.polling)
 
 
-def _classic_running(app: SfMonitorApp) -> str:
-    return next(
-        j.id
-        for j in app.org.state.jobs.values()
-        if j.kind.label == "Bulk 1.0" and j.state == "Closed" and not j.finished
-    )
+def _classic_running(job: Job) -> bool:
+    return job.kind.label == "Bulk 1.0" and job.state == "Closed" and not job.finished
 
 
-async def open_batches(pilot: Pilot[None]) -> None:
+async def _press_on(pilot: Pilot[None], pick: Callable[[Job], bool], key: str) -> tuple[SfMonitorApp, Job]:
+    """After the first poll, the first job ``pick`` takes is selected and ``key`` pressed on it."""
     await first_poll(pilot)
     app = pilot.app
     assert isinstance(app, SfMonitorApp)
-    app.screen.query_one("#jobs", KeyedTable).select(_classic_running(app))
-    await pilot.press("enter")
+    job = next(j for j in app.org.state.jobs.values() if pick(j))
+    app.screen.query_one("#jobs", KeyedTable).select(job.id)
+    await pilot.press(key)
+    return app, job
+
+
+async def open_batches(pilot: Pilot[None]) -> None:
+    app, _ = await _press_on(pilot, _classic_running, "enter")
     await settle(pilot, lambda: isinstance(app.screen, JobDetailScreen))
 
 
 async def ask_abort(pilot: Pilot[None]) -> None:
-    await first_poll(pilot)
-    app = pilot.app
-    assert isinstance(app, SfMonitorApp)
-    running = next(
-        j.id for j in app.org.state.jobs.values() if j.kind.label == "2.0 ingest" and j.state == "InProgress"
-    )
-    app.screen.query_one("#jobs", KeyedTable).select(running)
-    await pilot.press("a")
+    app, _ = await _press_on(pilot, lambda j: j.kind.label == "2.0 ingest" and j.state == "InProgress", "a")
     await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
 
 
 async def open_failures(pilot: Pilot[None]) -> None:
     """Failures of the running 40-batch Bulk 1.0 job: the batches finished so far."""
-    await first_poll(pilot)
-    app = pilot.app
-    assert isinstance(app, SfMonitorApp)
-    job = next(j for j in app.org.state.jobs.values() if j.kind.label == "Bulk 1.0" and j.state == "Open")
-    app.screen.query_one("#jobs", KeyedTable).select(job.id)
-    await pilot.press("f")
+    app, job = await _press_on(pilot, lambda j: j.kind.label == "Bulk 1.0" and j.state == "Open", "f")
     report = app.org.failure_report(job)
     await settle(pilot, lambda: isinstance(app.screen, FailuresScreen) and report.batches and not report.reading)
 
