@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 from collections.abc import AsyncIterator, Iterator
 
@@ -63,15 +64,22 @@ def make_sim(*, held: bool | None = None, **kwargs: object) -> Simulator:
     return sim.start()
 
 
-@pytest.fixture
-async def service(sim: Simulator) -> AsyncIterator[BulkService]:
-    transport = Transport(StaticToken(sim.base_url, sim.token))
-    svc = BulkService(transport)
+@contextlib.asynccontextmanager
+async def connected(sim: Simulator, **transport: int) -> AsyncIterator[BulkService]:
+    """A BulkService signed in to ``sim`` (``transport``: Transport's bounds, e.g. max_body), closed after."""
+    link = Transport(StaticToken(sim.base_url, sim.token), **transport)  # type: ignore[arg-type]
+    svc = BulkService(link)
     await svc.connect()
     try:
         yield svc
     finally:
-        await transport.aclose()
+        await link.aclose()
+
+
+@pytest.fixture
+async def service(sim: Simulator) -> AsyncIterator[BulkService]:
+    async with connected(sim) as svc:
+        yield svc
 
 
 def find_job(sim: Simulator, api: str, state: str, running: bool = True) -> str:

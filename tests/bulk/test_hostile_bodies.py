@@ -12,11 +12,9 @@ from datetime import UTC, datetime
 import pytest
 
 from sfmonitor.bulk import v2
-from sfmonitor.bulk.auth import StaticToken
 from sfmonitor.bulk.errors import HostileBody, ProtocolError
 from sfmonitor.bulk.models import Job
 from sfmonitor.bulk.service import BulkService
-from sfmonitor.bulk.transport import Transport
 from sfmonitor.cli.status import row
 from sfmonitor.monitor.history import History
 from sfmonitor.monitor.poller import Poller
@@ -24,7 +22,7 @@ from sfmonitor.numbers import compact, duration, short_count
 from sfmonitor.simulator.api import JSON_V2, XML, Reply
 from sfmonitor.simulator.server import Simulator
 from sfmonitor.ui.cells import JOB_COLUMNS, Palette, clock, job_cells
-from tests.conftest import find_job
+from tests.conftest import connected, find_job
 
 DEEP = 100_000
 
@@ -62,13 +60,8 @@ async def test_a_gzip_bomb_is_refused_past_the_limit_per_job(sim: Simulator) -> 
         return reply
 
     sim.api.rewrite = inflate
-    transport = Transport(StaticToken(sim.base_url, sim.token), max_body=1024 * 1024)
-    service = BulkService(transport)
-    await service.connect()
-    try:
+    async with connected(sim, max_body=1024 * 1024) as service:
         snapshot = await Poller(service).cycle()
-    finally:
-        await transport.aclose()
     assert list(snapshot.errors) == [victim]
     assert "larger than 1 MiB once inflated; refused" in snapshot.errors[victim]
     assert len(snapshot.jobs) == len(sim.world.jobs)

@@ -14,9 +14,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from sfmonitor.bulk.auth import StaticToken
-from sfmonitor.bulk.service import BulkService
-from sfmonitor.bulk.transport import Transport
 from sfmonitor.monitor.index import JobIndex
 from sfmonitor.monitor.phase import outcome, phase, working
 from sfmonitor.monitor.poller import Poller
@@ -24,7 +21,7 @@ from sfmonitor.monitor.totals import totals
 from sfmonitor.simulator.server import Simulator
 from sfmonitor.simulator.world import Batch, Clock, Plan
 from tests.cli.test_commands import run
-from tests.conftest import add_classic_job, add_open_upload, add_running_ingest_job
+from tests.conftest import add_classic_job, add_open_upload, add_running_ingest_job, connected
 
 
 def env_of(sim: Simulator) -> dict[str, str]:
@@ -65,13 +62,8 @@ def frozen_sim() -> Iterator[Simulator]:
 async def dashboard_view(sim: Simulator) -> tuple[dict[str, str], dict[str, str | None], tuple[int, int], str]:
     """What the dashboard's own reader (one Poller cycle, the JobIndex) makes of the org: each job's
     phase and outcome, the header's (running, waiting) and the totals line's running part."""
-    transport = Transport(StaticToken(sim.base_url, sim.token))
-    service = BulkService(transport)
-    await service.connect()
-    try:
+    async with connected(sim) as service:
         snapshot = await Poller(service).cycle()
-    finally:
-        await transport.aclose()
     now = datetime.now(UTC)
     index = JobIndex()
     index.update(snapshot.jobs)
