@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import logging
 import os
 import sys
@@ -146,38 +147,24 @@ def cmd_locate(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+# command -> (its module in this package, its function): imported only when it runs, so ``status``
+# never loads the dashboard
+HANDLERS = {
+    "close": ("action", "cmd_action"),
+    "abort": ("action", "cmd_action"),
+    "status": ("status", "cmd_status"),
+    "failures": ("failures", "cmd_failures"),
+    "wait": ("wait", "cmd_wait"),
+    "orgs": ("orgs", "cmd_orgs"),
+    "simulate": ("simulate", "cmd_simulate"),
+    "demo": ("simulate", "cmd_demo"),
+    "watch": ("watch", "cmd_watch"),
+}
+
+
 def _handler(command: str) -> Callable[[argparse.Namespace], int]:
-    """The command's module, imported only when it runs (``status`` never loads the dashboard)."""
-    if command in ("close", "abort"):
-        from .action import cmd_action
-
-        return cmd_action
-    if command == "status":
-        from .status import cmd_status
-
-        return cmd_status
-    if command == "failures":
-        from .failures import cmd_failures
-
-        return cmd_failures
-    if command == "wait":
-        from .wait import cmd_wait
-
-        return cmd_wait
-    if command == "orgs":
-        from .orgs import cmd_orgs
-
-        return cmd_orgs
-    if command == "simulate":
-        from .simulate import cmd_simulate
-
-        return cmd_simulate
-    if command == "demo":
-        from .simulate import cmd_demo
-
-        return cmd_demo
     if command == "locate":
         return cmd_locate
-    from .watch import cmd_watch
-
-    return cmd_watch
+    module, function = HANDLERS[command]
+    handler: Callable[[argparse.Namespace], int] = getattr(importlib.import_module(f".{module}", __package__), function)
+    return handler
