@@ -53,11 +53,9 @@ class _Inflater:
                 self._z = zlib.decompressobj(-zlib.MAX_WBITS)
                 continue
             self._raw_fallback = False
-            data = self._z.unconsumed_tail
+            data = self._z.unconsumed_tail  # left over only when this step filled INFLATE_STEP
             if out:
                 yield out
-            elif not data:
-                break
 
     def flush(self) -> bytes:
         return self._z.flush()
