@@ -156,6 +156,9 @@ class _Renewing:
         raise NotImplementedError
 
 
+DEFAULT_TIMEOUT_S = 30.0  # --timeout's default: the whole of one answer, a token endpoint's too
+
+
 class ClientCredentials(_Renewing):
     """OAuth 2.0 client-credentials flow against the org's own token endpoint; renews by asking again.
 
@@ -163,7 +166,9 @@ class ClientCredentials(_Renewing):
     renewed as a real integration would renew it.
     """
 
-    def __init__(self, instance_url: str, client_id: str, client_secret: str, verify: bool | str = True) -> None:
+    def __init__(self, instance_url: str, client_id: str, client_secret: str, verify: bool | str = True,
+                 timeout: float = DEFAULT_TIMEOUT_S) -> None:  # fmt: skip
+        self.timeout = timeout
         self.instance_url = check_instance_url(instance_url)
         secret = clean_secret(client_secret, "the client secret")
         self._form = {"grant_type": "client_credentials", "client_id": client_id.strip(), "client_secret": secret}
@@ -172,7 +177,7 @@ class ClientCredentials(_Renewing):
 
     async def renew(self) -> OrgSession:
         body = await _token_request(f"{self.instance_url}/services/oauth2/token", self._form, self._verify,
-                                    "client credentials")  # fmt: skip
+                                    "client credentials", self.timeout)  # fmt: skip
         self._current = OrgSession(self.instance_url, Secret(body["access_token"]))  # cleaned by _token_request
         return self._current
 
@@ -259,16 +264,27 @@ def jwt_assertion(
     return f"{signing_input}.{_b64url(signature)}"
 
 
-async def _token_request(url: str, form: dict[str, str], verify: bool | str, what: str) -> dict[str, Any]:
-    """POST to an OAuth token endpoint; its JSON answer, or an AuthError saying why not (never the secret)."""
+async def _token_request(
+    url: str, form: dict[str, str], verify: bool | str, what: str, timeout: float = DEFAULT_TIMEOUT_S
+) -> dict[str, Any]:
+    """POST to an OAuth token endpoint; its JSON answer, or an AuthError saying why not (never the secret).
+    The whole answer within ``timeout`` (``--timeout``), at most ``TOKEN_ANSWER_CAP`` bytes inflated."""
     import httpx
+
+    from .bodies import TOKEN_ANSWER_CAP, deadline, read_capped
 
     context = ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify
     try:
-        async with httpx.AsyncClient(verify=context, timeout=30) as client:
-            answer = await client.post(url, data=form)
-        body = answer.json()
-    except (httpx.HTTPError, ValueError) as exc:
+        async with (
+            httpx.AsyncClient(verify=context, timeout=timeout, headers={"Accept-Encoding": "gzip"}) as client,
+            deadline(timeout, f"POST {url}"),
+            client.stream("POST", url, data=form) as answer,
+        ):
+            raw = await read_capped(answer, TOKEN_ANSWER_CAP, f"POST {url}")
+        body = json.loads(raw)
+    except BulkError as exc:  # over the cap, past the deadline, or not inflatable: said as such
+        raise AuthError(f"could not get a token from {url}: {exc}") from None
+    except (httpx.HTTPError, ValueError, RecursionError) as exc:
         raise AuthError(f"could not get a token from {url}: {type(exc).__name__}") from None
     if answer.status_code != 200 or not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
         reason = body.get("error_description") or body.get("error") if isinstance(body, dict) else None
@@ -284,7 +300,8 @@ class JwtBearer(_Renewing):
     no secret or browser, so it suits jump hosts. Renews by signing a new assertion."""
 
     def __init__(self, login_url: str, client_id: str, username: str, private_key_file: str,
-                 verify: bool | str = True, clock: Any = None) -> None:  # fmt: skip
+                 verify: bool | str = True, clock: Any = None, timeout: float = DEFAULT_TIMEOUT_S) -> None:  # fmt: skip
+        self.timeout = timeout
         self.login_url = check_instance_url(login_url)
         self.client_id = client_id
         self.username = username
@@ -299,7 +316,7 @@ class JwtBearer(_Renewing):
         assertion = jwt_assertion(self.client_id, self.username, self.login_url, pem, self._clock(), path)
         body = await _token_request(f"{self.login_url}/services/oauth2/token",
                                     {"grant_type": JWT_GRANT, "assertion": assertion}, self._verify,
-                                    "JWT bearer assertion")  # fmt: skip
+                                    "JWT bearer assertion", self.timeout)  # fmt: skip
         instance = body.get("instance_url")
         self._current = OrgSession(
             check_instance_url(instance if isinstance(instance, str) and instance else self.login_url),

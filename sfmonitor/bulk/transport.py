@@ -16,11 +16,11 @@ from typing import Any
 import httpx
 
 from .auth import OrgSession, TokenSource
+from .bodies import API_ANSWER_CAP, deadline, inflated, no_answer, read_capped
 from .errors import (
     ApiError,
     AuthError,
     BulkError,
-    HostileBody,
     ProtocolError,
     SessionExpired,
     TokenRejected,
@@ -37,7 +37,7 @@ USER_AGENT = "sfmonitor/0.1"
 GET_RETRY_DELAY_S = 0.2
 OPEN_PATH = "/services/data"  # the version list answers without looking at the token
 MAX_RENEWALS = 4  # a refused token is never a sent request, so sending again is safe, even a write
-MAX_BODY_BYTES = 64 * 1024 * 1024  # an answer inflating past this (a gzip bomb) is refused, not held
+MAX_BODY_BYTES = API_ANSWER_CAP  # an answer inflating past this (a gzip bomb) is refused, not held
 
 
 def _is_v1(path: str) -> bool:
@@ -125,22 +125,38 @@ class Transport:
         return await retrying(lambda: self._authorised(session, request), delays, f"{method} {path}")
 
     @contextlib.asynccontextmanager
-    async def stream(self, path: str, *, accept: str | None = None) -> AsyncIterator[AsyncIterator[bytes]]:
-        """GET a body that may be huge (a failure file): its (inflated) chunks as they arrive, never
-        the whole. Opening it is retried and renewed like :meth:`request`; an error answer raises."""
+    async def stream(
+        self, path: str, *, accept: str | None = None, limit: int | None = None, within: float | None = None
+    ) -> AsyncIterator[AsyncIterator[bytes]]:
+        """GET a body that may be huge (a result file): its inflated chunks as they arrive, never the
+        whole. Opening it (the answer's headers) is bounded by the timeout, retried and renewed like
+        :meth:`request`; an error answer raises. ``limit``: a HostileBody once the inflated chunks pass
+        that many bytes; ``within``: a TransportError unless the whole body has come within that many
+        seconds of the opening (without it, each read waits at most the timeout)."""
         session = await self.open()
         request = _Request("GET", path, None, None, accept, None)
         response = await retrying(lambda: self._authorised(session, request, stream=True), (self.retry_delay,),
                                   f"GET {path}")  # fmt: skip
         try:
-            yield self._chunks(response, f"GET {self.session.instance_url}{path}")
+            yield self._chunks(response, f"GET {self.session.instance_url}{path}", limit, within)
         finally:
             await response.aclose()
 
-    async def _chunks(self, response: httpx.Response, where: str) -> AsyncIterator[bytes]:
-        with self._as_bulk_errors(where):
-            async for chunk in response.aiter_bytes():
-                yield chunk
+    async def _chunks(
+        self, response: httpx.Response, where: str, limit: int | None, within: float | None
+    ) -> AsyncIterator[bytes]:
+        ends = None if within is None else asyncio.get_running_loop().time() + within
+        chunks = aiter(inflated(response, limit, where))
+        while True:
+            with self._as_bulk_errors(where):
+                try:
+                    async with asyncio.timeout_at(ends):
+                        chunk = await anext(chunks)
+                except StopAsyncIteration:
+                    return
+                except TimeoutError:
+                    raise TransportError(f"{no_answer(within or 0)} ({where})") from None
+            yield chunk
 
     @contextlib.contextmanager
     def _as_bulk_errors(self, where: str) -> Iterator[None]:
@@ -156,7 +172,7 @@ class Transport:
         except httpx.DecodingError as exc:
             raise ProtocolError(f"the response body could not be decoded: {exc} ({where})") from None
         except httpx.TimeoutException:  # the reason first, the request after: a narrow header cuts the end
-            raise TransportError(f"no answer within {self._timeout:g} s ({where})") from None
+            raise TransportError(f"{no_answer(self._timeout)} ({where})") from None
         except httpx.HTTPError as exc:
             raise TransportError(f"{str(exc).rstrip('.') or type(exc).__name__} ({where})") from None
 
@@ -203,15 +219,16 @@ class Transport:
         where = f"{method} {session.instance_url}{path}"
         with self._as_bulk_errors(where):
             wire = self._client.build_request(method, path, content=content, headers=headers, params=params)
-            response = await self._client.send(wire, stream=True)
-            if stream and response.is_success:
-                kept = response
-            else:
-                try:
-                    response = await self._bounded(response, where)
-                finally:
-                    await response.aclose()
-                kept = None
+            async with deadline(self._timeout, where):  # the whole answer, not each read: a drip meets no read timeout
+                response = await self._client.send(wire, stream=True)
+                if stream and response.is_success:
+                    kept = response
+                else:
+                    try:
+                        response = await self._bounded(response, where)
+                    finally:
+                        await response.aclose()
+                    kept = None
         usage = parse_limit_info(response.headers.get("Sforce-Limit-Info"))
         if usage is not None:
             self.api_usage = usage
@@ -231,18 +248,12 @@ class Transport:
     async def _bounded(self, response: httpx.Response, where: str) -> httpx.Response:
         """The whole (inflated) body, refused once it grows past ``max_body``: a small gzip bomb
         must not take the memory of the machine."""
-        body = bytearray()
-        async for chunk in response.aiter_bytes():
-            body += chunk
-            if len(body) > self.max_body:
-                raise HostileBody(
-                    f"the answer is larger than {self.max_body // (1024 * 1024)} MiB once inflated; refused ({where})"
-                )
+        body = await read_capped(response, self.max_body, where)
         headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _BODY_HEADERS]
         return httpx.Response(
             response.status_code,
             headers=headers,
-            content=bytes(body),
+            content=body,
             request=response.request,
             # the body is inflated now; how it travelled stays known (gzip saves the operator's link)
             extensions={

@@ -69,7 +69,7 @@ def _connection_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--ca-bundle", metavar="PEM", help="trust this CA bundle, for a private CA (env SF_CA_BUNDLE)", **quiet
     )
-    group.add_argument("--timeout", type=seconds, metavar="S", help="seconds to wait for an answer (30)", **quiet)
+    group.add_argument("--timeout", type=seconds, metavar="S", help="seconds for each whole answer (30)", **quiet)
 
 
 class Parser(argparse.ArgumentParser):

@@ -66,9 +66,10 @@ class ConnectionOptions:
             raise ConfigError(self.unusable)
         if self.client_id and self.jwt_username and self.jwt_key_file:
             return JwtBearer(self.login_url or self.instance_url or DEFAULT_LOGIN_URL, self.client_id,
-                             self.jwt_username, self.jwt_key_file, self.verify())  # fmt: skip
+                             self.jwt_username, self.jwt_key_file, self.verify(), timeout=self.timeout)  # fmt: skip
         if self.client_id and self.instance_url:
-            return ClientCredentials(self.instance_url, self.client_id, self.client_secret or "", self.verify())
+            return ClientCredentials(self.instance_url, self.client_id, self.client_secret or "", self.verify(),
+                                     timeout=self.timeout)  # fmt: skip
         if self.target_org:
             return SfCliAlias(self.target_org)
         if self.instance_url:

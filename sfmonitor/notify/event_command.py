@@ -5,15 +5,25 @@ never reaches the screen's loop.
 Its environment is sfmonitor's own minus every variable that holds a secret sfmonitor knows of:
 ``SF_ACCESS_TOKEN`` and each variable an ``[orgs.NAME]`` table's ``token_env`` or
 ``client_secret_env`` names. Everything else (``PATH``, ``HOME``, ``SF_INSTANCE_URL``, a webhook
-URL the script needs…) is passed on as it is. The org's token never travels in the event either."""
+URL the script needs…) is passed on as it is. The org's token never travels in the event either.
+
+Bounded under load (:class:`EventCommands`): at most ``MAX_RUNNING`` commands at once, the next
+``MAX_WAITING`` events queued in order, any beyond dropped and counted. A command's output (stdout and
+stderr together) is read as it comes and only its last ``OUTPUT_KEPT`` bytes kept, for the log; the
+event is a file on its stdin, and sfmonitor waits on the command's *exit*, never on its output's end:
+a background child it leaves (``sleep 100 &``) holding the output open cannot hold sfmonitor. At the
+time limit the command is killed with its process group (what it started and left behind too)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
-from collections.abc import Collection, Mapping, Sequence
+import signal
+import tempfile
+from collections.abc import Collection, Coroutine, Mapping, Sequence
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -28,31 +38,127 @@ def event_environment(environ: Mapping[str, str], hidden: Collection[str]) -> di
     return {name: value for name, value in environ.items() if name not in drop}
 
 
+MAX_RUNNING = 4  # commands at once: 300 jobs ending in one poll must not start 300 processes
+MAX_WAITING = 256  # events queued behind them, in order; any more are dropped and counted
+OUTPUT_KEPT = 4096  # the last bytes of a command's output kept for the log (a flood is read and let go)
+DRAIN_AFTER_EXIT = 1024 * 1024  # read at most this much more once the command has exited
+
+
+class EventCommands:
+    """The dashboard's --on-event commands: at most ``running`` at once, ``waiting`` more queued."""
+
+    def __init__(self, hidden: Collection[str] = (), *, running: int = MAX_RUNNING, waiting: int = MAX_WAITING) -> None:
+        self.hidden = hidden
+        self.capacity = running + waiting
+        self._slots = asyncio.Semaphore(running)
+        self.pending = 0  # running or queued
+        self.dropped = 0  # events whose command never ran: the queue was full
+
+    def submit(self, argv: Sequence[str], event: dict[str, Any], timeout: float) -> Coroutine[Any, Any, bool] | None:
+        """The work that runs ``argv`` for ``event`` once a slot is free, or None (counted in
+        :attr:`dropped`, logged) when ``capacity`` commands are running or queued already."""
+        if self.pending >= self.capacity:
+            self.dropped += 1
+            log.warning("--on-event %s not run for a %s event: %d commands running or queued already "
+                        "(%d events dropped so far)", argv[0], event.get("event"), self.pending,
+                        self.dropped)  # fmt: skip
+            return None
+        self.pending += 1
+        return self._queued(argv, event, timeout)
+
+    async def _queued(self, argv: Sequence[str], event: dict[str, Any], timeout: float) -> bool:
+        try:
+            async with self._slots:
+                return await run_event_command(argv, event, timeout, self.hidden)
+        finally:
+            self.pending -= 1
+
+
 async def run_event_command(
     argv: Sequence[str], event: dict[str, Any], timeout: float, hidden: Collection[str] = ()
 ) -> bool:
     """Run ``argv`` with ``event`` as JSON on stdin, in this process's environment without the
-    secrets (:func:`event_environment`); True if it exited 0 within ``timeout``."""
+    secrets (:func:`event_environment`); True if it exited 0 within ``timeout``. Waits on the
+    command's exit, not on its output's end; keeps the last ``OUTPUT_KEPT`` bytes of its output."""
     payload = json.dumps(event, ensure_ascii=False, default=str).encode()
+    with tempfile.TemporaryFile() as stdin:  # a file, not a pipe: nothing to block on, whatever it reads
+        stdin.write(payload)
+        stdin.seek(0)
+        read_end, write_end = os.pipe()
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *argv, stdin=stdin, stdout=write_end, stderr=write_end, env=event_environment(os.environ, hidden),
+                start_new_session=True,  # its own process group: killed whole at the time limit
+            )  # fmt: skip
+        except OSError as exc:
+            os.close(read_end)
+            log.warning("--on-event %s could not start: %s", argv[0], exc)
+            return False
+        finally:
+            os.close(write_end)
+        output = _Tail(read_end)
+        try:
+            return await _outcome(proc, argv[0], timeout, output)
+        finally:
+            output.close()
+
+
+async def _outcome(proc: asyncio.subprocess.Process, name: str, timeout: float, output: _Tail) -> bool:
+    loop = asyncio.get_running_loop()
+    loop.add_reader(output.fd, output.pull)
     try:
-        proc = await asyncio.create_subprocess_exec(
-            *argv,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
-            env=event_environment(os.environ, hidden),
-        )
-    except OSError as exc:
-        log.warning("--on-event %s could not start: %s", argv[0], exc)
-        return False
-    try:
-        _, err = await asyncio.wait_for(proc.communicate(payload), timeout)
+        async with asyncio.timeout(timeout):
+            await proc.wait()  # its exit: the output is our own pipe, which asyncio does not wait on
     except TimeoutError:
-        proc.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
         await proc.wait()
-        log.warning("--on-event %s did not finish within %.0f s: killed", argv[0], timeout)
+        log.warning("--on-event %s did not finish within %.0f s: killed%s", name, timeout, output.said())
         return False
+    finally:
+        loop.remove_reader(output.fd)
+    output.pull(DRAIN_AFTER_EXIT)  # what it wrote before it exited; not what a child it left writes on
     if proc.returncode != 0:
-        log.warning("--on-event %s exited %s: %s", argv[0], proc.returncode, err.decode(errors="replace")[-500:])
+        log.warning("--on-event %s exited %s%s", name, proc.returncode, output.said())
         return False
     return True
+
+
+class _Tail:
+    """The read end of a command's output: read as it comes, only the last ``OUTPUT_KEPT`` bytes kept."""
+
+    def __init__(self, fd: int) -> None:
+        os.set_blocking(fd, False)
+        self.fd = fd
+        self.kept = bytearray()
+        self.read = 0
+        self.ended = False
+
+    def pull(self, budget: int = 65536) -> None:
+        """Read what the pipe holds now, at most ``budget`` bytes; never waits."""
+        while budget > 0 and not self.ended:
+            try:
+                chunk = os.read(self.fd, min(65536, budget))
+            except BlockingIOError:
+                return
+            except OSError:
+                chunk = b""
+            if not chunk:
+                self.ended = True
+                with contextlib.suppress(ValueError, RuntimeError):
+                    asyncio.get_running_loop().remove_reader(self.fd)  # an ended pipe is always "readable"
+                return
+            budget -= len(chunk)
+            self.read += len(chunk)
+            self.kept += chunk
+            del self.kept[:-OUTPUT_KEPT]
+
+    def said(self) -> str:
+        if not self.kept:
+            return ""
+        text = self.kept.decode(errors="replace")
+        cut = f" (its last {OUTPUT_KEPT:,} bytes of {self.read:,})" if self.read > len(self.kept) else ""
+        return f"; it said{cut}: {text}"
+
+    def close(self) -> None:
+        os.close(self.fd)  # a child it left behind writing on gets EPIPE, not a reader

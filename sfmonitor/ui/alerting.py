@@ -15,7 +15,7 @@ from ..monitor.alerts import flagged, told
 from ..monitor.org import Org
 from ..monitor.phase import waiting_on_client
 from ..notify import desktop as desktop_notify
-from ..notify.event_command import run_event_command
+from ..notify.event_command import EventCommands
 from . import textual_private
 from .toast import say
 
@@ -24,6 +24,7 @@ class Alerts:
     def __init__(self, app: App[Any], clock: Callable[[], datetime], hidden: Collection[str] = ()) -> None:
         self.app = app
         self.hidden = hidden  # the orgs' secret variables: never in the --on-event command's environment
+        self.commands = EventCommands(hidden)  # a few at once, the rest queued; past the queue, dropped and said
         self.clock = clock
         self.muted = False
 
@@ -45,8 +46,16 @@ class Alerts:
             data = desktop_notify.notification(rules.desktop, title, text, os.environ)
             if data:
                 textual_private.write_to_terminal(self.app, data)
+        dropped = 0
         for event in events if rules.on_event else ():
-            work = run_event_command(rules.on_event, event.to_json(), rules.on_event_timeout_s, self.hidden)
-            self.app.run_worker(work, group="on-event", exit_on_error=False)
+            work = self.commands.submit(rules.on_event, event.to_json(), rules.on_event_timeout_s)
+            if work is None:
+                dropped += 1
+            else:
+                self.app.run_worker(work, group="on-event", exit_on_error=False)
+        if dropped:
+            say(self.app, f"--on-event: {dropped} events not handed to the command: {self.commands.pending} "
+                "commands running or queued already (the log names each)", title="Events dropped",
+                severity="warning", timeout=15)  # fmt: skip
         if rules.bell:
             self.app.bell()

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sfmonitor.config.connection import ConnectionOptions
 from sfmonitor.config.settings import Settings
+from sfmonitor.monitor.alerts import AlertRules
+from sfmonitor.notify.event_command import EventCommands
 from sfmonitor.simulator.server import Simulator
 from sfmonitor.ui import textual_private
 from sfmonitor.ui.app import SfMonitorApp
@@ -47,3 +50,30 @@ async def test_a_bulk_1_job_left_open_after_its_batches_is_a_toast_saying_close_
         (toast,) = [t for t in toasts(app) if left_open in t]
         assert toast.startswith("UAT: Contact insert waiting on its client: close it?|job " + left_open)
         assert "nobody has closed it" in toast
+
+
+async def test_events_past_the_on_event_queue_are_dropped_and_the_count_said(
+    quiet_sim: Simulator, tmp_path: Path
+) -> None:
+    """Five jobs end; the event command runs one at a time with one queued: three events are dropped,
+    and a toast says how many (the screen never waits on the commands)."""
+    gate = tmp_path / "gate"
+    held = ("/bin/sh", "-c", f"cat >/dev/null; while [ ! -e {gate} ]; do sleep 0.05; done")
+    rules = AlertRules(bell=False, desktop="off", on_event=held, on_event_timeout_s=60)
+    options = ConnectionOptions(instance_url=quiet_sim.base_url, access_token=quiet_sim.token)
+    app = SfMonitorApp(options, Settings(interval=0.5, alerts=rules), label="UAT")
+    app.alerts.commands = EventCommands(running=1, waiting=1)
+    add_running_ingest_job(quiet_sim, total=10**6, rate=50, running_for=0, fail_permille=0)  # never idle
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: app.org.state.polls_done >= 1)
+            jobs = [add_running_ingest_job(quiet_sim, total=60, rate=3, running_for=0, fail_permille=0)
+                    for _ in range(5)]  # fmt: skip
+            await wait_for(pilot, lambda: all(app.org.state.jobs.get(j) and app.org.state.jobs[j].finished
+                                              for j in jobs), timeout=30)  # fmt: skip
+            await wait_for(pilot, lambda: app.alerts.commands.dropped == 3)
+            said = [t for t in toasts(app) if t.startswith("Events dropped|--on-event: ")]
+            assert sum(int(t.split(": ")[1].split()[0]) for t in said) == 3, said
+            assert app.alerts.commands.pending == 2
+    finally:
+        gate.touch()
