@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 
 from ..bulk.errors import (
     ConfigError,
@@ -36,7 +37,7 @@ def run_dashboard(orgs: list[OrgConfig], args: argparse.Namespace) -> int:
             api_budget=args.api_budget,
             on_event=args.on_event,
         )
-        check_keymap(settings.keymap)
+        settings = replace(settings, keymap=check_keymap(settings.keymap))  # as Textual matches keys
         if len(orgs) == 1:
             resolved = orgs[0].options.resolved()
             resolved.token_source()
