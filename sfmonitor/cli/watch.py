@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import replace
 
 from ..bulk.errors import (
     ConfigError,
@@ -37,7 +36,7 @@ def run_dashboard(orgs: list[OrgConfig], args: argparse.Namespace) -> int:
             api_budget=args.api_budget,
             on_event=args.on_event,
         )
-        settings = replace(settings, keymap=check_keymap(settings.keymap))  # as Textual matches keys
+        check_keymap(settings.keymap, settings.where)
         if len(orgs) == 1:
             resolved = orgs[0].options.resolved()
             resolved.token_source()

@@ -66,12 +66,17 @@ def _check_folders(path: Path, where: str) -> None:
 def _read_regular(path: Path, where: str) -> bytes:
     """The bytes of a regular file, at most MAX_BYTES + 1 read (a pipe is never waited on)."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
-    with os.fdopen(fd, "rb") as handle:
+    try:
         mode = os.fstat(fd).st_mode
+    except OSError:
+        os.close(fd)
+        raise
+    if not stat.S_ISREG(mode):
+        os.close(fd)
         if stat.S_ISDIR(mode):
             raise ConfigError(f"{where}: is a folder, not a file")
-        if not stat.S_ISREG(mode):
-            raise ConfigError(f"{where}: is not a regular file (a pipe, a socket or a device)")
+        raise ConfigError(f"{where}: is not a regular file (a pipe, a socket or a device)")
+    with os.fdopen(fd, "rb") as handle:
         raw = handle.read(MAX_BYTES + 1)
     if len(raw) > MAX_BYTES:
         raise ConfigError(f"{where}: is larger than {MAX_BYTES // 1024} KiB; is it the right file?")
@@ -144,4 +149,4 @@ def expand_home(text: str, where: str) -> Path:
     try:
         return Path(text).expanduser()
     except RuntimeError:
-        raise ConfigError(f"{where}: {shown(text)} names the home folder of a user this machine lacks") from None
+        raise ConfigError(f"{where} {shown(text)} names the home folder of a user this machine lacks") from None

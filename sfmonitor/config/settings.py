@@ -49,6 +49,7 @@ class Settings:
     alerts: AlertRules = field(default_factory=AlertRules)  # [alerts]
     org_alerts: dict[str, AlertRules] = field(default_factory=dict)  # [alerts.ORG], over [alerts]
     flags: frozenset[str] = frozenset()  # the settings a flag gave (they win over an org's table)
+    where: str = "config file"  # the file they were read from, as its errors name it
 
     def alerts_for(self, org: str) -> AlertRules:
         return self.org_alerts.get(org, self.alerts)
@@ -110,6 +111,7 @@ def load(
         alerts=alerts,
         org_alerts=org_alerts,
         flags=frozenset(name for name, given in flagged.items() if given),
+        where=f"config file {path}",
     )
 
 

@@ -76,9 +76,9 @@ def _bindings(owner: type) -> list[Binding]:
     return [binding for bindings in merged.values() for binding in bindings]
 
 
-def _pairs(keymap: dict[str, str]) -> dict[tuple[str, str], tuple[str, str]]:
-    """(binding, binding) -> (key, place) for every key two bindings share where both are in force."""
-    shared: dict[tuple[str, str], tuple[str, str]] = {}
+def _shared(keymap: dict[str, str]) -> dict[tuple[str, str, str], str]:
+    """(binding, binding, key) -> the place, for every key two bindings share where both are in force."""
+    shared: dict[tuple[str, str, str], str] = {}
     for place, owners in CHAINS:
         holders: dict[str, dict[str, str]] = {}  # key -> binding -> its action
         for binding in (b for owner in owners for b in _bindings(owner)):
@@ -90,34 +90,33 @@ def _pairs(keymap: dict[str, str]) -> dict[tuple[str, str], tuple[str, str]]:
             for i, first in enumerate(ordered):
                 for second in ordered[i + 1 :]:
                     if names[first] != names[second]:  # j and down both move the cursor down: no clash
-                        shared.setdefault((first, second), (key, place))
+                        shared.setdefault((first, second, key), place)
     return shared
 
 
-def check_keymap(keymap: dict[str, str]) -> dict[str, str]:
-    """The config file's ``[keymap]``, checked and as Textual matches keys (``?`` is
-    ``question_mark``): an unknown binding id, or a key that would do two things where both are in
-    force (``abort = "q"`` would lose quit), is a ConfigError naming the key and both bindings. Keys
-    the shipped bindings already share (``q`` quits, and closes help) are theirs to share."""
+def check_keymap(keymap: dict[str, str], where: str = "config file") -> None:
+    """The config file's ``[keymap]``: an unknown binding id, or a key that would do two things where
+    both are in force (``abort = "q"`` would lose quit), is a ConfigError naming the key and both
+    bindings (keys compared as Textual matches them: ``?`` is ``question_mark``). Keys the shipped
+    bindings already share (``q`` quits, and closes help) are theirs to share. ``where`` (the file)
+    heads the error."""
     unknown = set(keymap) - binding_ids()
     if unknown:
-        raise ConfigError(
-            f"[keymap] has no binding {shown(sorted(unknown)[0])}; binding ids: {', '.join(sorted(binding_ids()))}"
-        )
+        ids = ", ".join(sorted(binding_ids()))
+        raise ConfigError(f"{where}: [keymap] has no binding {shown(sorted(unknown)[0])}; binding ids: {ids}")
     try:
         named = {binding: ",".join(key_names(keys)) for binding, keys in keymap.items()}
     except Exception as exc:  # Textual's word on a key it cannot bind
-        raise ConfigError(f"[keymap]: {clip(str(exc), 200)}") from None
-    shipped = _pairs({})
-    for (first, second), (key, place) in _pairs(named).items():
-        if (first, second) not in shipped or shipped[(first, second)][0] != key:
+        raise ConfigError(f"{where}: [keymap]: {clip(str(exc), 200)}") from None
+    shipped = _shared({})
+    for (first, second, key), place in _shared(named).items():
+        if (first, second, key) not in shipped:
             remapped, other = (first, second) if first in named else (second, first)
             raise ConfigError(
-                f"[keymap] {remapped} = {shown(keymap[remapped])}: the key {NAMES.get(key, key)!r} would both "
-                f"{remapped} and {other} (in the {place}); choose another key"
+                f"{where}: [keymap] {remapped} = {shown(keymap[remapped])}: the key {NAMES.get(key, key)!r} would "
+                f"both {remapped} and {other} (in the {place}); choose another key"
                 + (f", or remap {other} too" if other in binding_ids() else "")
             )
-    return named
 
 
 if __name__ == "__main__":
