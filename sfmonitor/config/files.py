@@ -39,6 +39,12 @@ def shown(value: object, width: int = 60) -> str:
 def read_toml(path: Path, where: str) -> dict[str, Any] | None:
     """The file's tables; None when nothing is at ``path`` (not even a link). ``where`` heads every
     error (``config file /home/…/config.toml``)."""
+    raw = read_small(path, where)
+    return None if raw is None else parse_toml(raw, where)
+
+
+def read_small(path: Path, where: str) -> bytes | None:
+    """The bytes of a small regular file; None when nothing is at ``path`` (not even a link)."""
     try:
         os.lstat(path)
     except FileNotFoundError:
@@ -47,10 +53,9 @@ def read_toml(path: Path, where: str) -> dict[str, Any] | None:
     except OSError as exc:
         raise ConfigError(f"{where}: cannot be read ({_why(path, exc)})") from None
     try:
-        raw = _read_regular(path, where)
+        return _read_regular(path, where)
     except OSError as exc:
         raise ConfigError(f"{where}: cannot be read ({_why(path, exc)})") from None
-    return parse_toml(raw, where)
 
 
 def _check_folders(path: Path, where: str) -> None:
@@ -65,7 +70,8 @@ def _check_folders(path: Path, where: str) -> None:
 
 def _read_regular(path: Path, where: str) -> bytes:
     """The bytes of a regular file, at most MAX_BYTES + 1 read (a pipe is never waited on)."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags)
     try:
         mode = os.fstat(fd).st_mode
     except OSError:

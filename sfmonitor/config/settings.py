@@ -133,9 +133,9 @@ def parse_keymap(table: object, where: str) -> dict[str, str]:
 
 
 def remembered_theme() -> str | None:
-    try:
-        data = json.loads(paths.state_file().read_text())
-    except (OSError, ValueError, RecursionError):
+    try:  # read as the config file is (no waiting on a pipe, no huge file), but never an error
+        data = json.loads(files.read_small(paths.state_file(), "state file") or b"null")
+    except (ConfigError, ValueError, RecursionError):
         return None
     theme = data.get("theme") if isinstance(data, dict) else None
     return theme if isinstance(theme, str) else None

@@ -195,3 +195,22 @@ def test_the_dashboard_on_a_terminal_says_one_line_and_never_takes_the_screen(
     text = seen.decode(errors="replace")
     assert "\x1b[?1049h" not in text and "\x1b" not in text, text  # no screen, no colour: one plain line
     assert text.count("\n") == 1 and text.startswith("sfmonitor: config file ") and says in text, text
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda path: os.mkfifo(path),  # read as a file, a pipe would wait for ever
+        _text("[" * 100_000 + "]" * 100_000),
+        _bytes(b'{"theme": "caf\xe9"}'),
+        _dangling,
+        _text('{"theme": 7}'),
+    ],
+    ids=["a-pipe", "nested-past-the-parser", "not-utf8", "dangling-link", "not-a-name"],
+)
+def test_a_remembered_theme_that_cannot_be_read_is_forgotten(make: Callable[[Path], None]) -> None:
+    state = paths.state_file()
+    state.parent.mkdir(parents=True)
+    make(state)
+    assert config.remembered_theme() is None
+    assert config.load(env={}).theme == config.DEFAULT_THEME
