@@ -45,12 +45,19 @@ def _folder_linked_to_nothing(path: Path) -> None:
     path.parent.symlink_to(path.parent.with_name("unmounted"))
 
 
+def _folder_a_file(path: Path) -> None:
+    path.parent.rmdir()
+    path.parent.write_text("")
+
+
 # (id, how the file is made, what the one line says besides the file's path)
 CASES = [
     ("not-utf8", _bytes(b'read_only = true\n[orgs.prod]\nlabel = "caf\xe9"\n'), "not UTF-8 text (byte 0xe9 on line 3)"),
     ("nested-too-deep", _text("interval = " + "[" * 40 + "]" * 40), f"nested deeper than {MAX_DEPTH} levels"),
     ("nested-past-the-parser", _text("interval = " + "[" * 5000 + "]" * 5000), f"nested deeper than {MAX_DEPTH}"),
     ("events-of-tables", _text("[alerts]\nevents = [{ended = true}]\n"), "[alerts]: events is a list of ended"),
+    ("on-event-of-tables", _text("[alerts]\non_event = [{run = 'x'}]\n"), "on_event: give a command, as a string"),
+    ("keymap-a-string", _text('keymap = "A"\n'), "[keymap] is a table of binding ids and keys"),
     ("number-for-alias", _text("[orgs.prod]\nsf_alias = 5\n"), "[orgs.prod]: sf_alias must be text in quotes"),
     ("number-for-key", _text("[keymap]\nabort = 3\n"), "[keymap] 'abort' must be keys in quotes"),
     ("empty-key", _text('[keymap]\nabort = "A,,B"\n'), "[keymap] 'abort' has an empty key"),
@@ -58,6 +65,7 @@ CASES = [
     ("link-loop", _loop, "cannot be read (it is a link that leads back to itself (a loop))"),
     ("folder-linked-to-nothing", _folder_linked_to_nothing, "is a link to nothing, or not a folder"),
     ("a-folder", lambda path: path.mkdir(), "is a folder, not a file"),
+    ("folder-a-file", _folder_a_file, "cannot be read (a part of its path is not a folder)"),
     ("a-pipe", lambda path: os.mkfifo(path), "is not a regular file"),
     ("huge", _text("read_only = true\n" + "#" * MAX_BYTES), f"larger than {MAX_BYTES // 1024} KiB"),
     ("toml-syntax", _text("read_only = true\ninterval = 5 5\n"), "is not valid TOML: ") ,
