@@ -5,6 +5,9 @@ keeps it from being read is an error naming the file: a link to nothing or a lin
 "no config" would drop its ``read_only``), a folder, a pipe or a device, no permission, more than
 :data:`MAX_BYTES`, not UTF-8, not TOML (its line and column), or nested deeper than
 :data:`MAX_DEPTH`. Never a traceback.
+
+Also the checks the config file's tables share: an ``interval``, a ``~`` path, a value quoted in an
+error (:func:`shown`, cut to one short line).
 """
 
 from __future__ import annotations
