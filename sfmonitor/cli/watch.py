@@ -36,7 +36,7 @@ def run_dashboard(orgs: list[OrgConfig], args: argparse.Namespace) -> int:
             api_budget=args.api_budget,
             on_event=args.on_event,
         )
-        check_keymap(settings.keymap)
+        check_keymap(settings.keymap, settings.where)
         if len(orgs) == 1:
             resolved = orgs[0].options.resolved()
             resolved.token_source()

@@ -24,6 +24,7 @@ from typing import Any
 from ..bulk.errors import ConfigError
 from ..monitor.alerts import DESKTOP_KINDS, EVENTS, AlertRules
 from ..numbers import parse_duration
+from .files import shown
 
 KEYS = {"events", "bell", "desktop", "min_duration", "failures_at", "on_event", "on_event_timeout"}
 
@@ -53,11 +54,11 @@ def _seconds(value: object, where: str) -> float:
 def _rules(table: Mapping[str, Any], base: AlertRules, where: str) -> AlertRules:
     unknown = set(table) - KEYS
     if unknown:
-        raise ConfigError(f"{where}: unknown key {sorted(unknown)[0]!r} (known: {', '.join(sorted(KEYS))})")
+        raise ConfigError(f"{where}: unknown key {shown(sorted(unknown)[0])} (known: {', '.join(sorted(KEYS))})")
     rules = base
     if "events" in table:
         events = table["events"]
-        if not isinstance(events, list) or not set(events) <= set(EVENTS):
+        if not isinstance(events, list) or not all(isinstance(e, str) and e in EVENTS for e in events):
             raise ConfigError(f"{where}: events is a list of {', '.join(EVENTS)}")
         rules = replace(rules, events=frozenset(events))
     if "bell" in table:

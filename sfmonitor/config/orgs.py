@@ -42,14 +42,15 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from ..bulk.auth import clean_secret, read_secret_file
 from ..bulk.errors import AuthError, ConfigError
 from ..monitor.schedule import clamp_interval
 from ..monitor.spend import Budget
+from . import files
 from .connection import DEFAULT_LOGIN_URL, ConnectionOptions
+from .files import shown
 
 KEYS = frozenset({
     "sf_alias", "instance_url", "token_env", "client_id", "client_secret_env", "client_secret_file", "username",
@@ -101,10 +102,30 @@ def parse_orgs(tables: Any, where: str, env: Mapping[str, str] | None = None) ->
         raise ConfigError(f"{where}: orgs are tables, as in [orgs.prod]")
     out = {}
     for name, table in tables.items():
+        if not name.strip():
+            raise ConfigError(f'{where}: [orgs.""]: an org needs a name, as in [orgs.prod]')
         if not isinstance(table, dict):
             raise ConfigError(f"{where}: [orgs.{name}] must be a table")
         out[name] = _org(name, table, f"{where}: [orgs.{name}]", env)
+    _one_table_per_org(out.values(), where)
     return out
+
+
+def _one_table_per_org(orgs: Iterable[OrgConfig], where: str) -> None:
+    """Two tables for one org (the same sf_alias, or the same instance_url) may watch it twice, but
+    must agree on read_only and production: reached by its alias or URL, the first table's rules
+    hold, and the order of the file must not decide whether close and abort are refused."""
+    seen: dict[tuple[str, str], OrgConfig] = {}
+    for org in orgs:
+        alias, url = org.options.target_org or "", (org.options.instance_url or "").rstrip("/").lower()
+        for key, value in (("sf_alias", alias), ("instance_url", url)):
+            first = seen.setdefault((key, value), org) if value else org
+            for flag in ("read_only", "production"):
+                if getattr(first, flag) != getattr(org, flag):
+                    raise ConfigError(
+                        f"{where}: [orgs.{first.name}] and [orgs.{org.name}] are one org (the same {key} "
+                        f"{shown(value)}) but disagree on {flag}; give both the same {flag}, or keep one table"
+                    )
 
 
 def _text(table: Mapping[str, Any], key: str, where: str) -> str | None:
@@ -117,15 +138,15 @@ def _text(table: Mapping[str, Any], key: str, where: str) -> str | None:
 def _org(name: str, table: Mapping[str, Any], where: str, env: Mapping[str, str]) -> OrgConfig:
     unknown = set(table) - KEYS
     if unknown:
-        raise ConfigError(f"{where}: unknown key {sorted(unknown)[0]!r} (known: {', '.join(sorted(KEYS))})")
+        raise ConfigError(f"{where}: unknown key {shown(sorted(unknown)[0])} (known: {', '.join(sorted(KEYS))})")
     text = {key: _text(table, key, where) for key in KEYS if key not in ("read_only", "production", "interval",
                                                                          "api_budget")}  # fmt: skip
     for flag in ("read_only", "production"):
         if flag in table and not isinstance(table[flag], bool):
             raise ConfigError(f"{where}: {flag} must be true or false")
     interval = table.get("interval")
-    if interval is not None and (isinstance(interval, bool) or not isinstance(interval, int | float) or interval <= 0):
-        raise ConfigError(f"{where}: interval must be a number of seconds")
+    if interval is not None:
+        interval = files.interval(interval, where)
     budget_text = table.get("api_budget")
     try:
         budget = Budget.parse(budget_text) if budget_text is not None else None
@@ -133,7 +154,7 @@ def _org(name: str, table: Mapping[str, Any], where: str, env: Mapping[str, str]
         raise ConfigError(f"{where}: api_budget: {exc}") from None
     colour = text["colour"]
     if colour is not None and not _is_colour(colour):
-        raise ConfigError(f"{where}: colour {colour!r} is not a colour (a name such as red, or #rrggbb)")
+        raise ConfigError(f"{where}: colour {shown(colour)} is not a colour (a name such as red, or #rrggbb)")
     for key in ("token_env", "client_secret_env"):
         check_variable_name(text[key], key, where)
     options, sign_in = _sign_in(text, where, env, f"[orgs.{name}]")
@@ -187,7 +208,7 @@ def _sign_in(
     if client_id and (text["username"] or text["private_key_file"]):
         if not (text["username"] and text["private_key_file"]):
             raise ConfigError(f"{where}: the JWT bearer flow needs client_id, username and private_key_file")
-        key = str(Path(text["private_key_file"] or "").expanduser())
+        key = str(files.expand_home(text["private_key_file"] or "", f"{where}: private_key_file"))
         login = text["login_url"] or DEFAULT_LOGIN_URL
         options = ConnectionOptions(client_id=client_id, jwt_username=text["username"], jwt_key_file=key,
                                     login_url=login, instance_url=url)  # fmt: skip
@@ -219,7 +240,8 @@ def _secret(
         return _from_env(env, variable, org, "the client secret")
     if file:
         try:
-            content = read_secret_file(str(Path(file).expanduser()), "client_secret_file")
+            path = files.expand_home(file, f"{where}: client_secret_file")
+            content = read_secret_file(str(path), "client_secret_file")
         except AuthError as exc:  # open to others, not a regular file, unreadable: never its content
             return None, f"{org}: {exc}"
         try:

@@ -21,7 +21,6 @@ in the app (the theme picked with ``t``) are remembered in a separate state file
 from __future__ import annotations
 
 import json
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,8 +30,9 @@ from ..bulk.errors import ConfigError
 from ..monitor.alerts import AlertRules
 from ..monitor.schedule import clamp_interval
 from ..monitor.spend import Budget
-from . import paths
+from . import files, paths
 from .alerts import parse_alerts
+from .files import read_toml, shown
 from .orgs import OrgConfig, parse_orgs
 
 DEFAULT_THEME = "sfmonitor-dark"
@@ -49,19 +49,15 @@ class Settings:
     alerts: AlertRules = field(default_factory=AlertRules)  # [alerts]
     org_alerts: dict[str, AlertRules] = field(default_factory=dict)  # [alerts.ORG], over [alerts]
     flags: frozenset[str] = frozenset()  # the settings a flag gave (they win over an org's table)
+    where: str = "config file"  # the file they were read from, as its errors name it
 
     def alerts_for(self, org: str) -> AlertRules:
         return self.org_alerts.get(org, self.alerts)
 
 
 def read_file(path: Path) -> dict[str, Any]:
-    if not path.exists():
-        return {}
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"config file {path}: {exc}") from None
+    """The config file's tables; {} only when nothing is at its path (see config.files)."""
+    return read_toml(path, f"config file {path}") or {}
 
 
 def load(
@@ -84,20 +80,16 @@ def load(
     unknown = set(data) - known
     if unknown:
         raise ConfigError(
-            f"config file {path}: unknown setting {sorted(unknown)[0]!r} (known: {', '.join(sorted(known))})"
+            f"config file {path}: unknown setting {shown(sorted(unknown)[0])} (known: {', '.join(sorted(known))})"
         )
-    file_interval = data.get("interval", Settings.interval)
-    if not isinstance(file_interval, int | float) or isinstance(file_interval, bool) or file_interval <= 0:
-        raise ConfigError(f"config file {path}: interval must be a number of seconds, got {file_interval!r}")
+    file_interval = files.interval(data.get("interval", Settings.interval), f"config file {path}")
     file_theme = data.get("theme", None)
     if file_theme is not None and not isinstance(file_theme, str):
         raise ConfigError(f"config file {path}: theme must be a name in quotes")
     file_read_only = data.get("read_only", False)
     if not isinstance(file_read_only, bool):
         raise ConfigError(f"config file {path}: read_only must be true or false")
-    keymap = data.get("keymap", {})
-    if not isinstance(keymap, dict) or not all(isinstance(v, str) for v in keymap.values()):
-        raise ConfigError(f'config file {path}: [keymap] maps binding ids to keys, as in abort = "A"')
+    keymap = parse_keymap(data.get("keymap", {}), f"config file {path}")
     budget_text = api_budget if api_budget is not None else data.get("api_budget")
     if isinstance(budget_text, bool) or not isinstance(budget_text, str | int | float | None):
         raise ConfigError(f'config file {path}: api_budget is calls per day (5000) or a share ("5%")')
@@ -113,19 +105,37 @@ def load(
         interval=clamp_interval(float(interval if interval is not None else file_interval)),
         theme=chosen,
         read_only=read_only or file_read_only,
-        keymap=dict(keymap),
+        keymap=keymap,
         api_budget=budget,
         orgs=parse_orgs(data.get("orgs", {}), f"config file {path}", env),
         alerts=alerts,
         org_alerts=org_alerts,
         flags=frozenset(name for name, given in flagged.items() if given),
+        where=f"config file {path}",
     )
 
 
+def parse_keymap(table: object, where: str) -> dict[str, str]:
+    """``[keymap]``: binding id = "keys", comma-separated (spaces around a key dropped); whether the
+    ids exist and no key does two things is the dashboard's check (ui.keys.check_keymap)."""
+    example = 'as in abort = "A" or help = "question_mark,F1"'
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: [keymap] is a table of binding ids and keys, {example}")
+    keymap = {}
+    for binding, keys in table.items():
+        if not isinstance(keys, str):
+            raise ConfigError(f"{where}: [keymap] {shown(binding)} must be keys in quotes, {example}")
+        parts = [key.strip() for key in keys.split(",")]
+        if not all(parts):
+            raise ConfigError(f"{where}: [keymap] {shown(binding)} has an empty key in {shown(keys)}, {example}")
+        keymap[binding] = ",".join(parts)
+    return keymap
+
+
 def remembered_theme() -> str | None:
-    try:
-        data = json.loads(paths.state_file().read_text())
-    except (OSError, ValueError):
+    try:  # read as the config file is (no waiting on a pipe, no huge file), but never an error
+        data = json.loads(files.read_small(paths.state_file(), "state file") or b"null")
+    except (ConfigError, ValueError, RecursionError):
         return None
     theme = data.get("theme") if isinstance(data, dict) else None
     return theme if isinstance(theme, str) else None

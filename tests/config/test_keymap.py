@@ -1,0 +1,61 @@
+"""[keymap]: a key does one thing where it is in force (keys compared as Textual matches them)."""
+
+from __future__ import annotations
+
+import pytest
+
+from sfmonitor.bulk.errors import ConfigError
+from sfmonitor.simulator.server import Simulator
+from sfmonitor.ui.keys import check_keymap
+from sfmonitor.ui.screens.confirm import ConfirmScreen
+from tests.conftest import find_job
+from tests.ui.helpers import jobs_table, make_app, wait_for
+
+
+@pytest.mark.parametrize(
+    "keymap",
+    [
+        {},
+        {"abort": "A", "close": "C"},
+        {"abort": "q", "quit": "ctrl+q"},  # quit moved too: q is free
+        {"help": "?"},  # Textual's question_mark, as it already was
+        {"filter": "/, F3"},
+        {"row.next": "down"},  # the table's own down does the same: no clash
+        {"confirm.yes": "a"},  # a modal's keys are its own (as q closes help)
+        {"help.close": "x"},
+    ],
+)
+def test_keymaps_that_leave_every_key_one_thing(keymap: dict[str, str]) -> None:
+    check_keymap(keymap)
+
+
+@pytest.mark.parametrize(
+    ("keymap", "says"),
+    [
+        ({"abort": "q"}, "config file: [keymap] abort = 'q': the key 'q' would both abort and quit (in the jobs"),
+        ({"abort": "A", "close": "A"}, "the key 'A' would both "),
+        ({"close": "enter"}, "would both close and open (in the jobs table)"),
+        ({"sort_batches": "f"}, "would both sort_batches and failures (in the job detail)"),
+        ({"failures.export": "r"}, "would both failures.export and failures.reread (in the failures)"),
+        ({"refresh": "?"}, "the key '?' would both refresh and help"),
+        ({"close": "up"}, "would both close and cursor_up (in the jobs table); choose another key"),
+        ({"help": "q"}, "would both help and quit"),
+    ],
+)
+def test_a_key_that_would_do_two_things_is_refused(keymap: dict[str, str], says: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        check_keymap(keymap)
+    assert says in str(caught.value)
+
+
+async def test_a_key_given_as_its_character_works(sim: Simulator) -> None:
+    """``abort = "@"``: checked as the key Textual names ``at``, and pressing it aborts."""
+    job_id = find_job(sim, "ingest", "InProgress", running=False)
+    check_keymap({"abort": "@"})
+    app = make_app(sim, keymap={"abort": "@"})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: job_id in app.org.state.jobs)
+        jobs_table(app).select(job_id)
+        await pilot.press("@")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("n")
