@@ -104,6 +104,24 @@ def local(moment: datetime) -> datetime:
     return moment
 
 
+CLOCK_WIDTH = 12  # the widest clock(): ``Nov 19 14:29``
+
+
+def clock(moment: datetime | None, now: datetime) -> str:
+    """A moment in a table cell or a header, the one way: the time of day while it is the same day as
+    ``now`` on the local clock (``14:29:27``), the day and the time on another day of the last ten
+    months (``Nov 19 14:29``: yesterday is never a bare time), else the date (``2025-01-19``). ``now``
+    is the caller's clock (a test's is fixed)."""
+    if moment is None:
+        return "-"
+    shown, today = local(moment), local(now)
+    if shown.date() == today.date():
+        return f"{shown:%H:%M:%S}"
+    if abs(seconds_between(now, moment)) <= 300 * 86_400:
+        return f"{shown:%b %d %H:%M}"
+    return shown.date().isoformat()  # not %Y: year 1 is 0001
+
+
 def seconds_between(later: datetime, earlier: datetime) -> float:
     try:
         return (later - earlier).total_seconds()

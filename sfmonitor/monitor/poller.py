@@ -67,6 +67,7 @@ class Poller:
         self.jobs: dict[str, Job] = {}
         self.final: set[str] = set()
         self.unread: set[str] = set()  # listed as finished, not read yet (the backfill's queue)
+        self.failed: set[str] = set()  # jobs whose last read failed: read again each cycle until one answers
         self.tracks: dict[str, Track] = {}
         self.cycles = 0
         self._listed_at: dict[JobKind, int] = {}  # listing -> the cycle that last read it
@@ -165,8 +166,12 @@ class Poller:
             never_read = job_id not in self.jobs or job_id in self.unread
             if never_read and job.finished:
                 backlog.append((job_id, job))
-            elif full or read_due(
-                self.tracks.get(job_id), job, cycle, listing_fresh=job_id in rows, watched=job_id in watched
+            elif (
+                full
+                or job_id in self.failed
+                or read_due(
+                    self.tracks.get(job_id), job, cycle, listing_fresh=job_id in rows, watched=job_id in watched
+                )
             ):
                 to_read.append((job_id, job))
         backlog.sort(key=_newest_first)
@@ -181,6 +186,9 @@ class Poller:
         if not kinds and to_read and len(failures) == len(to_read):
             raise failures[0]  # no listing this cycle and not one read answered: the org is not reachable
         fresh = {job_id: job for job_id, job in results if job is not None}
+        # a failed read is tried again next cycle, whatever the economy says: the job stays marked
+        # unread (with the latest reason) until a read answers, never unmarked by not being read
+        self.failed = set(errors)
 
         jobs: dict[str, Job] = {}
         for job_id in listed:

@@ -7,11 +7,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from textual.app import App
+from textual.binding import Binding
 from textual.events import Key
 from textual.message import Message
 
 from ..bulk.models import Action, Job
 from ..config.orgs import org_colour
+from ..config.settings import Settings
 from ..monitor.fleet import Fleet
 from ..monitor.org import Org
 from . import org_workers
@@ -20,10 +22,13 @@ from .screens.base import BoardScreen
 from .screens.confirm import ConfirmScreen
 from .toast import say
 
+ACTIONS = {"close_job": Action.CLOSE, "abort_job": Action.ABORT}
+
 
 class CloseAndAbort(App[None]):
     if TYPE_CHECKING:  # the app's
         fleet: Fleet
+        settings: Settings
 
         @property
         def org(self) -> Org: ...
@@ -55,17 +60,30 @@ class CloseAndAbort(App[None]):
         return True
 
     def on_key(self, event: Key) -> None:
-        """A greyed close/abort key still says why it does nothing."""
+        """A greyed close/abort key still says why it does nothing; so does a hidden one (every org
+        read-only), where close and abort are offered: the toast names where read-only comes from,
+        in the command line's words (monitor/confirm.py's read_only_refusal)."""
         active = self.screen.active_bindings.get(event.key)
-        if active is None or active.enabled:
+        if active is not None and active.enabled:
             return
-        action = {"close_job": Action.CLOSE, "abort_job": Action.ABORT}.get(active.binding.action)
+        if active is None and not (isinstance(self.screen, BoardScreen) and self.screen.OFFERS_ACTIONS):
+            return  # not offered on this screen (help, a confirmation): nothing to explain
+        action = ACTIONS.get(active.binding.action) if active else self._hidden_action(event.key)
         if action is not None:
             reason = self.refusal(action)
             if reason:
                 chosen = self.selected()
                 self._cannot(action, reason, chosen[0] if chosen else None)
                 event.stop()
+
+    def _hidden_action(self, key: str) -> Action | None:
+        """The close or abort ``key`` is bound to (as the keymap has it), if the key shows nothing."""
+        for binding in self.BINDINGS:
+            if isinstance(binding, Binding) and binding.action in ACTIONS:
+                keys = self.settings.keymap.get(binding.id or "", binding.key)
+                if key in (k.strip() for k in keys.split(",")):
+                    return ACTIONS[binding.action]
+        return None
 
     def _cannot(self, action: Action, reason: str, org: Org | None) -> None:
         where = f" in {org.shown_name}" if org else ""  # the toast names the org

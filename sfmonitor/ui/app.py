@@ -48,6 +48,7 @@ from .messages import (
     OpenJob,
     OrgMessage,
 )
+from .palette import key_commands
 from .polling import Polling
 from .screens.base import BoardScreen, Stage
 from .screens.dashboard import DashboardScreen
@@ -398,24 +399,13 @@ class SfMonitorApp(Polling, CloseAndAbort):
         self.push_screen(HelpScreen(f"Keys: {where}", key_rows(self.screen), columns))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        yield SystemCommand("Refresh now", "Poll every org now", self.action_refresh)
-        yield SystemCommand("Pause / resume", "Stop or restart polling", self.action_pause)
-        yield SystemCommand("Mute / unmute alerts", "Toasts, bell and desktop notifications of job ends",
-                            self.action_mute)  # fmt: skip
-        yield SystemCommand("Cycle sort", "Change the jobs table order", self.action_cycle_sort)
-        yield SystemCommand("Next theme", "Switch to the next theme", self.action_next_theme)
-        yield SystemCommand("Failures", "Why the selected job's rows failed, grouped by error", self.action_failures)
-        yield SystemCommand("Help", "Every key of this screen", self.action_help)
+        yield from key_commands(self, screen)  # every key's action there, made from its bindings
         if self.fleet.several:
             yield SystemCommand("Show all orgs", "Every org's jobs in one table", lambda: self.show_org(None))
             for org in self.fleet:  # the palette reads its words as markup: a label is data, shown as it is
                 yield SystemCommand(f"Show org: {escape(inert(org.shown_name))}",
                                     f"Only the jobs of {escape(inert(org.target))}",
                                     lambda key=org.key: self.show_org(key))  # fmt: skip
-        if not all(org.read_only for org in self.fleet):
-            yield SystemCommand("Close job", f"Close the selected job ({CLOSE_SUMMARY})", self.action_close_job)
-            yield SystemCommand("Abort job", "Abort the selected job", self.action_abort_job)
-        yield SystemCommand("Quit", "Quit sfmonitor", self.exit)
 
 
 def _stage(app: SfMonitorApp) -> Stage:

@@ -10,7 +10,7 @@ from rich.text import Text
 from ..bulk.models import Batch, Job, JobKind
 from ..monitor.history import History, eta_seconds
 from ..monitor.phase import Outcome, ended, outcome, waiting_on_client
-from ..numbers import compact, count, duration, eta, local, seconds_between, short_count, tiny_count
+from ..numbers import CLOCK_WIDTH, clock, compact, count, duration, eta, seconds_between, short_count, tiny_count
 from ..text import clip, inert
 
 
@@ -50,14 +50,14 @@ JOB_COLUMNS = (
     Column("object", "Object", 14, 3, narrow=11, grow=12),
     Column("operation", "Operation", 9, 9),
     Column("state", "State", 16, 1, narrow=13),
-    Column("progress", "Progress", 13, 4, narrow=11),
+    Column("progress", "Progress", 13, 5, narrow=11),
     Column("processed", "Processed", 10, 6, right=True),
-    Column("failed", "Failed", 7, 5, right=True, narrow=6),
+    Column("failed", "Failed", 7, 4, right=True, narrow=6),  # before Progress: failures first
     Column("rate", "Rec/s", 7, 7, right=True),
     Column("eta", "ETA", 6, 8, right=True),
     Column("elapsed", "Elapsed", 7, 10, right=True),
     Column("time", "Proc time", 9, 11, right=True),
-    Column("created", "Created", 12, 12, right=True),
+    Column("created", "Created", CLOCK_WIDTH, 12, right=True),
     Column("message", "Message", 10, 13, grow=200),
 )
 
@@ -82,8 +82,8 @@ BATCH_COLUMNS = (
     Column("total", "Total", 7, 5, right=True),
     Column("api", "API", 7, 6, right=True),
     Column("apex", "Apex", 7, 7, right=True),
-    Column("created", "Created", 8, 8, right=True),
-    Column("modified", "Modified", 8, 9, right=True),
+    Column("created", "Created", CLOCK_WIDTH, 8, right=True),
+    Column("modified", "Modified", CLOCK_WIDTH, 9, right=True),
 )
 
 ORG_COLUMN = Column("org", "Org", 10, 1, narrow=7)  # only when several orgs are watched
@@ -177,15 +177,6 @@ def rate(value: float | None) -> str:
     if value >= 10_000:
         return f"{value / 1000:.0f}k"
     return f"{value:,.0f}"
-
-
-def clock(moment: datetime | None, now: datetime) -> str:
-    if moment is None:
-        return "-"
-    shown = local(moment)
-    if abs(seconds_between(now, moment)) < 86_400:
-        return shown.strftime("%H:%M:%S")
-    return shown.strftime("%Y-%m-%d" if abs(seconds_between(now, moment)) > 300 * 86_400 else "%b %d %H:%M")
 
 
 def elapsed(job: Job, now: datetime) -> str:

@@ -153,12 +153,22 @@ SCENES = (
 )
 
 
+def keep_spaces(svg: str) -> str:
+    """Rich writes each run of text with its leading cell padding as no-break spaces, and SVG viewers
+    that apply ``xml:space``'s default (librsvg: rsvg-convert, GNOME's viewers, ImageMagick) drop
+    leading spaces: a run starting with padding (a plain cell) is drawn a cell left of a run a style
+    split (a faded, coloured or selected row's cell starts at its text), so rows looked shifted by
+    one though the terminal draws them aligned. ``xml:space="preserve"`` keeps every cell in place."""
+    return svg.replace("<svg ", '<svg xml:space="preserve" ', 1)
+
+
 async def shoot(scene: Scene, out: Path) -> Path:
     sims, app = scene_app(scene)
     try:
         async with app.run_test(size=scene.size) as pilot:
             await scene.prepare(pilot)
-            path = Path(app.save_screenshot(filename=f"{scene.name}.svg", path=str(out)))
+            path = out / f"{scene.name}.svg"
+            path.write_text(keep_spaces(app.export_screenshot()), encoding="utf-8")
     finally:
         for sim in sims:
             sim.stop()

@@ -18,7 +18,7 @@ from ..monitor.index import JobIndex
 from ..monitor.org import Org
 from ..monitor.phase import working
 from ..monitor.spend import Budget, Spend
-from ..numbers import ago, seconds_between, short_count
+from ..numbers import ago, clock, seconds_between, short_count
 from .cells import Palette
 from .widgets.status_bar import Chip, HeaderInfo
 
@@ -86,7 +86,7 @@ class View:
         level, trouble = self.connection.status(self.now, self.interval)
         last = self.connection.last_good
         if last:
-            updated = f"updated {last.astimezone().strftime('%H:%M:%S')}"
+            updated = f"updated {clock(last, self.now)}"
         elif self.jobs:
             updated = f"reading the org: {len(self.jobs):,} jobs listed so far, not read yet…"
         else:
@@ -181,7 +181,7 @@ class Board:
             trouble += f"  (+{len(troubled) - 1} more org{'s' if len(troubled) > 2 else ''} in trouble)"
         goods = [v.connection.last_good for v in views if v.connection.last_good]
         if goods:
-            updated = f"updated {max(goods).astimezone().strftime('%H:%M:%S')}"
+            updated = f"updated {clock(max(goods), self.now)}"
         elif self.jobs:
             updated = f"reading {len(views)} orgs: {len(self.jobs):,} jobs listed so far, not read yet…"
         else:

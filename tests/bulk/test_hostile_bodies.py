@@ -18,10 +18,10 @@ from sfmonitor.bulk.service import BulkService
 from sfmonitor.cli.status import row
 from sfmonitor.monitor.history import History
 from sfmonitor.monitor.poller import Poller
-from sfmonitor.numbers import compact, duration, short_count
+from sfmonitor.numbers import clock, compact, duration, short_count
 from sfmonitor.simulator.api import JSON_V2, XML, Reply
 from sfmonitor.simulator.server import Simulator
-from sfmonitor.ui.cells import JOB_COLUMNS, Palette, clock, job_cells
+from sfmonitor.ui.cells import JOB_COLUMNS, Palette, job_cells
 from tests.conftest import connected, find_job
 
 DEEP = 100_000

@@ -12,6 +12,7 @@ from sfmonitor.bulk.service import BulkService
 from sfmonitor.bulk.transport import Transport
 from sfmonitor.monitor.economy import DISCOVERY_CYCLES, batch_counters
 from sfmonitor.monitor.poller import Poller
+from sfmonitor.simulator.api.shared import Reply, v2_error
 from sfmonitor.simulator.server import Simulator
 from sfmonitor.simulator.world import Clock
 
@@ -174,3 +175,37 @@ async def test_a_deleted_job_disappears(service: BulkService, sim: Simulator) ->
         cycles += 1
         assert cycles <= DISCOVERY_CYCLES
     assert done.id not in poller.final
+
+
+async def test_a_job_whose_read_failed_stays_marked_until_a_read_succeeds() -> None:
+    """The "could not be read" mark does not come and go with the read economy: a quiet job (an Open
+    upload whose row does not move, not read again on its own) whose read failed is read again each
+    cycle, and stays marked, with the latest reason, until a read succeeds."""
+    sim, clock = _stepped_sim()
+    service = await _service(sim)
+    try:
+        poller = Poller(service, clock=lambda: clock.start)
+        first = await poller.cycle()
+        quiet = next(j.id for j in first.jobs.values() if j.kind is JobKind.INGEST and j.state == "Open")
+        failing = [True]
+
+        def refuse(method: str, path: str, query: str, reply: Reply) -> Reply:
+            if failing[0] and path.endswith(quiet):
+                return v2_error(500, "UNKNOWN_EXCEPTION", "An unexpected error occurred")
+            return reply
+
+        sim.api.rewrite = refuse
+        marked = []
+        for step in range(6):
+            failing[0] = step < 3
+            clock.start += 5
+            snapshot = await poller.cycle(full=step == 0)  # a refresh reads it: the read fails
+            marked.append(quiet in snapshot.errors)
+            if step < 3:
+                assert "unexpected error" in snapshot.errors[quiet] and quiet in snapshot.jobs
+            if step == 3:
+                assert quiet in snapshot.read  # read again once it failed, and this time it answered
+        assert marked == [True, True, True, False, False, False]
+    finally:
+        await service.transport.aclose()
+        sim.stop()

@@ -189,7 +189,7 @@ async def test_refresh_pause_sort_theme_help_palette_quit(sim: Simulator) -> Non
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen))
         palette = {command.title for command in app.get_system_commands(app.screen)}
-        assert {"Refresh now", "Pause / resume", "Close job", "Abort job", "Quit"} <= palette  # the keys' actions
+        assert {"Refresh (r)", "Pause (p)", "Close (c)", "Abort (a)", "Quit (q)"} <= palette  # the keys' actions
         await pilot.press("q")
         await pilot.pause(0.1)
     assert app.return_code == 0

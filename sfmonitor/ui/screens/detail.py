@@ -1,4 +1,5 @@
-"""One job: every field, a throughput sparkline, and for Bulk 1.0 jobs the live batch table."""
+"""One job: first what an operator asks (state, progress, records, rate, ETA, elapsed) and its
+throughput sparkline; then every field as Salesforce reports it; for Bulk 1.0 jobs the live batch table."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from ..cells import BATCH_COLUMNS, batch_cells, spark_label, sparkline, visible
 from ..messages import OpenFailures
 from ..view import MAX_ROWS, View
 from ..widgets.job_fields import JobFields
+from ..widgets.job_summary import JobSummary
 from ..widgets.key_bar import KeyBar
 from ..widgets.keyed_table import KeyedTable
 from ..widgets.status_bar import StatusBar
@@ -50,11 +52,12 @@ class JobDetailScreen(JobScreen):
     HELP_TITLE: ClassVar[str] = "job detail"
     READ_IN_FULL: ClassVar[bool] = True
     DEFAULT_CSS = """
-    JobDetailScreen #body { height: auto; max-height: 60%; }
-    JobDetailScreen #setup-link { padding: 0 1; height: auto; }
     JobDetailScreen #spark-label { padding: 0 1; color: $text-muted; }
     JobDetailScreen #spark { height: 1; padding: 0 1; color: $accent; }
-    JobDetailScreen #batches { height: 1fr; }
+    JobDetailScreen #body { height: 1fr; }
+    JobDetailScreen #fields-title { padding: 0 1; color: $text-muted; }
+    JobDetailScreen #setup-link { padding: 0 1; height: auto; }
+    JobDetailScreen #batches { height: 2fr; }
     JobDetailScreen #batch-title { padding: 0 1; text-style: bold; }
     JobDetailScreen #batch-message { height: auto; max-height: 4; padding: 0 1; }
     """
@@ -85,11 +88,13 @@ class JobDetailScreen(JobScreen):
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="header")
-        with VerticalScroll(id="body"):
-            yield JobFields(id="fields")
+        yield JobSummary(id="summary")  # what an operator asks first, above the fold at 80x24
+        yield Static("", id="spark-label")
+        yield Static("", id="spark")
+        with VerticalScroll(id="body"):  # then Salesforce's own fields, scrolled (tab, mouse)
             yield Static("", id="setup-link")
-            yield Static("", id="spark-label")
-            yield Static("", id="spark")
+            yield Static(Text("the job as Salesforce reports it (tab, then arrows: scroll)"), id="fields-title")
+            yield JobFields(id="fields")
         yield Static("", id="batch-title")
         yield KeyedTable(id="batches")
         yield Static("", id="batch-message", markup=False)
@@ -106,17 +111,21 @@ class JobDetailScreen(JobScreen):
         extra = (f"job {job.id}", job.kind.label) + ((f"last read failed: {problem}",) if problem else ())
         header.show(view.header(extra), view.palette)
         history = view.history.of(job.id)
-        throughput = view.history.throughput(job)
         screen_width = self.size.width or self.app.size.width
-        self.query_one("#fields", JobFields).show(job, f"bold {view.palette.error}", throughput, view.now, screen_width)
+        self.query_one("#summary", JobSummary).show(job, view.history, view.now, view.palette, screen_width,
+                                                   unread=problem is not None)  # fmt: skip
+        self.query_one("#fields", JobFields).show(job, f"bold {view.palette.error}", view.now, screen_width)
         self._show_link(job, view)
         if self._batch_keys != (job.kind is JobKind.CLASSIC):
             self._batch_keys = job.kind is JobKind.CLASSIC
             self.refresh_bindings()  # s (sort batches) is offered only with a batch table
         width = max(10, screen_width - 2)
         rates = history.rates()[-width:]
-        self._set_static("#spark-label", spark_label(rates, finished=job.finished))
+        label = spark_label(rates, finished=job.finished)
+        self._set_static("#spark-label", label)
         self._set_static("#spark", sparkline(rates))
+        for selector in ("#spark-label", "#spark"):  # an ended job never seen running: no empty lines
+            self.query_one(selector).display = bool(label)
         self._show_batches(job, view)
 
     def _show_link(self, job: Job, view: View) -> None:
@@ -138,9 +147,9 @@ class JobDetailScreen(JobScreen):
 
     def _show_batches(self, job: Job, view: View) -> None:
         table = self.query_one("#batches", KeyedTable)
-        if job.kind is not JobKind.CLASSIC:
-            table.display = False
-            self._set_static("#batch-title", "")
+        if job.kind is not JobKind.CLASSIC:  # no batches: the fields take their room
+            for widget in (table, self.query_one("#batch-title"), self.query_one("#batch-message")):
+                widget.display = False
             return
         batches = job.batches or ()
         ordered = batch_order(batches, self.sort)[:MAX_ROWS]

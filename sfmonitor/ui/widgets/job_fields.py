@@ -1,4 +1,5 @@
-"""Every field of one job, the important ones first, server text shown literally."""
+"""Every field of one job as Salesforce reports it, the important ones first, server text shown
+literally (the job detail shows them below its summary: job_summary.py)."""
 
 from __future__ import annotations
 
@@ -53,7 +54,7 @@ class JobFields(Static):
         self._shown: tuple[object, ...] = ()
         self.pairs: tuple[tuple[str, str], ...] = ()  # (field name, value) as shown
 
-    def show(self, job: Job, error_style: str, throughput: float | None, now: datetime, width: int = 120) -> None:
+    def show(self, job: Job, error_style: str, now: datetime, width: int = 120) -> None:
         """The fields as name/value pairs, as many pairs a line as ``width`` holds whole (one at 80
         columns, so no id or timestamp is wrapped; three at 200)."""
         names = [n for n in FIRST if n in job.fields] + sorted(n for n in job.fields if n not in FIRST)
@@ -63,8 +64,6 @@ class JobFields(Static):
             moment = moments.get(name)
             pairs.append((name, moment_text(moment, now) if moment else value_text(name, job.fields.get(name))))
         pairs.insert(1, ("apiKind", job.kind.label))
-        if throughput is not None:
-            pairs.append(("throughput", f"{throughput:,.0f} records/s (last minutes)"))
         name_width = max((len(name) for name, _ in pairs), default=0)
         values = min(LONG_VALUE, max((len(value) for _, value in pairs), default=0))
         per_line = max(1, (width - 2) // max(PAIR_WIDTH, name_width + values + 4))
