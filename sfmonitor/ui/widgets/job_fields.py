@@ -56,7 +56,7 @@ class JobFields(Static):
 
     def show(self, job: Job, error_style: str, now: datetime, width: int = 120) -> None:
         """The fields as name/value pairs, as many pairs a line as ``width`` holds whole (one at 80
-        columns, so no id or timestamp is wrapped; three at 200)."""
+        columns, so no id or timestamp is wrapped; two at 200 beside a long contentUrl)."""
         names = [n for n in FIRST if n in job.fields] + sorted(n for n in job.fields if n not in FIRST)
         moments = {"createdDate": job.created_date, "systemModstamp": job.system_modstamp}
         pairs = []
