@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
-from .errors import AuthError, BulkError, ConfigError
+from .errors import AuthError, BulkError, ConfigError, TokenUnavailable
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
@@ -267,8 +267,13 @@ async def _token_request(url: str, form: dict[str, str], verify: bool | str, wha
     try:
         async with httpx.AsyncClient(verify=context, timeout=30) as client:
             answer = await client.post(url, data=form)
+    except httpx.HTTPError as exc:  # no answer: passing, tried again (not a refused sign-in)
+        raise TokenUnavailable(f"could not get a token from {url}: {type(exc).__name__}") from None
+    if answer.status_code >= 500 or answer.status_code == 429:  # the endpoint is down or busy, not refusing
+        raise TokenUnavailable(f"could not get a token from {url}: it answered {answer.status_code}")
+    try:
         body = answer.json()
-    except (httpx.HTTPError, ValueError) as exc:
+    except ValueError as exc:
         raise AuthError(f"could not get a token from {url}: {type(exc).__name__}") from None
     if answer.status_code != 200 or not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
         reason = body.get("error_description") or body.get("error") if isinstance(body, dict) else None
