@@ -263,8 +263,8 @@ async def run_wait(
         print(_summary(jobs, time.monotonic() - started))
     if not finished:
         still = [job_id for org in waited for job_id in org.pending]
-        print(f"timed out with {len(still)} job{'s' if len(still) != 1 else ''} still running: {' '.join(map(inert, still))}",
-              file=sys.stderr)  # fmt: skip
+        jobs_word = "job" if len(still) == 1 else "jobs"
+        print(f"timed out with {len(still)} {jobs_word} still running: {' '.join(map(inert, still))}", file=sys.stderr)
     for org in waited:
         for job_id, why in org.waiting().items():
             print(_waiting_line(org.org if several else "", job_id, why, ""), file=sys.stderr)
