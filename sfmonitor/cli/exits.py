@@ -87,6 +87,7 @@ WAIT_ENDINGS = {
     Ending.JOB_FAILED: ExitCode.JOB_FAILED,
     Ending.TIMED_OUT: ExitCode.TIMED_OUT,
     Ending.CLIENT_WAIT: ExitCode.CLIENT_WAIT,
+    Ending.FAILURES_UNKNOWN: ExitCode.PARTIAL,  # every job ended, but whether records failed is not known
 }
 
 

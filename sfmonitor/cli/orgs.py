@@ -34,11 +34,11 @@ class SignIn:
     entry: OrgEntry
     ok: bool
     detail: str  # "ops@acme.test at https://…" or why not
-    signed_in: bool = False  # not ok, but the org was reached with a token: only who it is was not read
+    signed_in: bool = False  # not ok, but the org answered: who the token is was not read (say why)
 
     @property
     def status(self) -> str:
-        head = "ok: " if self.ok else ("signed in, user not read: " if self.signed_in else "cannot sign in: ")
+        head = "ok: " if self.ok else ("user not read: " if self.signed_in else "cannot sign in: ")
         return head + self.detail
 
 
