@@ -1,5 +1,6 @@
 """What a Salesforce id is: the one rule for every job and batch id the program puts in a request
-path, reads from an org's listing or accepts on its command line.
+path, reads from an org's listing or accepts on its command line (and for a job's API version, the
+other segment of a Bulk 1.0 path an org's answer gives).
 
 A Salesforce id is 15 or 18 ASCII letters and digits (a job's starts ``750``, a batch's ``751``). An
 org's listing that holds anything else (a control character, a slash, a space) names a job this
@@ -15,6 +16,7 @@ from ..text import clip, inert
 from .errors import NotAnId, WrongRecord
 
 _ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
+_VERSION = re.compile(r"[0-9]{1,3}\.[0-9]")  # as models.api_version_text writes one: 62.0
 RULE = "15 or 18 letters and digits"
 
 
@@ -36,6 +38,15 @@ def in_path(job_id: str, what: str = "job id") -> str:
     if problem is not None:
         raise NotAnId(f"{problem}; never asked")
     return quote(job_id, safe="")
+
+
+def version_in_path(version: str) -> str:
+    """An API version as a segment of a Bulk 1.0 path (a job's own, as its listing row or job info gave
+    it); :class:`NotAnId` (no request) when it is not one: the job is left unread, never sent."""
+    if _VERSION.fullmatch(version) is None:
+        raise NotAnId(f"API version {clip(inert(version), 20) or '(empty)'} is not an API version (as 62.0); "
+                      "never asked")  # fmt: skip
+    return version
 
 
 def same_id(asked: str, answered: str) -> bool:

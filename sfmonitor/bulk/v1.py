@@ -14,7 +14,7 @@ from xml.parsers.expat import ExpatError
 import xmltodict
 
 from .errors import HostileBody, ProtocolError
-from .ids import check_answer
+from .ids import check_answer, version_in_path
 from .models import Batch, Job, JobKind, in_path
 from .payload import MAX_DEPTH, depth_exceeds, loads_json
 from .transport import Transport
@@ -23,7 +23,7 @@ NAMESPACE = "http://www.force.com/2009/06/asyncapi/dataload"
 
 
 def job_path(version: str, job_id: str) -> str:
-    return f"/services/async/{version}/job/{in_path(job_id)}"
+    return f"/services/async/{version_in_path(version)}/job/{in_path(job_id)}"
 
 
 def parse_body(content_type: str, body: bytes, what: str) -> dict[str, Any]:

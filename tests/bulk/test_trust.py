@@ -118,3 +118,22 @@ async def test_a_token_endpoint_that_refuses_is_still_a_refused_sign_in(sim: Sim
     with pytest.raises(AuthError) as caught:
         await ClientCredentials(sim.base_url, "", "secret").session()  # invalid_client_id: a person must act
     assert PollFailed.of(caught.value).sign_in
+
+
+async def test_a_hostile_api_version_in_the_listing_costs_that_job_only(sim: Simulator, service: BulkService) -> None:
+    classic = find_job(sim, "classic", "Closed")
+
+    def version(method: str, path: str, query: str, reply: Reply) -> Reply:
+        if method == "GET" and path.endswith(("/jobs/ingest", "/jobs/query")) and reply.status == 200:
+            body = json.loads(reply.body)
+            for row in body["records"]:
+                if row["id"] == classic:
+                    row["apiVersion"] = "5\x00x/../../limits"  # was: httpx.InvalidURL, the whole org "not connected"
+            return Reply(200, json.dumps(body).encode(), JSON_V2)
+        return reply
+
+    sim.api.rewrite = version
+    snapshot = await Poller(service).cycle()
+    assert set(snapshot.errors) == {classic}
+    assert "API version 5\\x00x/../../limits is not an API version (as 62.0); never asked" in snapshot.errors[classic]
+    assert not any(classic in path for _, path, _ in list(sim.log))
