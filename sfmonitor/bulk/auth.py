@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
-from .errors import AuthError, BulkError, ConfigError
+from .errors import AuthError, BulkError, ConfigError, TokenUnavailable, TransportError
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
@@ -280,11 +280,19 @@ async def _token_request(
             deadline(timeout, f"POST {url}"),
             client.stream("POST", url, data=form) as answer,
         ):
+            if answer.status_code >= 500 or answer.status_code == 429:  # down or busy, not refusing
+                raise TokenUnavailable(f"could not get a token from {url}: it answered {answer.status_code}")
             raw = await read_capped(answer, TOKEN_ANSWER_CAP, f"POST {url}")
         body = json.loads(raw)
-    except BulkError as exc:  # over the cap, past the deadline, or not inflatable: said as such
+    except TokenUnavailable:
+        raise
+    except TransportError as exc:  # past the deadline: passing, tried again (not a refused sign-in)
+        raise TokenUnavailable(f"could not get a token from {url}: {exc}") from None
+    except BulkError as exc:  # over the cap or not inflatable: said as such
         raise AuthError(f"could not get a token from {url}: {exc}") from None
-    except (httpx.HTTPError, ValueError, RecursionError) as exc:
+    except httpx.HTTPError as exc:  # no answer: passing, tried again (not a refused sign-in)
+        raise TokenUnavailable(f"could not get a token from {url}: {type(exc).__name__}") from None
+    except (ValueError, RecursionError) as exc:
         raise AuthError(f"could not get a token from {url}: {type(exc).__name__}") from None
     if answer.status_code != 200 or not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
         reason = body.get("error_description") or body.get("error") if isinstance(body, dict) else None

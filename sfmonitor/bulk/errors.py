@@ -38,6 +38,11 @@ class TransportError(BulkError):
     """The request did not get an HTTP answer: refused, reset, timed out. Often transient."""
 
 
+class TokenUnavailable(TransportError):
+    """The OAuth token endpoint gave no token for a passing reason (no answer, a reset, a timeout, a 5xx
+    or 429): tried again like any transient failure, never taken for a refused sign-in."""
+
+
 class ProtocolError(BulkError):
     """The server answered, but with a body this program cannot read (garbled XML/JSON, ...)."""
 
@@ -45,6 +50,15 @@ class ProtocolError(BulkError):
 class HostileBody(ProtocolError):
     """A body refused on purpose (entity declarations, absurd nesting, a gzip bomb): asking again gets
     the same body, so it is not retried."""
+
+
+class NotAnId(BulkError):
+    """A job or batch id that is not a Salesforce id (15 or 18 letters and digits): never put in a
+    request path, so the job it names is left unread (asking again changes nothing)."""
+
+
+class WrongRecord(HostileBody):
+    """The org answered a read of one job with the record of another: not that job's values."""
 
 
 class IllegalAction(BulkError):

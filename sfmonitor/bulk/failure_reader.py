@@ -187,7 +187,7 @@ async def _read_v1(service: BulkService, job: Job, report: FailureReport, sink: 
 
 async def _read_batch(service: BulkService, version: str, job: Job, batch: Batch, report: FailureReport,
                       sink: Sink | None) -> None:  # fmt: skip
-    path = f"{v1.job_path(version, job.id)}/batch/{batch.id}"
+    path = f"{v1.job_path(version, job.id)}/batch/{in_path(batch.id, 'batch id')}"
     if batch.state == "Completed" and batch.number_records_failed == 0:
         report.batches[batch.id] = BatchOutcome(batch.id, 0, 0)  # its counts say: nothing failed, no call
         return

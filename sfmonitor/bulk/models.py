@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+from .ids import in_path as in_path  # the one rule for an id in a request path (bulk.ids)
+
 
 class JobKind(enum.Enum):
     """Which API a job belongs to, which decides every request made for it."""
@@ -482,11 +484,6 @@ class Limit:
     @property
     def used(self) -> int:
         return self.max - self.remaining
-
-
-def in_path(job_id: str) -> str:
-    """A job id as one segment of a request's path: quoted (an org's id is data, not URL syntax)."""
-    return quote(job_id, safe="")
 
 
 def setup_page(instance_url: str, job_id: str) -> str:

@@ -27,6 +27,7 @@ LISTINGS = (JobKind.INGEST, JobKind.QUERY)  # the two job listings (Bulk 1.0 job
 log = logging.getLogger(__name__)
 
 DEFAULT_API_VERSION = "62.0"
+USERINFO_PATH = "/services/oauth2/userinfo"
 
 
 class BulkService:
@@ -119,6 +120,16 @@ class BulkService:
                 raise NotFound(404, "NOT_FOUND", f"no job {job_id} in this org") from None
             raise
         return await self.refresh(classic)
+
+    async def signed_in_as(self) -> str:
+        """The user the token belongs to, as the org says it: ``preferred_username`` of
+        ``GET /services/oauth2/userinfo`` (one request; it also proves the org accepts the token)."""
+        response = await self.transport.request("GET", USERINFO_PATH)
+        body = json_body(response)
+        name = body.get("preferred_username") if isinstance(body, dict) else None
+        if not isinstance(name, str) or not name.strip():
+            raise ProtocolError(f"GET {USERINFO_PATH} named no user (no preferred_username)")
+        return name
 
     async def is_sandbox(self) -> bool | None:
         """``Organization.IsSandbox`` (one REST query), or None when it cannot be read (then the org is

@@ -14,6 +14,7 @@ from xml.parsers.expat import ExpatError
 import xmltodict
 
 from .errors import HostileBody, ProtocolError
+from .ids import check_answer, version_in_path
 from .models import Batch, Job, JobKind, in_path
 from .payload import MAX_DEPTH, depth_exceeds, loads_json
 from .transport import Transport
@@ -22,7 +23,7 @@ NAMESPACE = "http://www.force.com/2009/06/asyncapi/dataload"
 
 
 def job_path(version: str, job_id: str) -> str:
-    return f"/services/async/{version}/job/{in_path(job_id)}"
+    return f"/services/async/{version_in_path(version)}/job/{in_path(job_id)}"
 
 
 def parse_body(content_type: str, body: bytes, what: str) -> dict[str, Any]:
@@ -85,7 +86,9 @@ def state_body(state: str, job_content_type: str) -> tuple[bytes, str]:
 
 async def job_info(transport: Transport, version: str, job_id: str) -> Job:
     response = await transport.request("GET", job_path(version, job_id))
-    return parse_job(response.headers.get("Content-Type", ""), response.content)
+    job = parse_job(response.headers.get("Content-Type", ""), response.content)
+    check_answer(job_id, job.id)
+    return job
 
 
 LARGE_BODY = 256 * 1024  # parse bigger batch lists in a thread: 15,000 batches take about a second
@@ -102,4 +105,6 @@ async def batch_list(transport: Transport, version: str, job_id: str) -> tuple[B
 async def set_state(transport: Transport, version: str, job: Job, state: str) -> Job:
     content, content_type = state_body(state, job.content_type)
     response = await transport.request("POST", job_path(version, job.id), content=content, content_type=content_type)
-    return parse_job(response.headers.get("Content-Type", ""), response.content)
+    answered = parse_job(response.headers.get("Content-Type", ""), response.content)
+    check_answer(job.id, answered.id)
+    return answered

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from .errors import ProtocolError
+from .ids import check_answer
 from .models import Job, JobKind, in_path
 from .transport import Transport, json_body
 
@@ -72,6 +73,7 @@ async def job_info(transport: Transport, version: str, job: Job) -> Job:
     body = json_body(response)
     if not isinstance(body, dict) or not body.get("id"):
         raise ProtocolError(f"job {job.id}: the job info is not a job")
+    check_answer(job.id, str(body["id"]))
     return Job.from_fields(body, listed_as=job.kind)
 
 
@@ -86,4 +88,6 @@ async def set_state(transport: Transport, version: str, job: Job, state: str) ->
     body = json_body(response)
     if not isinstance(body, dict):
         raise ProtocolError(f"job {job.id}: the answer to the state change is not a job")
+    if body.get("id") is not None:
+        check_answer(job.id, str(body["id"]))
     return Job.from_fields(body, listed_as=job.kind)

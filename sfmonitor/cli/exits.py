@@ -49,13 +49,15 @@ MEANINGS = {
         "refused: an illegal transition, the server's refusal (its code and message are printed), an unknown job"
     ),
     ExitCode.USAGE: (
-        "bad options or configuration (no org given, non-loopback `http://`, bad `--faults`, a bare job id that "
-        "more than one org holds for `close`/`abort`: give `ORG:JOBID`)"
+        "bad options or configuration (no org given, non-loopback `http://`, bad `--faults`, a job id that is not a "
+        "Salesforce id: 15 or 18 letters and digits, a bare job id that more than one org holds for "
+        "`close`/`abort`: give `ORG:JOBID`)"
     ),
     ExitCode.CONNECT: (
         "cannot reach or sign in to the org (network, TLS, `sf` missing or alias unknown, expired token); with "
         "several orgs: none could be read, or `close`/`abort` of a bare job id could not ask every org whether "
-        "it holds it (nothing sent)"
+        "it holds it (nothing sent); `wait`/`status --job`: a job no org read holds, that only an org that could "
+        "not be read might hold; `wait`: the org answered a job's read with another job's record"
     ),
     ExitCode.UNKNOWN: "a close/abort whose outcome is unknown (read the job before retrying)",
     ExitCode.NOT_CONFIRMED: "not confirmed (answered no, or no terminal and no `--yes`)",
@@ -64,8 +66,11 @@ MEANINGS = {
     ExitCode.TIMED_OUT: "`wait`: `--max-wait` passed with jobs still running (their ids printed)",
     ExitCode.PARTIAL: (
         "partial: `status` printed every job, but some (or some orgs) could not be read (each is marked, and "
-        "named on stderr); `wait`: every job ended cleanly, but an org could not be read (named on stderr); "
-        "`orgs`: some orgs cannot sign in; `failures` printed what the org has so far, but the job has more to come"
+        "named on stderr); `wait`: every job ended cleanly, but an org could not be read (named on stderr), or a "
+        "job ended without a failed-record count (`numberRecordsFailed` null or not a number: said on stderr, "
+        "`failuresKnown: false` in JSON), or `--running` left unread a listed job whose id is not a Salesforce id; "
+        "`orgs`: some orgs cannot sign in (or their user could not be read); `failures` printed what the org has "
+        "so far, but the job has more to come"
     ),
     ExitCode.CLIENT_WAIT: (
         "`wait`: a job waits on its client, which alone can move it (a Bulk 2.0 upload never marked complete, a "
@@ -82,6 +87,7 @@ WAIT_ENDINGS = {
     Ending.JOB_FAILED: ExitCode.JOB_FAILED,
     Ending.TIMED_OUT: ExitCode.TIMED_OUT,
     Ending.CLIENT_WAIT: ExitCode.CLIENT_WAIT,
+    Ending.FAILURES_UNKNOWN: ExitCode.PARTIAL,  # every job ended, but whether records failed is not known
 }
 
 

@@ -11,9 +11,7 @@ import json
 import shutil
 from dataclasses import dataclass
 
-from ..bulk.errors import (
-    BulkError,
-)
+from ..bulk.errors import ApiError, AuthError, BulkError, ConfigError, ProtocolError
 from ..config import settings as config
 from ..config.connection import ConnectionOptions, new_service
 from ..config.orgs import OrgConfig
@@ -35,7 +33,13 @@ class OrgEntry:
 class SignIn:
     entry: OrgEntry
     ok: bool
-    detail: str  # "ops@acme.test at https://…, API 66.0" or why not
+    detail: str  # "ops@acme.test at https://…" or why not
+    signed_in: bool = False  # not ok, but the org answered: who the token is was not read (say why)
+
+    @property
+    def status(self) -> str:
+        head = "ok: " if self.ok else ("user not read: " if self.signed_in else "cannot sign in: ")
+        return head + self.detail
 
 
 async def discovered(executable: str = "sf") -> tuple[list[OrgEntry], str]:
@@ -75,17 +79,32 @@ def configured(orgs: dict[str, OrgConfig]) -> list[OrgEntry]:
 
 
 async def try_sign_in(entry: OrgEntry) -> SignIn:
+    """Sign in (a renewing source asks its token endpoint) and ask the org who the token belongs to:
+    one request (``userinfo``), which also proves the org accepts the token. A token the org refuses
+    cannot sign in; a userinfo that fails otherwise is "user not read", with why."""
     try:
         service = new_service(entry.options)
     except BulkError as exc:
         return SignIn(entry, False, str(exc))
+    where = ""
     try:
-        await asyncio.wait_for(service.connect(), timeout=SIGN_IN_TIMEOUT_S)
-        session = service.transport.session
-        who = session.username or "signed in"
-        return SignIn(entry, True, f"{who} at {session.instance_url}, API {service.api_version}")
-    except BulkError as exc:
+        async with asyncio.timeout(SIGN_IN_TIMEOUT_S):
+            session = await service.transport.open()
+            where = f"at {session.instance_url}"
+            who = await service.signed_in_as()
+        said = session.username  # the sf CLI's or the JWT's user: the org's word is shown, a difference noted
+        note = f" (its sign-in names {said})" if said and said.lower() != who.lower() else ""
+        return SignIn(entry, True, f"{who} {where}{note}")
+    except (AuthError, ConfigError) as exc:
         return SignIn(entry, False, str(exc))
+    except ApiError as exc:
+        if exc.status in (401, 403):
+            return SignIn(entry, False, f"the org refused the token ({exc}) {where}")
+        return SignIn(entry, False, f"{exc} ({where})", signed_in=True)
+    except ProtocolError as exc:  # it answered, with no user in words this program reads
+        return SignIn(entry, False, f"{exc} ({where})", signed_in=True)
+    except BulkError as exc:  # no answer
+        return SignIn(entry, False, f"{exc}")
     except TimeoutError:
         return SignIn(entry, False, f"no answer within {SIGN_IN_TIMEOUT_S:g} s")
     finally:
@@ -99,7 +118,7 @@ async def sign_in_all(entries: list[OrgEntry]) -> list[SignIn]:
 def table(results: list[SignIn], note: str, width: int = 120) -> str:
     lines = [f"{'ORG':<16} {'FROM':<7} {'SIGNS IN WITH':<34} STATUS"]
     for r in results:
-        status = ("ok: " if r.ok else "cannot sign in: ") + r.detail
+        status = r.status
         lines.append(f"{clip(inert(r.entry.name), 16):<16} {r.entry.origin:<7} {clip(inert(r.entry.sign_in), 34):<34} "
                      f"{clip(inert(status), max(20, width - 61))}")  # fmt: skip
     if not results:

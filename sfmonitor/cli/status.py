@@ -85,10 +85,13 @@ def table(snapshot: Snapshot, instance_url: str, api_version: str, username: str
             lines.append(" " * 11 + clip(f"waits on its client: {why} ({REASONS[why]})", 108))
         if problem:
             lines.append(" " * 11 + clip("! not read: " + inert(problem), 108))
-    missing = [job_id for job_id in snapshot.errors if job_id not in snapshot.jobs]
+    missing = [job_id for job_id in snapshot.errors if job_id in snapshot.missing]
+    unasked = [job_id for job_id in snapshot.errors if job_id not in snapshot.jobs and job_id not in snapshot.missing]
     if missing:
         lines.append(f"(not found in this org: {', '.join(inert(job_id) for job_id in missing)})")
-    elif not snapshot.jobs:
+    if unasked:
+        lines.append(f"(not read, so not known to be in this org: {', '.join(inert(job_id) for job_id in unasked)})")
+    if not snapshot.jobs and not missing and not unasked:
         lines.append("(no Bulk API jobs in this org)")
     unread = sum(1 for job_id in snapshot.errors if job_id in snapshot.jobs)
     if unread:
@@ -210,14 +213,16 @@ def cmd_status(args: argparse.Namespace) -> int:
             snapshot = await _snapshot_with_retries(service, ids_for(refs, targets[0][0]) if refs else None)
             if args.format == "json":
                 print(as_json(snapshot, service.instance_url, service.api_version))
-            else:
+            elif snapshot.jobs or not refs:  # named jobs the org has none of: only the lines that say why
                 print(table(snapshot, service.instance_url, service.api_version, service.username))
             sys.stdout.flush()
-            missing = [job_id for job_id in snapshot.errors if job_id not in snapshot.jobs]
             for job_id, problem in snapshot.errors.items():
-                fail(f"job {job_id}: " + ("not found in this org" if job_id in missing else f"not read: {problem}"), 0)
-            if missing:
+                found = job_id not in snapshot.missing
+                fail(f"job {job_id}: " + (f"not read: {problem}" if found else "not found in this org"), 0)
+            if snapshot.missing:
                 return ExitCode.REFUSED
+            if refs and not snapshot.jobs and snapshot.errors:
+                return ExitCode.CONNECT  # not one named job could be asked about
             return ExitCode.PARTIAL if snapshot.errors else ExitCode.OK
 
     return run(body)
@@ -240,7 +245,12 @@ async def _status_of_orgs(
 
     asked = [(name, options) for name, options in targets if not refs or ids_for(refs, name)]
     results = await asyncio.gather(*(one(name, options) for name, options in asked))
-    print(orgs_json(results) if args.format == "json" else orgs_table(results))
+    shown = [r for r in results if not refs or r.snapshot is None or r.snapshot.jobs
+             or r.snapshot.errors.keys() - r.snapshot.missing]  # fmt: skip
+    if args.format == "json":
+        print(orgs_json(results))
+    elif shown:  # named jobs: an org that has none of them is not a table of nothing
+        print(orgs_table(shown))
     sys.stdout.flush()
     held = {job_id for r in results if r.snapshot for job_id in r.snapshot.jobs}
     for result in results:
@@ -250,14 +260,24 @@ async def _status_of_orgs(
         for job_id, problem in snapshot.errors.items() if snapshot else ():
             if snapshot and job_id in snapshot.jobs:  # a job it holds, not read; one it does not hold: no error
                 fail(f"org {inert(result.name)}, job {job_id}: not read: {problem}", 0)
-    nowhere = [str(ref) for ref in refs if ref.job_id not in held]
     if all(r.error for r in results):
         return ExitCode.CONNECT
-    if nowhere:
-        unread = " (some orgs could not be read)" if any(r.error for r in results) else ""
-        return fail(f"no job {', '.join(nowhere)} in the orgs named{unread}", ExitCode.REFUSED)
+    nowhere = {ref: _unasked(results, ref) for ref in refs if ref.job_id not in held}
+    known_absent = [str(ref) for ref, unasked in nowhere.items() if not unasked]
+    if known_absent:
+        return fail(f"no job {', '.join(known_absent)} in the orgs named", ExitCode.REFUSED)
+    if nowhere:  # only orgs that could not be asked might hold them
+        why = "; ".join(f"job {ref}: not in the orgs read, and {', '.join(inert(n) for n in unasked)} could not "
+                        "be asked" for ref, unasked in nowhere.items())  # fmt: skip
+        return fail(why, ExitCode.CONNECT)
     partial = any(r.error or (r.snapshot and any(j in r.snapshot.jobs for j in r.snapshot.errors)) for r in results)
     return ExitCode.PARTIAL if partial else ExitCode.OK
+
+
+def _unasked(results: list[OrgSnapshot], ref: JobRef) -> list[str]:
+    """The orgs that might hold ``ref`` but could not say: not read, or its lookup there failed."""
+    return [r.name for r in results if ref.org in (None, r.name) and (r.snapshot is None or (
+        ref.job_id in r.snapshot.errors and ref.job_id not in r.snapshot.missing))]  # fmt: skip
 
 
 async def _snapshot_with_retries(service: BulkService, only: list[str] | None) -> Snapshot:

@@ -9,6 +9,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, replace
 
 from ..bulk.errors import BulkError, ConfigError, NotFound, TransportError
+from ..bulk.ids import id_problem
 from ..bulk.models import Job
 from ..bulk.service import BulkService
 from ..config import settings as config
@@ -31,12 +32,15 @@ class JobRef:
 
 
 def job_ref(text: str) -> JobRef:
+    """The job a command-line argument names; a ConfigError (exit 2, nothing asked) when its id is not a
+    Salesforce id (bulk.ids: one rule for typed ids and the org's own)."""
     org, colon, job_id = text.rpartition(":")
-    if not colon:
-        return JobRef(None, text)
-    if not org or not job_id:
+    if colon and (not org or not job_id):
         raise ConfigError(f"{text!r}: a job is JOBID or ORG:JOBID (the org's config name or sf alias, a colon, the id)")
-    return JobRef(org, job_id)
+    problem = id_problem(job_id)
+    if problem is not None:
+        raise ConfigError(f"{problem}: nothing was asked")
+    return JobRef(org or None, job_id)
 
 
 def ids_for(refs: Sequence[JobRef], org: str) -> list[str]:

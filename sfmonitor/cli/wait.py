@@ -19,17 +19,18 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from ..bulk.errors import BulkError, ConfigError, NotFound, transient
+from ..bulk.ids import id_problem, is_salesforce_id
 from ..bulk.models import Job
 from ..bulk.retry import retrying
 from ..bulk.service import BulkService
 from ..config.connection import ConnectionOptions, open_service
-from ..monitor.phase import REASONS, ended, known, waiting_on_client
+from ..monitor.phase import REASONS, ended, failures_unknown, known, waiting_on_client
 from ..monitor.phase import as_json as phase_json
 from ..monitor.waiting import READS_AT_ONCE, Waited, outcome, wait
 from ..numbers import count, duration
 from ..text import inert
 from .exits import WAIT_ENDINGS, ExitCode, fail, run
-from .targets import JobRef, ids_for, job_ref, targets_or_fail
+from .targets import JobRef, Unasked, ids_for, job_ref, targets_or_fail
 
 BAR = 20
 START_RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0)
@@ -71,6 +72,10 @@ class Progress:
         if self.tty:
             self._bar(waited)
 
+    def say(self, text: str) -> None:
+        """A line of its own (the bar, if drawn, is drawn again at the next cycle)."""
+        self._print(text)
+
     def _print(self, text: str) -> None:
         if self._drawn:
             self.out.write("\r\x1b[2K")
@@ -102,11 +107,13 @@ class Progress:
 async def _jobs_of(service: BulkService, ids: Sequence[str], running: bool) -> dict[str, Job]:
     """The jobs to wait on in this org, each with what its phase needs (a transient failure is tried
     again: a wait survives a flaky start). ``--running``: the jobs the listing does not show ended,
-    a Bulk 1.0 one read once (its row has no batch counts: its phase is unknown until read)."""
+    a Bulk 1.0 one read once (its row has no batch counts: its phase is unknown until read); one
+    whose id is not a Salesforce id is in the answer unread (never asked about: the caller names it)."""
     if running:
         listed = await retrying(service.list_jobs, START_RETRY_DELAYS, "job listing")
         candidates = {job_id: job for job_id, job in listed.items() if not ended(job)}
-        return await _learned(service, candidates)
+        learned = await _learned(service, {k: v for k, v in candidates.items() if is_salesforce_id(k)})
+        return {**learned, **{k: v for k, v in candidates.items() if not is_salesforce_id(k)}}
     found: dict[str, Job] = {}
     for job_id in ids:
         finding = functools.partial(service.find_job, job_id)
@@ -152,6 +159,36 @@ async def _open(stack: AsyncExitStack, options: ConnectionOptions) -> BulkServic
         return exc
 
 
+async def _held(service: BulkService, ids: Sequence[str], running: bool) -> dict[str, Job] | BulkError:
+    try:
+        return await _jobs_of(service, ids, running)
+    except BulkError as exc:
+        return exc
+
+
+def _unasked(refs: Sequence[JobRef], missing: list[JobRef], unread: Sequence[str]) -> str | None:
+    """Why the jobs no org read holds cannot be called unknown: each might be in an org that could not
+    be read (None when one of them could be in no such org: it is unknown)."""
+    might = {str(ref): [name for name in unread if ref.org in (None, name)] for ref in missing}
+    if not missing or not all(might.values()):
+        return None
+    return "; ".join(f"job {ref}: not in the orgs read, and {', '.join(inert(n) for n in orgs)} could not be asked"
+                     for ref, orgs in might.items())  # fmt: skip
+
+
+def _limit_line(org: Waited, pause: float, several: bool) -> str:
+    where = f"org {inert(org.org)}: " if several else ""
+    return (f"{datetime.now().strftime('%H:%M:%S')}  {where}the org's daily API limit is reached "
+            f"({inert(org.limited)}): still waiting, next read in {duration(int(pause * 1000))}")  # fmt: skip
+
+
+def _failures_unknown_line(org: str, job: Job) -> str:
+    where = f"{inert(org)}: " if org else ""
+    given = "null or not a number" if "numberRecordsFailed" in job.fields else "absent"
+    return (f"{where}{inert(job.id)} ended {inert(job.state)}, but the org gave no count of failed records "
+            f"(numberRecordsFailed {given}): whether records failed is not known")  # fmt: skip
+
+
 async def run_wait(
     targets: list[tuple[str, ConnectionOptions]],
     ids: Sequence[JobRef],
@@ -174,22 +211,31 @@ async def run_wait(
         unread = [(name, got) for (name, _), got in zip(asked, opened, strict=True) if isinstance(got, BulkError)]
         if len(targets) == 1 and unread:
             raise unread[0][1]
+        services = [(name, got) for (name, _), got in zip(asked, opened, strict=True) if isinstance(got, BulkService)]
+        answers = await asyncio.gather(*(_held(service, ids_for(ids, name), running) for name, service in services))
+        if len(targets) == 1 and isinstance(answers[0], BulkError):
+            raise answers[0]
+        unread += [(name, got) for (name, _), got in zip(services, answers, strict=True) if isinstance(got, BulkError)]
         for name, error in unread:  # one org's failure costs that org only
             fail(f"org {inert(name)}: not read: {error}", 0)
-        services = [(name, got) for (name, _), got in zip(asked, opened, strict=True) if isinstance(got, BulkService)]
-        if not services:
+        held = [(name, service, got) for (name, service), got in zip(services, answers, strict=True)
+                if not isinstance(got, BulkError)]  # fmt: skip
+        if not held:
             return ExitCode.CONNECT
-        held = await asyncio.gather(*(_jobs_of(service, ids_for(ids, name), running) for name, service in services))
+        several = len(targets) > 1
+        refused = _not_ids(held, several)  # listed jobs whose ids are not ids: named, never read
         waited = [Waited(name, service, {job_id: job.with_batches(None) for job_id, job in jobs.items()})
-                  for (name, service), jobs in zip(services, held, strict=True) if jobs]  # fmt: skip
+                  for name, service, jobs in held if jobs]  # fmt: skip
         found = {(org.org, job_id) for org in waited for job_id in org.jobs}
-        missing = [str(ref) for ref in dict.fromkeys(ids)
+        missing = [ref for ref in dict.fromkeys(ids)
                    if not any(job_id == ref.job_id and ref.org in (None, org) for org, job_id in found)]  # fmt: skip
+        unasked = _unasked(ids, missing, [name for name, _ in unread])
+        if unasked:
+            raise Unasked(unasked)
         if missing:
             where = "any of the orgs named" if len(targets) > 1 else "this org"
             also = f" (not read: {', '.join(inert(name) for name, _ in unread)})" if unread else ""
-            raise NotFound(404, "NOT_FOUND", f"no job {', '.join(missing)} in {where}{also}")
-        several = len(targets) > 1
+            raise NotFound(404, "NOT_FOUND", f"no job {', '.join(map(str, missing))} in {where}{also}")
         if running:  # only the running ones: the others are named (waiting) or were never news (ended)
             for org in waited:
                 for job_id, why in org.waiting().items():
@@ -199,12 +245,13 @@ async def run_wait(
             waited = [org for org in waited if org.jobs]
         if not waited:
             print("no job is running: nothing to wait for", file=sys.stderr)
-            return ExitCode.PARTIAL if unread else ExitCode.OK  # an org not read might have had one
+            return ExitCode.PARTIAL if unread or refused else ExitCode.OK  # an org or a job not read might run
         progress = Progress(sys.stderr, started)
         progress.cycle(waited, [(org, None, job) for org in waited for job in org.jobs.values()])
         try:
             finished = await wait(waited, interval=interval, max_wait=max_wait,
-                                  on_cycle=lambda moved: progress.cycle(waited, moved))  # fmt: skip
+                                  on_cycle=lambda moved: progress.cycle(waited, moved),
+                                  on_limit=lambda org, gap: progress.say(_limit_line(org, gap, several)))  # fmt: skip
         finally:
             progress.done()
     jobs = [job for org in waited for job in org.jobs.values()]
@@ -216,13 +263,29 @@ async def run_wait(
         print(_summary(jobs, time.monotonic() - started))
     if not finished:
         still = [job_id for org in waited for job_id in org.pending]
-        print(f"timed out with {len(still)} job{'s' if len(still) != 1 else ''} still running: {' '.join(still)}",
-              file=sys.stderr)  # fmt: skip
+        jobs_word = "job" if len(still) == 1 else "jobs"
+        print(f"timed out with {len(still)} {jobs_word} still running: {' '.join(map(inert, still))}", file=sys.stderr)
     for org in waited:
         for job_id, why in org.waiting().items():
             print(_waiting_line(org.org if several else "", job_id, why, ""), file=sys.stderr)
+        for job in org.jobs.values():
+            if failures_unknown(job):
+                print(_failures_unknown_line(org.org if several else "", job), file=sys.stderr)
     code = WAIT_ENDINGS[outcome(jobs, timed_out=not finished, now=now)]
-    return ExitCode.PARTIAL if code is ExitCode.OK and unread else code  # an org not read: not a clean 0
+    return ExitCode.PARTIAL if code is ExitCode.OK and (unread or refused) else code  # not a clean 0
+
+
+def _not_ids(held: list[tuple[str, BulkService, dict[str, Job]]], several: bool) -> bool:
+    """Drop (and name on stderr) the listed jobs whose ids are not Salesforce ids: never read, so never
+    waited on (``--running`` only: a named id was checked where it was typed). Whether any was."""
+    dropped = False
+    for name, _, jobs in held:
+        for job_id in [job_id for job_id in jobs if not is_salesforce_id(job_id)]:
+            del jobs[job_id]
+            where = f"{inert(name)}: " if several else ""
+            print(f"not waited on: {where}{id_problem(job_id)}; not read", file=sys.stderr)
+            dropped = True
+    return dropped
 
 
 def _job_json(org: Waited, job: Job, several: bool, now: float) -> dict[str, Any]:
@@ -230,6 +293,7 @@ def _job_json(org: Waited, job: Job, several: bool, now: float) -> dict[str, Any
     out["ended"] = ended(job)
     out.update(phase_json(job, now))
     out["readError"] = org.errors.get(job.id)
+    out["failuresKnown"] = not failures_unknown(job)  # false: ended, but numberRecordsFailed not given
     if several:
         out["org"] = org.org
     return out
@@ -241,12 +305,15 @@ def _summary(jobs: list[Job], took: float) -> str:
         states[job.state] = states.get(job.state, 0) + 1
     failed = sum(job.number_records_failed or 0 for job in jobs)
     processed = sum(job.number_records_processed or 0 for job in jobs)
+    unknown = sum(failures_unknown(job) for job in jobs)
     still = sum(not ended(job) for job in jobs)
     head = f"{len(jobs)} job{'s' if len(jobs) != 1 else ''} " + (
         "ended" if not still else f"waited on, {still} not ended"
     )
     tally = ", ".join(f"{n} {inert(state)}" for state, n in states.items())
     records = f"{count(processed)} records processed, {count(failed)} failed"
+    if unknown:
+        records += f" (and {unknown} job{'s' if unknown != 1 else ''} gave no failed count)"
     return f"{head} after {duration(int(took * 1000))}: {tally}; {records}"
 
 

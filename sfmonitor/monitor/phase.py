@@ -133,6 +133,13 @@ def outcome(job: Job) -> Outcome | None:
     return Outcome.OK
 
 
+def failures_unknown(job: Job) -> bool:
+    """An ended load (a Bulk 2.0 ingest job, or any Bulk 1.0 job) whose ``numberRecordsFailed`` the org
+    gave as no number (null, absent, not a count): whether records failed is not known, and it is not
+    "none". A 2.0 query job has no such count."""
+    return job.finished and job.kind is not JobKind.QUERY and job.number_records_failed is None
+
+
 def ended_badly(job: Job) -> bool:
     """The job ended ``failed`` or ``aborted`` (records were left unprocessed)."""
     return outcome(job) in (Outcome.FAILED, Outcome.ABORTED)

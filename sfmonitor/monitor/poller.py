@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from ..bulk.errors import BulkError, NotFound
+from ..bulk.errors import BulkError, NotAnId, NotFound
 from ..bulk.models import ApiUsage, Job, JobKind
 from ..bulk.retry import retrying
 from ..bulk.service import BulkService
@@ -42,6 +42,7 @@ class Snapshot:
     errors: dict[str, str] = field(default_factory=dict)
     backlog: int = 0  # finished jobs listed but not read yet
     read: frozenset[str] = frozenset()  # jobs whose info this cycle read (the others are as last read)
+    missing: frozenset[str] = frozenset()  # jobs named by id that the org said it does not have
 
 
 class Poller:
@@ -145,7 +146,8 @@ class Poller:
                 return job_id, None
             except BulkError as exc:
                 errors[job_id] = str(exc)
-                failures.append(exc)
+                if not isinstance(exc, NotAnId):  # never asked: says nothing of whether the org answers
+                    failures.append(exc)
                 return job_id, base
             track.read_at(cycle, self.clock(), info.number_records_processed)
             if not batches_due(track, info, watched=job_id in watched):

@@ -4,7 +4,8 @@ Unlike the dashboard's :class:`Poller` there is no next cycle to save calls for:
 (its info, and a Bulk 1.0 job's batch list), so each phase is known unless its read failed. A read
 that fails transiently is tried again after each of ``retry_delays``; what still fails is reported
 in ``errors`` and the job keeps the listing's values (a Bulk 1.0 job's phase is then unknown). A
-named job the listings lack is looked up by id; one the org does not have is only in ``errors``.
+named job the listings lack is looked up by id; one the org does not have is in ``errors`` and
+``missing``; one whose lookup failed only in ``errors`` (the org could not say whether it has it).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ async def read_snapshot(
     listed = await service.list_jobs()
     wanted = list(listed) if only is None else list(dict.fromkeys(only))
     errors: dict[str, str] = {}
+    missing: set[str] = set()
 
     async def call(make: Callable[[], Awaitable[T]]) -> T:
         async def limited() -> T:
@@ -52,6 +54,7 @@ async def read_snapshot(
             info = await call(lambda: service.refresh(row, with_batches=False))
         except NotFound as exc:
             errors[job_id] = str(exc)
+            missing.add(job_id)
             return None
         except BulkError as exc:
             errors[job_id] = str(exc)
@@ -73,6 +76,7 @@ async def read_snapshot(
         requests=service.transport.requests_made - before,
         errors=errors,
         read=frozenset(job_id for job_id in jobs if job_id not in errors),
+        missing=frozenset(missing),
     )
 
 

@@ -8,7 +8,9 @@ running, not at ``--max-wait`` (a job that starts waiting during the wait too).
 
 Economy: each cycle reads only the pending jobs (one job-info call each); a job that ended is never
 read again. A read that fails transiently is tried again within the cycle, then the
-job waits for the next cycle with its last values (marked): only a refusal ends the wait early.
+job waits for the next cycle with its last values (marked): only a refusal ends the wait early. The
+org's daily API limit (REQUEST_LIMIT_EXCEEDED) is no refusal of the job: the wait backs off
+(:data:`~.schedule.LIMIT_WAIT_S` between reads, within ``--max-wait``) and keeps waiting.
 """
 
 from __future__ import annotations
@@ -21,12 +23,13 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
-from ..bulk.errors import BulkError, transient
+from ..bulk.errors import BulkError, RequestLimitExceeded, transient
 from ..bulk.models import Job
 from ..bulk.retry import retrying
 from ..bulk.service import BulkService
-from .phase import Outcome, Phase, phase, waiting_on_client
+from .phase import Outcome, Phase, failures_unknown, phase, waiting_on_client
 from .phase import outcome as job_outcome
+from .schedule import LIMIT_WAIT_S
 
 
 class Ending(enum.Enum):
@@ -37,6 +40,7 @@ class Ending(enum.Enum):
     JOB_FAILED = "a job ended Failed or Aborted"
     TIMED_OUT = "--max-wait passed with jobs still running"
     CLIENT_WAIT = "a job waits on its client, which alone can move it"
+    FAILURES_UNKNOWN = "every job ended, but a job's failed-record count was not given"
 
 
 READ_RETRY_DELAYS = (1.0, 3.0)
@@ -46,7 +50,8 @@ READS_AT_ONCE = 8
 def outcome(jobs: Iterable[Job], timed_out: bool, now: float | None = None) -> Ending:
     """The exit code: timed out (jobs still running) over a job that ended failed or aborted
     (:func:`phase.outcome`: a Bulk 1.0 batch failed as a whole counts), over a job waiting on its
-    client (named on stderr either way), over records that failed, over a clean end."""
+    client (named on stderr either way), over records that failed, over a job whose failed-record
+    count the org did not give (:func:`phase.failures_unknown`: not a clean end), over a clean end."""
     jobs = list(jobs)
     at = time.time() if now is None else now
     if timed_out:
@@ -58,6 +63,8 @@ def outcome(jobs: Iterable[Job], timed_out: bool, now: float | None = None) -> E
         return Ending.CLIENT_WAIT
     if Outcome.RECORDS_FAILED in ends:
         return Ending.RECORDS_FAILED
+    if any(failures_unknown(job) for job in jobs):
+        return Ending.FAILURES_UNKNOWN
     return Ending.CLEAN
 
 
@@ -70,6 +77,7 @@ class Waited:
     jobs: dict[str, Job]
     errors: dict[str, str] = field(default_factory=dict)  # job -> why its values are not this cycle's
     clock: Callable[[], float] = time.time  # the wall clock a job's wait on its client is measured by
+    limited: str | None = None  # the last read met the org's daily API limit: its words
 
     @property
     def pending(self) -> list[str]:
@@ -95,7 +103,9 @@ class Waited:
                     after = await retrying(lambda: self.service.refresh(before, with_batches=False),
                                            READ_RETRY_DELAYS, f"job {job_id}")  # fmt: skip
                 except BulkError as exc:
-                    if not transient(exc):
+                    if isinstance(exc, RequestLimitExceeded):  # the org's budget, not this job: back off
+                        self.limited = str(exc)
+                    elif not transient(exc):
                         raise
                     self.errors[job_id] = str(exc)
                     return None
@@ -103,6 +113,7 @@ class Waited:
             self.jobs[job_id] = after
             return (before, after) if after.fields != before.fields else None
 
+        self.limited = None
         moved = await asyncio.gather(*(one(job_id) for job_id in self.pending))
         return [m for m in moved if m is not None]
 
@@ -131,19 +142,29 @@ async def wait(
     on_cycle: Callable[[list[tuple[Waited, Job | None, Job]]], None],
     clock: Callable[[], float] = time.monotonic,
     sleep: Sleep | None = None,
+    on_limit: Callable[[Waited, float], None] | None = None,
 ) -> bool:
     """Read the jobs (just found) every ``interval`` until none is pending (each has ended, or waits
     on its client: True) or ``max_wait`` passed (False). ``on_cycle`` is handed, after each cycle,
-    the jobs whose values moved. ``sleep``: between reads (None: the context's, see :func:`cycling_with`)."""
+    the jobs whose values moved; ``on_limit``, an org whose reads met its daily API limit and the
+    pause before the next read (:data:`LIMIT_WAIT_S`, or less when ``max_wait`` comes sooner).
+    ``sleep``: between reads (None: the context's, see :func:`cycling_with`)."""
     sleep = sleep or _CYCLE_SLEEP.get()
     started = clock()
+    pause = interval
     while True:  # the jobs were just found: the first read is an interval away
         if not any(org.pending for org in waited):
             return True
         left = None if max_wait is None else max_wait - (clock() - started)
         if left is not None and left <= 0:
             return False
-        await sleep(interval if left is None else min(interval, left))
+        await sleep(pause if left is None else min(pause, left))
         results = await asyncio.gather(*(org.read() for org in waited))  # at the deadline too: one last look
         on_cycle([(org, before, after) for org, moved in zip(waited, results, strict=True)
                   for before, after in moved])  # fmt: skip
+        limited = [org for org in waited if org.limited]
+        pause = max(interval, LIMIT_WAIT_S) if limited else interval
+        left = None if max_wait is None else max_wait - (clock() - started)
+        if on_limit is not None:
+            for org in limited:
+                on_limit(org, pause if left is None else max(0.0, min(pause, left)))

@@ -16,13 +16,15 @@ SPEC is a comma-separated list of items; probabilities are between 0 and 1:
 ==========================  ====================================================================
 
 Faults never touch ``/services/oauth2/token`` or ``GET /services/data/`` (so a client can always
-renew its token), except ``down``, which takes the whole server away.
+renew its token), except ``down``, which takes the whole server away. A test makes the token endpoint
+fail on purpose with :meth:`Faults.fail_token_requests`.
 """
 
 from __future__ import annotations
 
 import random
 import threading
+from collections import deque
 from dataclasses import dataclass
 
 
@@ -120,6 +122,22 @@ class Faults:
         self._lock = threading.Lock()
         self.api_requests = 0
         self._held: bool | None = None
+        self._token_failures: deque[str] = deque()
+
+    def fail_token_requests(self, *how: str, after: int = 0) -> None:
+        """The token requests (``/services/oauth2/token``) after the next ``after`` fail, one per item:
+        ``"drop"`` closes the connection unanswered (a reset), a gateway status (``"503"``) answers with
+        its HTML page. ``after``: a sign-in first, then its renewals fail."""
+        for item in how:
+            if item != "drop" and int(item) not in (500, 502, 503, 504):
+                raise ValueError(f"a token request fails as 'drop' or 500, 502, 503 or 504, not {item!r}")
+        with self._lock:
+            self._token_failures.extend(("",) * after + how)  # "": answered
+
+    def token_failure(self) -> str | None:
+        """How this token request fails (see :meth:`fail_token_requests`), or None: it is answered."""
+        with self._lock:
+            return (self._token_failures.popleft() or None) if self._token_failures else None
 
     def hold(self, on: bool | None) -> None:
         """Switch the faults on (True) or off (False) now, whatever ``window``/``down`` say; None goes

@@ -101,27 +101,20 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
             return
+        token_fault = faults.token_failure() if parts.path.rstrip("/") == "/services/oauth2/token" else None
+        if token_fault is not None:
+            self._fail(token_fault, parts.path)
+            return
         if not exempt:
             if faults.drop(elapsed, self.command):
-                with sim.world.lock:
-                    sim.log.append((self.command, parts.path, 0))  # 0: dropped unanswered
-                self.close_connection = True
-                self.connection.shutdown(socket.SHUT_RDWR)
+                self._fail("drop", parts.path)
                 return
             delay = faults.delay(elapsed, self.command)
             if delay:
                 time.sleep(delay)
             code = faults.error(elapsed, self.command)
             if code:
-                reason = {
-                    500: "Internal Server Error",
-                    502: "Bad Gateway",
-                    503: "Service Unavailable",
-                    504: "Gateway Timeout",
-                }[code]
-                with sim.world.lock:
-                    sim.log.append((self.command, parts.path, code))
-                self._send(code, GATEWAY_PAGE.format(code=code, reason=reason).encode(), "text/html")
+                self._fail(str(code), parts.path)
                 return
         headers = {k.lower(): v for k, v in self.headers.items()}
         with sim.world.lock:
@@ -162,6 +155,20 @@ class _Handler(BaseHTTPRequestHandler):
             if not exempt and faults.badgzip(elapsed, self.command):
                 payload = payload[: max(1, len(payload) // 2)]
         self._send(reply.status, payload, reply.content_type, out_headers)
+
+    def _fail(self, how: str, path: str) -> None:
+        """A fault: ``"drop"`` (the connection closed unanswered) or a gateway's error page (its status)."""
+        sim = self.server.simulator
+        code = 0 if how == "drop" else int(how)
+        with sim.world.lock:
+            sim.log.append((self.command, path, code))  # 0: dropped unanswered
+        if how == "drop":
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        reason = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
+                  504: "Gateway Timeout"}[code]  # fmt: skip
+        self._send(code, GATEWAY_PAGE.format(code=code, reason=reason).encode(), "text/html")
 
     def _send_stream(self, status: int, pieces: Iterator[bytes], content_type: str, headers: dict[str, str],
                      gzipped: bool) -> None:  # fmt: skip

@@ -19,7 +19,7 @@ def test_a_run_writes_to_the_streams_given_and_leaves_sys_and_the_logger_as_it_f
     out, err = io.StringIO(), io.StringIO()
     org = ["--instance-url", sim.base_url, "--access-token", sim.token]
     code = main(["-v", *org, "status", "--job", "750000000000000AAA"], Environment(io.StringIO(), out, err))
-    assert code == 1 and "0 jobs" in out.getvalue()
+    assert code == 1 and "not found in this org" in err.getvalue()
     assert "GET" in err.getvalue()  # -v logged to the stderr given
     assert (sys.stdin, sys.stdout, sys.stderr) == streams and logger.handlers == handlers
     again = run_cli([*org, "status", "--job", "750000000000000AAA"])

@@ -134,7 +134,9 @@ token_env = "DOWN_TOKEN"
         assert f"ok: {USERNAME} at {sim.base_url}" in lines["jwt"] and "JWT bearer" in lines["jwt"]
         assert f"at {other.base_url}" in lines["cc"] and "ok:" in lines["cc"]
         assert "cannot sign in" in lines["down"]
-        assert "ops@acme.test" in lines["ops"] and "sf CLI" in lines["ops"]  # discovered through sf org list
+        assert "sf CLI" in lines["ops"]  # discovered through sf org list
+        # the user the org says the token is (userinfo), and the sf CLI's differing word for it
+        assert "ok: operator@sfmonitor.sim at" in lines["ops"] and "(its sign-in names ops@acme.test)" in lines["ops"]
         assert "old" not in lines and "broken" not in lines  # expired, disconnected: not offered
         assert "shh" not in result.stdout + result.stderr and sim.token not in result.stdout
     finally:
