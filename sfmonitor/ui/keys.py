@@ -39,7 +39,11 @@ def markdown_table() -> str:
             keys = ", ".join(f"`{NAMES.get(k, k)}`" for k in binding.key.split(","))
             does = binding.tooltip or binding.description.lower()
             lines.append(f"| {keys} | `{binding.id or '-'}` | {does} | {place} |")
-    lines.append("| `ctrl+p` | - | command palette with the same actions | everywhere |")
+    lines.append(
+        "| `ctrl+p` | - | command palette: every key's action on the current screen, named with its key "
+        "(*Copy id (y)*, *Detail (⏎)*, *Filter (/)*…), made from the same bindings, so the two never differ; "
+        "with several orgs also *Show all orgs* and *Show org: …* | everywhere |"
+    )
     return "\n".join(lines)
 
 
