@@ -44,6 +44,18 @@ def _is_v1(path: str) -> bool:
     return path.startswith("/services/async/")
 
 
+class StreamedBody:
+    """A streamed answer: its inflated chunks (iterate it) and its ``Content-Type`` (a proxy's HTML
+    page served in place of a result file says so there)."""
+
+    def __init__(self, chunks: AsyncIterator[bytes], content_type: str) -> None:
+        self._chunks = chunks
+        self.content_type = content_type
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._chunks
+
+
 class Transport:
     """Async HTTP to one org. Not tied to any one API: the path decides the auth header."""
 
@@ -125,7 +137,7 @@ class Transport:
         return await retrying(lambda: self._authorised(session, request), delays, f"{method} {path}")
 
     @contextlib.asynccontextmanager
-    async def stream(self, path: str, *, accept: str | None = None) -> AsyncIterator[AsyncIterator[bytes]]:
+    async def stream(self, path: str, *, accept: str | None = None) -> AsyncIterator[StreamedBody]:
         """GET a body that may be huge (a failure file): its (inflated) chunks as they arrive, never
         the whole. Opening it is retried and renewed like :meth:`request`; an error answer raises."""
         session = await self.open()
@@ -133,7 +145,8 @@ class Transport:
         response = await retrying(lambda: self._authorised(session, request, stream=True), (self.retry_delay,),
                                   f"GET {path}")  # fmt: skip
         try:
-            yield self._chunks(response, f"GET {self.session.instance_url}{path}")
+            yield StreamedBody(self._chunks(response, f"GET {self.session.instance_url}{path}"),
+                               response.headers.get("content-type", ""))  # fmt: skip
         finally:
             await response.aclose()
 
