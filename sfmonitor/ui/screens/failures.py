@@ -181,6 +181,8 @@ class FailuresScreen(JobScreen):
         state = (group_key(group), len(group.rows), columns)
         shown = len(group.rows)
         more = f" (showing {shown:,} of {group.count:,}; e exports all)" if shown < group.count else ""
+        unmatched = next((row.note for row in group.rows if row.note), "")
+        more += f" · {unmatched}: inputs not shown" if unmatched else ""
         # the whole message here: the groups table has room for its start only
         title.update(Text(inert(f"{group.code or '(no code)'}: {group.message} · {group.count:,} rows{more}")))
         if state == self._rows_of:
@@ -201,7 +203,7 @@ class FailuresScreen(JobScreen):
                 cells.append(Text(f"{inert(row.batch_id)} · {row.row}" if row.row else inert(row.batch_id)))
             if with_ids:
                 cells.append(Text(inert(row.record_id) or "-"))
-            cells.extend(Text(clip(inert(row.fields.get(name, "")), 40)) for name in columns)
+            cells.extend(Text("" if row.note else clip(inert(row.fields.get(name, "")), 40)) for name in columns)
             cells.append(Text(clip(inert(row.error), 120)))
             table.add_row(*cells, key=str(i))
 
