@@ -105,6 +105,7 @@ class FailureReport:
     groups: dict[tuple[str, str], FailureGroup] = field(default_factory=dict)
     marks: list[str] = field(default_factory=list)  # what was found wrong with the files read (bounded)
     marks_more: int = 0  # marks beyond MAX_MARKS, counted
+    kept_bytes: int = 0  # an estimate of the memory the kept rows take (what a session's store bounds)
     _kept: int = 0
 
     @classmethod
@@ -134,8 +135,10 @@ class FailureReport:
             group.varies = True
         group.count += 1
         if len(group.rows) < SAMPLES_PER_GROUP or (len(group.rows) < ROWS_PER_GROUP and self._kept < ROWS_KEPT):
-            group.rows.append(_bounded(row))
+            kept = _bounded(row)
+            group.rows.append(kept)
             self._kept += 1
+            self.kept_bytes += row_bytes(kept)
 
     @property
     def rows_kept(self) -> int:
@@ -204,8 +207,6 @@ class FailureReport:
             parts.append(self.coverage())
         if self.note:
             parts.append(self.note)
-        if self.rows_kept < self.failed:
-            parts.append(f"first {self.rows_kept:,} of {self.failed:,} rows shown")
         parts.extend(self.marks)
         if self.marks_more:
             parts.append(f"and {self.marks_more:,} more marks")
@@ -215,6 +216,12 @@ class FailureReport:
 def _sample(row: FailedRow) -> dict[str, str]:
     """A row's input as JSON shows it; a row whose input could not be matched says so instead."""
     return {"(input)": row.note} if row.note else dict(row.fields)
+
+
+def row_bytes(row: FailedRow) -> int:
+    """About what a kept row takes in memory: its strings (~50 bytes of header each) and containers."""
+    text = len(row.error) + len(row.message) + len(row.code) + len(row.record_id) + len(row.batch_id) + len(row.note)
+    return 400 + text + sum(100 + len(k) + len(v) for k, v in row.fields.items())
 
 
 def _bounded(row: FailedRow) -> FailedRow:

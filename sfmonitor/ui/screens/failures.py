@@ -111,6 +111,7 @@ class FailuresScreen(JobScreen):
 
     def show(self, view: View) -> None:
         self.view = view
+        self.org.failures.keep(self.job_id, self.report)  # in use: the last its org's bounded store drops
         if view.polls != self._polls:  # opened, or its org polled since: results as batches finish
             self._polls = view.polls
             self.read()
