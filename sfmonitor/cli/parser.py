@@ -209,3 +209,5 @@ def _simulator_args(parser: argparse.ArgumentParser) -> None:
                         help="the consumer key JWT assertions must name as iss (sfmonitor-sim)")  # fmt: skip
     parser.add_argument("--failure-rows", type=int, default=0, metavar="N",
                         help="add a finished Bulk 2.0 job whose N rows all failed (a huge failure file)")  # fmt: skip
+    parser.add_argument("--failure-jobs", type=int, default=1, metavar="N",
+                        help="with --failure-rows: add N such jobs (1)")  # fmt: skip

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from ..bulk.failures import FailureReport
 from ..bulk.models import Job
 
-MAX_ROWS = 40_000  # rows kept over every report (a report keeps at most 10,000)
-MAX_BYTES = 32 * 1024 * 1024  # their estimated size
+MAX_ROWS = 20_000  # rows kept over every report (a report keeps at most 10,000)
+MAX_BYTES = 16 * 1024 * 1024  # their estimated size (~1.2 KB a row of five short fields)
 MAX_TOPS = 10_000  # jobs whose top error is remembered after their report was dropped
 
 

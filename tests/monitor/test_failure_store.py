@@ -59,7 +59,7 @@ def test_a_report_being_read_and_the_one_in_use_are_never_dropped() -> None:
 
 def test_the_org_keeps_its_reports_in_the_bounded_store_with_real_defaults() -> None:
     org = Org(Schedule(interval=5.0, rng=random.Random(1)))
-    assert isinstance(org.failures, FailureStore) and (MAX_ROWS, MAX_BYTES) == (40_000, 32 * 1024 * 1024)
+    assert isinstance(org.failures, FailureStore) and (MAX_ROWS, MAX_BYTES) == (20_000, 16 * 1024 * 1024)
     for n in range(30):  # thirty jobs of 10,000 kept rows: 300,000 rows unbounded
         report = org.failures_starting(job(n))
         assert report is not None

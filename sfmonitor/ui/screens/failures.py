@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.events import Resize
 from textual.widgets import DataTable, Static
 
-from ...bulk.failures import FailureGroup
+from ...bulk.failures import FailureGroup, FailureReport
 from ...bulk.models import Job
 from ...config.paths import export_path
 from ...monitor.org import Org
@@ -87,14 +87,17 @@ class FailuresScreen(JobScreen):
         self.view: View | None = None
         self._rows_of: tuple[str, int, tuple[str, ...]] | None = None  # what the rows table shows
         self._polls: int | None = None  # the org's polls when the report was last brought up to date
+        self._tables: tuple[DataTable[Text], ...] = ()
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="header")
         yield Static("", id="summary", markup=False)
-        yield KeyedTable(id="groups")
+        groups = KeyedTable(id="groups")
+        yield groups
         yield Static("", id="rows-title", markup=False)
         rows: DataTable[Text] = DataTable(id="rows", cursor_type="row", zebra_stripes=False)
         yield rows
+        self._tables = (groups, rows)
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -103,6 +106,14 @@ class FailuresScreen(JobScreen):
 
     def on_unmount(self) -> None:
         stage(self).failures_changed.unsubscribe(self)
+        # A closed screen is garbage in cycles (its widgets and it), freed only by a full collection,
+        # which the app runs rarely (ui/gc_pauses): what it holds goes now, not at the next thaw, so
+        # opening job after job does not keep every report and table drawn since.
+        for table in self._tables:  # (its children are unmounted by now: not found by a query)
+            table.clear(columns=True)
+        self._tables = ()
+        self.report = FailureReport(self.job_id, self.report.kind)  # the org's bounded store keeps the report
+        self.view = None
 
     def _failures_changed(self, changed: tuple[str, View]) -> None:
         job_id, view = changed
