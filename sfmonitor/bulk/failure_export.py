@@ -18,13 +18,12 @@ from __future__ import annotations
 import contextlib
 import csv
 import errno
-import io
 import os
 import stat
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Protocol
 
 from ..text import inert
 from .failures import FailedRow, FailureReport
@@ -41,16 +40,34 @@ def neutral(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_START) else value
 
 
-def text_stream(binary: IO[bytes]) -> io.TextIOWrapper:
-    """The writer's encoding over a binary stream (standard output's buffer)."""
-    return io.TextIOWrapper(binary, encoding=ENCODING, errors="replace", newline="", write_through=False)
+class TextSink(Protocol):
+    """Where the writer's text goes: a text file, or :class:`Encoded` standard output."""
+
+    def write(self, text: str, /) -> int: ...
+
+    def flush(self) -> None: ...
+
+
+class Encoded:
+    """Text written as the writer's bytes to a binary stream (standard output's buffer), whatever the
+    terminal's locale; closing it is left to its owner."""
+
+    def __init__(self, binary: IO[bytes]) -> None:
+        self._binary = binary
+
+    def write(self, text: str, /) -> int:
+        self._binary.write(text.encode(ENCODING, "replace"))
+        return len(text)
+
+    def flush(self) -> None:
+        self._binary.flush()
 
 
 class CsvExport:
     """A sink of failed rows into a CSV text stream: error columns, then the input columns of the first
     row (a later row's extra columns are counted in ``dropped_columns``, not silently lost)."""
 
-    def __init__(self, out: IO[str], *, raw: bool = False) -> None:
+    def __init__(self, out: TextSink, *, raw: bool = False) -> None:
         self._out = out
         self._writer = csv.writer(out, lineterminator="\r\n")
         self._cell = str if raw else neutral
@@ -85,21 +102,14 @@ class CsvExport:
         self._out.flush()
 
 
-@contextlib.contextmanager
-def to_stdout(stdout: IO[str], *, raw: bool = False) -> Iterator[CsvExport]:
+def to_stdout(stdout: IO[str], *, raw: bool = False) -> CsvExport:
     """The export on standard output: the same bytes as a file gets (its binary buffer, encoded here,
     not in the terminal's locale); a text stream without one (a test's) takes the text as it is."""
     binary = getattr(stdout, "buffer", None)
     if binary is None:
-        yield CsvExport(stdout, raw=raw)
-        return
+        return CsvExport(stdout, raw=raw)
     stdout.flush()
-    out = text_stream(binary)
-    try:
-        yield CsvExport(out, raw=raw)
-    finally:
-        out.flush()
-        out.detach()  # standard output stays open
+    return CsvExport(Encoded(binary), raw=raw)
 
 
 def why_not_written(path: Path | None, error: OSError) -> str:

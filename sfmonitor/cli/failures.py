@@ -9,7 +9,7 @@ import argparse
 import json
 import shutil
 import sys
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, nullcontext
 
 from ..bulk.errors import ConfigError, NotFound
 from ..bulk.failure_export import export_note, replacing, to_stdout, why_not_written
@@ -39,7 +39,7 @@ def table(report: FailureReport, width: int = 120, samples: int = 1) -> str:
         message = inert(group.message) + (" (varies: ids, values)" if group.varies else "")
         lines.append(f"{compact(group.count, 9):>9}  {share:>6}  {code:<34}  {clip(message, max(20, width - 55))}")
         for row in group.rows[:samples]:
-            fields = ", ".join(f"{inert(k)}={inert(v)}" for k, v in row.fields.items())
+            fields = inert(row.note) or ", ".join(f"{inert(k)}={inert(v)}" for k, v in row.fields.items())
             lines.append(f"{'':>19}e.g. {clip(fields, max(20, width - 24))}")
     return "\n".join(lines)
 
@@ -96,9 +96,14 @@ async def _one(args: argparse.Namespace, service: BulkService, job: Job) -> tupl
         await read_failures(service, job, found)
     else:
         try:
-            with replacing(args.out, raw=raw) if args.out is not None else to_stdout(sys.stdout, raw=raw) as export:
+            target = (
+                replacing(args.out, raw=raw) if args.out is not None else nullcontext(to_stdout(sys.stdout, raw=raw))
+            )
+            with target as export:
                 await read_failures(service, job, found, sink=export)
                 export.finish(found)
+        except BrokenPipeError:
+            raise  # the reader left (`| head`): main leaves quietly
         except OSError as exc:
             return fail(why_not_written(args.out, exc), ExitCode.USAGE), found
         fail(export_note(export, args.out), 0)
