@@ -5,8 +5,10 @@ simulator runs in its own process with ``--jobs`` finished Bulk 2.0 jobs whose e
 (``--rows`` each, spread over the error mix); the real app runs here, headless, and for each round
 opens Failures on every one of them, waits until the report is read, and goes back. Prints this
 process's RSS at the start, after each round and at the end, with the rows and estimated bytes the
-session keeps (its bounded store) and the reports dropped so far; ``--unbounded`` keeps every report,
-to compare. Numbers, not asserts; every loop is bounded.
+session keeps (its bounded store) and the reports dropped so far; to compare, ``--unbounded`` keeps
+every report and ``--thawed`` never freezes the heap (ui/gc_pauses freezes what survives a full
+collection and thaws it every 10 minutes: a closed view is cyclic garbage that waits for the thaw).
+Numbers, not asserts; every loop is bounded.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ def live(*kinds: type) -> str:
     return ", ".join(f"{counts[k]:,} {k.__name__}" for k in kinds)
 
 
-async def soak(rounds: int, jobs: int, rows: int, unbounded: bool, max_mb: float | None) -> None:
+async def soak(rounds: int, jobs: int, rows: int, unbounded: bool, max_mb: float | None, thawed: bool) -> None:
     sim, env = start_simulator("--spawn-every", "0", "--failure-rows", str(rows), "--failure-jobs", str(jobs))
     try:
         options = ConnectionOptions(instance_url=env["SF_INSTANCE_URL"], access_token=env["SF_ACCESS_TOKEN"])
@@ -54,6 +56,8 @@ async def soak(rounds: int, jobs: int, rows: int, unbounded: bool, max_mb: float
                 key=lambda j: -(j.number_records_failed or 0),
             )
             failing = failing[:jobs]  # fmt: skip
+            if thawed:  # to compare: no freezing of what survives a full collection (ui/gc_pauses)
+                app._collector.uninstall()
             if unbounded:  # as before the store had bounds: every report kept for the session
                 app.org.failures.max_rows = app.org.failures.max_bytes = 2**62
             elif max_mb is not None:
@@ -101,8 +105,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--unbounded", action="store_true", help="keep every report (to compare)")
     parser.add_argument("--max-mb", type=float, help="the store's bound on kept bytes (default: the app's)")
+    parser.add_argument("--thawed", action="store_true", help="never freeze the heap (ui/gc_pauses), to compare")
     args = parser.parse_args()
-    asyncio.run(soak(args.rounds, args.jobs, args.rows, args.unbounded, args.max_mb))
+    asyncio.run(soak(args.rounds, args.jobs, args.rows, args.unbounded, args.max_mb, args.thawed))
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from ...config.paths import export_path
 from ...monitor.org import Org
 from ...numbers import compact
 from ...text import clip, inert
-from .. import org_workers
+from .. import gc_pauses, org_workers
 from ..cells import Column, visible
 from ..toast import say
 from ..view import View
@@ -107,13 +107,14 @@ class FailuresScreen(JobScreen):
     def on_unmount(self) -> None:
         stage(self).failures_changed.unsubscribe(self)
         # A closed screen is garbage in cycles (its widgets and it), freed only by a full collection,
-        # which the app runs rarely (ui/gc_pauses): what it holds goes now, not at the next thaw, so
-        # opening job after job does not keep every report and table drawn since.
+        # which the app runs rarely (ui/gc_pauses): what it holds goes now, and the rest at the next
+        # full collection, so opening job after job does not keep every report and table drawn since.
         for table in self._tables:  # (its children are unmounted by now: not found by a query)
             table.clear(columns=True)
         self._tables = ()
         self.report = FailureReport(self.job_id, self.report.kind)  # the org's bounded store keeps the report
         self.view = None
+        gc_pauses.thaw()
 
     def _failures_changed(self, changed: tuple[str, View]) -> None:
         job_id, view = changed
