@@ -8,8 +8,15 @@
   whose counts say it has no failed rows costs no call; NotProcessed and Failed batches count
   their records that never ran as unprocessed.
 
-Parsing runs off the event loop; the report is changed on the loop only, between chunks, so a
-screen may draw it at any time. Never called by the poll loop: results are read on demand.
+Right or marked (:meth:`FailureReport.mark`; a marked report is never ``complete``): a Bulk 1.0
+batch whose request and result differ in rows is not joined (its failed rows show no input, and say
+why); a Bulk 2.0 file is read at most to the job's ``numberRecordsFailed`` rows (more is not the
+job's file, or a bomb of tiny rows), a report without an export at most ``MAX_ROWS_READ``, and an
+HTML page served as the file is not read as rows.
+
+Parsing runs off the event loop, ``CHUNK`` bytes at a time however large the inflated chunk; the
+report is changed on the loop only, between chunks, so a screen may draw it at any time. Never
+called by the poll loop: results are read on demand.
 """
 
 from __future__ import annotations

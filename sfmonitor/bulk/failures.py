@@ -3,7 +3,8 @@
 A failure file may hold millions of rows. The report counts every row into its group but keeps only
 a bounded number of rows (samples, and the first rows of each group for the screen), so its memory
 does not follow the size of the file. Error text is the server's, kept exact; it is made inert only
-where it is drawn.
+where it is drawn. What was found wrong with the files read is said in the report's ``marks``.
+Repeated column names are all kept (``Name``, ``Name (2)``): :func:`unique_columns`.
 """
 
 from __future__ import annotations
