@@ -150,3 +150,23 @@ def test_csv_to_a_full_standard_output_is_one_line_and_exit_2(sim: Simulator) ->
     assert done.stderr.decode().splitlines() == [
         "sfmonitor: the failures CSV was not written to standard output: no space left"
     ]
+
+
+async def test_the_dashboards_export_with_every_name_taken_writes_nothing_and_says_so(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    from sfmonitor.bulk.failure_export import NEW_NAME_TRIES
+    from sfmonitor.ui import org_workers
+    from sfmonitor.ui.messages import FailuresExported
+
+    planned = tmp_path / "failures-job.csv"
+    for n in range(1, NEW_NAME_TRIES + 1):
+        (planned if n == 1 else tmp_path / f"failures-job-{n}.csv").symlink_to(tmp_path / "elsewhere")
+    posted: list[object] = []
+    async with connected(sim) as service:
+        job = await service.find_job(_job(sim))
+        await org_workers.export_failures(service, job, planned, posted.append)
+    (done,) = posted
+    assert isinstance(done, FailuresExported) and not done.note
+    assert done.error == f"the failures CSV was not written to {planned}: a file of that name is there"
+    assert not (tmp_path / "elsewhere").exists() and len(list(tmp_path.iterdir())) == NEW_NAME_TRIES
