@@ -25,3 +25,26 @@ def test_survivors_of_a_full_collection_are_frozen_then_thawed_in_time() -> None
     assert not any(getattr(callback, "__self__", None) is collector for callback in gc.callbacks)
     gc.collect()
     assert gc.get_freeze_count() == 0  # uninstalled: the collector is as Python left it
+
+
+def test_thaw_hands_the_frozen_heap_back_for_the_next_full_collection() -> None:
+    import weakref
+
+    from sfmonitor.ui.gc_pauses import thaw
+
+    class Cycle:
+        me: object = None
+
+    garbage = Cycle()
+    garbage.me = garbage
+    gone = weakref.ref(garbage)
+    gc.freeze()  # as the app does after a full collection: out of the collector's sight
+    try:
+        del garbage
+        gc.collect()
+        assert gone() is not None  # a closed view's cycles, frozen: kept until a thaw
+        thaw()
+        gc.collect()
+        assert gone() is None and gc.get_freeze_count() == 0
+    finally:
+        gc.unfreeze()

@@ -8,8 +8,15 @@
   whose counts say it has no failed rows costs no call; NotProcessed and Failed batches count
   their records that never ran as unprocessed.
 
-Parsing runs off the event loop; the report is changed on the loop only, between chunks, so a
-screen may draw it at any time. Never called by the poll loop: results are read on demand.
+Right or marked (:meth:`FailureReport.mark`; a marked report is never ``complete``): a Bulk 1.0
+batch whose request and result differ in rows is not joined (its failed rows show no input, and say
+why); a Bulk 2.0 file is read at most to the job's ``numberRecordsFailed`` rows (more is not the
+job's file, or a bomb of tiny rows), a report without an export at most ``MAX_ROWS_READ``, and an
+HTML page served as the file is not read as rows.
+
+Parsing runs off the event loop, ``CHUNK`` bytes at a time however large the inflated chunk; the
+report is changed on the loop only, between chunks, so a screen may draw it at any time. Never
+called by the poll loop: results are read on demand.
 """
 
 from __future__ import annotations
@@ -20,16 +27,24 @@ from collections.abc import Callable
 
 from . import v1, v2
 from .errors import ApiError, BulkError, ProtocolError
-from .failures import BatchOutcome, FailedRow, FailureReport, input_columns, split_error
+from .failures import (
+    MAX_ROWS_READ,
+    BatchOutcome,
+    FailedRow,
+    FailureReport,
+    input_columns,
+    split_error,
+    unique_columns,
+)
 from .models import ENDED_BADLY, V2_TERMINAL, Batch, Job, JobKind, in_path
-from .result_files import CsvStream, RowOutcome, parse_batch_request, parse_batch_result
+from .result_files import SLICE, CsvStream, RowOutcome, parse_batch_request, parse_batch_result, slices
 from .service import BulkService
 
 log = logging.getLogger(__name__)
 
 RESULT_STATES = V2_TERMINAL  # a Bulk 2.0 job's result files are there once it has ended
 UNPROCESSED_STATES = ENDED_BADLY
-CHUNK = 256 * 1024  # bytes parsed per step off the loop
+CHUNK = SLICE  # bytes parsed per step off the loop (the rows of one step are all that exist at once)
 QUERY_OPERATIONS = frozenset({"query", "queryall"})
 
 Sink = Callable[[FailedRow], None]
@@ -83,50 +98,93 @@ async def _read_v2(service: BulkService, job: Job, report: FailureReport, sink: 
         return
     base = f"{v2.jobs_path(service.api_version, JobKind.INGEST)}/{in_path(job.id)}"
     report.clear()  # a re-read (an export) starts from nothing; the view sees the groups as they come
+    expected = job.number_records_failed if isinstance(job.number_records_failed, int) else None
     try:
-        await _stream_failed(service, f"{base}/failedResults/", report, sink, progress)
-        if job.state in UNPROCESSED_STATES:
+        whole = await _stream_failed(service, f"{base}/failedResults/", report, sink, progress,
+                                     _row_limit(expected, sink))  # fmt: skip
+        if whole and job.state in UNPROCESSED_STATES:
             report.unprocessed = await _count_rows(service, f"{base}/unprocessedrecords/", report)
     except ApiError as exc:
         if 400 <= exc.status < 500 and exc.status not in (401, 403):
             report.note = f"results when the job ends (the org says: {exc.code or exc.status}: {exc.message})"
             return
         raise
-    expected = job.number_records_failed
-    if isinstance(expected, int) and report.failed < expected:
+    if not whole:
+        return
+    if expected is not None and report.failed < expected:
         # a body cut short is still valid CSV; Salesforce also records no results beyond the daily
         # batch allocation: either way, not all there, and said so
         report.note = f"the failure file has {report.failed:,} rows, the job says {expected:,} failed (cut short?)"
         return
-    report.complete = True
+    report.complete = not report.marks
+
+
+def _row_limit(expected: int | None, sink: Sink | None) -> tuple[int, str] | None:
+    """The most rows to read of a failure file, and what is said on reaching it: never more than the
+    job says failed (a file with more is not the job's, and may be a bomb of tiny rows); a report
+    without an export reads at most MAX_ROWS_READ (its counts then say so)."""
+    if sink is None and (expected is None or expected > MAX_ROWS_READ):
+        of = f" of {expected:,}" if expected is not None else ""
+        return MAX_ROWS_READ, f"first {MAX_ROWS_READ:,}{of} rows read, the rest not (an export reads them all)"
+    if expected is None:
+        return None
+    return expected, (f"the failure file has more rows than the job's {expected:,} failed: the first {expected:,} "
+                      "read, the rest not (not this job's file?)")  # fmt: skip
+
+
+def not_csv(content_type: str, head: bytes) -> str:
+    """Why a result file is not CSV ("" if it may be): a proxy's or login page's HTML served in its place."""
+    if "html" in content_type.lower():
+        return f"the failure file is not CSV: the org answered a {content_type.split(';')[0].strip()} page"
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<":
+        return "the failure file is not CSV: it is markup (an HTML page?)"
+    return ""
 
 
 async def _stream_failed(service: BulkService, path: str, report: FailureReport, sink: Sink | None,
-                         progress: Progress | None) -> None:  # fmt: skip
+                         progress: Progress | None, limit: tuple[int, str] | None) -> bool:  # fmt: skip
+    """Read the failure file into the report; False if it was not read whole (it is marked why)."""
     stream = CsvStream()
     header: list[str] = []
 
-    def rows_of(data: bytes, final: bool) -> list[FailedRow]:
+    def rows_of(data: bytes, final: bool, room: int | None) -> tuple[list[FailedRow], bool]:
         rows = stream.feed(data) + (stream.finish() if final else [])
         if not header and rows:
-            header.extend(rows.pop(0))
-        return _v2_rows(header, rows)
+            header.extend(unique_columns(rows.pop(0)))
+        over = room is not None and len(rows) > room
+        return _v2_rows(header, rows[:room] if over else rows), over
 
-    async with service.transport.stream(path, accept="text/csv") as chunks:
-        pending = bytearray()
-        async for chunk in chunks:
-            pending += chunk
-            report.bytes_read += len(chunk)
-            if len(pending) >= CHUNK:
-                data, pending = bytes(pending), bytearray()
-                _add(report, await asyncio.to_thread(rows_of, data, False), sink)
-                if not report.columns and header:
-                    report.add_columns(input_columns(header))
-                if progress:
-                    progress(report)
-        _add(report, await asyncio.to_thread(rows_of, bytes(pending), True), sink)
+    async def parse(data: bytes, final: bool) -> bool:
+        room = None if limit is None else limit[0] - report.rows_read
+        rows, over = await asyncio.to_thread(rows_of, data, final, room)
+        _add(report, rows, sink)
         if not report.columns and header:
             report.add_columns(input_columns(header))
+        if over:
+            assert limit is not None
+            report.mark(limit[1])
+        return not over
+
+    async with service.transport.stream(path, accept="text/csv") as body:
+        pending = bytearray()
+        head = b""
+        async for chunk in body:
+            report.bytes_read += len(chunk)
+            if len(head) < 64:
+                head += chunk[:64]
+                why = not_csv(body.content_type, head) if head.strip() else ""
+                if why:
+                    report.mark(why)
+                    return False
+            for piece in slices(chunk, CHUNK):  # an inflated chunk may be megabytes: parsed a slice at a time
+                pending += piece
+                if len(pending) >= CHUNK:
+                    data, pending = bytes(pending), bytearray()
+                    if not await parse(data, False):
+                        return False
+                    if progress:
+                        progress(report)
+        return await parse(bytes(pending), True)
 
 
 def _v2_rows(header: list[str], rows: list[list[str]]) -> list[FailedRow]:
@@ -157,10 +215,11 @@ def _add(report: FailureReport, rows: list[FailedRow], sink: Sink | None) -> Non
 async def _count_rows(service: BulkService, path: str, report: FailureReport) -> int:
     stream = CsvStream()
     count = 0
-    async with service.transport.stream(path, accept="text/csv") as chunks:
-        async for chunk in chunks:
+    async with service.transport.stream(path, accept="text/csv") as body:
+        async for chunk in body:
             report.bytes_read += len(chunk)
-            count += len(await asyncio.to_thread(stream.feed, chunk) if len(chunk) >= CHUNK else stream.feed(chunk))
+            for piece in slices(chunk, CHUNK):
+                count += len(await asyncio.to_thread(stream.feed, piece) if len(piece) >= CHUNK else stream.feed(piece))
         count += len(stream.finish())
     return max(0, count - 1)  # the header
 
@@ -181,7 +240,7 @@ async def _read_v1(service: BulkService, job: Job, report: FailureReport, sink: 
         await _read_batch(service, version, job, batch, report, sink)
         if progress:
             progress(report)
-    report.complete = job.finished and len(report.batches) == len(batches)
+    report.complete = job.finished and len(report.batches) == len(batches) and not report.marks
     report.note = "no batches yet" if not batches else "" if report.batches else "results as batches finish"
 
 
@@ -211,19 +270,33 @@ async def _read_batch(service: BulkService, version: str, job: Job, batch: Batch
     report.bytes_read += len(result.content)
     failed_at = [i for i, o in enumerate(outcomes) if not o.success]
     columns, records = await _request(service, path) if failed_at or batch.state == "Failed" else ([], [])
-    report.add_columns(columns)
+    mismatch = _mismatch(batch, len(records), len(outcomes)) if failed_at else ""
+    if mismatch:
+        report.mark(f"batch {batch.id}: {mismatch}")
+    else:
+        report.add_columns(columns)
     rows = []
     for i in failed_at:
         outcome = outcomes[i]
-        fields = records[i] if i < len(records) else {}
-        rows.append(FailedRow(outcome.code, outcome.message, outcome.error, fields, outcome.record_id, batch.id, i + 1))
+        fields = {} if mismatch else records[i] if i < len(records) else {}
+        rows.append(FailedRow(outcome.code, outcome.message, outcome.error, fields, outcome.record_id, batch.id,
+                              i + 1, mismatch))  # fmt: skip
     _add(report, rows, sink)
     unprocessed = 0
     if batch.state == "Failed" and len(records) > len(outcomes):
         unprocessed = len(records) - len(outcomes)
         report.unprocessed += unprocessed
     report.batches[batch.id] = BatchOutcome(batch.id, len(rows), unprocessed,
-                                            batch.state_message if batch.state == "Failed" else "")  # fmt: skip
+                                            batch.state_message if batch.state == "Failed" else mismatch)  # fmt: skip
+
+
+def _mismatch(batch: Batch, requested: int, results: int) -> str:
+    """Why a batch's result cannot be joined row by row to its request ("" when it can): the two
+    must have one row each per record, else every row after a gap would show another row's input.
+    A batch that failed part way has results for the records it ran, the first ones."""
+    if requested == results or (batch.state == "Failed" and results < requested):
+        return ""
+    return f"input not matched: request has {requested:,} rows, result {results:,}"
 
 
 async def _checked_result(service: BulkService, path: str, batch: Batch, body: bytes, content_type: str

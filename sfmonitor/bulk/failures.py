@@ -3,7 +3,8 @@
 A failure file may hold millions of rows. The report counts every row into its group but keeps only
 a bounded number of rows (samples, and the first rows of each group for the screen), so its memory
 does not follow the size of the file. Error text is the server's, kept exact; it is made inert only
-where it is drawn.
+where it is drawn. What was found wrong with the files read is said in the report's ``marks``.
+Repeated column names are all kept (``Name``, ``Name (2)``): :func:`unique_columns`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ ROWS_KEPT = 10_000  # rows kept over all groups: beyond, groups keep their sampl
 MAX_GROUPS = 1_000  # distinct (code, message) groups; later new messages join their code's "other"
 MAX_VALUE = 4_096  # characters kept of one input value in a kept row (the export writes them whole)
 KEY_CHARS = 500  # characters of a message that decide its group
+MAX_ROWS_READ = 1_000_000  # rows a report (screen, table, JSON) reads of one file; an export reads all
+MAX_MARKS = 20  # things found wrong with what was read, kept in words (more are counted)
 
 _CODE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _FIELDS_TAIL = re.compile(r":\s*(?:[\w.]+(?:,\s*[\w.]+)*\s*)?--\s*$")  # Bulk 1.0 CSV: ":LastName --", ":--"
@@ -61,6 +64,7 @@ class FailedRow:
     record_id: str = ""  # sf__Id / the result's Id, when the org gave one
     batch_id: str = ""  # Bulk 1.0
     row: int | None = None  # position in its batch (Bulk 1.0, from 1)
+    note: str = ""  # why ``fields`` is empty: "input not matched: request has 11 rows, result 10"
 
 
 @dataclass
@@ -100,6 +104,9 @@ class FailureReport:
     note: str = ""  # why there is nothing (yet): "results when the job ends", "query jobs have none"
     error: str = ""  # the read failed: why (what was read before stays)
     groups: dict[tuple[str, str], FailureGroup] = field(default_factory=dict)
+    marks: list[str] = field(default_factory=list)  # what was found wrong with the files read (bounded)
+    marks_more: int = 0  # marks beyond MAX_MARKS, counted
+    kept_bytes: int = 0  # an estimate of the memory the kept rows take (what a session's store bounds)
     _kept: int = 0
 
     @classmethod
@@ -129,8 +136,23 @@ class FailureReport:
             group.varies = True
         group.count += 1
         if len(group.rows) < SAMPLES_PER_GROUP or (len(group.rows) < ROWS_PER_GROUP and self._kept < ROWS_KEPT):
-            group.rows.append(_bounded(row))
+            kept = _bounded(row)
+            group.rows.append(kept)
             self._kept += 1
+            self.kept_bytes += row_bytes(kept)
+
+    @property
+    def rows_kept(self) -> int:
+        """Rows kept to show (samples and each group's first rows); every row is counted all the same."""
+        return self._kept
+
+    def mark(self, text: str) -> None:
+        """Something wrong with what was read, said beside the figures (a report with marks is
+        never ``complete``: the reader leaves it unset)."""
+        if len(self.marks) < MAX_MARKS:
+            self.marks.append(text)
+        else:
+            self.marks_more += 1
 
     def add_columns(self, columns: Iterable[str]) -> None:
         for column in columns:
@@ -161,13 +183,15 @@ class FailureReport:
             "complete": self.complete,
             "note": self.note or None,
             "error": self.error or None,
+            "marks": self.marks + ([f"and {self.marks_more:,} more"] if self.marks_more else []),
+            "rowsKept": self.rows_kept,
             "groups": [
                 {
                     "code": g.code,
                     "message": g.message,
                     "messagesVary": g.varies,
                     "count": g.count,
-                    "samples": [dict(r.fields) for r in g.rows[:samples]],
+                    "samples": [_sample(r) for r in g.rows[:samples]],
                 }
                 for g in self.ordered()
             ],
@@ -184,14 +208,43 @@ class FailureReport:
             parts.append(self.coverage())
         if self.note:
             parts.append(self.note)
+        parts.extend(self.marks)
+        if self.marks_more:
+            parts.append(f"and {self.marks_more:,} more marks")
         return " · ".join(parts)
+
+
+def _sample(row: FailedRow) -> dict[str, str]:
+    """A row's input as JSON shows it; a row whose input could not be matched says so instead."""
+    return {"(input)": row.note} if row.note else dict(row.fields)
+
+
+def row_bytes(row: FailedRow) -> int:
+    """About what a kept row takes in memory: its strings (~50 bytes of header each) and containers."""
+    text = len(row.error) + len(row.message) + len(row.code) + len(row.record_id) + len(row.batch_id) + len(row.note)
+    return 400 + text + sum(100 + len(k) + len(v) for k, v in row.fields.items())
 
 
 def _bounded(row: FailedRow) -> FailedRow:
     if all(len(v) <= MAX_VALUE for v in row.fields.values()):
         return row
     fields = {k: v if len(v) <= MAX_VALUE else v[: MAX_VALUE - 1] + "…" for k, v in row.fields.items()}
-    return FailedRow(row.code, row.message, row.error, fields, row.record_id, row.batch_id, row.row)
+    return FailedRow(row.code, row.message, row.error, fields, row.record_id, row.batch_id, row.row, row.note)
+
+
+def unique_columns(header: Sequence[str]) -> list[str]:
+    """A file's column names, each kept: a repeated name becomes ``Name (2)``, ``Name (3)``…, so two
+    columns of one name are two columns on screen and in the export, not one overwriting the other."""
+    seen: set[str] = set()
+    out = []
+    for name in header:
+        unique, n = name, 1
+        while unique in seen:
+            n += 1
+            unique = f"{name} ({n})"
+        seen.add(unique)
+        out.append(unique)
+    return out
 
 
 def input_columns(header: Sequence[str]) -> list[str]:

@@ -3,8 +3,11 @@
 - :class:`CsvStream` turns a CSV body arriving in chunks into rows, never holding more than the
   chunk and one unfinished row: quoted values may hold newlines, quotes and commas; a BOM is dropped;
   bytes that are not UTF-8 are replaced, not fatal. A single row growing past ``MAX_ROW`` is refused.
+  Data arriving in one large piece (a gzip body inflates a 64 KiB read to megabytes of tiny rows) is
+  parsed in :func:`slices` of ``SLICE`` bytes, so the rows of one slice are all that exist at once.
 - Bulk 1.0 batch results (CSV, XML, JSON) become one :class:`RowOutcome` per uploaded row, in order,
-  and batch requests (CSV, XML, JSON) their rows' fields, so the two join by position.
+  and batch requests (CSV, XML, JSON) their rows' fields, so the two join by position. A batch holds
+  at most ``MAX_BATCH_ROWS`` records (Salesforce's limit): a CSV with more is refused as it is parsed.
 """
 
 from __future__ import annotations
@@ -12,15 +15,18 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from xml.etree import ElementTree
 
 from .errors import HostileBody, ProtocolError
-from .failures import split_error
+from .failures import split_error, unique_columns
 from .payload import MAX_DEPTH, loads_json
 
 MAX_ROW = 16 * 1024 * 1024  # one CSV row (a value with a lost closing quote swallows the rest of the file)
+SLICE = 64 * 1024  # bytes of CSV parsed at once: 64 KiB of two-byte rows is 32,768 small lists, no more
+MAX_BATCH_ROWS = 10_000  # records in one Bulk 1.0 batch (Salesforce's limit), so in its request and result
 
 csv.field_size_limit(MAX_ROW)
 
@@ -75,9 +81,26 @@ class CsvStream:
             raise ProtocolError(f"the CSV is not readable: {exc}") from None
 
 
-def csv_rows(body: bytes, delimiter: str = ",") -> list[list[str]]:
+def slices(data: bytes | bytearray, size: int = SLICE) -> Iterator[bytes]:
+    """``data`` in pieces of at most ``size`` bytes (copied one at a time, never all at once)."""
+    view = memoryview(data)
+    for start in range(0, len(view), size):
+        yield bytes(view[start : start + size])
+
+
+def csv_rows(body: bytes, delimiter: str = ",", limit: int | None = None, what: str = "file") -> list[list[str]]:
+    """Every row of a whole CSV body, parsed a slice at a time; more than ``limit`` rows (header
+    included) is a :class:`HostileBody`, found before the rest is parsed."""
     stream = CsvStream(delimiter)
-    return stream.feed(body) + stream.finish()
+    rows: list[list[str]] = []
+    for piece in slices(body):
+        rows += stream.feed(piece)
+        if limit is not None and len(rows) > limit:
+            raise HostileBody(f"the {what} has more than {limit - 1:,} rows, more than a batch can hold; refused")
+    rows += stream.finish()
+    if limit is not None and len(rows) > limit:
+        raise HostileBody(f"the {what} has more than {limit - 1:,} rows, more than a batch can hold; refused")
+    return rows
 
 
 # --- Bulk 1.0 batches --------------------------------------------------------------------------
@@ -200,7 +223,7 @@ def parse_batch_result(content_type: str, body: bytes) -> list[RowOutcome]:
             code, message, whole = ("", "", "") if success else _error_parts(_xml_errors(item))
             out.append(RowOutcome(success, _child_text(item, "id"), code, message, whole))
         return out
-    rows = csv_rows(body)
+    rows = csv_rows(body, limit=MAX_BATCH_ROWS + 1, what="batch result")
     if not rows:
         return []
     header = [h.strip().lower() for h in rows[0]]
@@ -254,10 +277,10 @@ def parse_batch_request(content_type: str, body: bytes) -> tuple[list[str], list
     elif kind == "xml":
         records = [_xml_record(item) for item in _xml(body, "batch request") if _tag(item) == "sObject"]
     else:
-        rows = csv_rows(body)
+        rows = csv_rows(body, limit=MAX_BATCH_ROWS + 1, what="batch request")
         if not rows:
             return [], []
-        header = rows[0]
+        header = unique_columns(rows[0])
         return header, [dict(zip(header, row + [""] * (len(header) - len(row)), strict=False)) for row in rows[1:]]
     columns: list[str] = []
     seen: set[str] = set()

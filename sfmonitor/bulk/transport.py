@@ -44,6 +44,18 @@ def _is_v1(path: str) -> bool:
     return path.startswith("/services/async/")
 
 
+class StreamedBody:
+    """A streamed answer: its inflated chunks (iterate it) and its ``Content-Type`` (a proxy's HTML
+    page served in place of a result file says so there)."""
+
+    def __init__(self, chunks: AsyncIterator[bytes], content_type: str) -> None:
+        self._chunks = chunks
+        self.content_type = content_type
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._chunks
+
+
 class Transport:
     """Async HTTP to one org. Not tied to any one API: the path decides the auth header."""
 
@@ -127,9 +139,9 @@ class Transport:
     @contextlib.asynccontextmanager
     async def stream(
         self, path: str, *, accept: str | None = None, limit: int | None = None, within: float | None = None
-    ) -> AsyncIterator[AsyncIterator[bytes]]:
-        """GET a body that may be huge (a result file): its inflated chunks as they arrive, never the
-        whole. Opening it (the answer's headers) is bounded by the timeout, retried and renewed like
+    ) -> AsyncIterator[StreamedBody]:
+        """GET a body that may be huge (a result file): its inflated chunks as they arrive, with the
+        answer's content type, never the whole. Opening it (the answer's headers) is bounded by the timeout, retried and renewed like
         :meth:`request`; an error answer raises. ``limit``: a HostileBody once the inflated chunks pass
         that many bytes; ``within``: a TransportError unless the whole body has come within that many
         seconds of the opening (without it, each read waits at most the timeout)."""
@@ -138,7 +150,8 @@ class Transport:
         response = await retrying(lambda: self._authorised(session, request, stream=True), (self.retry_delay,),
                                   f"GET {path}")  # fmt: skip
         try:
-            yield self._chunks(response, f"GET {self.session.instance_url}{path}", limit, within)
+            yield StreamedBody(self._chunks(response, f"GET {self.session.instance_url}{path}", limit, within),
+                               response.headers.get("content-type", ""))  # fmt: skip
         finally:
             await response.aclose()
 

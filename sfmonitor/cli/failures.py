@@ -9,10 +9,10 @@ import argparse
 import json
 import shutil
 import sys
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, nullcontext
 
 from ..bulk.errors import ConfigError, NotFound
-from ..bulk.failure_export import CsvExport, export_note
+from ..bulk.failure_export import export_note, replacing, to_stdout, why_not_written
 from ..bulk.failures import FailureReport
 from ..bulk.models import Job
 from ..bulk.service import BulkService
@@ -39,7 +39,7 @@ def table(report: FailureReport, width: int = 120, samples: int = 1) -> str:
         message = inert(group.message) + (" (varies: ids, values)" if group.varies else "")
         lines.append(f"{compact(group.count, 9):>9}  {share:>6}  {code:<34}  {clip(message, max(20, width - 55))}")
         for row in group.rows[:samples]:
-            fields = ", ".join(f"{inert(k)}={inert(v)}" for k, v in row.fields.items())
+            fields = inert(row.note) or ", ".join(f"{inert(k)}={inert(v)}" for k, v in row.fields.items())
             lines.append(f"{'':>19}e.g. {clip(fields, max(20, width - 24))}")
     return "\n".join(lines)
 
@@ -86,27 +86,31 @@ def cmd_failures(args: argparse.Namespace) -> int:
 
 
 async def _one(args: argparse.Namespace, service: BulkService, job: Job) -> tuple[int, FailureReport]:
-    """Read one org's job's failures (to the CSV too, if asked); its exit code and its report."""
+    """Read one org's job's failures (to the CSV too, if asked); its exit code and its report. An
+    ``--out`` that cannot be written is one line and exit 2; the file is replaced only when whole."""
     from ..bulk.failure_reader import read_failures
 
-    export, handle = None, None
-    if args.out is not None:
-        export, handle = CsvExport.open(args.out)
-    elif args.format == "csv":
-        export = CsvExport(sys.stdout)
     found = FailureReport.for_job(job)
-    try:
-        await read_failures(service, job, found, sink=export)
-    finally:
-        if export is not None:
-            export.finish(found)
-        if handle is not None:
-            handle.close()
-    sys.stdout.flush()
-    if export is not None:
+    raw = bool(args.raw)
+    if args.out is None and args.format != "csv":
+        await read_failures(service, job, found)
+    else:
+        try:
+            target = (
+                replacing(args.out, raw=raw) if args.out is not None else nullcontext(to_stdout(sys.stdout, raw=raw))
+            )
+            with target as export:
+                await read_failures(service, job, found, sink=export)
+                export.finish(found)
+        except BrokenPipeError:
+            raise  # the reader left (`| head`): main leaves quietly
+        except OSError as exc:
+            return fail(why_not_written(args.out, exc), ExitCode.USAGE), found
         fail(export_note(export, args.out), 0)
+    sys.stdout.flush()
     if not found.complete:
-        fail(f"job {inert(job.id)}: not every result read yet: {inert(found.note or found.coverage())}", 0)
+        why = "; ".join(found.marks) or f"not every result read yet: {found.note or found.coverage()}"
+        fail(f"job {inert(job.id)}: {inert(why)}", 0)
         return ExitCode.PARTIAL, found
     return ExitCode.OK, found
 

@@ -111,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
                           help="table (default), json, or csv: every failed row with its error and input")  # fmt: skip
     failures.add_argument("--out", metavar="FILE", type=Path,
                           help="write every failed row to this CSV file too (--format csv: not to stdout)")  # fmt: skip
+    failures.add_argument("--raw", action="store_true",
+                          help="write CSV values exactly as the org sent them: no ' before a value starting "
+                               "with = + - @ tab or CR (which a spreadsheet would run as a formula)")  # fmt: skip
     _connection_args(failures)
 
     waiting = sub.add_parser("wait", help="wait until jobs end; the exit code says how they ended (0, 6, 7, 8, 9, 10)")
@@ -206,3 +209,5 @@ def _simulator_args(parser: argparse.ArgumentParser) -> None:
                         help="the consumer key JWT assertions must name as iss (sfmonitor-sim)")  # fmt: skip
     parser.add_argument("--failure-rows", type=int, default=0, metavar="N",
                         help="add a finished Bulk 2.0 job whose N rows all failed (a huge failure file)")  # fmt: skip
+    parser.add_argument("--failure-jobs", type=int, default=1, metavar="N",
+                        help="with --failure-rows: add N such jobs (1)")  # fmt: skip

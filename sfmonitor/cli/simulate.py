@@ -49,7 +49,8 @@ def _start_simulator(args: argparse.Namespace) -> Simulator:
     if args.giant_batches > 0:
         add_giant_classic_job(sim.world, args.giant_batches)
     if args.failure_rows > 0:
-        add_failure_file_job(sim.world, args.failure_rows)
+        for _ in range(max(1, args.failure_jobs)):
+            add_failure_file_job(sim.world, args.failure_rows)
     sim.world.production = args.production
     if certificate is not None:
         from ..simulator.jwt_grant import ConnectedApp

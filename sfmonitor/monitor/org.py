@@ -16,6 +16,7 @@ from ..bulk.service import BulkService
 from .alerts import Alerter
 from .board import Connection
 from .confirm import needs_typed, production_of, read_only_refusal
+from .failure_store import FailureStore
 from .history import History, live_work
 from .poller import BACKFILL, Poller, Snapshot
 from .schedule import Schedule
@@ -50,7 +51,7 @@ class Org:
     limits_read_at: float | None = None
     polling: bool = False  # a poll cycle (or the connection before the first) is under way
     next_poll_delay: float | None = None
-    failures: dict[str, FailureReport] = field(default_factory=dict)  # read on demand, kept for the session
+    failures: FailureStore = field(default_factory=FailureStore)  # read on demand, kept while they fit
     alerter: Alerter = field(default_factory=Alerter)  # what its polls change that the operator hears of
     backfill: int = BACKFILL  # finished jobs of a big org's history read per cycle (a fleet shares it)
     _requests_seen: int = 0
@@ -74,11 +75,9 @@ class Org:
         return needs_typed(self.production)
 
     def failure_report(self, job: Job) -> FailureReport:
-        """The job's failures as read so far (an empty report before the first read)."""
-        report = self.failures.get(job.id)
-        if report is None:
-            report = self.failures[job.id] = FailureReport.for_job(job)
-        return report
+        """The job's failures as read so far (an empty report before the first read, or once dropped
+        from the session's bounded store), now the most recently used."""
+        return self.failures.report(job)
 
     def failures_starting(self, job: Job, *, asked: bool = False) -> FailureReport | None:
         """The report to bring up to date if a read of the job's failures may start now (it then
@@ -92,12 +91,7 @@ class Org:
 
     def top_errors(self) -> dict[str, tuple[str, int]]:
         """Per job whose failures were read: its largest group's code and rows (no call is made for it)."""
-        out = {}
-        for job_id, report in self.failures.items():
-            top = report.top()
-            if top is not None:
-                out[job_id] = (top.code or top.message, top.count)
-        return out
+        return self.failures.top_errors()
 
     def poll_starting(self, asked: bool = False) -> bool:
         """Whether a poll may start now (never two at once; none while paused, unless the operator

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from textual.message import Message
 
 from ..bulk.errors import ActionOutcomeUnknown, BulkError
-from ..bulk.failure_export import CsvExport, export_note
+from ..bulk.failure_export import export_note, new_file, why_not_written
 from ..bulk.failure_reader import read_failures
 from ..bulk.failures import FailureReport
 from ..bulk.models import Action, Job
@@ -137,19 +137,19 @@ async def failures(service: BulkService, job: Job, report: FailureReport, post: 
 
 
 async def export_failures(service: BulkService, job: Job, path: Path, post: Post) -> None:
-    """Every failed row to a CSV file, streamed as it is read (a fresh read: the report keeps only samples)."""
+    """Every failed row to a new CSV file (``path``, or the next free name beside it), streamed as it
+    is read (a fresh read: the report keeps only samples); the file appears only once whole."""
     fresh = FailureReport.for_job(job)
     try:
-        export, handle = CsvExport.open(path)
-        try:
+        with new_file(path) as (export, written):
             await read_failures(service, job, fresh, sink=export)
-        finally:
             export.finish(fresh)
-            handle.close()
-    except (BulkError, OSError) as exc:
+    except OSError as exc:
+        post(FailuresExported(job.id, "", why_not_written(path, exc)))
+    except BulkError as exc:
         post(FailuresExported(job.id, "", str(exc)))
     except Exception as exc:
         log.exception("exporting the failures of %s failed", job.id)
         post(FailuresExported(job.id, "", f"unexpected {type(exc).__name__}; see the log"))
     else:
-        post(FailuresExported(job.id, export_note(export, path)))
+        post(FailuresExported(job.id, export_note(export, written)))

@@ -106,3 +106,23 @@ async def test_a_running_bulk_v1_job_fills_in_as_its_batches_finish(sim: Simulat
         assert f"of {report.batches_total} batches" in summary
         # the simulator runs at 60x: polls while the view is open bring the batches finished since
         await wait_for(pilot, lambda: len(report.batches) > first, timeout=20)
+
+
+async def test_reports_of_jobs_opened_one_after_another_stay_within_the_sessions_bound(sim: Simulator) -> None:
+    ids = [add_failed_rows_job(sim, [({"LastName": "", "Email": f"{n}.{i}@x.org"}, MISSING) for i in range(60)])
+           for n in range(4)]  # fmt: skip
+    app = make_app(sim)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await wait_for(pilot, lambda: all(i in app.org.state.jobs for i in ids) and app.org.state.polls_done)
+        app.org.failures.max_rows = 150  # two reports of 60 rows; a third is over
+        for job_id in ids:
+            jobs_table(app).select(job_id)
+            await pilot.press("f")
+            await wait_for(pilot, lambda job_id=job_id: isinstance(app.screen, FailuresScreen)
+                           and job_id in app.org.failures and app.org.failures[job_id].complete)  # fmt: skip
+            screen = app.screen
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: not isinstance(app.screen, FailuresScreen))
+            assert screen.report.failed == 0  # a closed view holds no report: the store alone decides
+        assert list(app.org.failures) == ids[2:] and app.org.failures.rows <= 150
+        await wait_for(pilot, lambda: all(cell(jobs_table(app), i, "message").endswith(" ×60") for i in ids))  # noqa: RUF001

@@ -14,13 +14,13 @@ from textual.binding import Binding
 from textual.events import Resize
 from textual.widgets import DataTable, Static
 
-from ...bulk.failures import FailureGroup
+from ...bulk.failures import FailureGroup, FailureReport
 from ...bulk.models import Job
 from ...config.paths import export_path
 from ...monitor.org import Org
 from ...numbers import compact
 from ...text import clip, inert
-from .. import org_workers
+from .. import gc_pauses, org_workers
 from ..cells import Column, visible
 from ..toast import say
 from ..view import View
@@ -87,14 +87,17 @@ class FailuresScreen(JobScreen):
         self.view: View | None = None
         self._rows_of: tuple[str, int, tuple[str, ...]] | None = None  # what the rows table shows
         self._polls: int | None = None  # the org's polls when the report was last brought up to date
+        self._tables: tuple[DataTable[Text], ...] = ()
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="header")
         yield Static("", id="summary", markup=False)
-        yield KeyedTable(id="groups")
+        groups = KeyedTable(id="groups")
+        yield groups
         yield Static("", id="rows-title", markup=False)
         rows: DataTable[Text] = DataTable(id="rows", cursor_type="row", zebra_stripes=False)
         yield rows
+        self._tables = (groups, rows)
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -103,6 +106,15 @@ class FailuresScreen(JobScreen):
 
     def on_unmount(self) -> None:
         stage(self).failures_changed.unsubscribe(self)
+        # A closed screen is garbage in cycles (its widgets and it), freed only by a full collection,
+        # which the app runs rarely (ui/gc_pauses): what it holds goes now, and the rest at the next
+        # full collection, so opening job after job does not keep every report and table drawn since.
+        for table in self._tables:  # (its children are unmounted by now: not found by a query)
+            table.clear(columns=True)
+        self._tables = ()
+        self.report = FailureReport(self.job_id, self.report.kind)  # the org's bounded store keeps the report
+        self.view = None
+        gc_pauses.thaw()
 
     def _failures_changed(self, changed: tuple[str, View]) -> None:
         job_id, view = changed
@@ -111,6 +123,7 @@ class FailuresScreen(JobScreen):
 
     def show(self, view: View) -> None:
         self.view = view
+        self.org.failures.keep(self.job_id, self.report)  # in use: the last its org's bounded store drops
         if view.polls != self._polls:  # opened, or its org polled since: results as batches finish
             self._polls = view.polls
             self.read()
@@ -181,6 +194,8 @@ class FailuresScreen(JobScreen):
         state = (group_key(group), len(group.rows), columns)
         shown = len(group.rows)
         more = f" (showing {shown:,} of {group.count:,}; e exports all)" if shown < group.count else ""
+        unmatched = next((row.note for row in group.rows if row.note), "")
+        more += f" · {unmatched}: inputs not shown" if unmatched else ""
         # the whole message here: the groups table has room for its start only
         title.update(Text(inert(f"{group.code or '(no code)'}: {group.message} · {group.count:,} rows{more}")))
         if state == self._rows_of:
@@ -201,7 +216,7 @@ class FailuresScreen(JobScreen):
                 cells.append(Text(f"{inert(row.batch_id)} · {row.row}" if row.row else inert(row.batch_id)))
             if with_ids:
                 cells.append(Text(inert(row.record_id) or "-"))
-            cells.extend(Text(clip(inert(row.fields.get(name, "")), 40)) for name in columns)
+            cells.extend(Text("" if row.note else clip(inert(row.fields.get(name, "")), 40)) for name in columns)
             cells.append(Text(clip(inert(row.error), 120)))
             table.add_row(*cells, key=str(i))
 
