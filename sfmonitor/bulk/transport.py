@@ -142,9 +142,10 @@ class Transport:
     ) -> AsyncIterator[StreamedBody]:
         """GET a body that may be huge (a result file): its inflated chunks as they arrive, with the
         answer's content type, never the whole. Opening it (the answer's headers) is bounded by the
-        timeout, retried and renewed like :meth:`request`; an error answer raises. ``limit``: a HostileBody once the inflated chunks pass
-        that many bytes; ``within``: a TransportError unless the whole body has come within that many
-        seconds of the opening (without it, each read waits at most the timeout)."""
+        timeout, retried and renewed like :meth:`request`; an error answer raises. ``limit``: a
+        HostileBody once the inflated chunks pass that many bytes; ``within``: a TransportError unless
+        the whole body has come within that many seconds of the opening (without it, each read waits
+        at most the timeout)."""
         session = await self.open()
         request = _Request("GET", path, None, None, accept, None)
         response = await retrying(lambda: self._authorised(session, request, stream=True), (self.retry_delay,),
