@@ -49,9 +49,9 @@ MEANINGS = {
         "refused: an illegal transition, the server's refusal (its code and message are printed), an unknown job"
     ),
     ExitCode.USAGE: (
-        "bad options or configuration (no org given, non-loopback `http://`, bad `--faults`, a job id that is not a "
-        "Salesforce id: 15 or 18 letters and digits, a bare job id that more than one org holds for "
-        "`close`/`abort`: give `ORG:JOBID`)"
+        "bad options or configuration (no org given, non-loopback `http://`, bad `--faults`, a config file "
+        "that cannot be used, a job id that is not a Salesforce id: 15 or 18 letters and digits, a bare job id "
+        "that more than one org holds for `close`/`abort`: give `ORG:JOBID`, an `--out` that cannot be written)"
     ),
     ExitCode.CONNECT: (
         "cannot reach or sign in to the org (network, TLS, `sf` missing or alias unknown, expired token); with "
