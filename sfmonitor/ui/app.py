@@ -49,6 +49,7 @@ from .messages import (
     OrgMessage,
 )
 from .polling import Polling
+from .screens.alerts import AlertsScreen
 from .screens.base import BoardScreen, Stage
 from .screens.dashboard import DashboardScreen
 from .screens.detail import JobDetailScreen
@@ -79,7 +80,20 @@ class SfMonitorApp(Polling, CloseAndAbort):
         Binding("r", "refresh", "Refresh", id="refresh", tooltip="poll the org now"),
         Binding("p", "pause", "Pause", id="pause", tooltip="pause or resume polling"),
         Binding(
-            "m", "mute", "Mute", id="mute", show=False, tooltip="mute or unmute job-end alerts (toast, bell, desktop)"
+            "m",
+            "mute",
+            "Mute",
+            id="mute",
+            show=False,
+            tooltip="mute or unmute alerts' bell, desktop notification and --on-event command",
+        ),
+        Binding(
+            "exclamation_mark",
+            "alerts",
+            "Alerts",
+            id="alerts",
+            show=False,
+            tooltip="the session's alerts, newest first (enter opens the job)",
         ),
         Binding(
             "y",
@@ -139,7 +153,7 @@ class SfMonitorApp(Polling, CloseAndAbort):
         self._shown_status: tuple[object, ...] = ()  # the connection words on screen
         self.theme_names: list[str] = []
         self._next_poll: dict[str, Timer] = {}
-        self.alerts = Alerts(self, self.clock, secret_variables([*settings.orgs.values(), *orgs]))
+        self.alerts = Alerts(self, self.clock, self.fleet.alerts, secret_variables([*settings.orgs.values(), *orgs]))
         self.board_changed: Signal[Board] = Signal(self, "board_changed")
         self.failures_changed: Signal[tuple[str, View]] = Signal(self, "failures_changed")
         self.set_keymap(settings.keymap)
@@ -346,9 +360,25 @@ class SfMonitorApp(Polling, CloseAndAbort):
 
     def action_mute(self) -> None:
         self.alerts.muted = not self.alerts.muted
-        say(self, "alerts muted: no toast, bell or notification until m again" if self.alerts.muted
-            else "alerts on")  # fmt: skip
+        say(self, "alerts muted: no bell, notification or command until m again (still listed: !)"
+            if self.alerts.muted else "alerts on")  # fmt: skip
         self.render_view()
+
+    def action_alerts(self) -> None:
+        if not isinstance(self.screen, AlertsScreen):
+            self.push_screen(AlertsScreen(self.fleet.alerts, self.desktop_words))
+            self.call_after_refresh(self.render_view)  # seen now: the header's alert line says so
+
+    def desktop_words(self) -> str:
+        """How each org's desktop notifications reach the desktop (or why they do not)."""
+        kinds = dict.fromkeys(org.alerter.rules.desktop for org in self.fleet)
+        return "; ".join(f"{kind}: {self.alerts.delivery(kind).why}" if len(kinds) > 1 else
+                         self.alerts.delivery(kind).why for kind in kinds)  # fmt: skip
+
+    def action_test_notification(self) -> None:
+        sent = self.alerts.notify_desktop(self.org.alerter.rules.desktop, "sfmonitor", "a test notification")
+        say(self, f"{'sent' if sent else 'not sent'}: {self.desktop_words()}", title="Desktop notification",
+            timeout=8)  # fmt: skip
 
     def action_refresh(self) -> None:
         idle = [org for org in self.fleet if not org.polling]
@@ -400,8 +430,11 @@ class SfMonitorApp(Polling, CloseAndAbort):
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield SystemCommand("Refresh now", "Poll every org now", self.action_refresh)
         yield SystemCommand("Pause / resume", "Stop or restart polling", self.action_pause)
-        yield SystemCommand("Mute / unmute alerts", "Toasts, bell and desktop notifications of job ends",
+        yield SystemCommand("Mute / unmute alerts", "Bell, desktop notifications and --on-event command",
                             self.action_mute)  # fmt: skip
+        yield SystemCommand("Alerts", "The session's alerts, newest first; enter opens the job", self.action_alerts)
+        yield SystemCommand("Test desktop notification", "Send one, or say why none can reach the desktop",
+                            self.action_test_notification)  # fmt: skip
         yield SystemCommand("Cycle sort", "Change the jobs table order", self.action_cycle_sort)
         yield SystemCommand("Next theme", "Switch to the next theme", self.action_next_theme)
         yield SystemCommand("Failures", "Why the selected job's rows failed, grouped by error", self.action_failures)

@@ -7,6 +7,7 @@ from textual.binding import Binding
 
 from ..bulk.errors import ConfigError
 from .app import SfMonitorApp
+from .screens.alerts import AlertsScreen
 from .screens.confirm import ConfirmScreen
 from .screens.dashboard import DashboardScreen
 from .screens.detail import JobDetailScreen
@@ -22,6 +23,7 @@ PLACES = (
     ("jobs and batch tables", KeyedTable),
     ("job detail", JobDetailScreen),
     ("failures", FailuresScreen),
+    ("alerts", AlertsScreen),
     ("confirmation", ConfirmScreen),
     ("help", HelpScreen),
 )
