@@ -153,12 +153,20 @@ SCENES = (
 )
 
 
+def spaces_kept(svg: str) -> str:
+    """Rich's SVG positions each run of one style by its own ``<text>``; without ``xml:space="preserve"``
+    an SVG renderer may strip a run's leading and trailing spaces (librsvg does, so a ``PROD`` chip
+    read "PRODPROD ok" and every padded cell sat a cell to the left). Kept, the picture is the screen."""
+    return svg.replace("<svg ", '<svg xml:space="preserve" ', 1)
+
+
 async def shoot(scene: Scene, out: Path) -> Path:
     sims, app = scene_app(scene)
     try:
         async with app.run_test(size=scene.size) as pilot:
             await scene.prepare(pilot)
-            path = Path(app.save_screenshot(filename=f"{scene.name}.svg", path=str(out)))
+            path = out / f"{scene.name}.svg"
+            path.write_text(spaces_kept(app.export_screenshot()), encoding="utf-8")
     finally:
         for sim in sims:
             sim.stop()

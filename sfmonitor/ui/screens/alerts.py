@@ -71,6 +71,7 @@ class AlertsScreen(BoardScreen):
             return
         self._drawn = self.alert_log.total
         table: DataTable[Text] = self.query_one("#alerts", DataTable)
+        chosen = self._key() if table.row_count else None
         table.clear()
         style = {True: f"bold {board.palette.error}", False: ""}
         for number, alert in reversed(list(enumerate(self.alert_log))):
@@ -79,13 +80,17 @@ class AlertsScreen(BoardScreen):
             table.add_row(Text(when), Text(inert(alert.org)), Text(inert(alert.job_id)),
                           Text(inert(what), style=style[alert.bad]), Text(inert(alert.body), style="dim"),
                           key=f"{alert.org_key}/{alert.job_id}/{number}")  # fmt: skip
+        if chosen is not None and chosen in table.rows:  # a new alert leaves the selected one selected
+            table.move_cursor(row=table.get_row_index(chosen), animate=False)
+
+    def _key(self) -> str:
+        table: DataTable[Text] = self.query_one("#alerts", DataTable)
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value or "")
 
     def picked(self) -> tuple[str, str] | None:
-        table: DataTable[Text] = self.query_one("#alerts", DataTable)
-        if not table.row_count:
+        if not self.query_one("#alerts", DataTable).row_count:
             return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value or ""
-        org, job_id, _ = key.rsplit("/", 2)
+        org, job_id, _ = self._key().rsplit("/", 2)
         return org, job_id
 
     @on(DataTable.RowSelected, "#alerts")

@@ -1,0 +1,94 @@
+"""Alerts hide nothing: a job that ends while watched is the header's alert line (never a toast over
+the rows), the session's alerts are listed on the alerts screen (!) newest first, and enter there
+opens the job. Muted (m), an alert is still logged and shown, but the bell stays quiet."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sfmonitor.config.connection import ConnectionOptions
+from sfmonitor.config.settings import Settings
+from sfmonitor.simulator.server import Simulator
+from sfmonitor.ui import textual_private
+from sfmonitor.ui.app import SfMonitorApp
+from sfmonitor.ui.screens.alerts import AlertsScreen
+from sfmonitor.ui.screens.detail import JobDetailScreen
+from sfmonitor.ui.widgets.status_bar import StatusBar
+from tests.conftest import add_classic_job, add_running_ingest_job
+from tests.ui.helpers import jobs_table, org, wait_for
+
+
+def toasts(app: SfMonitorApp) -> list[str]:
+    return [f"{n.title}|{n.message}" for n in textual_private.notifications(app)]
+
+
+def header_lines(app: SfMonitorApp) -> list[str]:
+    return str(app.screen.query_one("#header", StatusBar).render()).split("\n")
+
+
+async def test_a_job_ending_is_the_alert_line_not_a_toast_and_m_quiets_the_bell(quiet_sim: Simulator) -> None:
+    sim = quiet_sim
+    options = ConnectionOptions(instance_url=sim.base_url, access_token=sim.token)
+    app = SfMonitorApp(options, Settings(interval=0.5), label="UAT")
+    bells: list[int] = []
+    app.bell = lambda: bells.append(1)  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.org.state.polls_done >= 1)  # after it, a new job's end is news
+        header = app.screen.query_one("#header", StatusBar)
+        height, table_at = header.outer_size.height, jobs_table(app).region
+        assert header_lines(app)[-1].startswith("no alerts yet · ! lists")
+        first = add_running_ingest_job(sim, total=120, rate=3, running_for=0, fail_permille=0)  # ~40 simulated s
+        await wait_for(pilot, lambda: first in header_lines(app)[-1], timeout=20)
+        line = header_lines(app)[-1]
+        assert " UAT: Contact insert JobComplete · job " + first in line
+        assert "120 processed, 0 failed" in app.fleet.alerts.newest().body  # type: ignore[union-attr]
+        assert not any(first in t for t in toasts(app))  # nothing covers the rows
+        assert bells and (header.outer_size.height, jobs_table(app).region) == (height, table_at)
+        await pilot.press("m")
+        await wait_for(pilot, lambda: "alerts muted (m)" in header_lines(app)[0])
+        rung = len(bells)
+        second = add_running_ingest_job(sim, total=60, rate=3, running_for=0, fail_permille=0)
+        await wait_for(pilot, lambda: second in header_lines(app)[-1], timeout=20)  # muted: still shown
+        assert "+1 more (!)" in header_lines(app)[-1] and len(bells) == rung  # ... but the bell is quiet
+        assert [a.job_id for a in app.fleet.alerts] == [first, second]
+
+
+async def test_a_bulk_1_job_left_open_after_its_batches_is_an_alert_saying_close_it(sim: Simulator) -> None:
+    options = ConnectionOptions(instance_url=sim.base_url, access_token=sim.token)
+    # the dashboard's clock is the org's (at 60x): "every batch done for 3 minutes" is the org's minutes
+    org_clock = lambda: datetime.fromtimestamp(sim.world.clock.now(), UTC)  # noqa: E731
+    app = SfMonitorApp(options, Settings(interval=0.5), label="UAT", clock=org_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.org.state.polls_done >= 1)  # after it, a job left waiting is news
+        left_open = add_classic_job(sim, [60, 60], fail_permille=0, rate=1, state="Open", started_ago=0)
+        await wait_for(pilot, lambda: left_open in header_lines(app)[-1], timeout=20)
+        assert "UAT: Contact insert waiting on its client: close it? · job " + left_open in header_lines(app)[-1]
+        (alert,) = [a for a in app.fleet.alerts if a.job_id == left_open]
+        assert "nobody has closed it" in alert.body and alert.bad
+
+
+async def test_the_alerts_screen_lists_every_orgs_alerts_and_enter_opens_the_job(quiet_sim: Simulator) -> None:
+    """Two orgs (one simulator twice): one job's end is two alerts, each org's; the screen lists both
+    newest first, opening it marks them seen, and enter opens the job of the selected one."""
+    sim = quiet_sim
+    app = SfMonitorApp([org("uat", sim), org("dev", sim)], Settings(interval=0.5))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: all(o.state.polls_done >= 1 for o in app.fleet))
+        job = add_running_ingest_job(sim, total=60, rate=3, running_for=0, fail_permille=0)
+        await wait_for(pilot, lambda: len(app.fleet.alerts) == 2, timeout=20)
+        await wait_for(pilot, lambda: "+1 more (!)" in header_lines(app)[-1])
+        await pilot.press("exclamation_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, AlertsScreen))
+        screen = app.screen
+        assert isinstance(screen, AlertsScreen)
+        rows = [[str(cell) for cell in screen.query_one("#alerts").get_row_at(i)] for i in range(2)]  # type: ignore[attr-defined]
+        newest = app.fleet.alerts.newest()
+        assert newest is not None and rows[0][1] == newest.org and {r[1] for r in rows} == {"UAT", "DEV"}
+        assert all(r[2] == job and r[3] == "Contact insert JobComplete" for r in rows)
+        assert app.fleet.alerts.unseen == 0
+        await wait_for(pilot, lambda: "more" not in header_lines(app)[-1])  # seen: no "+1 more"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, JobDetailScreen))
+        assert app.screen.picked() == (newest.org_key, job)  # type: ignore[attr-defined]
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, AlertsScreen))
