@@ -376,9 +376,10 @@ class SfMonitorApp(Polling, CloseAndAbort):
                          self.alerts.delivery(kind).why for kind in kinds)  # fmt: skip
 
     def action_test_notification(self) -> None:
-        sent = self.alerts.notify_desktop(self.org.alerter.rules.desktop, "sfmonitor", "a test notification")
-        say(self, f"{'sent' if sent else 'not sent'}: {self.desktop_words()}", title="Desktop notification",
-            timeout=8)  # fmt: skip
+        kind = self.org.alerter.rules.desktop
+        sent = self.alerts.notify_desktop(kind, "sfmonitor", "a test notification")
+        why = self.alerts.delivery(kind).why if sent or self.alerts.delivery(kind).kind == "off" else "no terminal"
+        say(self, f"{'sent' if sent else 'not sent'}: {why}", title="Desktop notification", timeout=8)
 
     def action_refresh(self) -> None:
         idle = [org for org in self.fleet if not org.polling]
@@ -425,7 +426,8 @@ class SfMonitorApp(Polling, CloseAndAbort):
             return
         screen = self.screen
         where, columns = (screen.HELP_TITLE, screen.HELP_COLUMNS) if isinstance(screen, BoardScreen) else ("jobs", ())
-        self.push_screen(HelpScreen(f"Keys: {where}", key_rows(self.screen), columns))
+        notes = (f"Desktop notifications: {self.desktop_words()} (n on the alerts screen (!) sends a test)",)
+        self.push_screen(HelpScreen(f"Keys: {where}", key_rows(self.screen), columns, notes))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield SystemCommand("Refresh now", "Poll every org now", self.action_refresh)

@@ -92,3 +92,25 @@ async def test_the_alerts_screen_lists_every_orgs_alerts_and_enter_opens_the_job
         assert app.screen.picked() == (newest.org_key, job)  # type: ignore[attr-defined]
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, AlertsScreen))
+
+
+async def test_the_alerts_screen_and_help_say_why_no_notification_reaches_the_desktop(quiet_sim: Simulator) -> None:
+    """Inside a tmux whose passthrough is off: the alerts screen and the help say so and how to
+    allow it, and n (a test notification) says it was not sent, and why."""
+    app = SfMonitorApp(ConnectionOptions(instance_url=quiet_sim.base_url, access_token=quiet_sim.token),
+                       Settings(interval=0.5))  # fmt: skip
+    app.alerts.env = {"TMUX": "/tmp/tmux-1000/default,1,0", "TERM": "tmux-256color"}
+    app.alerts.tmux = lambda args: "off" if "allow-passthrough" in args else "xterm-kitty"
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await wait_for(pilot, lambda: app.org.state.polls_done >= 1)
+        await pilot.press("exclamation_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, AlertsScreen))
+        delivery = str(app.screen.query_one("#delivery").render())
+        assert (
+            delivery == "desktop notifications: tmux's allow-passthrough is off: run  tmux set -g allow-passthrough on"
+        )
+        await pilot.press("n")
+        await wait_for(pilot, lambda: any("not sent: tmux's allow-passthrough is off" in t for t in toasts(app)))
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: "allow-passthrough" in "".join(
+            str(s.render()) for s in app.screen.query("Static")))  # fmt: skip
