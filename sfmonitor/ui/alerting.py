@@ -7,18 +7,21 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 
 from ..bulk.models import Job
 from ..monitor.alert_log import AlertLog
 from ..monitor.alerts import flagged, told
+from ..monitor.fleet import Fleet
 from ..monitor.org import Org
 from ..monitor.phase import waiting_on_client
 from ..notify import desktop as desktop_notify
 from ..notify.event_command import run_event_command
 from . import textual_private
+from .screens.alerts import AlertsScreen
+from .toast import say
 
 
 class Alerts:
@@ -72,3 +75,32 @@ class Alerts:
             self.app.run_worker(work, group="on-event", exit_on_error=False)
         if rules.bell:
             self.app.bell()
+
+
+class AlertKeys(App[None]):
+    """The alerts screen (!) and the test notification (n there), mixed into the app (ui/app.py)."""
+
+    if TYPE_CHECKING:  # the app's
+        fleet: Fleet
+        alerts: Alerts
+
+        @property
+        def org(self) -> Org: ...
+        def render_view(self) -> None: ...
+
+    def action_alerts(self) -> None:
+        if not isinstance(self.screen, AlertsScreen):
+            self.push_screen(AlertsScreen(self.fleet.alerts, self.desktop_words))
+            self.call_after_refresh(self.render_view)  # seen now: the header's alert line says so
+
+    def desktop_words(self) -> str:
+        """How each org's desktop notifications reach the desktop (or why they do not)."""
+        kinds = dict.fromkeys(org.alerter.rules.desktop for org in self.fleet)
+        return "; ".join(f"{kind}: {self.alerts.delivery(kind).why}" if len(kinds) > 1 else
+                         self.alerts.delivery(kind).why for kind in kinds)  # fmt: skip
+
+    def action_test_notification(self) -> None:
+        kind = self.org.alerter.rules.desktop
+        sent = self.alerts.notify_desktop(kind, "sfmonitor", "a test notification")
+        why = self.alerts.delivery(kind).why if sent or self.alerts.delivery(kind).kind == "off" else "no terminal"
+        say(self, f"{'sent' if sent else 'not sent'}: {why}", title="Desktop notification", timeout=8)

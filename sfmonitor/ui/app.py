@@ -35,7 +35,7 @@ from ..monitor.schedule import BACKOFF_CAP_S, Schedule
 from ..text import inert
 from . import org_workers, textual_private
 from .actions import CloseAndAbort
-from .alerting import Alerts
+from .alerting import AlertKeys, Alerts
 from .gc_pauses import CalmCollector
 from .messages import (
     CycleSort,
@@ -49,7 +49,6 @@ from .messages import (
     OrgMessage,
 )
 from .polling import Polling
-from .screens.alerts import AlertsScreen
 from .screens.base import BoardScreen, Stage
 from .screens.dashboard import DashboardScreen
 from .screens.detail import JobDetailScreen
@@ -65,7 +64,7 @@ log = logging.getLogger(__name__)
 STALENESS_EVERY_S = 5.0  # how often the header re-checks the age of its data between polls
 
 
-class SfMonitorApp(Polling, CloseAndAbort):
+class SfMonitorApp(Polling, CloseAndAbort, AlertKeys):
     TITLE = "sfmonitor"
     CSS_PATH = "sfmonitor.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -363,23 +362,6 @@ class SfMonitorApp(Polling, CloseAndAbort):
         say(self, "alerts muted: no bell, notification or command until m again (still listed: !)"
             if self.alerts.muted else "alerts on")  # fmt: skip
         self.render_view()
-
-    def action_alerts(self) -> None:
-        if not isinstance(self.screen, AlertsScreen):
-            self.push_screen(AlertsScreen(self.fleet.alerts, self.desktop_words))
-            self.call_after_refresh(self.render_view)  # seen now: the header's alert line says so
-
-    def desktop_words(self) -> str:
-        """How each org's desktop notifications reach the desktop (or why they do not)."""
-        kinds = dict.fromkeys(org.alerter.rules.desktop for org in self.fleet)
-        return "; ".join(f"{kind}: {self.alerts.delivery(kind).why}" if len(kinds) > 1 else
-                         self.alerts.delivery(kind).why for kind in kinds)  # fmt: skip
-
-    def action_test_notification(self) -> None:
-        kind = self.org.alerter.rules.desktop
-        sent = self.alerts.notify_desktop(kind, "sfmonitor", "a test notification")
-        why = self.alerts.delivery(kind).why if sent or self.alerts.delivery(kind).kind == "off" else "no terminal"
-        say(self, f"{'sent' if sent else 'not sent'}: {why}", title="Desktop notification", timeout=8)
 
     def action_refresh(self) -> None:
         idle = [org for org in self.fleet if not org.polling]

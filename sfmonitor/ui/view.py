@@ -84,9 +84,11 @@ class View:
         ids, matching = self._index().shown(MAX_ROWS)
         return [self.jobs[job_id] for job_id in ids], matching
 
-    def header(self, extra: tuple[str, ...] = (), marks: tuple[tuple[str, str], ...] = ()) -> HeaderInfo:
-        """``extra``: the screen's phrases (dropped, last first, when the line is short); ``marks``:
-        (words, shorter words) that stay (read-only, muted)."""
+    def header(
+        self, extra: tuple[str, ...] = (), marks: tuple[tuple[str, str], ...] = (), notes: tuple[str, ...] = ()
+    ) -> HeaderInfo:
+        """``extra``: the screen's phrases; ``marks``: (words, shorter words) that stay (read-only,
+        muted); ``notes``: phrases dropped first (sort, filter) when the line is short."""
         level, trouble = self.connection.status(self.now, self.interval)
         last = self.connection.last_good
         if last:
@@ -118,6 +120,7 @@ class View:
             spend=self.spend_words(),
             production=self.production is True,
             marks=marks,
+            notes=notes,
             alert=self.alert,
         )
 
@@ -173,9 +176,11 @@ class Board:
             return None
         return self.orgs[found[0]], found[1]
 
-    def header(self, extra: tuple[str, ...] = (), marks: tuple[tuple[str, str], ...] = ()) -> HeaderInfo:
+    def header(
+        self, extra: tuple[str, ...] = (), marks: tuple[tuple[str, str], ...] = (), notes: tuple[str, ...] = ()
+    ) -> HeaderInfo:
         if not self.several:
-            return self.first.header(extra, marks)
+            return self.first.header(extra, marks, notes)
         views = list(self.orgs.values())
         troubled = []
         for view in views:
@@ -208,6 +213,7 @@ class Board:
             extra=extra,
             chips=tuple(view.chip() for view in views),
             marks=marks,
+            notes=notes,
             alert=self.first.alert,
         )
 

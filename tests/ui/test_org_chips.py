@@ -50,7 +50,7 @@ def test_the_status_is_one_line_that_drops_the_least_important_phrases_never_wra
     info = HeaderInfo(org="acme.my.salesforce.com", usage=ApiUsage(used=19_465, max=100_000),
                       batches=Limit(max=15_000, remaining=14_833), updated="updated 01:33:33",
                       level="ok", trouble="", jobs=73, running=3, waiting=1, spend="mine 141/h",
-                      extra=("sort: running", "filter: 'Lead'"), marks=(("alerts muted (m)", "muted"),),
+                      notes=("sort: running", "filter: 'Lead'"), marks=(("alerts muted (m)", "muted"),),
                       totals=("last hour 3.7M records, 10,796 failed (0.3%)",
                               "today 3.7M records, 10,796 failed (0.3%)", "running 1 ingest, 1 query"))  # fmt: skip
     phrases = ["acme.my.salesforce.com", "API 19,465/100,000 (19%) mine 141/h", "API 19,465/100,000 (19%)",
@@ -84,7 +84,7 @@ def test_the_header_keeps_its_height_whatever_it_says() -> None:
                       jobs=1, running=0, chips=chips(3))  # fmt: skip
     loud = HeaderInfo(org="acme", usage=None, batches=None, updated="connecting to " + "x" * 300 + "…",
                       level="offline", trouble="ORG1 OFFLINE: " + "the org said no; " * 40, jobs=10**6,
-                      running=10**5, waiting=9, extra=("filter: " + "y" * 300, "sort: running"),
+                      running=10**5, waiting=9, extra=("job " + "y" * 300,), notes=("filter: " + "y" * 300, "sort: x"),
                       marks=(("read-only: no close or abort", "read-only"), ("alerts muted (m)", "muted")),
                       chips=tuple(Chip(f"ORG{n}", None, "offline", "not connected", None, "", True, True)
                                   for n in range(1, 4)),

@@ -114,11 +114,11 @@ class DashboardScreen(BoardScreen):
         marks = [("alerts muted (m)", "muted")] if board.muted else []
         if not board.several and board.first.read_only:
             marks.insert(0, ("read-only: no close or abort", "read-only"))  # several orgs: RO on each chip
-        extra = [f"showing {len(order):,} of {matching:,} (/ filters all)"] if matching > len(order) else []
+        notes = [f"showing {len(order):,} of {matching:,} (/ filters all)"] if matching > len(order) else []
         if board.filter:
-            extra.append(f"filter: {board.filter!r}")
-        extra.append(f"sort: {board.sort.value}")  # the first phrases dropped when the line is short
-        info = board.header(tuple(extra), tuple(marks))
+            notes.append(f"filter: {board.filter!r}")
+        notes.append(f"sort: {board.sort.value}")  # the first phrase dropped when the line is short
+        info = board.header(marks=tuple(marks), notes=tuple(notes))
         if (self.size.height or self.app.size.height) >= TOTALS_FROM_ROWS:
             info = replace(info, totals=totals(board.index, board.now))
         self.query_one("#header", StatusBar).show(info, board.palette)

@@ -52,7 +52,8 @@ class HeaderInfo:
     jobs: int
     running: int
     waiting: int = 0  # jobs waiting on their client (not counted as running)
-    extra: tuple[str, ...] = ()  # sort mode, filter, what the screen shows: each a phrase
+    extra: tuple[str, ...] = ()  # what the screen shows (its job, say): each a phrase, kept long
+    notes: tuple[str, ...] = ()  # sort mode, filter: phrases dropped first when the line is short
     spend: str = ""  # sfmonitor's own API calls
     chips: tuple[Chip, ...] = ()  # several orgs: one chip each instead of the one org's name and usage
     totals: tuple[str, ...] = ()  # the last hour's and today's records, running jobs by API (tall screens)
@@ -207,7 +208,7 @@ def _fit(phrases: list[_Phrase], cuts: list[int], width: int) -> Text:
     return _fixed([text], 1, width)[0]
 
 
-EXTRA_CLIP = 24  # an extra phrase (a filter, say) cut to this many cells before it is dropped
+CLIP = 24  # a note (a filter, say) is cut to this many cells before it is dropped; an extra to twice that
 
 
 def _status(info: HeaderInfo, palette: Palette, width: int) -> Text:
@@ -235,18 +236,25 @@ def _status(info: HeaderInfo, palette: Palette, width: int) -> Text:
     jobs_forms = [Text(form) for form in (waiting if info.waiting else [jobs])]
     updated = Text(info.updated)
     marks = [_Phrase([Text(full, style="bold"), Text(short, style="bold")], " · ") for full, short in info.marks]
-    extras = [_Phrase([Text(p, style="dim"), _clip(Text(p, style="dim"), EXTRA_CLIP), drop], " · ")
+    extras = [_Phrase([Text(p, style="dim"), _clip(Text(p, style="dim"), 2 * CLIP), drop], " · ")
               for p in map(inert, info.extra)]  # fmt: skip
+    notes = [_Phrase([Text(p, style="dim"), _clip(Text(p, style="dim"), CLIP), drop], " · ")
+             for p in map(inert, info.notes)]  # fmt: skip
     phrases = [_Phrase([org, _clip(org, 30)] if info.org else [drop], "  "), _Phrase(usage, "  "),
                _Phrase([batches, drop], "  "), _Phrase(jobs_forms, "  "),
-               _Phrase([updated, _clip(updated, 24)], "  "), *marks, *extras]  # fmt: skip
-    if marks or extras:
-        (marks or extras)[0].separator = "  "
-    first_extra = 5 + len(marks)
-    extra_ids = list(range(first_extra + len(extras) - 1, first_extra - 1, -1))  # the last first
-    # the screen's phrases clipped, the spend, the batches, the screen's phrases dropped, the waiting
-    # words, the usage's figures, the updated time clipped, the marks' short words, the usage, the org
-    cuts = [*extra_ids, 1, 2, *extra_ids, 3, 1, 4, *range(5, first_extra), 1, 0]
+               _Phrase([updated, _clip(updated, CLIP)], "  "), *marks, *extras, *notes]  # fmt: skip
+    if len(phrases) > 5:
+        phrases[5].separator = "  "
+    marks_at, extras_at, notes_at = 5, 5 + len(marks), 5 + len(marks) + len(extras)
+
+    def last_first(start: int, end: int) -> list[int]:
+        return list(range(end - 1, start - 1, -1))
+
+    note_ids, extra_ids = last_first(notes_at, len(phrases)), last_first(extras_at, notes_at)
+    # the notes clipped, the spend, the batches, the notes dropped, the waiting words, the usage's
+    # figures, the extras clipped, the updated time clipped, the marks' short words, the usage, the
+    # extras dropped, the org clipped
+    cuts = [*note_ids, 1, 2, *note_ids, 3, 1, *extra_ids, 4, *last_first(marks_at, extras_at), 1, *extra_ids, 0]
     return _fit(phrases, cuts, width)
 
 
