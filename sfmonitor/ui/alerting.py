@@ -90,8 +90,8 @@ class AlertKeys(App[None]):
 
     def action_alerts(self) -> None:
         if not isinstance(self.screen, AlertsScreen):
-            self.push_screen(AlertsScreen(self.fleet.alerts, self.desktop_words))
-            self.call_after_refresh(self.render_view)  # seen now: the header's alert line says so
+            self.push_screen(AlertsScreen(self.fleet.alerts, self.desktop_words), lambda _: self.render_view())
+            self.call_after_refresh(self.render_view)  # its first drawing
 
     def desktop_words(self) -> str:
         """How each org's desktop notifications reach the desktop (or why they do not)."""

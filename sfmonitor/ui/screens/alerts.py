@@ -5,6 +5,7 @@ here, or why they do not."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import ClassVar
 
@@ -17,7 +18,7 @@ from textual.widgets import DataTable, Static
 from ...monitor.alert_log import AlertLog
 from ...text import inert
 from ..messages import OpenJob
-from ..view import Board
+from ..view import Board, alert_note
 from ..widgets.key_bar import KeyBar
 from ..widgets.status_bar import StatusBar
 from .base import BoardScreen
@@ -28,7 +29,7 @@ class AlertsScreen(BoardScreen):
     OFFERS_ACTIONS: ClassVar[bool] = False
     DEFAULT_CSS = """
     AlertsScreen #alerts { height: 1fr; }
-    AlertsScreen #delivery { padding: 0 1; height: 1; }
+    AlertsScreen #delivery { padding: 0 1; height: auto; }
     """
     BINDINGS = [
         Binding("escape", "back", "Back", id="alerts.back", tooltip="back to where ! was pressed"),
@@ -60,12 +61,13 @@ class AlertsScreen(BoardScreen):
         self.query_one("#alerts", DataTable).focus()
 
     def draw(self, board: Board) -> None:
-        self.alert_log.seen()  # open: every alert listed is seen
+        self.alert_log.seen()  # open: every alert listed is seen (the header says so now, not next time)
         extra = (
             f"alerts: {len(self.alert_log)} this session"
             + (f" (the last {len(self.alert_log)})" if self.alert_log.total > len(self.alert_log) else ""),
         )
-        self.query_one("#header", StatusBar).show(board.header(extra), board.palette)
+        info = replace(board.header(extra), alert=alert_note(self.alert_log))
+        self.query_one("#header", StatusBar).show(info, board.palette)
         self.query_one("#delivery", Static).update(Text(f"desktop notifications: {self.delivery()}", style="dim"))
         if self.alert_log.total == self._drawn:
             return
@@ -101,7 +103,7 @@ class AlertsScreen(BoardScreen):
             self.post_message(OpenJob(picked[1], picked[0]))
 
     def action_back(self) -> None:
-        self.app.pop_screen()
+        self.dismiss(None)
 
     async def action_test_notification(self) -> None:
         await self.app.run_action("test_notification")
