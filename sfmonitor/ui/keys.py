@@ -27,7 +27,7 @@ PLACES = (
     ("confirmation", ConfirmScreen),
     ("help", HelpScreen),
 )
-NAMES = {"slash": "/", "question_mark": "?", "escape": "esc", "enter": "enter"}
+NAMES = {"slash": "/", "question_mark": "?", "exclamation_mark": "!", "escape": "esc", "enter": "enter"}
 
 
 def markdown_table() -> str:
