@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.text import Text
-from textual.widgets import Static
+from textual.geometry import Region
+from textual.widget import Widget
 
 from ...bulk.models import ApiUsage, Limit
 from ...text import inert
@@ -62,35 +63,48 @@ class HeaderInfo:
     alert: AlertNote | None = None  # the newest alert (None: none yet)
 
 
-class StatusBar(Static):
+class StatusBar(Widget):
     """The header, the same height whatever it says: its lines are fixed by the screen's width and
     height and the orgs watched (:func:`height`), and a phrase that does not fit is shortened or
-    dropped, least important first, never wrapped. The table below it never moves."""
+    dropped, least important first, never wrapped. The table below it never moves, and a poll that
+    changes one line (the time of the data) repaints that line only."""
 
     DEFAULT_CSS = """
     StatusBar { height: 3; padding: 0 1; background: $panel; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__("", id=id)
-        self._last: Text | None = None
+        super().__init__(id=id)
+        self._text = Text()
         self._lines = 0
         self._width = 0
 
+    @property
+    def content(self) -> Text:
+        """What the header says now."""
+        return self._text
+
+    def render(self) -> Text:
+        return self._text
+
     def show(self, info: HeaderInfo, palette: Palette) -> None:
-        """Redraw only if the text changed: an idle dashboard stays quiet. A new layout (which
-        repaints the whole screen) only when the screen's size class changes the header's height."""
+        """Redraw the lines whose text changed, only: an idle dashboard stays quiet. A new layout
+        (which repaints the whole screen) only when the screen's size class changes the height."""
         width = max(1, (self.size.width or self.app.size.width) - 2)  # padding 0 1
         text = render(info, palette, width)
-        same = self._last is not None and text.plain == self._last.plain and text.spans == self._last.spans
-        if same and width == self._width:
+        before = [(line.plain, line.spans) for line in self._text.split("\n")]
+        after = [(line.plain, line.spans) for line in text.split("\n")]
+        if before == after and width == self._width:
             return
-        self._last, self._width = text, width
+        self._text = text
         lines = height(info, width)
-        if lines != self._lines:
+        if lines != self._lines or width != self._width:
+            self._lines, self._width = lines, width
             self.styles.height = lines  # a new height: the one layout (whole-screen repaint) it needs
-            self._lines = lines
-        self.update(text, layout=False)
+            self.refresh()
+            return
+        changed = [y for y, line in enumerate(after) if y >= len(before) or before[y] != line]
+        self.refresh(*(Region(0, y, self.content_size.width, 1) for y in changed))
 
 
 def _share_style(share: float, palette: Palette) -> str:
