@@ -1,9 +1,16 @@
 """Desktop notifications in the terminal stream: each kind's sequence, tmux's passthrough, and text
-that cannot end or start a sequence."""
+that cannot end or start a sequence; under tmux, what tmux says of its client terminal and of
+passthrough decides what is sent (or why nothing is)."""
 
 from __future__ import annotations
 
-from sfmonitor.notify.desktop import detect, notification, sequence
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from sfmonitor.notify.desktop import Delivery, Runner, decide, detect, notification, sequence
 
 HOSTILE = "Job \x1b]0;pwned\x07done; \x9b31m [red]x[/red]"
 
@@ -34,3 +41,73 @@ def test_auto_follows_what_the_terminal_says_of_itself() -> None:
     assert detect({"VTE_VERSION": "7600", "TERM": "xterm-256color"}) == "osc777"
     assert detect({"TERM": "xterm-256color"}) == "off"  # unknown: send nothing it might print
     assert notification("auto", "T", "B", {"TERM": "xterm"}) == ""
+
+
+def tmux_answers(**answers: str | None) -> tuple[Runner, list[list[str]]]:
+    """A tmux that answers ``allow_passthrough``, ``client_termtype`` and ``client_termname`` (None:
+    tmux did not answer), and the commands it was asked."""
+    asked: list[list[str]] = []
+
+    def run(args: list[str]) -> str | None:
+        asked.append(args)
+        name = args[-1].strip("#{}").replace("-", "_")
+        return answers.get(name)
+
+    return run, asked
+
+
+TMUX = {"TMUX": "/tmp/tmux-1000/default,4242,0", "TMUX_PANE": "%3", "TERM": "tmux-256color", "TERM_PROGRAM": "tmux"}
+
+
+def test_auto_under_tmux_asks_tmux_which_terminal_its_client_runs_in() -> None:
+    run, asked = tmux_answers(allow_passthrough="on", client_termtype="", client_termname="xterm-kitty")
+    chosen = decide("auto", TMUX, run)
+    assert (chosen.kind, chosen.tmux) == ("osc99", True) and "xterm-kitty" in chosen.why
+    assert chosen.notification("T", "B").startswith("\x1bPtmux;\x1b\x1b]99;")
+    assert ["display", "-p", "-t", "%3", "#{client_termname}"] in asked
+    run, _ = tmux_answers(allow_passthrough="all", client_termtype="iTerm2 3.5.4", client_termname="xterm-256color")
+    assert decide("auto", TMUX, run).kind == "osc9"  # what the terminal answered of itself comes first
+    run, _ = tmux_answers(allow_passthrough=None, client_termname="foot")  # tmux before 3.3: no such option
+    assert decide("auto", TMUX, run).kind == "osc777"
+
+
+def test_nothing_is_sent_where_tmux_says_it_cannot_pass_and_the_words_say_why() -> None:
+    run, _ = tmux_answers(allow_passthrough="off", client_termname="xterm-kitty")
+    for kind in ("auto", "osc9"):
+        chosen = decide(kind, TMUX, run)
+        assert chosen.kind == "off" and chosen.notification("T", "B") == ""
+        assert "tmux set -g allow-passthrough on" in chosen.why
+    run, _ = tmux_answers(allow_passthrough="on", client_termtype="", client_termname="xterm-256color")
+    unknown = decide("auto", TMUX, run)
+    assert unknown.kind == "off" and "xterm-256color" in unknown.why and 'desktop = "osc9"' in unknown.why
+    assert decide("osc9", TMUX, run).kind == "osc9"  # named: sent as named, wrapped
+    assert decide("off", TMUX, run).why.startswith("desktop notifications are off")
+
+
+def test_a_tmux_that_does_not_answer_keeps_what_the_terminal_said() -> None:
+    run, _ = tmux_answers()  # every command fails: a stale $TMUX, no tmux binary
+    assert decide("osc9", TMUX, run).notification("T", "B") == "\x1bPtmux;\x1b\x1b]9;T: B\x1b\x1b\\\x1b\\"
+    assert decide("auto", {**TMUX, "LC_TERMINAL": "iTerm2"}, run).kind == "osc9"
+    assert decide("auto", {"TERM": "xterm-kitty"}, run) == Delivery("osc99", False, "osc99 to the terminal")
+    assert "xterm" in decide("auto", {"TERM": "xterm"}, run).why
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_a_real_tmux_server_is_asked_whether_passthrough_is_allowed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tmux server of its own (its own socket): allow-passthrough off, then on; no client is
+    attached, so the client's terminal is not known and nothing is sent, saying so."""
+    socket = str(tmp_path / "tmux.sock")
+    subprocess.run(["tmux", "-S", socket, "-f", "/dev/null", "new-session", "-d", "sleep 60"], check=True, timeout=10)
+    try:
+        env = {"TMUX": f"{socket},1,0"}
+        monkeypatch.setenv("TMUX", env["TMUX"])  # run_tmux's tmux finds the server as a pane's would
+        subprocess.run(["tmux", "-S", socket, "set", "-g", "allow-passthrough", "off"], check=True, timeout=10)
+        assert "allow-passthrough is off" in decide("auto", env).why
+        subprocess.run(["tmux", "-S", socket, "set", "-g", "allow-passthrough", "on"], check=True, timeout=10)
+        chosen = decide("auto", env)
+        assert chosen.kind == "off" and "client terminal (not known)" in chosen.why
+        assert decide("osc777", env) == Delivery("osc777", True, "osc777 through tmux's passthrough")
+    finally:
+        subprocess.run(["tmux", "-S", socket, "kill-server"], check=False, timeout=10)

@@ -75,7 +75,7 @@ class Event:
                 "waitingOnClient": self.waiting, "job": self.job.to_json()}  # fmt: skip
 
 
-BURST = 3  # this many events from one poll make one toast and one notification, not a stack
+BURST = 3  # this many events from one poll make one desktop notification, not a stack
 
 
 def told(events: list[Event], org: str) -> list[tuple[str, str, bool]]:

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 
 from ..bulk.models import Job
+from .alert_log import AlertLog
 from .board import SortMode
 from .index import JobIndex
 from .org import Org
@@ -30,6 +31,7 @@ class Fleet:
         self.jobs: dict[str, Job] = {}  # by row key
         self.index = JobIndex(org=self.label_of if self.several else None, clock=clock)
         self._rows: dict[str, dict[str, Job]] = {}  # each org's jobs (by id) as last merged
+        self.alerts = AlertLog()  # the session's alerts, every org's
         # the orgs share one org's backfill: ten big histories read at once would keep the loop
         # busy with HTTP for a minute, and every key would wait behind it
         for org in orgs.values():

@@ -2,6 +2,10 @@
 WezTerm, Ghostty, Windows Terminal), OSC 777 (VTE terminals, foot, rxvt), OSC 99 (kitty). Under
 tmux the sequence is wrapped in tmux's DCS passthrough (tmux needs ``set -g allow-passthrough on``).
 
+Under tmux, ``auto`` asks tmux which terminal its client runs in (``#{client_termtype}``, what the
+terminal answered of itself, then ``#{client_termname}``, its TERM) and whether passthrough is
+allowed (``allow-passthrough``): :func:`decide` says what is sent and, in words, how or why nothing is.
+
 Text is inert (``text.inert``: control and bidi characters shown as visible escapes) and, where the
 sequence uses ``;`` to separate fields, ``;`` is replaced, so nothing the org sent can end the
 sequence or start another.
@@ -9,7 +13,9 @@ sequence or start another.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import subprocess
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from .. import text as server_text
 
@@ -20,6 +26,19 @@ LONGEST = 240  # characters of a title or body: a notification, not a report
 def inert(text: str, separators: bool = False) -> str:
     clean = server_text.clip(server_text.inert(text), LONGEST)
     return clean.replace(";", ",") if separators else clean
+
+
+def by_name(name: str) -> str:
+    """The kind a terminal shows, from its name (a TERM like ``xterm-kitty``, or what it answered of
+    itself, like ``kitty(0.35.2)`` or ``iTerm2 3.5.0``); "off" when the name is not one we know."""
+    name = name.lower()
+    if "kitty" in name:
+        return "osc99"
+    if any(known in name for known in ("iterm", "wezterm", "ghostty")):
+        return "osc9"
+    if name.startswith(("foot", "rxvt", "vte")):
+        return "osc777"
+    return "off"
 
 
 def detect(env: Mapping[str, str]) -> str:
@@ -60,3 +79,56 @@ def notification(kind: str, title: str, body: str, env: Mapping[str, str]) -> st
     chosen = detect(env) if kind == "auto" else kind
     data = sequence(chosen, title, body)
     return for_tmux(data) if env.get("TMUX") else data
+
+
+Runner = Callable[[list[str]], "str | None"]  # a tmux command's output; None when tmux did not answer
+HOW = 'set [alerts] desktop = "osc9", "osc777" or "osc99" to the kind your terminal shows'
+
+
+def run_tmux(args: list[str]) -> str | None:
+    """``tmux ARGS``'s output (the server ``$TMUX`` names); None when tmux is not there or refuses."""
+    try:
+        done = subprocess.run(["tmux", *args], capture_output=True, text=True, timeout=2, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How this session's desktop notifications reach the desktop, if they do."""
+
+    kind: str  # what is written: osc9 | osc777 | osc99 | off
+    tmux: bool  # wrapped in tmux's passthrough
+    why: str  # in words: how they are delivered, or why nothing is
+
+    def notification(self, title: str, body: str) -> str:
+        data = sequence(self.kind, title, body)
+        return for_tmux(data) if self.tmux else data
+
+
+def decide(kind: str, env: Mapping[str, str], run: Runner = run_tmux) -> Delivery:
+    """What ``[alerts] desktop`` (``kind``) sends here: outside tmux, what the terminal says of itself
+    (``auto``) or the kind named; inside, nothing when tmux answers that passthrough is off, else
+    (``auto``) the kind of the terminal tmux's client runs in."""
+    if kind == "off":
+        return Delivery("off", False, 'desktop notifications are off ([alerts] desktop = "off")')
+    if not env.get("TMUX"):
+        chosen = detect(env) if kind == "auto" else kind
+        if chosen != "off":
+            return Delivery(chosen, False, f"{chosen} to the terminal")
+        term = env.get("TERM_PROGRAM") or env.get("TERM") or "unknown"
+        return Delivery("off", False, f"the terminal ({term}) is not one known to show them: {HOW}")
+    if run(["show", "-gv", "allow-passthrough"]) == "off":  # None: tmux before 3.3 (always passes) or no answer
+        return Delivery("off", True, "tmux's allow-passthrough is off: run  tmux set -g allow-passthrough on")
+    if kind != "auto":
+        return Delivery(kind, True, f"{kind} through tmux's passthrough")
+    pane = ["-t", env["TMUX_PANE"]] if env.get("TMUX_PANE") else []
+    names = [run(["display", "-p", *pane, f"#{{{what}}}"]) or "" for what in ("client_termtype", "client_termname")]
+    for name in names:
+        if by_name(name) != "off":
+            return Delivery(by_name(name), True, f"{by_name(name)} through tmux's passthrough to {name}")
+    if detect(env) != "off":  # the terminal tmux was started from said what it is
+        return Delivery(detect(env), True, f"{detect(env)} through tmux's passthrough")
+    client = " / ".join(name for name in names if name) or "not known"
+    return Delivery("off", True, f"tmux's client terminal ({client}) is not one known to show them: {HOW}")

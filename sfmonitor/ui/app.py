@@ -35,7 +35,7 @@ from ..monitor.schedule import BACKOFF_CAP_S, Schedule
 from ..text import inert
 from . import org_workers, textual_private
 from .actions import CloseAndAbort
-from .alerting import Alerts
+from .alerting import AlertKeys, Alerts
 from .gc_pauses import CalmCollector
 from .messages import (
     CycleSort,
@@ -65,7 +65,7 @@ log = logging.getLogger(__name__)
 STALENESS_EVERY_S = 5.0  # how often the header re-checks the age of its data between polls
 
 
-class SfMonitorApp(Polling, CloseAndAbort):
+class SfMonitorApp(Polling, CloseAndAbort, AlertKeys):
     TITLE = "sfmonitor"
     CSS_PATH = "sfmonitor.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -80,7 +80,20 @@ class SfMonitorApp(Polling, CloseAndAbort):
         Binding("r", "refresh", "Refresh", id="refresh", tooltip="poll the org now"),
         Binding("p", "pause", "Pause", id="pause", tooltip="pause or resume polling"),
         Binding(
-            "m", "mute", "Mute", id="mute", show=False, tooltip="mute or unmute job-end alerts (toast, bell, desktop)"
+            "m",
+            "mute",
+            "Mute",
+            id="mute",
+            show=False,
+            tooltip="mute or unmute alerts' bell, desktop notification and --on-event command",
+        ),
+        Binding(
+            "exclamation_mark",
+            "alerts",
+            "Alerts",
+            id="alerts",
+            show=False,
+            tooltip="the session's alerts, newest first (enter opens the job)",
         ),
         Binding(
             "y",
@@ -140,7 +153,7 @@ class SfMonitorApp(Polling, CloseAndAbort):
         self._shown_status: tuple[object, ...] = ()  # the connection words on screen
         self.theme_names: list[str] = []
         self._next_poll: dict[str, Timer] = {}
-        self.alerts = Alerts(self, self.clock, secret_variables([*settings.orgs.values(), *orgs]))
+        self.alerts = Alerts(self, self.clock, self.fleet.alerts, secret_variables([*settings.orgs.values(), *orgs]))
         self.board_changed: Signal[Board] = Signal(self, "board_changed")
         self.failures_changed: Signal[tuple[str, View]] = Signal(self, "failures_changed")
         self.set_keymap(settings.keymap)
@@ -347,8 +360,8 @@ class SfMonitorApp(Polling, CloseAndAbort):
 
     def action_mute(self) -> None:
         self.alerts.muted = not self.alerts.muted
-        say(self, "alerts muted: no toast, bell or notification until m again" if self.alerts.muted
-            else "alerts on")  # fmt: skip
+        say(self, "alerts muted: no bell, notification or command until m again (still listed: !)"
+            if self.alerts.muted else "alerts on")  # fmt: skip
         self.render_view()
 
     def action_refresh(self) -> None:
@@ -396,7 +409,8 @@ class SfMonitorApp(Polling, CloseAndAbort):
             return
         screen = self.screen
         where, columns = (screen.HELP_TITLE, screen.HELP_COLUMNS) if isinstance(screen, BoardScreen) else ("jobs", ())
-        self.push_screen(HelpScreen(f"Keys: {where}", key_rows(self.screen), columns))
+        notes = (f"Desktop notifications: {self.desktop_words()} (n on the alerts screen (!) sends a test)",)
+        self.push_screen(HelpScreen(f"Keys: {where}", key_rows(self.screen), columns, notes))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from key_commands(self, screen)  # every key's action there, made from its bindings

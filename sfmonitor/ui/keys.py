@@ -9,6 +9,7 @@ from ..bulk.errors import ConfigError
 from ..config.files import shown
 from ..text import clip
 from .app import SfMonitorApp
+from .screens.alerts import AlertsScreen
 from .screens.confirm import ConfirmScreen
 from .screens.dashboard import DashboardScreen
 from .screens.detail import JobDetailScreen
@@ -24,10 +25,11 @@ PLACES = (
     ("jobs and batch tables", KeyedTable),
     ("job detail", JobDetailScreen),
     ("failures", FailuresScreen),
+    ("alerts", AlertsScreen),
     ("confirmation", ConfirmScreen),
     ("help", HelpScreen),
 )
-NAMES = {"slash": "/", "question_mark": "?", "escape": "esc", "enter": "enter"}
+NAMES = {"slash": "/", "question_mark": "?", "exclamation_mark": "!", "escape": "esc", "enter": "enter"}
 
 
 def markdown_table() -> str:

@@ -7,10 +7,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from ..bulk.models import Action, ApiUsage, Job, Limit
 from ..config.orgs import org_colour
+from ..monitor.alert_log import AlertLog
 from ..monitor.board import Connection, SortMode
 from ..monitor.fleet import Fleet
 from ..monitor.history import History
@@ -20,7 +21,7 @@ from ..monitor.phase import working
 from ..monitor.spend import Budget, Spend
 from ..numbers import ago, clock, seconds_between, short_count
 from .cells import Palette
-from .widgets.status_bar import Chip, HeaderInfo
+from .widgets.status_bar import AlertNote, Chip, HeaderInfo
 
 MAX_ROWS = 1000  # a live table of a week's 20,000 jobs helps nobody and costs seconds a redraw
 
@@ -52,6 +53,7 @@ class View:
     colour: str | None = None  # the config file's colour for it
     production: bool | None = None  # None: not known (no mark)
     polls: int = 0  # the org's poll cycles done: a screen that reads more each poll tells a new one
+    alert: AlertNote | None = None  # the session's newest alert (any org's), for the header
 
     @property
     def level(self) -> str:
@@ -82,7 +84,11 @@ class View:
         ids, matching = self._index().shown(MAX_ROWS)
         return [self.jobs[job_id] for job_id in ids], matching
 
-    def header(self, extra: tuple[str, ...] = ()) -> HeaderInfo:
+    def header(
+        self, extra: tuple[str, ...] = (), marks: tuple[tuple[str, str], ...] = (), notes: tuple[str, ...] = ()
+    ) -> HeaderInfo:
+        """``extra``: the screen's phrases; ``marks``: (words, shorter words) that stay (read-only,
+        muted); ``notes``: phrases dropped first (sort, filter) when the line is short."""
         level, trouble = self.connection.status(self.now, self.interval)
         last = self.connection.last_good
         if last:
@@ -113,6 +119,9 @@ class View:
             extra=extra,
             spend=self.spend_words(),
             production=self.production is True,
+            marks=marks,
+            notes=notes,
+            alert=self.alert,
         )
 
     def spend_words(self) -> str:
@@ -167,9 +176,11 @@ class Board:
             return None
         return self.orgs[found[0]], found[1]
 
-    def header(self, extra: tuple[str, ...] = ()) -> HeaderInfo:
+    def header(
+        self, extra: tuple[str, ...] = (), marks: tuple[tuple[str, str], ...] = (), notes: tuple[str, ...] = ()
+    ) -> HeaderInfo:
         if not self.several:
-            return self.first.header(extra)
+            return self.first.header(extra, marks, notes)
         views = list(self.orgs.values())
         troubled = []
         for view in views:
@@ -201,6 +212,9 @@ class Board:
             waiting=waiting,
             extra=extra,
             chips=tuple(view.chip() for view in views),
+            marks=marks,
+            notes=notes,
+            alert=self.first.alert,
         )
 
 
@@ -232,7 +246,17 @@ def present(org: Org, fleet: Fleet, now: datetime, palette: Palette) -> View:
         colour=org_colour(org.colour),
         production=org.production,
         polls=org.state.polls_done,
+        alert=alert_note(fleet.alerts),
     )
+
+
+def alert_note(log: AlertLog) -> AlertNote | None:
+    """The header's words for the newest alert."""
+    newest = log.newest()
+    if newest is None:
+        return None
+    when = datetime.fromtimestamp(newest.at, UTC).astimezone().strftime("%H:%M:%S")
+    return AlertNote(when, newest.title, newest.body, newest.bad, max(0, log.unseen - 1), log.unseen == 0)
 
 
 def present_board(fleet: Fleet, now: datetime, palette: Palette, *, muted: bool) -> Board:

@@ -136,3 +136,20 @@ def test_a_job_starting_to_wait_on_its_client_alerts_once_with_what_to_do() -> N
     assert "has not set it UploadComplete" in events[0].body()
     assert events[0].to_json()["waitingOnClient"] == "no upload"
     assert poll(alerter, [done, upload], [done, upload], waiting=later) == []
+
+
+def test_the_session_log_keeps_the_last_500_and_counts_what_came_since_the_list_was_opened() -> None:
+    from sfmonitor.monitor.alert_log import KEPT, AlertLog
+    from sfmonitor.monitor.alerts import Event
+
+    log = AlertLog()
+    assert log.newest() is None and log.unseen == 0
+    log.add([Event("ended", "UAT", job("750a", "JobComplete")), Event("stalled", "UAT", job("750b", "InProgress"))],
+            at=1.0, org_key="uat")  # fmt: skip
+    newest = log.newest()
+    assert newest is not None and (newest.job_id, newest.org_key, newest.bad, log.unseen) == ("750b", "uat", True, 2)
+    assert newest.title == "UAT: Account insert stalled"
+    log.seen()
+    log.add((Event("ended", "DEV", job(f"750{n}", "Failed")) for n in range(KEPT + 10)), at=2.0, org_key="dev")
+    assert len(log) == KEPT and log.total == KEPT + 12 and log.unseen == KEPT + 10
+    assert next(iter(log)).job_id == "75010" and all(a.org == "DEV" for a in log)

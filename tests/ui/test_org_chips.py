@@ -43,23 +43,54 @@ def test_usage_running_high_stays_in_the_tightest_form() -> None:
     assert "90%" in lines(10, 80, share=0.9)[0]
 
 
-def test_the_status_breaks_between_phrases_never_inside_one() -> None:
+def test_the_status_is_one_line_that_drops_the_least_important_phrases_never_wraps() -> None:
     from sfmonitor.bulk.models import Limit
-    from sfmonitor.ui.widgets.status_bar import HeaderInfo, render
+    from sfmonitor.ui.widgets.status_bar import HeaderInfo, height, render
 
     info = HeaderInfo(org="acme.my.salesforce.com", usage=ApiUsage(used=19_465, max=100_000),
                       batches=Limit(max=15_000, remaining=14_833), updated="updated 01:33:33",
                       level="ok", trouble="", jobs=73, running=3, waiting=1, spend="mine 141/h",
-                      extra=("alerts muted (m)", "sort: running", "filter: 'Lead'"),
+                      notes=("sort: running", "filter: 'Lead'"), marks=(("alerts muted (m)", "muted"),),
                       totals=("last hour 3.7M records, 10,796 failed (0.3%)",
                               "today 3.7M records, 10,796 failed (0.3%)", "running 1 ingest, 1 query"))  # fmt: skip
-    phrases = ["acme.my.salesforce.com", "API 19,465/100,000 (19%) mine 141/h", "batches today 167/15,000",
-               "73 jobs, 3 running, 1 waiting on their client", "updated 01:33:33", "alerts muted (m)",
+    phrases = ["acme.my.salesforce.com", "API 19,465/100,000 (19%) mine 141/h", "API 19,465/100,000 (19%)",
+               "API 19%", "batches today 167/15,000", "73 jobs, 3 running, 1 waiting on their client",
+               "73 jobs, 3 running, 1 waiting", "updated 01:33:33", "alerts muted (m)", "muted",
                "sort: running", "filter: 'Lead'", *info.totals]  # fmt: skip
     for width in (80, 100, 120, 200):
         shown = render(info, Palette(), width).plain.split("\n")
+        assert len(shown) == height(info, width), (width, shown)
         assert all(len(line) <= width for line in shown), (width, shown)
-        for line in shown:
-            for phrase in line.replace(" · ", "  ").split("  "):
-                assert phrase in phrases, (width, phrase)
-    assert len(render(info, Palette(), 300).plain.split("\n")) == 2  # wide: status and totals, a line each
+        status = shown[0]
+        assert "acme.my.salesforce.com" in status and "73 jobs, 3 running" in status and "mute" in status
+        for phrase in status.replace(" · ", "  ").split("  "):
+            assert phrase in phrases, (width, phrase)
+        for line in shown[1 : 1 + (1 if width >= 160 else 2)]:  # the totals: whole phrases
+            for phrase in line.split(" · ") if line else ():  # a line the totals do not need stays blank
+                assert phrase in info.totals, (width, phrase)
+    wide = render(info, Palette(), 300).plain.split("\n")
+    assert (
+        wide[0].count("  ") + wide[0].count(" · ") == 7 and "mine 141/h" in wide[0]
+    )  # every phrase: status, totals, trouble, alert
+    assert len(wide) == 4 and not wide[2] and "no alerts yet" in wide[3]
+    narrow = render(info, Palette(), 80).plain.split("\n")[0]
+    assert "sort" not in narrow and "batches" not in narrow and "mine" not in narrow  # the least important
+
+
+def test_the_header_keeps_its_height_whatever_it_says() -> None:
+    from sfmonitor.ui.widgets.status_bar import AlertNote, HeaderInfo, height, render
+
+    calm = HeaderInfo(org="acme", usage=None, batches=None, updated="updated 01:33:33", level="ok", trouble="",
+                      jobs=1, running=0, chips=chips(3))  # fmt: skip
+    loud = HeaderInfo(org="acme", usage=None, batches=None, updated="connecting to " + "x" * 300 + "…",
+                      level="offline", trouble="ORG1 OFFLINE: " + "the org said no; " * 40, jobs=10**6,
+                      running=10**5, waiting=9, extra=("job " + "y" * 300,), notes=("filter: " + "y" * 300, "sort: x"),
+                      marks=(("read-only: no close or abort", "read-only"), ("alerts muted (m)", "muted")),
+                      chips=tuple(Chip(f"ORG{n}", None, "offline", "not connected", None, "", True, True)
+                                  for n in range(1, 4)),
+                      alert=AlertNote("14:31:02", "ORG1: " + "Lead " * 50, "j; " * 50, True, 41, False))  # fmt: skip
+    for width in (80, 100, 120, 200):
+        lines = [render(info, Palette(), width).plain.split("\n") for info in (calm, loud)]
+        assert len(lines[0]) == len(lines[1]) == height(calm, width) == height(loud, width), (width, lines)
+        assert all(len(line) <= width for line in lines[1]), lines[1]
+        assert lines[1][-1].endswith("  +41 more (!)") and lines[1][-1].startswith("14:31:02 ORG1: Lead")

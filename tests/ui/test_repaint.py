@@ -35,3 +35,33 @@ async def test_a_poll_changing_one_job_repaints_one_row() -> None:
         rows = {(getattr(call[0], "y", None), getattr(call[0], "height", None)) for call in regions}
         row = table.get_row_index(job.id) + 1  # below the header line
         assert rows == {(row, 1)}
+
+
+async def test_a_header_line_that_changes_repaints_that_line_only() -> None:
+    from dataclasses import replace
+
+    from sfmonitor.ui.theming import palette
+    from sfmonitor.ui.view import present_board
+    from sfmonitor.ui.widgets.status_bar import StatusBar
+
+    async with frozen_dashboard() as (app, pilot, _):
+        header = app.screen.query_one("#header", StatusBar)
+        info = present_board(app.fleet, app.clock(), palette(app), muted=False).header(notes=("sort: running",))
+        header.show(info, palette(app))
+        await pilot.pause(0.1)
+        calls: list[tuple[object, ...]] = []
+        original = StatusBar.refresh
+
+        def spy(self: StatusBar, *args: object, **kwargs: object) -> object:
+            calls.append(args)
+            return original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+        StatusBar.refresh = spy  # type: ignore[method-assign]
+        try:
+            header.show(replace(info, trouble="OFFLINE (last good 5s ago): timed out"), palette(app))
+            header.show(replace(info, trouble="OFFLINE (last good 5s ago): timed out"), palette(app))  # the same
+        finally:
+            StatusBar.refresh = original  # type: ignore[method-assign]
+        lines = str(header.render()).split("\n")
+        trouble = lines.index("OFFLINE (last good 5s ago): timed out")
+        assert [[(r.y, r.height) for r in call] for call in calls] == [[(trouble, 1)]]  # type: ignore[attr-defined]

@@ -111,16 +111,14 @@ class DashboardScreen(BoardScreen):
         sort_changed = self.view is not None and self.view.sort is not board.sort
         self.view = board
         order, matching = board.shown_rows()
-        extra = [f"sort: {board.sort.value}"]
-        if board.muted:
-            extra.insert(0, "alerts muted (m)")
+        marks = [("alerts muted (m)", "muted")] if board.muted else []
         if not board.several and board.first.read_only:
-            extra.insert(0, "read-only: no close or abort")  # several orgs: RO on each chip
+            marks.insert(0, ("read-only: no close or abort", "read-only"))  # several orgs: RO on each chip
+        notes = [f"showing {len(order):,} of {matching:,} (/ filters all)"] if matching > len(order) else []
         if board.filter:
-            extra.append(f"filter: {board.filter!r}")
-        if matching > len(order):
-            extra.append(f"showing {len(order):,} of {matching:,} (/ filters all)")
-        info = board.header(tuple(extra))
+            notes.append(f"filter: {board.filter!r}")
+        notes.append(f"sort: {board.sort.value}")  # the first phrase dropped when the line is short
+        info = board.header(marks=tuple(marks), notes=tuple(notes))
         if (self.size.height or self.app.size.height) >= TOTALS_FROM_ROWS:
             info = replace(info, totals=totals(board.index, board.now))
         self.query_one("#header", StatusBar).show(info, board.palette)

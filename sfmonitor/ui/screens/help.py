@@ -42,8 +42,15 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,q,question_mark", "dismiss", "Close help", id="help.close"),
     ]
 
-    def __init__(self, title: str, rows: list[tuple[str, str, str]], columns: tuple[tuple[str, str], ...] = ()) -> None:
+    def __init__(
+        self,
+        title: str,
+        rows: list[tuple[str, str, str]],
+        columns: tuple[tuple[str, str], ...] = (),
+        notes: tuple[str, ...] = (),
+    ) -> None:
         super().__init__()
+        self.notes = notes  # lines under the keys: how desktop notifications travel here
         self.title_text = title
         self.rows = rows
         self.columns = columns  # what the screen's figures mean, where the column name alone does not say
@@ -65,4 +72,6 @@ class HelpScreen(ModalScreen[None]):
                 for name, means in self.columns:
                     figures.add_row(Text(name), Text(means))
                 yield Static(figures)
+            for note in self.notes:
+                yield Static(Text(note))
             yield Static(Text("ctrl+p opens the command palette with the same actions · esc closes", style="dim"))

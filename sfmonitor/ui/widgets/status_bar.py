@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.text import Text
-from textual.widgets import Static
+from textual.geometry import Region
+from textual.widget import Widget
 
 from ...bulk.models import ApiUsage, Limit
 from ...text import inert
@@ -27,6 +28,21 @@ class Chip:
 
 
 @dataclass(frozen=True)
+class AlertNote:
+    """The newest alert, for the header's alert line."""
+
+    when: str  # "14:31:02"
+    title: str
+    body: str
+    bad: bool
+    more: int  # alerts besides it since the operator last opened the alerts screen
+    seen: bool  # the operator has opened the alerts screen since it came
+
+
+ALERTS_KEY = "!"  # the key of the alerts screen, as the alert line names it
+
+
+@dataclass(frozen=True)
 class HeaderInfo:
     org: str
     usage: ApiUsage | None
@@ -37,39 +53,58 @@ class HeaderInfo:
     jobs: int
     running: int
     waiting: int = 0  # jobs waiting on their client (not counted as running)
-    extra: tuple[str, ...] = ()  # sort mode, filter, what the screen shows: each a phrase
+    extra: tuple[str, ...] = ()  # what the screen shows (its job, say): each a phrase, kept long
+    notes: tuple[str, ...] = ()  # sort mode, filter: phrases dropped first when the line is short
     spend: str = ""  # sfmonitor's own API calls
     chips: tuple[Chip, ...] = ()  # several orgs: one chip each instead of the one org's name and usage
     totals: tuple[str, ...] = ()  # the last hour's and today's records, running jobs by API (tall screens)
     production: bool = False  # one org: PRODUCTION after its name
+    marks: tuple[tuple[str, str], ...] = ()  # (words, shorter words) that stay: read-only, muted
+    alert: AlertNote | None = None  # the newest alert (None: none yet)
 
 
-class StatusBar(Static):
+class StatusBar(Widget):
+    """The header, the same height whatever it says: its lines are fixed by the screen's width and
+    height and the orgs watched (:func:`height`), and a phrase that does not fit is shortened or
+    dropped, least important first, never wrapped. The table below it never moves, and a poll that
+    changes one line (the time of the data) repaints that line only."""
+
     DEFAULT_CSS = """
-    StatusBar { height: 2; padding: 0 1; background: $panel; }
+    StatusBar { height: 3; padding: 0 1; background: $panel; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__("", id=id)
-        self._last: Text | None = None
+        super().__init__(id=id)
+        self._text = Text()
         self._lines = 0
         self._width = 0
 
+    @property
+    def content(self) -> Text:
+        """What the header says now."""
+        return self._text
+
+    def render(self) -> Text:
+        return self._text
+
     def show(self, info: HeaderInfo, palette: Palette) -> None:
-        """Redraw only if the text changed: an idle dashboard stays quiet. A new layout (which
-        repaints the whole screen) only when the header's height changes."""
+        """Redraw the lines whose text changed, only: an idle dashboard stays quiet. A new layout
+        (which repaints the whole screen) only when the screen's size class changes the height."""
         width = max(1, (self.size.width or self.app.size.width) - 2)  # padding 0 1
         text = render(info, palette, width)
-        same = self._last is not None and text.plain == self._last.plain and text.spans == self._last.spans
-        if same and width == self._width:
+        before = [(line.plain, line.spans) for line in self._text.split("\n")]
+        after = [(line.plain, line.spans) for line in text.split("\n")]
+        if before == after and width == self._width:
             return
-        self._last, self._width = text, width
-        most = 3 + (CHIP_LINES if info.chips else 0) + (2 if info.totals else 0)  # status, totals, trouble
-        lines = min(most, max(2, len(text.wrap(self.app.console, width))))  # a line kept for trouble
-        if lines != self._lines:
+        self._text = text
+        lines = height(info, width)
+        if lines != self._lines or width != self._width:
+            self._lines, self._width = lines, width
             self.styles.height = lines  # a new height: the one layout (whole-screen repaint) it needs
-            self._lines = lines
-        self.update(text, layout=False)
+            self.refresh()
+            return
+        changed = [y for y, line in enumerate(after) if y >= len(before) or before[y] != line]
+        self.refresh(*(Region(0, y, self.content_size.width, 1) for y in changed))
 
 
 def _share_style(share: float, palette: Palette) -> str:
@@ -103,9 +138,8 @@ def chip_text(chip: Chip, palette: Palette, form: str = "full") -> Text:
 
 
 def _pack(parts: list[Text], width: int, separators: str | list[str] = SEPARATOR) -> list[Text]:
-    """Phrases (chips, the status's parts) into lines no wider than ``width``, broken between
-    them, never inside one (a phrase wider than the line is left to fold). ``separators``: what
-    goes before each part that shares a line with the one before it."""
+    """Phrases (chips, totals) into lines no wider than ``width``, broken between them, never inside
+    one. ``separators``: what goes before each part that shares a line with the one before it."""
     lines: list[Text] = []
     for i, part in enumerate(parts):
         separator = separators if isinstance(separators, str) else separators[i]
@@ -117,59 +151,164 @@ def _pack(parts: list[Text], width: int, separators: str | list[str] = SEPARATOR
     return lines
 
 
-def chips_lines(chips: tuple[Chip, ...], palette: Palette, width: int) -> Text:
-    """Every org's chip in at most CHIP_LINES lines: the fullest form that fits; when even the
+def _fixed(lines: list[Text], count: int, width: int) -> list[Text]:
+    """Exactly ``count`` lines, each cut to ``width`` (an ellipsis where cut): never a wrapped one."""
+    out = [line.copy() for line in lines[:count]] + [Text() for _ in range(count - len(lines))]
+    for line in out:
+        line.truncate(width, overflow="ellipsis")
+    return out
+
+
+def chip_lines(chips: tuple[Chip, ...], width: int) -> int:
+    """The lines the chips get: one when every chip fits in its tightest form with long words
+    ("offline 12m"), else CHIP_LINES. It depends on the orgs and the width only, never on what the
+    chips say now (longer words, or usage running high, on one line: the last orgs are counted)."""
+    widest = sum(len(chip.label) + len(f" {PROD_CHIP}") * chip.production + len(" offline 12m")
+                 + len(" RO") * chip.read_only + len(SEPARATOR) for chip in chips)  # fmt: skip
+    return 1 if widest - len(SEPARATOR) <= width else CHIP_LINES
+
+
+def chips_lines(chips: tuple[Chip, ...], palette: Palette, width: int, most: int = CHIP_LINES) -> Text:
+    """Every org's chip in at most ``most`` lines: the fullest form that fits; when even the
     tightest does not, the last line ends with how many orgs are not drawn."""
     for form in ("full", "compact", "tight"):
         lines = _pack([chip_text(chip, palette, form) for chip in chips], width)
-        if len(lines) == 1 if form == "full" else len(lines) <= CHIP_LINES:
+        if len(lines) == 1 if form == "full" else len(lines) <= most:
             return Text("\n").join(lines)
     parts = [chip_text(chip, palette, "tight") for chip in chips]
     for shown in range(len(parts) - 1, 0, -1):
         more = Text(f"+{len(parts) - shown} more orgs (o: one at a time)", style="dim")
         lines = _pack([*parts[:shown], more], width)
-        if len(lines) <= CHIP_LINES:
+        if len(lines) <= most:
             return Text("\n").join(lines)
-    return Text("\n").join(_pack(parts, width)[:CHIP_LINES])
+    return Text("\n").join(_fixed(_pack(parts, width), most, width))
 
 
-def _status_parts(info: HeaderInfo, palette: Palette) -> list[Text]:
-    parts = [] if info.chips else [Text(inert(info.org), style="bold")]
-    if parts and info.production:
-        parts[0].append(f" {PROD_HEADER}", style=f"bold {palette.error}")
+def _clip(text: Text, cells: int) -> Text:
+    if text.cell_len <= cells:
+        return text
+    short = text.copy()
+    short.truncate(cells, overflow="ellipsis")
+    return short
+
+
+@dataclass
+class _Phrase:
+    forms: list[Text]  # fullest first; an empty one is the phrase dropped
+    separator: str  # what goes before it, after another phrase
+    form: int = 0
+
+
+def _fit(phrases: list[_Phrase], cuts: list[int], width: int) -> Text:
+    """The phrases on one line, in their order: while the line is too wide, the next cut (a phrase's
+    index) shortens or drops that phrase; what still does not fit ends with an ellipsis."""
+
+    def line() -> Text:
+        out = Text()
+        for phrase in phrases:
+            form = phrase.forms[min(phrase.form, len(phrase.forms) - 1)]
+            if form.plain:
+                if out.plain:
+                    out.append(phrase.separator, style="dim")
+                out.append_text(form)
+        return out
+
+    text = line()
+    for cut in cuts:
+        if text.cell_len <= width:
+            break
+        phrases[cut].form += 1
+        text = line()
+    return _fixed([text], 1, width)[0]
+
+
+CLIP = 24  # a note (a filter, say) is cut to this many cells before it is dropped; an extra to twice that
+
+
+def _status(info: HeaderInfo, palette: Palette, width: int) -> Text:
+    """The status line: the org, its API usage and batches, the jobs, when data last came, the marks
+    and the screen's phrases; shortened and dropped in CUT order when the line is too narrow."""
+    drop = Text()
+    org = Text(inert(info.org), style="bold")
+    if info.production:
+        org.append(f" {PROD_HEADER}", style=f"bold {palette.error}")
     spend_style = "dim" if "budget" not in info.spend else palette.warning
+    spend = Text(info.spend, style=spend_style)
+    usage = [spend, drop, drop, drop]  # with sfmonitor's spend, without it, short, dropped
     if info.usage is not None:
-        share = info.usage.fraction
-        usage = Text("API ")
-        usage.append(f"{info.usage.used:,}/{info.usage.max:,} ({share:.0%})", style=_share_style(share, palette))
-        parts.append(usage.append(f" {info.spend}" if info.spend else "", style=spend_style))
-    elif info.spend:
-        parts.append(Text(info.spend, style=spend_style))
+        share, style = info.usage.fraction, _share_style(info.usage.fraction, palette)
+        full = Text("API ").append(f"{info.usage.used:,}/{info.usage.max:,} ({share:.0%})", style=style)
+        spent = full.copy().append(f" {info.spend}", style=spend_style) if info.spend else full
+        usage = [spent, full, Text("API ").append(f"{share:.0%}", style=style), drop]
+    batches = drop
     if info.batches is not None:
-        used = info.batches.used
-        share = used / info.batches.max if info.batches.max else 0.0
-        batches = Text("batches today ")
-        parts.append(batches.append(f"{used:,}/{info.batches.max:,}", style=_share_style(share, palette)))
-    waiting = f", {info.waiting} waiting on their client" if info.waiting else ""
-    parts += [Text(f"{info.jobs} jobs, {info.running} running{waiting}"), Text(info.updated)]
-    return parts
+        used, most = info.batches.used, info.batches.max
+        share = used / most if most else 0.0
+        batches = Text("batches today ").append(f"{used:,}/{most:,}", style=_share_style(share, palette))
+    jobs = f"{info.jobs} jobs, {info.running} running"
+    waiting = [f"{jobs}, {info.waiting} waiting on their client", f"{jobs}, {info.waiting} waiting"]
+    jobs_forms = [Text(form) for form in (waiting if info.waiting else [jobs])]
+    updated = Text(info.updated)
+    marks = [_Phrase([Text(full, style="bold"), Text(short, style="bold")], " · ") for full, short in info.marks]
+    extras = [_Phrase([Text(p, style="dim"), _clip(Text(p, style="dim"), 2 * CLIP), drop], " · ")
+              for p in map(inert, info.extra)]  # fmt: skip
+    notes = [_Phrase([Text(p, style="dim"), _clip(Text(p, style="dim"), CLIP), drop], " · ")
+             for p in map(inert, info.notes)]  # fmt: skip
+    phrases = [_Phrase([org, _clip(org, 30)] if info.org else [drop], "  "), _Phrase(usage, "  "),
+               _Phrase([batches, drop], "  "), _Phrase(jobs_forms, "  "),
+               _Phrase([updated, _clip(updated, CLIP)], "  "), *marks, *extras, *notes]  # fmt: skip
+    if len(phrases) > 5:
+        phrases[5].separator = "  "
+    marks_at, extras_at, notes_at = 5, 5 + len(marks), 5 + len(marks) + len(extras)
+
+    def last_first(start: int, end: int) -> list[int]:
+        return list(range(end - 1, start - 1, -1))
+
+    note_ids, extra_ids = last_first(notes_at, len(phrases)), last_first(extras_at, notes_at)
+    # the notes clipped, the spend, the batches, the notes dropped, the waiting words, the usage's
+    # figures, the extras clipped, the updated time clipped, the marks' short words, the usage, the
+    # extras dropped, the org clipped
+    cuts = [*note_ids, 1, 2, *note_ids, 3, 1, *extra_ids, 4, *last_first(marks_at, extras_at), 1, *extra_ids, 0]
+    return _fit(phrases, cuts, width)
+
+
+def totals_lines(width: int) -> int:
+    return 1 if width >= 160 else 2
+
+
+def height(info: HeaderInfo, width: int) -> int:
+    """The header's lines at this width: the chips (several orgs), the status, the totals (tall
+    screens), the trouble, the newest alert. What they say never changes it."""
+    chips = chip_lines(info.chips, width) if info.chips else 0
+    return chips + 1 + (totals_lines(width) if info.totals else 0) + 2
+
+
+def _alert(note: AlertNote | None, palette: Palette, width: int) -> Text:
+    """The newest alert (bold while new) and how many more came since the alerts screen was opened."""
+    if note is None:
+        return _fixed([Text(f"no alerts yet · {ALERTS_KEY} lists the session's alerts", style="dim")], 1, width)[0]
+    style = "dim" if note.seen else (f"bold {palette.error}" if note.bad else f"bold {palette.success}")
+    tail = Text(f"  +{note.more} more ({ALERTS_KEY})" if note.more else f"  ({ALERTS_KEY}: all alerts)", style="dim")
+    line = Text(f"{note.when} ", style="dim").append(inert(note.title), style=style)
+    line.append(f" · {inert(note.body)}", style="" if not note.seen else "dim")
+    line.truncate(max(1, width - tail.cell_len), overflow="ellipsis")
+    return _fixed([line.append_text(tail)], 1, width)[0]
 
 
 def render(info: HeaderInfo, palette: Palette, width: int = 120) -> Text:
-    """The header's lines: the chips (several orgs), the status, the totals (tall screens), the
-    trouble. Each is packed phrase by phrase, so a narrow screen breaks between phrases."""
+    """The header's :func:`height` lines: the chips (several orgs), the status, the totals (tall
+    screens), the trouble (blank when all is well), the newest alert."""
     lines: list[Text] = []
     if info.chips:
-        lines.append(chips_lines(info.chips, palette, width))
-    status = _status_parts(info, palette)
-    extra = [Text(inert(phrase), style="dim") for phrase in info.extra]
-    separators = ["  "] * len(status) + [" · " if i else "  " for i in range(len(extra))]
-    lines += _pack(status + extra, width, separators)
+        most = chip_lines(info.chips, width)
+        lines += _fixed(list(chips_lines(info.chips, palette, width, most).split("\n")), most, width)
+    lines.append(_status(info, palette, width))
     if info.totals:
-        lines += _pack([Text(phrase, style="dim") for phrase in info.totals], width, " · ")
-    if info.trouble:
-        style = {"paused": f"bold {palette.warning}", "stale": f"bold {palette.warning}"}.get(
-            info.level, f"bold {palette.error}"
-        )
-        lines.append(Text(inert(info.trouble), style=style))
-    return Text("\n", no_wrap=False, overflow="fold").join(lines)
+        lines += _fixed(_pack([Text(phrase, style="dim") for phrase in info.totals], width, " · "),
+                        totals_lines(width), width)  # fmt: skip
+    style = {"paused": f"bold {palette.warning}", "stale": f"bold {palette.warning}"}.get(
+        info.level, f"bold {palette.error}"
+    )
+    lines += _fixed([Text(inert(info.trouble), style=style)], 1, width)
+    lines.append(_alert(info.alert, palette, width))
+    return Text("\n", no_wrap=True, overflow="ellipsis").join(lines)

@@ -1,0 +1,146 @@
+"""Alerts hide nothing: a job that ends while watched is the header's alert line (never a toast over
+the rows), the session's alerts are listed on the alerts screen (!) newest first, and enter there
+opens the job. Muted (m), an alert is still logged and shown, but the bell stays quiet."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sfmonitor.config.connection import ConnectionOptions
+from sfmonitor.config.settings import Settings
+from sfmonitor.monitor.alerts import AlertRules
+from sfmonitor.notify.event_command import EventCommands
+from sfmonitor.simulator.server import Simulator
+from sfmonitor.ui import textual_private
+from sfmonitor.ui.app import SfMonitorApp
+from sfmonitor.ui.screens.alerts import AlertsScreen
+from sfmonitor.ui.screens.detail import JobDetailScreen
+from sfmonitor.ui.widgets.status_bar import StatusBar
+from tests.conftest import add_classic_job, add_running_ingest_job
+from tests.ui.helpers import jobs_table, org, wait_for
+
+
+def toasts(app: SfMonitorApp) -> list[str]:
+    return [f"{n.title}|{n.message}" for n in textual_private.notifications(app)]
+
+
+def header_lines(app: SfMonitorApp) -> list[str]:
+    return str(app.screen.query_one("#header", StatusBar).render()).split("\n")
+
+
+async def test_a_job_ending_is_the_alert_line_not_a_toast_and_m_quiets_the_bell(quiet_sim: Simulator) -> None:
+    sim = quiet_sim
+    options = ConnectionOptions(instance_url=sim.base_url, access_token=sim.token)
+    app = SfMonitorApp(options, Settings(interval=0.5), label="UAT")
+    bells: list[int] = []
+    app.bell = lambda: bells.append(1)  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.org.state.polls_done >= 1)  # after it, a new job's end is news
+        header = app.screen.query_one("#header", StatusBar)
+        height, table_at = header.outer_size.height, jobs_table(app).region
+        assert header_lines(app)[-1].startswith("no alerts yet · ! lists")
+        first = add_running_ingest_job(sim, total=120, rate=3, running_for=0, fail_permille=0)  # ~40 simulated s
+        await wait_for(pilot, lambda: first in header_lines(app)[-1], timeout=20)
+        line = header_lines(app)[-1]
+        assert " UAT: Contact insert JobComplete · job " + first in line
+        assert "120 processed, 0 failed" in app.fleet.alerts.newest().body  # type: ignore[union-attr]
+        assert not any(first in t for t in toasts(app))  # nothing covers the rows
+        assert bells and (header.outer_size.height, jobs_table(app).region) == (height, table_at)
+        await pilot.press("m")
+        await wait_for(pilot, lambda: "alerts muted (m)" in header_lines(app)[0])
+        rung = len(bells)
+        second = add_running_ingest_job(sim, total=60, rate=3, running_for=0, fail_permille=0)
+        await wait_for(pilot, lambda: second in header_lines(app)[-1], timeout=20)  # muted: still shown
+        assert "+1 more (!)" in header_lines(app)[-1] and len(bells) == rung  # ... but the bell is quiet
+        assert [a.job_id for a in app.fleet.alerts] == [first, second]
+
+
+async def test_a_bulk_1_job_left_open_after_its_batches_is_an_alert_saying_close_it(sim: Simulator) -> None:
+    options = ConnectionOptions(instance_url=sim.base_url, access_token=sim.token)
+    # the dashboard's clock is the org's (at 60x): "every batch done for 3 minutes" is the org's minutes
+    org_clock = lambda: datetime.fromtimestamp(sim.world.clock.now(), UTC)  # noqa: E731
+    app = SfMonitorApp(options, Settings(interval=0.5), label="UAT", clock=org_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.org.state.polls_done >= 1)  # after it, a job left waiting is news
+        left_open = add_classic_job(sim, [60, 60], fail_permille=0, rate=1, state="Open", started_ago=0)
+        await wait_for(pilot, lambda: left_open in header_lines(app)[-1], timeout=20)
+        assert "UAT: Contact insert waiting on its client: close it? · job " + left_open in header_lines(app)[-1]
+        (alert,) = [a for a in app.fleet.alerts if a.job_id == left_open]
+        assert "nobody has closed it" in alert.body and alert.bad
+
+
+async def test_the_alerts_screen_lists_every_orgs_alerts_and_enter_opens_the_job(quiet_sim: Simulator) -> None:
+    """Two orgs (one simulator twice): one job's end is two alerts, each org's; the screen lists both
+    newest first, opening it marks them seen, and enter opens the job of the selected one."""
+    sim = quiet_sim
+    app = SfMonitorApp([org("uat", sim), org("dev", sim)], Settings(interval=0.5))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: all(o.state.polls_done >= 1 for o in app.fleet))
+        job = add_running_ingest_job(sim, total=60, rate=3, running_for=0, fail_permille=0)
+        await wait_for(pilot, lambda: len(app.fleet.alerts) == 2, timeout=20)
+        await wait_for(pilot, lambda: "+1 more (!)" in header_lines(app)[-1])
+        await pilot.press("exclamation_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, AlertsScreen))
+        screen = app.screen
+        assert isinstance(screen, AlertsScreen)
+        rows = [[str(cell) for cell in screen.query_one("#alerts").get_row_at(i)] for i in range(2)]  # type: ignore[attr-defined]
+        newest = app.fleet.alerts.newest()
+        assert newest is not None and rows[0][1] == newest.org and {r[1] for r in rows} == {"UAT", "DEV"}
+        assert all(r[2] == job and r[3] == "Contact insert JobComplete" for r in rows)
+        assert app.fleet.alerts.unseen == 0
+        await wait_for(pilot, lambda: "more" not in header_lines(app)[-1])  # seen: no "+1 more"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, JobDetailScreen))
+        assert app.screen.picked() == (newest.org_key, job)  # type: ignore[attr-defined]
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, AlertsScreen))
+
+
+async def test_the_alerts_screen_and_help_say_why_no_notification_reaches_the_desktop(quiet_sim: Simulator) -> None:
+    """Inside a tmux whose passthrough is off: the alerts screen and the help say so and how to
+    allow it, and n (a test notification) says it was not sent, and why."""
+    app = SfMonitorApp(ConnectionOptions(instance_url=quiet_sim.base_url, access_token=quiet_sim.token),
+                       Settings(interval=0.5))  # fmt: skip
+    app.alerts.env = {"TMUX": "/tmp/tmux-1000/default,1,0", "TERM": "tmux-256color"}
+    app.alerts.tmux = lambda args: "off" if "allow-passthrough" in args else "xterm-kitty"
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await wait_for(pilot, lambda: app.org.state.polls_done >= 1)
+        await pilot.press("exclamation_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, AlertsScreen))
+        delivery = str(app.screen.query_one("#delivery").render())
+        assert (
+            delivery == "desktop notifications: tmux's allow-passthrough is off: run  tmux set -g allow-passthrough on"
+        )
+        await pilot.press("n")
+        await wait_for(pilot, lambda: any("not sent: tmux's allow-passthrough is off" in t for t in toasts(app)))
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: "allow-passthrough" in "".join(
+            str(s.render()) for s in app.screen.query("Static")))  # fmt: skip
+
+
+async def test_events_past_the_on_event_queue_are_dropped_and_the_count_said(
+    quiet_sim: Simulator, tmp_path: Path
+) -> None:
+    """Five jobs end; the event command runs one at a time with one queued: three events are dropped,
+    and a toast says how many (the screen never waits on the commands)."""
+    gate = tmp_path / "gate"
+    held = ("/bin/sh", "-c", f"cat >/dev/null; while [ ! -e {gate} ]; do sleep 0.05; done")
+    rules = AlertRules(bell=False, desktop="off", on_event=held, on_event_timeout_s=60)
+    options = ConnectionOptions(instance_url=quiet_sim.base_url, access_token=quiet_sim.token)
+    app = SfMonitorApp(options, Settings(interval=0.5, alerts=rules), label="UAT")
+    app.alerts.commands = EventCommands(running=1, waiting=1)
+    add_running_ingest_job(quiet_sim, total=10**6, rate=50, running_for=0, fail_permille=0)  # never idle
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: app.org.state.polls_done >= 1)
+            jobs = [add_running_ingest_job(quiet_sim, total=60, rate=3, running_for=0, fail_permille=0)
+                    for _ in range(5)]  # fmt: skip
+            await wait_for(pilot, lambda: all(app.org.state.jobs.get(j) and app.org.state.jobs[j].finished
+                                              for j in jobs), timeout=30)  # fmt: skip
+            await wait_for(pilot, lambda: app.alerts.commands.dropped == 3)
+            said = [t for t in toasts(app) if t.startswith("Events dropped|--on-event: ")]
+            assert sum(int(t.split(": ")[1].split()[0]) for t in said) == 3, said
+            assert app.alerts.commands.pending == 2
+    finally:
+        gate.touch()

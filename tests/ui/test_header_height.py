@@ -1,0 +1,107 @@
+"""The table never moves: the header is one height at a screen size whatever it says (orgs coming
+and going, a long filter, muted, read-only, an org offline, alerts), so the jobs table's region
+stays put across polls; and the header's phrases keep their spaces on the screen drawn."""
+
+from __future__ import annotations
+
+import pytest
+from textual.pilot import Pilot
+
+from sfmonitor.config.connection import ConnectionOptions
+from sfmonitor.config.orgs import OrgConfig
+from sfmonitor.config.settings import Settings
+from sfmonitor.simulator.server import Simulator
+from sfmonitor.ui.app import SfMonitorApp
+from sfmonitor.ui.screenshots import Scene, first_poll, fleet_with_one_down, scene_app, keep_spaces
+from sfmonitor.ui.widgets.status_bar import StatusBar
+from tests.conftest import add_running_ingest_job
+from tests.ui.helpers import jobs_table, org, wait_for
+
+SIZES = [(80, 24), (100, 30), (120, 40), (200, 60)]
+DEAD = "http://127.0.0.1:9"  # nothing listens: the org goes offline (the trouble line)
+
+
+def screen_text(app: SfMonitorApp) -> list[str]:
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+class Steady:
+    """The header's height and the table's region as first seen; each check: the same, and the
+    header's text exactly that many lines, none wider than the screen."""
+
+    def __init__(self, app: SfMonitorApp) -> None:
+        self.app = app
+        self.header = app.screen.query_one("#header", StatusBar)
+        self.first = (self.header.outer_size.height, jobs_table(app).region)
+
+    async def check(self, pilot: Pilot[None], polls: int = 1) -> None:
+        done = sum(o.state.polls_done for o in self.app.fleet)
+        await wait_for(pilot, lambda: sum(o.state.polls_done for o in self.app.fleet) >= done + polls)
+        await pilot.pause(0.1)
+        table = jobs_table(self.app).region
+        assert (self.header.outer_size.height, table.offset) == (self.first[0], self.first[1].offset)
+        if not self.app.screen.query_one("#filter").display:  # the filter box, while open, takes rows below
+            assert table == self.first[1]
+        lines = str(self.header.render()).split("\n")
+        assert len(lines) == self.first[0] and all(len(line) <= self.app.size.width for line in lines), lines
+
+
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+async def test_many_orgs_filtered_muted_and_one_down_never_move_the_table(
+    sim: Simulator, size: tuple[int, int]
+) -> None:
+    down = OrgConfig("down", "DOWN", ConnectionOptions(instance_url=DEAD, access_token="t", timeout=0.5), "token")
+    orgs = [org("prod", sim, production=True), org("uat", sim, read_only=True), down,
+            *(org(f"sandbox{n}", sim) for n in range(1, 6))]  # fmt: skip
+    app = SfMonitorApp(orgs, Settings(interval=0.5))
+    async with app.run_test(size=size) as pilot:
+        await wait_for(pilot, lambda: all(o.state.polls_done for o in app.fleet if o.key != "down"))
+        steady = Steady(app)
+        await steady.check(pilot)
+        await wait_for(pilot, lambda: app.fleet.orgs["down"].connection.error is not None)  # trouble
+        await steady.check(pilot)
+        await pilot.press("m")
+        await steady.check(pilot)
+        await pilot.press("slash", *"a long filter that matches nothing at all, to the end of the line")
+        await steady.check(pilot, polls=3)
+        await pilot.press("enter", "escape", "o")  # the filter gone, one org in view
+        await steady.check(pilot, polls=3)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+async def test_one_read_only_org_with_alerts_never_moves_the_table(quiet_sim: Simulator, size: tuple[int, int]) -> None:
+    sim = quiet_sim
+    add_running_ingest_job(sim, total=10**6, rate=50, running_for=0, fail_permille=0)  # a row all along
+    options = ConnectionOptions(instance_url=sim.base_url, access_token=sim.token)
+    app = SfMonitorApp(options, Settings(interval=0.5, read_only=True), label="PROD", production=True)
+    async with app.run_test(size=size) as pilot:
+        await wait_for(pilot, lambda: app.org.state.polls_done and app.org.usage)
+        steady = Steady(app)
+        for _ in range(3):  # jobs end: alerts, the newest on the header's last line
+            add_running_ingest_job(sim, total=60, rate=3, running_for=0, fail_permille=500)
+        await wait_for(pilot, lambda: len(app.fleet.alerts) == 3, timeout=20)
+        await steady.check(pilot)
+        assert "+2 more (!)" in str(steady.header.render()).split("\n")[-1]
+        await pilot.press("m", "slash", *"x" * 150)
+        await steady.check(pilot, polls=2)
+        header = str(steady.header.render())
+        assert "PROD PRODUCTION" in header and "read-only" in header and "muted" in header
+
+
+async def test_header_phrases_keep_their_spaces_on_screen_and_in_the_screenshot() -> None:
+    """The screen's text, as drawn: "PROD PROD ok", "(19%) mine"; and a screenshot's SVG keeps the
+    spaces at the start of each styled run (a renderer may strip them otherwise)."""
+    fleet = " PROD PROD ok API 19% mine 87/h │ UAT ok API 20% mine 92/h │ DEV offline"
+    one = " 127.0.0.1  API 19,414/100,000 (19%) mine 88/h  "
+    for scene, wanted in ((Scene("fleet", (120, 40), fleet_with_one_down, fleet=True), fleet),
+                          (Scene("one", (200, 60), first_poll), one)):  # fmt: skip
+        sims, app = scene_app(scene)
+        try:
+            async with app.run_test(size=scene.size) as pilot:
+                await scene.prepare(pilot)
+                assert screen_text(app)[0].startswith(wanted), screen_text(app)[0]
+                svg = keep_spaces(app.export_screenshot())
+                assert svg.startswith('<svg xml:space="preserve" ') and ">&#160;mine&#160;8" in svg
+        finally:
+            for sim in sims:
+                sim.stop()
