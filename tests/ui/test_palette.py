@@ -9,6 +9,7 @@ from sfmonitor.monitor.schedule import Schedule
 from sfmonitor.simulator.server import Simulator
 from sfmonitor.ui.app import SfMonitorApp
 from sfmonitor.ui.keys import PLACES
+from sfmonitor.ui.screens.alerts import AlertsScreen
 from sfmonitor.ui.screens.detail import JobDetailScreen
 from sfmonitor.ui.screens.failures import FailuresScreen
 from sfmonitor.ui.textual_private import notifications
@@ -57,6 +58,11 @@ async def test_every_binding_with_a_description_has_a_palette_command(sim: Simul
         await pilot.press("f")
         await wait_for(pilot, lambda: isinstance(app.screen, FailuresScreen))
         seen |= assert_every_key_in_the_palette(app)
+        await pilot.press("!")
+        await wait_for(pilot, lambda: isinstance(app.screen, AlertsScreen))
+        await pilot.pause(0.1)
+        seen |= assert_every_key_in_the_palette(app)
+        assert "Test notification (n)" in commands(app)
     # every binding of a screen the palette opens on (not the modal help and confirmation) was offered
     described = {b.id for _, owner in PLACES if owner.__name__ not in ("HelpScreen", "ConfirmScreen")
                  for b in owner.BINDINGS if getattr(b, "id", None) and getattr(b, "description", "")}  # fmt: skip
