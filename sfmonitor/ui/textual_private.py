@@ -11,6 +11,8 @@ when any of these names changes; in a user's newer Textual, a missing name degra
 - ``App._fatal_error`` (overridden by the app), ``App._exit_renderables``,
   ``App._close_messages_no_wait``: Textual's crash path, which prints frames' local variables.
 - ``App._notifications``: the toasts on screen, read by the tests.
+- ``Screen._compositor``: the screen as drawn, line by line (``screen_lines``) or as the bytes a full
+  repaint writes (``screen_output``), read by the tests: Textual has no public text of its screen.
 - ``DataTable._data`` and ``DataTable._update_count``: ``update_cell`` repaints the whole table (every
   row and both scrollbars) for one changed cell; :func:`update_row_cells` repaints that row only.
 """
@@ -98,6 +100,17 @@ def update_row_cells(table: DataTable[Any], row_key: Any, changes: Mapping[Any, 
 def notifications(app: App[Any]) -> list[Notification]:
     """The toasts the app is showing (for tests: Textual has no public way to read them)."""
     return list(getattr(app, "_notifications", ()))
+
+
+def screen_lines(app: App[Any]) -> list[str]:
+    """The app's screen as drawn, one string a terminal line (toasts and overlays included)."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+def screen_output(app: App[Any]) -> str:
+    """What a full repaint of the app's screen writes to the terminal (escape sequences included)."""
+    update: Any = app.screen._compositor.render_update(full=True)  # a LayoutUpdate on a full repaint
+    return str(update.render_segments(app.console))
 
 
 def write_to_terminal(app: App[Any], data: str) -> bool:

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 
+from sfmonitor.ui import textual_private
 from sfmonitor.ui.app import SfMonitorApp
 from sfmonitor.ui.cells import CELL_PADDING, JOB_COLUMNS, ORG_COLUMN, visible
 from sfmonitor.ui.screenshots import FIXED, SCENES, frozen_simulator, keep_spaces, scene_app
@@ -28,7 +29,7 @@ def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def screen_lines(app: SfMonitorApp) -> list[str]:
     """The screen's text as the terminal gets it, one string a line."""
-    return ["".join(segment.text for segment in strip) for strip in app.screen._compositor.render_strips()]
+    return textual_private.screen_lines(app)
 
 
 def assert_rows_keep_the_header_columns(app: SfMonitorApp, table: KeyedTable) -> int:

@@ -4,15 +4,16 @@ stays put across polls; and the header's phrases keep their spaces on the screen
 
 from __future__ import annotations
 
-import pytest
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from sfmonitor.config.connection import ConnectionOptions
 from sfmonitor.config.orgs import OrgConfig
 from sfmonitor.config.settings import Settings
 from sfmonitor.simulator.server import Simulator
+from sfmonitor.ui import textual_private
 from sfmonitor.ui.app import SfMonitorApp
-from sfmonitor.ui.screenshots import Scene, first_poll, fleet_with_one_down, scene_app, keep_spaces
+from sfmonitor.ui.screenshots import Scene, first_poll, fleet_with_one_down, keep_spaces, scene_app
 from sfmonitor.ui.widgets.status_bar import StatusBar
 from tests.conftest import add_running_ingest_job
 from tests.ui.helpers import jobs_table, org, wait_for
@@ -22,7 +23,7 @@ DEAD = "http://127.0.0.1:9"  # nothing listens: the org goes offline (the troubl
 
 
 def screen_text(app: SfMonitorApp) -> list[str]:
-    return [strip.text for strip in app.screen._compositor.render_strips()]
+    return textual_private.screen_lines(app)
 
 
 class Steady:
@@ -46,46 +47,64 @@ class Steady:
         assert len(lines) == self.first[0] and all(len(line) <= self.app.size.width for line in lines), lines
 
 
-@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
-async def test_many_orgs_filtered_muted_and_one_down_never_move_the_table(
-    sim: Simulator, size: tuple[int, int]
-) -> None:
+async def type_filter(pilot: Pilot[None], app: SfMonitorApp, text: str) -> None:
+    """/ and a filter's text (set whole: a key press each would take most of the test's time)."""
+    await pilot.press("slash")
+    app.screen.query_one("#filter", Input).value = text
+    await pilot.pause()
+
+
+async def test_many_orgs_filtered_muted_and_one_down_never_move_the_table(sim: Simulator) -> None:
+    """At each size in turn (one session, the terminal resized): an org going down, muting, a long
+    filter and one org in view change what the header says, never its height or the table's place."""
     down = OrgConfig("down", "DOWN", ConnectionOptions(instance_url=DEAD, access_token="t", timeout=0.5), "token")
     orgs = [org("prod", sim, production=True), org("uat", sim, read_only=True), down,
             *(org(f"sandbox{n}", sim) for n in range(1, 6))]  # fmt: skip
     app = SfMonitorApp(orgs, Settings(interval=0.5))
-    async with app.run_test(size=size) as pilot:
+    async with app.run_test(size=SIZES[0]) as pilot:
         await wait_for(pilot, lambda: all(o.state.polls_done for o in app.fleet if o.key != "down"))
-        steady = Steady(app)
-        await steady.check(pilot)
-        await wait_for(pilot, lambda: app.fleet.orgs["down"].connection.error is not None)  # trouble
-        await steady.check(pilot)
-        await pilot.press("m")
-        await steady.check(pilot)
-        await pilot.press("slash", *"a long filter that matches nothing at all, to the end of the line")
-        await steady.check(pilot, polls=3)
-        await pilot.press("enter", "escape", "o")  # the filter gone, one org in view
-        await steady.check(pilot, polls=3)
+        for size in SIZES:
+            await pilot.resize_terminal(*size)
+            await pilot.pause(0.1)
+            steady = Steady(app)
+            await steady.check(pilot)
+            await wait_for(pilot, lambda: app.fleet.orgs["down"].connection.error is not None)  # trouble
+            await steady.check(pilot)
+            await pilot.press("m")
+            await steady.check(pilot)
+            await type_filter(pilot, app, "a long filter that matches nothing at all, to the end of the line")
+            await steady.check(pilot, polls=3)
+            await pilot.press("enter", "escape", "o")  # the filter gone, one org in view
+            await steady.check(pilot, polls=3)
+            await pilot.press("m", "o", "o")  # unmuted, all orgs again (o cycles back) for the next size
+            await pilot.pause(0.1)
 
 
-@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
-async def test_one_read_only_org_with_alerts_never_moves_the_table(quiet_sim: Simulator, size: tuple[int, int]) -> None:
+async def test_one_read_only_org_with_alerts_never_moves_the_table(quiet_sim: Simulator) -> None:
     sim = quiet_sim
     add_running_ingest_job(sim, total=10**6, rate=50, running_for=0, fail_permille=0)  # a row all along
     options = ConnectionOptions(instance_url=sim.base_url, access_token=sim.token)
     app = SfMonitorApp(options, Settings(interval=0.5, read_only=True), label="PROD", production=True)
-    async with app.run_test(size=size) as pilot:
+    async with app.run_test(size=SIZES[0]) as pilot:
         await wait_for(pilot, lambda: app.org.state.polls_done and app.org.usage)
-        steady = Steady(app)
+        before = {size: Steady(app) for size in SIZES[:1]}
         for _ in range(3):  # jobs end: alerts, the newest on the header's last line
             add_running_ingest_job(sim, total=60, rate=3, running_for=0, fail_permille=500)
         await wait_for(pilot, lambda: len(app.fleet.alerts) == 3, timeout=20)
-        await steady.check(pilot)
-        assert "+2 more (!)" in str(steady.header.render()).split("\n")[-1]
-        await pilot.press("m", "slash", *"x" * 150)
-        await steady.check(pilot, polls=2)
-        header = str(steady.header.render())
-        assert "PROD PRODUCTION" in header and "read-only" in header and "muted" in header
+        await before[SIZES[0]].check(pilot)  # the alerts came: the same height as with none
+        for size in SIZES:
+            await pilot.resize_terminal(*size)
+            await pilot.pause(0.1)
+            steady = Steady(app)
+            await steady.check(pilot)
+            assert "+2 more (!)" in str(steady.header.render()).split("\n")[-1]
+            await pilot.press("m")
+            await type_filter(pilot, app, "x" * 150)
+            await steady.check(pilot, polls=2)
+            header = str(steady.header.render())
+            assert "PROD PRODUCTION" in header and "read-only" in header and "muted" in header
+            await pilot.press("escape", "m")  # the filter gone, unmuted, for the next size
+            await pilot.pause(0.1)
 
 
 async def test_header_phrases_keep_their_spaces_on_screen_and_in_the_screenshot() -> None:

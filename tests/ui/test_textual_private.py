@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import App, ComposeResult
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 
 from sfmonitor.ui import textual_private
 from sfmonitor.ui.app import SfMonitorApp
@@ -38,6 +38,21 @@ async def test_the_crash_path_and_notifications_exist() -> None:
         app.notify("hello")
         await pilot.pause()
         assert [n.message for n in textual_private.notifications(app)] == ["hello"]
+
+
+class Words(App[None]):
+    def compose(self) -> ComposeResult:
+        yield Static("hello [b]there[/b]")
+
+
+async def test_the_screen_can_be_read_as_drawn() -> None:
+    app = Words()
+    async with app.run_test(size=(40, 5)) as pilot:
+        await pilot.pause()
+        lines = textual_private.screen_lines(app)
+        assert len(lines) == 5 and lines[0].startswith("hello there")
+        out = textual_private.screen_output(app)
+        assert "hello" in out and "\x1b[" in out  # the bytes of a full repaint, styles and all
 
 
 class Table(App[None]):

@@ -36,7 +36,7 @@ def toasts(app: SfMonitorApp) -> list[tuple[str, str]]:
 def drawn(app: SfMonitorApp) -> str:
     """What the dashboard writes to the terminal for its screen now, toasts included (headless, the
     driver drops it: the same render, done here)."""
-    return app.screen._compositor.render_update(full=True).render_segments(app.console)
+    return textual_private.screen_output(app)
 
 
 def plain(out: str) -> str:
