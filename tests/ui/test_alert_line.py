@@ -110,7 +110,8 @@ async def test_the_alerts_screen_and_help_say_why_no_notification_reaches_the_de
         await wait_for(pilot, lambda: isinstance(app.screen, AlertsScreen))
         delivery = str(app.screen.query_one("#delivery").render())
         assert (
-            delivery == "desktop notifications: tmux's allow-passthrough is off: run  tmux set -g allow-passthrough on"
+            delivery
+            == "desktop notifications: tmux's allow-passthrough is off; turn it on with: tmux set -g allow-passthrough on"
         )
         await pilot.press("n")
         await wait_for(pilot, lambda: any("not sent: tmux's allow-passthrough is off" in t for t in toasts(app)))

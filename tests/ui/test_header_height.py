@@ -13,6 +13,7 @@ from sfmonitor.config.settings import Settings
 from sfmonitor.simulator.server import Simulator
 from sfmonitor.ui import textual_private
 from sfmonitor.ui.app import SfMonitorApp
+from sfmonitor.ui.screens.alerts import AlertsScreen
 from sfmonitor.ui.screenshots import Scene, first_poll, fleet_with_one_down, keep_spaces, scene_app
 from sfmonitor.ui.widgets.status_bar import StatusBar
 from tests.conftest import add_running_ingest_job
@@ -124,3 +125,29 @@ async def test_header_phrases_keep_their_spaces_on_screen_and_in_the_screenshot(
         finally:
             for sim in sims:
                 sim.stop()
+
+
+async def test_a_resized_terminal_gets_the_header_fitted_at_once_not_at_the_next_poll(quiet_sim: Simulator) -> None:
+    """Resized while the alerts screen is on top: its header, and the dashboard's when back, are fitted
+    to the new width at once, not left in the old width's words until the next poll."""
+    app = SfMonitorApp(ConnectionOptions(instance_url=quiet_sim.base_url, access_token=quiet_sim.token),
+                       Settings(interval=0.5), label="PROD")  # fmt: skip
+    async with app.run_test(size=(200, 40)) as pilot:
+        await wait_for(pilot, lambda: app.org.state.polls_done and app.org.usage)
+        await pilot.press("p")  # paused: no poll redraws the header from here on
+        await pilot.pause(0.1)
+        header = app.screen.query_one("#header", StatusBar)
+        wide = str(header.render()).split("\n")[0]
+        assert "mine" in wide, wide
+        for size, fits in (((80, 24), lambda line: "mine" not in line), ((200, 40), lambda line: line == wide)):
+            await pilot.press("exclamation_mark")
+            await wait_for(pilot, lambda: isinstance(app.screen, AlertsScreen))
+            await pilot.resize_terminal(*size)
+            await pilot.pause(0.1)
+            on_top = str(app.screen.query_one("#header", StatusBar).render()).split("\n")
+            assert all(len(line) <= size[0] - 2 for line in on_top), on_top
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: not isinstance(app.screen, AlertsScreen))
+            await pilot.pause(0.1)
+            lines = str(header.render()).split("\n")
+            assert all(len(line) <= size[0] - 2 for line in lines) and fits(lines[0]), lines

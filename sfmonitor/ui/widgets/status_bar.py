@@ -78,6 +78,12 @@ class StatusBar(Widget):
         self._text = Text()
         self._lines = 0
         self._width = 0
+        self._shown: tuple[HeaderInfo, Palette] | None = None  # what it says, redrawn for a new width
+
+    def on_resize(self) -> None:
+        """A new width (the terminal resized): the phrases are fitted again now, not at the next poll."""
+        if self._shown is not None:
+            self.show(*self._shown)
 
     @property
     def content(self) -> Text:
@@ -90,6 +96,7 @@ class StatusBar(Widget):
     def show(self, info: HeaderInfo, palette: Palette) -> None:
         """Redraw the lines whose text changed, only: an idle dashboard stays quiet. A new layout
         (which repaints the whole screen) only when the screen's size class changes the height."""
+        self._shown = (info, palette)
         width = max(1, (self.size.width or self.app.size.width) - 2)  # padding 0 1
         text = render(info, palette, width)
         before = [(line.plain, line.spans) for line in self._text.split("\n")]
