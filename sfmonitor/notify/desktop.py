@@ -120,7 +120,7 @@ def decide(kind: str, env: Mapping[str, str], run: Runner = run_tmux) -> Deliver
         term = env.get("TERM_PROGRAM") or env.get("TERM") or "unknown"
         return Delivery("off", False, f"the terminal ({term}) is not one known to show them: {HOW}")
     if run(["show", "-gv", "allow-passthrough"]) == "off":  # None: tmux before 3.3 (always passes) or no answer
-        return Delivery("off", True, "tmux's allow-passthrough is off; turn it on with: tmux set -g allow-passthrough on")
+        return Delivery("off", True, "tmux's allow-passthrough is off; turn it on: tmux set -g allow-passthrough on")
     if kind != "auto":
         return Delivery(kind, True, f"{kind} through tmux's passthrough")
     pane = ["-t", env["TMUX_PANE"]] if env.get("TMUX_PANE") else []

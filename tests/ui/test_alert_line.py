@@ -111,7 +111,7 @@ async def test_the_alerts_screen_and_help_say_why_no_notification_reaches_the_de
         delivery = str(app.screen.query_one("#delivery").render())
         assert (
             delivery
-            == "desktop notifications: tmux's allow-passthrough is off; turn it on with: tmux set -g allow-passthrough on"
+            == "desktop notifications: tmux's allow-passthrough is off; turn it on: tmux set -g allow-passthrough on"
         )
         await pilot.press("n")
         await wait_for(pilot, lambda: any("not sent: tmux's allow-passthrough is off" in t for t in toasts(app)))
