@@ -67,10 +67,12 @@ class CsvExport:
     """A sink of failed rows into a CSV text stream: error columns, then the input columns of the first
     row (a later row's extra columns are counted in ``dropped_columns``, not silently lost)."""
 
-    def __init__(self, out: TextSink, *, raw: bool = False) -> None:
+    def __init__(self, out: TextSink, *, raw: bool = False, terminal: bool = False) -> None:
         self._out = out
         self._writer = csv.writer(out, lineterminator="\r\n")
-        self._cell = str if raw else neutral
+        cell: Callable[[str], str] = str if raw else neutral
+        # on a terminal, server text is inert as everywhere on screen (a name's OSC 0 would retitle it)
+        self._cell = (lambda value: inert(cell(value))) if terminal else cell
         self._columns: list[str] | None = None
         self.rows = 0
         self.dropped_columns: set[str] = set()
@@ -104,12 +106,14 @@ class CsvExport:
 
 def to_stdout(stdout: IO[str], *, raw: bool = False) -> CsvExport:
     """The export on standard output: the same bytes as a file gets (its binary buffer, encoded here,
-    not in the terminal's locale); a text stream without one (a test's) takes the text as it is."""
+    not in the terminal's locale); a text stream without one (a test's) takes the text as it is. On a
+    terminal, control characters in values are shown as ``\\x1b`` escapes, never sent to it."""
+    terminal = stdout.isatty()
     binary = getattr(stdout, "buffer", None)
     if binary is None:
-        return CsvExport(stdout, raw=raw)
+        return CsvExport(stdout, raw=raw, terminal=terminal)
     stdout.flush()
-    return CsvExport(Encoded(binary), raw=raw)
+    return CsvExport(Encoded(binary), raw=raw, terminal=terminal)
 
 
 def why_not_written(path: Path | None, error: OSError) -> str:

@@ -170,3 +170,34 @@ async def test_the_dashboards_export_with_every_name_taken_writes_nothing_and_sa
     assert isinstance(done, FailuresExported) and not done.note
     assert done.error == f"the failures CSV was not written to {planned}: a file of that name is there"
     assert not (tmp_path / "elsewhere").exists() and len(list(tmp_path.iterdir())) == NEW_NAME_TRIES
+
+
+def test_csv_on_a_terminal_shows_control_characters_inert_and_piped_keeps_them_exact(sim: Simulator) -> None:
+    """A name carrying OSC 0 (retitle) and OSC 52 (clipboard): printed to a real terminal (a pty),
+    the CSV shows them as ``\\x1b`` escapes, as the table does; piped, the bytes are the org's."""
+    import pty
+
+    hostile = "Acc\x1b]0;PWNED\x07ount\x1b]52;c;cHduZWQ=\x07"
+    job_id = add_failed_rows_job(sim, [({"LastName": hostile, "Notes": "n"}, MISSING)])
+    env = {**os.environ, **_org(sim)}
+    args = [sys.executable, "-m", "sfmonitor", "failures", job_id, "--format", "csv"]
+    piped = subprocess.run(args, env=env, capture_output=True, timeout=60, check=True)
+    assert hostile.encode() in piped.stdout
+    main, child = pty.openpty()
+    try:
+        done = subprocess.run(args, env=env, stdout=child, stderr=subprocess.DEVNULL, timeout=60, check=True)
+        os.close(child)
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:  # EIO: the child side is closed and everything was read
+                break
+            if not chunk:
+                break
+            drawn += chunk
+    finally:
+        os.close(main)
+    assert done.returncode == 0
+    assert b"\x1b" not in drawn and b"\x07" not in drawn, drawn
+    assert b"Acc\\x1b]0;PWNED\\x07ount" in drawn
