@@ -34,7 +34,7 @@ def test_a_job_ending_rings_notifies_through_tmux_and_runs_the_event_command(
     _config(tmp_path, f'[alerts]\ndesktop = "osc9"\non_event = {json.dumps([sys.executable, "-c", script])}\n')
     monkeypatch.setenv("SF_INSTANCE_URL", sim.base_url)
     monkeypatch.setenv("SF_ACCESS_TOKEN", sim.token)
-    monkeypatch.setenv("TMUX", "/tmp/tmux-0/default,1,0")
+    monkeypatch.setenv("TMUX", f"{tmp_path}/no-tmux-server,1,0")  # inside tmux, whose server does not answer
     add_running_ingest_job(sim, total=10**6, rate=50, running_for=0, fail_permille=0)  # runs all along: not idle
     proc, leader = terminal(["watch", "--interval", "1"])
     try:
