@@ -1,8 +1,10 @@
 """sfmonitor's own API spend, and the daily budget an operator may hold it to.
 
 The org's daily allowance is shared with every integration; the header shows what this monitor
-costs of it (calls in the last hour, and at this pace per day), and ``--api-budget`` stretches the
-poll interval so that pace stays under a number of calls a day, or a share of the allowance.
+costs of it (calls in the last hour, and the polling's pace over the last hour projected over a day,
+in the warning colour past 80 % of the budget), and ``--api-budget`` stretches the poll interval so
+that pace stays under a number of calls a day, or a share of the allowance. What the calls went to,
+by kind, is counted where they are sent (:mod:`..bulk.calls`).
 """
 
 from __future__ import annotations
