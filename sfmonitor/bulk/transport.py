@@ -1,5 +1,7 @@
 """One HTTP face to the org: base URL, the right auth header per API, gzip, timeouts,
-``Sforce-Limit-Info`` on every response, errors turned into typed exceptions, and one token
+``Sforce-Call-Options: client=sfmonitor/VERSION`` on every request (the org's API Total
+Usage event log names sfmonitor's calls by it), ``Sforce-Limit-Info`` on every response, each call
+counted by kind, errors turned into typed exceptions, and one token
 renewal when the org says the session expired.
 """
 
@@ -17,6 +19,7 @@ import httpx
 
 from .auth import OrgSession, TokenSource
 from .bodies import API_ANSWER_CAP, deadline, inflated, no_answer, read_capped
+from .calls import CALL_OPTIONS, CLIENT, CallLog
 from .errors import (
     ApiError,
     AuthError,
@@ -33,7 +36,7 @@ from .retry import retrying
 
 log = logging.getLogger(__name__)
 
-USER_AGENT = "sfmonitor/0.1"
+USER_AGENT = CLIENT
 GET_RETRY_DELAY_S = 0.2
 OPEN_PATH = "/services/data"  # the version list answers without looking at the token
 MAX_RENEWALS = 4  # a refused token is never a sent request, so sending again is safe, even a write
@@ -78,6 +81,7 @@ class Transport:
         self._renew_lock = asyncio.Lock()
         self.api_usage: ApiUsage | None = None
         self.requests_made = 0
+        self.calls = CallLog()  # the last hour's requests by kind (listings, job reads, results, ...)
         self.accepted = False  # the org has answered one request with this token source: a refusal now is expiry
 
     async def __aenter__(self) -> Transport:
@@ -97,7 +101,7 @@ class Transport:
                 base_url=self._session.instance_url,
                 verify=verify,
                 timeout=httpx.Timeout(self._timeout, connect=min(self._timeout, 10.0)),
-                headers={"Accept-Encoding": "gzip", "User-Agent": USER_AGENT},
+                headers={"Accept-Encoding": "gzip", "User-Agent": USER_AGENT, "Sforce-Call-Options": CALL_OPTIONS},
                 limits=httpx.Limits(max_connections=10, max_keepalive_connections=10),
                 follow_redirects=False,
             )
@@ -230,6 +234,7 @@ class Transport:
         if accept:
             headers["Accept"] = accept
         self.requests_made += 1
+        self.calls.record(method, path)
         where = f"{method} {session.instance_url}{path}"
         with self._as_bulk_errors(where):
             wire = self._client.build_request(method, path, content=content, headers=headers, params=params)

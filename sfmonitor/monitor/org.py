@@ -55,6 +55,8 @@ class Org:
     alerter: Alerter = field(default_factory=Alerter)  # what its polls change that the operator hears of
     backfill: int = BACKFILL  # finished jobs of a big org's history read per cycle (a fleet shares it)
     _requests_seen: int = 0
+    _results_seen: int = 0
+    _asked: bool = False  # the poll under way was asked for (r): no pace for the day to come
 
     def connected(self, service: BulkService, name: str | None = None, sandbox: bool | None = None) -> None:
         """Signed in; ``sandbox`` is the org's ``IsSandbox`` (a setting of production wins over it)."""
@@ -98,7 +100,7 @@ class Org:
         ``asked``: r polls once); if so it has."""
         if self.polling or (self.connection.paused and not asked):
             return False
-        self.polling = True
+        self.polling, self._asked = True, asked
         return True
 
     def refusal(self, action: Action, job: Job | None) -> str | None:
@@ -121,7 +123,7 @@ class Org:
         self.polling = False
         self.state.polled(snapshot, cycle)
         self.usage = snapshot.api_usage
-        self.count_spend(monotonic)
+        self.count_spend(monotonic, paced=self.state.polls_done > 1 and not self._asked)  # the first read every job
         self.history.record(now.timestamp(), self.state.jobs, read=snapshot.read)
         self.connection = replace(self.connection, last_good=now, error=None, failing_since=None)
         if self.connection.paused:
@@ -144,13 +146,18 @@ class Org:
             return None
         return self.schedule.after_failure(limit_reached, sign_in=sign_in)
 
-    def count_spend(self, monotonic: float) -> None:
-        """Every request made for this org since the last count (polls, /limits, close/abort)."""
+    def count_spend(self, monotonic: float, paced: bool = True) -> None:
+        """Every request made for this org since the last count (polls, /limits, close/abort).
+        ``paced``: a poll of the schedule's, not the sign-in and first read or one the operator asked
+        for (r); result files read (failures, on demand) are never the pace of the day to come."""
         if self.service is None:
             return
-        made = self.service.transport.requests_made
-        self.spend.record(monotonic, made - self._requests_seen)
-        self._requests_seen = made
+        transport = self.service.transport
+        made, results = transport.requests_made, transport.calls.totals["results"]
+        asked = min(results - self._results_seen, made - self._requests_seen)
+        self.spend.record(monotonic, made - self._requests_seen - asked, paced)
+        self.spend.record(monotonic, asked, paced=False)
+        self._requests_seen, self._results_seen = made, results
         if self.usage is not None:
             self.schedule.allowance = self.usage.max
 

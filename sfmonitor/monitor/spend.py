@@ -1,8 +1,10 @@
 """sfmonitor's own API spend, and the daily budget an operator may hold it to.
 
 The org's daily allowance is shared with every integration; the header shows what this monitor
-costs of it (calls in the last hour, and at this pace per day), and ``--api-budget`` stretches the
-poll interval so that pace stays under a number of calls a day, or a share of the allowance.
+costs of it (calls in the last hour, and the polling's pace over the last hour projected over a day,
+in the warning colour past 80 % of the budget), and ``--api-budget`` stretches the poll interval so
+that pace stays under a number of calls a day, or a share of the allowance. What the calls went to,
+by kind, is counted where they are sent (:mod:`..bulk.calls`).
 """
 
 from __future__ import annotations
@@ -12,10 +14,14 @@ from collections import deque
 from dataclasses import dataclass
 
 from ..bulk.errors import ConfigError
+from ..numbers import short_count
 
 HOUR_S = 3600.0
 DAY_S = 86_400.0
-PACE_WINDOW_S = 600.0  # the pace per day is judged over the last ten minutes (or since start)
+PACE_WINDOW_S = HOUR_S  # the pace per day is judged over the last hour (or since the first call) ...
+PROJECT_AFTER_S = 900.0  # ... once there are 15 minutes of it
+WARN_SHARE = 0.8  # the spend is told in the warning colour once its day passes 80 % of the reference
+REFERENCE_PERCENT = 10.0  # with no API budget, the pace is judged against this share of the allowance
 
 
 @dataclass(frozen=True)
@@ -56,32 +62,87 @@ class Budget:
 
 
 class Spend:
-    """Calls made, by time (seconds on any monotonic-enough clock), kept for one hour."""
+    """Calls made, by time (seconds on any monotonic-enough clock), kept for one hour.
+
+    ``paced``: calls that tell the pace to come. The start-up read (every job once, before the
+    first poll's pace) is counted in the hour but not projected over a day."""
 
     def __init__(self) -> None:
-        self._calls: deque[tuple[float, int]] = deque()
+        self._calls: deque[tuple[float, int, bool]] = deque()
         self._started: float | None = None
         self.total = 0
 
-    def record(self, at: float, calls: int) -> None:
+    def record(self, at: float, calls: int, paced: bool = True) -> None:
         if self._started is None:
             self._started = at
         if calls:
-            self._calls.append((at, calls))
+            self._calls.append((at, calls, paced))
             self.total += calls
         while self._calls and at - self._calls[0][0] > HOUR_S:
             self._calls.popleft()
 
     def last_hour(self, now: float) -> int:
-        return sum(n for at, n in self._calls if now - at < HOUR_S)
+        return sum(n for at, n, _ in self._calls if now - at < HOUR_S)
 
     def per_day(self, now: float) -> float | None:
-        """At the pace of the last ten minutes; None before a minute of polling."""
-        if self._started is None or now - self._started < 60:
+        """The calls of the last hour (or since the first, when shorter) at that pace for a day;
+        None before PROJECT_AFTER_S of calls: one burst (a failures read, ``r``) in a short
+        window would project a false alarm."""
+        if self._started is None or now - self._started < PROJECT_AFTER_S:
             return None
         window = min(PACE_WINDOW_S, now - self._started)
-        recent = sum(n for at, n in self._calls if now - at < window)
+        recent = sum(n for at, n, paced in self._calls if paced and now - at < window)
         return recent * DAY_S / window
+
+
+def reference_daily(budget: Budget | None, allowance: int | None) -> int | None:
+    """The calls a day sfmonitor's pace is judged against: the API budget in force, else (none set,
+    or a share of an allowance not known yet) REFERENCE_PERCENT of the org's allowance."""
+    daily = budget.daily(allowance) if budget is not None else None
+    if daily is None and allowance:
+        daily = Budget(percent=REFERENCE_PERCENT).daily(allowance)
+    return daily
+
+
+def pace_warns(pace: float | None, budget: Budget | None, allowance: int | None, stretched: bool) -> bool:
+    """Whether the header says sfmonitor's spend in the warning colour: the day's projection passes
+    WARN_SHARE of the reference, or the schedule is stretching the interval to keep within it."""
+    if stretched:
+        return True
+    daily = reference_daily(budget, allowance)
+    return pace is not None and daily is not None and pace > WARN_SHARE * daily
+
+
+@dataclass(frozen=True)
+class SpendWords:
+    words: str  # "mine 120/h ~2.9k/day (2.9%)", "" before any call
+    warn: bool
+
+
+def spend_words(
+    spend: Spend,
+    now: float,
+    *,
+    allowance: int | None,
+    budget: Budget | None,
+    interval: float,
+    interval_in_force: float | None,
+) -> SpendWords:
+    """sfmonitor's own calls in the last hour and, once PROJECT_AFTER_S of them are in, that pace
+    for a day (and its share of the org's allowance); the stretched interval when the budget needs
+    one. ``now``: the clock of :meth:`Spend.record`."""
+    if spend.total == 0:
+        return SpendWords("", False)
+    words = f"mine {short_count(spend.last_hour(now))}/h"
+    pace = spend.per_day(now)
+    if pace is not None:
+        words += f" ~{short_count(round(pace))}/day"
+        if allowance:
+            words += f" ({pace / allowance:.1%})"
+    stretched = budget is not None and interval_in_force is not None and interval_in_force > interval
+    if stretched:
+        words += f" · every {interval_in_force:.0f}s for budget {budget}"
+    return SpendWords(words, pace_warns(pace, budget, allowance, stretched))
 
 
 def interval_within(interval: float, calls_per_cycle: float, daily: int | None) -> float:

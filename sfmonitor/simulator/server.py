@@ -17,7 +17,7 @@ import tempfile
 import threading
 import time
 import zlib
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -95,6 +95,7 @@ class _Handler(BaseHTTPRequestHandler):
         except (ValueError, OSError, EOFError):
             self._send(400, b"bad request body", "text/plain")
             return
+        sim.called_by(self.headers.get("Sforce-Call-Options"), self.command, parts.path)
         exempt = parts.path.rstrip("/") in ("/services/oauth2/token", "/services/data")
         faults = sim.faults
         if faults.down(elapsed):  # gone: kept-alive connections die too, unanswered
@@ -269,6 +270,8 @@ class Simulator:
         self.started = time.monotonic()
         self.requests = 0
         self.log: deque[tuple[str, str, int]] = deque(maxlen=20_000)  # (method, path, status), for tests
+        self.clients: Counter[str] = Counter()  # requests by the client= of their Sforce-Call-Options ("": none)
+        self.unnamed: deque[tuple[str, str]] = deque(maxlen=100)  # (method, path) of requests that named none
         self._httpd = _Server((host, port), _Handler, bind_and_activate=True)
         self._httpd.simulator = self
         self.tls = tls
@@ -330,6 +333,16 @@ class Simulator:
         if self.cert_path is not None:
             values["SF_CA_BUNDLE"] = str(self.cert_path)
         return [f"export {name}={shlex.quote(value)}" for name, value in values.items()]
+
+    def called_by(self, options: str | None, method: str, path: str) -> None:
+        """Count one request by the client its ``Sforce-Call-Options`` names (``client=NAME``, among
+        comma-separated options), as the org's API Total Usage event log would fill CLIENT_NAME."""
+        fields = dict(part.strip().partition("=")[::2] for part in (options or "").split(",") if "=" in part)
+        client = fields.get("client", "")
+        with self.world.lock:
+            self.clients[client] += 1
+            if not client:
+                self.unnamed.append((method, path))
 
     def stats(self) -> dict[str, object]:
         with self.world.lock:

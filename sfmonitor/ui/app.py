@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.signal import Signal
 from textual.timer import Timer
 
+from ..bulk.calls import breakdown
 from ..bulk.models import Action, Job, setup_page
 from ..config import paths
 from ..config import settings as config
@@ -410,7 +411,9 @@ class SfMonitorApp(Polling, CloseAndAbort, AlertKeys):
         screen = self.screen
         where, columns = (screen.HELP_TITLE, screen.HELP_COLUMNS) if isinstance(screen, BoardScreen) else ("jobs", ())
         notes = (f"Desktop notifications: {self.desktop_words()} (n on the alerts screen (!) sends a test)",)
-        self.push_screen(HelpScreen(f"Keys: {where}", key_rows(self.screen), columns, notes))
+        calls = tuple((org.shown_name, breakdown(org.service.transport.calls.last_hour()) if org.service
+                       else "not signed in yet") for org in self.fleet)  # fmt: skip
+        self.push_screen(HelpScreen(f"Keys: {where}", key_rows(self.screen), columns, notes, calls))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from key_commands(self, screen)  # every key's action there, made from its bindings

@@ -18,7 +18,7 @@ from ..monitor.history import History
 from ..monitor.index import JobIndex
 from ..monitor.org import Org
 from ..monitor.phase import working
-from ..monitor.spend import Budget, Spend
+from ..monitor.spend import Budget, Spend, SpendWords, spend_words
 from ..numbers import ago, clock, seconds_between, short_count
 from .cells import Palette
 from .widgets.status_bar import AlertNote, Chip, HeaderInfo
@@ -70,7 +70,8 @@ class View:
         elif level == "offline" and last is None:
             words = "not connected"
         mine = f"{short_count(self.spend.last_hour(time.monotonic()))}/h" if self.spend and self.spend.total else ""
-        return Chip(self.org, self.colour, level, words, self.usage, mine, self.read_only, self.production is True)
+        return Chip(self.org, self.colour, level, words, self.usage, mine, self.read_only, self.production is True,
+                    spend_warn=self.spend_words().warn)  # fmt: skip
 
     def _index(self) -> JobIndex:
         if self.index is not None:
@@ -98,6 +99,7 @@ class View:
         else:
             updated = f"connecting to {self.target}…"
         running, waiting = working(self.jobs, self._index().running, self.now.timestamp())
+        spent = self.spend_words()
         unread = sum(1 for job_id in self.errors if job_id in self.jobs)
         if unread and not trouble:
             rows = (
@@ -117,28 +119,21 @@ class View:
             running=running,
             waiting=waiting,
             extra=extra,
-            spend=self.spend_words(),
+            spend=spent.words,
+            spend_warn=spent.warn,
             production=self.production is True,
             marks=marks,
             notes=notes,
             alert=self.alert,
         )
 
-    def spend_words(self) -> str:
-        """sfmonitor's own calls: in the last hour and, at this pace, a day (share of the allowance);
-        and the stretched interval when the API budget needs one."""
-        if self.spend is None or self.spend.total == 0:
-            return ""
-        now = time.monotonic()
-        words = f"mine {short_count(self.spend.last_hour(now))}/h"
-        pace = self.spend.per_day(now)
-        if pace is not None:
-            words += f" ~{short_count(round(pace))}/day"
-            if self.usage is not None and self.usage.max:
-                words += f" ({pace / self.usage.max:.1%})"
-        if self.budget is not None and self.interval_in_force and self.interval_in_force > self.interval:
-            words += f" · every {self.interval_in_force:.0f}s for budget {self.budget}"
-        return words
+    def spend_words(self) -> SpendWords:
+        """sfmonitor's own calls (:func:`~..monitor.spend.spend_words`), on the clock they were counted by."""
+        if self.spend is None:
+            return SpendWords("", False)
+        allowance = self.usage.max if self.usage else None
+        return spend_words(self.spend, time.monotonic(), allowance=allowance, budget=self.budget,
+                           interval=self.interval, interval_in_force=self.interval_in_force)  # fmt: skip
 
 
 @dataclass(frozen=True)

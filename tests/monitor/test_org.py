@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import cast
 
+from sfmonitor.bulk.calls import CallLog
 from sfmonitor.bulk.models import Action, Job
 from sfmonitor.bulk.service import BulkService
 from sfmonitor.monitor.org import LIMITS_EVERY_S, Org
@@ -69,6 +70,7 @@ def test_spend_counts_every_request_the_transport_made_once() -> None:
     class Transport:
         requests_made = 0
         api_usage = None
+        calls = CallLog()
 
     class Service:
         transport = Transport()

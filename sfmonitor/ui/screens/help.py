@@ -10,6 +10,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
+from ...text import inert
+
 
 def key_rows(screen: Screen[object]) -> list[tuple[str, str, str]]:
     """(keys, what it does, note) for every binding active on ``screen``; greyed keys say so."""
@@ -48,8 +50,10 @@ class HelpScreen(ModalScreen[None]):
         rows: list[tuple[str, str, str]],
         columns: tuple[tuple[str, str], ...] = (),
         notes: tuple[str, ...] = (),
+        calls: tuple[tuple[str, str], ...] = (),
     ) -> None:
         super().__init__()
+        self.calls = calls  # (org, what its API calls of the last hour went to)
         self.notes = notes  # lines under the keys: how desktop notifications travel here
         self.title_text = title
         self.rows = rows
@@ -72,6 +76,13 @@ class HelpScreen(ModalScreen[None]):
                 for name, means in self.columns:
                     figures.add_row(Text(name), Text(means))
                 yield Static(figures)
+            if self.calls:
+                spent = Table(title="sfmonitor's API calls, last hour", show_edge=False, expand=True, show_header=False)
+                spent.add_column("Org", style="bold", no_wrap=True)
+                spent.add_column("Calls")
+                for org, words in self.calls:
+                    spent.add_row(Text(inert(org)), Text(words))
+                yield Static(spent, id="calls")
             for note in self.notes:
                 yield Static(Text(note))
             yield Static(Text("ctrl+p opens the command palette with the same actions · esc closes", style="dim"))

@@ -25,6 +25,7 @@ class Chip:
     spend: str  # "41/h", "" before any call
     read_only: bool = False
     production: bool = False  # marked PROD, in the error colour
+    spend_warn: bool = False  # the spend in the warning colour (monitor.spend.pace_warns)
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class HeaderInfo:
     extra: tuple[str, ...] = ()  # what the screen shows (its job, say): each a phrase, kept long
     notes: tuple[str, ...] = ()  # sort mode, filter: phrases dropped first when the line is short
     spend: str = ""  # sfmonitor's own API calls
+    spend_warn: bool = False  # its day's projection runs high, or the budget stretches the interval
     chips: tuple[Chip, ...] = ()  # several orgs: one chip each instead of the one org's name and usage
     totals: tuple[str, ...] = ()  # the last hour's and today's records, running jobs by API (tall screens)
     production: bool = False  # one org: PRODUCTION after its name
@@ -140,7 +142,8 @@ def chip_text(chip: Chip, palette: Palette, form: str = "full") -> Text:
         text.append(" API " if form == "full" else " ")
         text.append(f"{share:.0%}", style=_share_style(share, palette))
     if chip.spend and form != "tight":
-        text.append(f" mine {chip.spend}" if form == "full" else f" {chip.spend}", style="dim")
+        style = palette.warning if chip.spend_warn else "dim"
+        text.append(f" mine {chip.spend}" if form == "full" else f" {chip.spend}", style=style)
     return text
 
 
@@ -239,7 +242,7 @@ def _status(info: HeaderInfo, palette: Palette, width: int) -> Text:
     org = Text(inert(info.org), style="bold")
     if info.production:
         org.append(f" {PROD_HEADER}", style=f"bold {palette.error}")
-    spend_style = "dim" if "budget" not in info.spend else palette.warning
+    spend_style = palette.warning if info.spend_warn else "dim"
     spend = Text(info.spend, style=spend_style)
     usage = [spend, drop, drop, drop]  # with sfmonitor's spend, without it, short, dropped
     if info.usage is not None:
