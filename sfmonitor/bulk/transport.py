@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from ..text import inert
 from .auth import OrgSession, TokenSource
 from .bodies import API_ANSWER_CAP, deadline, inflated, no_answer, read_capped
 from .calls import CALL_OPTIONS, CLIENT, CallLog
@@ -254,6 +255,7 @@ class Transport:
         if response.is_success:
             if path.rstrip("/") != OPEN_PATH:
                 self.accepted = True
+            log.debug("%s %s -> %s", method, inert(path), response.status_code)  # -v: every request (never a header)
             return kept or response
         error = parse_error(
             response.status_code,
@@ -261,7 +263,7 @@ class Transport:
             response.content,
             response.reason_phrase,
         )
-        log.info("%s %s -> %s %s", method, path, response.status_code, error)
+        log.info("%s %s -> %s %s", method, inert(path), response.status_code, error)
         raise error
 
     async def _bounded(self, response: httpx.Response, where: str) -> httpx.Response:

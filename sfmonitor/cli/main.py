@@ -136,7 +136,7 @@ def _logging(verbose: bool, to_file: bool = False) -> None:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter(logfile.FORMAT))
         logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
+        logger.setLevel(logging.DEBUG)  # each request (method, path, status) and each decision
     else:
         logger.addHandler(logging.NullHandler())
 

@@ -115,6 +115,18 @@ def load(
     )
 
 
+def _dotted(table: dict[str, object], prefix: str = "") -> list[tuple[str, object]]:
+    """The keymap's (binding id, keys) pairs: TOML reads ``confirm.yes = "j"`` as a ``confirm`` table
+    holding ``yes``, so a dotted id written bare is taken as the id ``confirm.yes``, as quoted."""
+    pairs: list[tuple[str, object]] = []
+    for name, value in table.items():
+        if isinstance(value, dict):
+            pairs += _dotted(value, f"{prefix}{name}.")
+        else:
+            pairs.append((f"{prefix}{name}", value))
+    return pairs
+
+
 def parse_keymap(table: object, where: str) -> dict[str, str]:
     """``[keymap]``: binding id = "keys", comma-separated (spaces around a key dropped); whether the
     ids exist and no key does two things is the dashboard's check (ui.keys.check_keymap)."""
@@ -122,7 +134,7 @@ def parse_keymap(table: object, where: str) -> dict[str, str]:
     if not isinstance(table, dict):
         raise ConfigError(f"{where}: [keymap] is a table of binding ids and keys, {example}")
     keymap = {}
-    for binding, keys in table.items():
+    for binding, keys in _dotted(table):
         if not isinstance(keys, str):
             raise ConfigError(f"{where}: [keymap] {shown(binding)} must be keys in quotes, {example}")
         parts = [key.strip() for key in keys.split(",")]

@@ -30,3 +30,10 @@ def test_usage_errors_are_an_exit_code_not_a_system_exit() -> None:
     result = run_cli(["status", "--format", "yaml"])
     assert result.returncode == 2 and result.stderr.startswith("sfmonitor: ")
     assert run_cli(["--version"]).returncode == 0
+
+
+def test_verbose_logs_each_request_by_method_path_and_status_never_the_token(sim: Simulator) -> None:
+    result = run_cli(["status", "-v"], {"SF_INSTANCE_URL": sim.base_url, "SF_ACCESS_TOKEN": sim.token})
+    assert result.returncode == 0
+    assert "GET /services/data/v" in result.stderr and "/jobs/ingest -> 200" in result.stderr, result.stderr[:500]
+    assert sim.token not in result.stderr and sim.token.split("!")[1] not in result.stderr

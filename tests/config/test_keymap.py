@@ -59,3 +59,15 @@ async def test_a_key_given_as_its_character_works(sim: Simulator) -> None:
         await pilot.press("@")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("n")
+
+
+def test_a_dotted_binding_id_written_bare_as_the_readme_shows_is_taken_as_its_id() -> None:
+    """TOML reads ``confirm.yes = "j"`` as a table ``confirm`` holding ``yes``: the same id as quoted."""
+    import tomllib
+
+    from sfmonitor.config.settings import parse_keymap
+
+    bare = tomllib.loads('[keymap]\nconfirm.yes = "j"\nrow.next = "j, down"\nabort = "A"\n')["keymap"]
+    quoted = tomllib.loads('[keymap]\n"confirm.yes" = "j"\n"row.next" = "j,down"\nabort = "A"\n')["keymap"]
+    assert parse_keymap(bare, "f") == parse_keymap(quoted, "f") == {"confirm.yes": "j", "row.next": "j,down",
+                                                                      "abort": "A"}  # fmt: skip
