@@ -152,9 +152,9 @@ def _dashboard_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--interval", type=seconds, metavar="S", help="seconds between polls (default 5, floor 2)")
     group.add_argument("--read-only", action="store_true", help="never close or abort: the keys are hidden and refused")
     group.add_argument("--theme", metavar="NAME", help="theme name (env SFMONITOR_THEME; t cycles in the app)")
-    group.add_argument("--api-budget", metavar="N|N%",
+    group.add_argument("--api-budget", metavar="N|N%|off",
                        help="keep sfmonitor's API calls under N a day, or N%% of the org's daily allowance "
-                            "(polls stretch to fit; the header says so)")  # fmt: skip
+                            "(default 10%%; polls stretch to fit; the header says so), or off")  # fmt: skip
     group.add_argument("--on-event", metavar="CMD",
                        help="run CMD (split as a shell would, run without one) for each alert, the event as "
                             "JSON on stdin")  # fmt: skip

@@ -8,7 +8,7 @@ in the app (the theme picked with ``t``) are remembered in a separate state file
     interval = 5            # seconds between polls (floor 2)
     theme = "sfmonitor-dark"
     read_only = false
-    api_budget = "5%"       # sfmonitor's calls a day: a number, or a share of the org's allowance
+    api_budget = "10%"      # sfmonitor's calls a day: a number, a share of the org's allowance, or "off"
 
     [keymap]                # binding id = "keys" (comma-separated)
     abort = "A"
@@ -36,6 +36,7 @@ from .files import read_toml, shown
 from .orgs import OrgConfig, parse_orgs
 
 DEFAULT_THEME = "sfmonitor-dark"
+DEFAULT_BUDGET = Budget(percent=10.0)  # bounded out of the box: a tenth of the org's daily allowance
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class Settings:
     theme: str = DEFAULT_THEME
     read_only: bool = False
     keymap: dict[str, str] = field(default_factory=dict)
-    api_budget: Budget | None = None
+    api_budget: Budget | None = DEFAULT_BUDGET  # Budget(off=True): none
     orgs: dict[str, OrgConfig] = field(default_factory=dict)  # the [orgs.NAME] tables
     alerts: AlertRules = field(default_factory=AlertRules)  # [alerts]
     org_alerts: dict[str, AlertRules] = field(default_factory=dict)  # [alerts.ORG], over [alerts]
@@ -92,9 +93,9 @@ def load(
     keymap = parse_keymap(data.get("keymap", {}), f"config file {path}")
     budget_text = api_budget if api_budget is not None else data.get("api_budget")
     if isinstance(budget_text, bool) or not isinstance(budget_text, str | int | float | None):
-        raise ConfigError(f'config file {path}: api_budget is calls per day (5000) or a share ("5%")')
+        raise ConfigError(f'config file {path}: api_budget is calls per day (5000), a share ("5%") or "off"')
     try:
-        budget = Budget.parse(budget_text) if budget_text is not None else None
+        budget = Budget.parse(budget_text) if budget_text is not None else DEFAULT_BUDGET
     except ConfigError as exc:
         where = "--api-budget" if api_budget is not None else f"config file {path}: api_budget"
         raise ConfigError(f"{where}: {exc}") from None

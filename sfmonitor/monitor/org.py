@@ -24,6 +24,7 @@ from .spend import Spend
 from .state import OrgState
 
 LIMITS_EVERY_S = 300.0  # /limits is accurate to ~5 minutes; no point asking every poll
+LIMITS_IDLE_EVERY_S = 1800.0  # idle: no batches are being spent; the calls come with every answer
 
 
 @dataclass
@@ -121,6 +122,8 @@ class Org:
         """A cycle's snapshot arrived. Returns the delay to the next poll: 0 for at once (a close or
         abort answered mid-cycle waits to be read back), None while paused."""
         self.polling = False
+        known = self.state.jobs.keys() if self.state.polls_done else None
+        appeared = known is not None and not snapshot.jobs.keys() <= known
         self.state.polled(snapshot, cycle)
         self.usage = snapshot.api_usage
         self.count_spend(monotonic, paced=self.state.polls_done > 1 and not self._asked)  # the first read every job
@@ -133,7 +136,10 @@ class Org:
         # work the org owes (an Open job waiting for its client's upload or close is not): else idle pace
         running = any(live_work(self.state.jobs[job_id]) for job_id in self.state.index.running)
         first = self.state.polls_done <= 1  # it read every job once: not the pace of the polls to come
-        return self.schedule.after_success(running, calls=None if first else snapshot.requests)
+        calls = None if first else snapshot.requests
+        return self.schedule.after_success(
+            running, calls, appeared=appeared, settled=not snapshot.backlog, now=monotonic
+        )
 
     def poll_failed(
         self, error: str, now: datetime, monotonic: float, *, limit_reached: bool = False, sign_in: bool = False
@@ -154,15 +160,17 @@ class Org:
             return
         transport = self.service.transport
         made, results = transport.requests_made, transport.calls.totals["results"]
+        if self.usage is not None:  # first: a share's budget is known from the answers it counts
+            self.schedule.allowance = self.usage.max
         asked = min(results - self._results_seen, made - self._requests_seen)
         self.spend.record(monotonic, made - self._requests_seen - asked, paced)
         self.spend.record(monotonic, asked, paced=False)
+        self.schedule.spent(made - self._requests_seen, monotonic)  # the budget counts every call
         self._requests_seen, self._results_seen = made, results
-        if self.usage is not None:
-            self.schedule.allowance = self.usage.max
 
     def limits_due(self, now: float) -> bool:
-        return self.limits_read_at is None or now - self.limits_read_at >= LIMITS_EVERY_S
+        every = LIMITS_IDLE_EVERY_S if self.schedule.idle else LIMITS_EVERY_S
+        return self.limits_read_at is None or now - self.limits_read_at >= every
 
     def limits_arrived(self, limits: dict[str, Limit]) -> None:
         self.limits = limits

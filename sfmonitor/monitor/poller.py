@@ -114,17 +114,19 @@ class Poller:
         watch: Collection[str] = (),
         full: bool = False,
         on_page: Callable[[dict[str, Job]], None] | None = None,
+        look: bool = False,
     ) -> Snapshot:
         """List the org's jobs and read every one that may have changed (see :mod:`economy`).
 
         ``watch``: jobs whose detail is open, read in full every cycle. ``full``:
         both listings and every live job (the operator asked for a refresh). ``on_page``: handed the
         rows listed so far after each listing page (a first screen need not wait for a whole org).
+        ``look``: both listings, whatever the economy says (an idle org's poll: it is for new jobs).
         """
         before = self.service.transport.requests_made
         self.cycles += 1
         cycle = self.cycles
-        kinds = LISTINGS if full or not self.jobs else self._listings_due(cycle)
+        kinds = LISTINGS if full or look or not self.jobs else self._listings_due(cycle)
         rows = await self._list(kinds, cycle, on_page)
         listed = dict(rows)
         for job_id, known in self.jobs.items():  # a listing not read this cycle: what we know stands in

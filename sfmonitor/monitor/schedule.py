@@ -1,17 +1,28 @@
-"""When to poll next: the operator's interval, slower when nothing runs, backing off on failure."""
+"""When to poll next: the operator's interval, within the API budget's bucket; looking now and
+then when the org is idle; backing off on failure.
+
+Idle: nothing running, every finished job read, and no key, ``r`` or new job for IDLE_AFTER_S.
+Each idle poll lists the org (a look) every IDLE_LOOK_S, and the looks wait longer when the calls
+spent while idle (listings, /limits, job reads) would come to more than IDLE_CALLS_PER_MIN a
+minute. A key, ``r`` or a job appearing brings the operator's interval back at once.
+"""
 
 from __future__ import annotations
 
 import random
+import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from statistics import median
 
-from .spend import Budget, interval_within
+from .bucket import Bucket
+from .spend import Budget
 
 FLOOR_S = 2.0  # protects the org's API budget (k9s caps refresh the same way)
-IDLE_FACTOR = 6.0  # nothing running: poll this many times slower ...
-IDLE_CAP_S = 30.0  # ... but at least twice a minute, to see new jobs
+IDLE_AFTER_S = 60.0  # nothing running, no key, no new job for this long: idle
+IDLE_LOOK_S = 60.0  # idle: the org is listed this often ...
+IDLE_CALLS_PER_MIN = 2.0  # ... and every call while idle is paid for at this pace
 BACKOFF_CAP_S = 60.0  # an org back after an outage is seen within a minute
 LIMIT_WAIT_S = 900.0  # the daily API limit is spent: look again every 15 minutes
 SIGN_IN_WAIT_S = 300.0  # the org refused the token (or the sf CLI has none): a person must act; r retries
@@ -31,29 +42,89 @@ class Schedule:
     rng: random.Random = field(default_factory=random.Random)
     budget: Budget | None = None
     allowance: int | None = None  # the org's daily API allowance, once Sforce-Limit-Info said it
+    clock: Callable[[], float] = time.monotonic
+    bucket: Bucket | None = None  # the budget's, once its calls a day are known
+    active_at: float | None = None  # the last key, r, new job, running work or unread backlog
+    idle: bool = False  # polls are looks at the idle pace
+    looking_every: float | None = None  # the idle delay in force, for the header
+    _paid_until: float = 0.0  # idle: when the calls spent since going idle are paid for
     _cycle_calls: deque[int] = field(default_factory=lambda: deque(maxlen=12))
+
+    def _bucket(self) -> Bucket | None:
+        daily = self.budget.daily(self.allowance) if self.budget is not None else None
+        if daily is None:
+            return None
+        if self.bucket is None:
+            self.bucket = Bucket(daily)
+        else:
+            self.bucket.resize(daily)
+        return self.bucket
 
     @property
     def interval_in_force(self) -> float:
-        """The operator's interval, stretched where the API budget needs it."""
-        if self.budget is None or not self._cycle_calls:
+        """The operator's interval, stretched where the API budget's bucket runs low."""
+        bucket = self._bucket()
+        if bucket is None or not self._cycle_calls:
             return self.interval
-        return interval_within(self.interval, median(self._cycle_calls), self.budget.daily(self.allowance))
+        return bucket.interval(self.interval, median(self._cycle_calls), self.clock())
 
     @property
     def stretched(self) -> bool:
         return self.interval_in_force > self.interval
 
-    def after_success(self, anything_running: bool, calls: int | None = None) -> float:
+    @property
+    def pressure(self) -> float:
+        """0 while the budget's bucket is at least half full (or there is no budget), up to 1 empty:
+        for per-read decisions (bucket.reads_every)."""
+        bucket = self._bucket()
+        return bucket.pressure(self.clock()) if bucket is not None else 0.0
+
+    def spent(self, calls: int, now: float | None = None) -> None:
+        """Every call made for the org (polls, /limits, close/abort), as it is counted."""
+        now = self.clock() if now is None else now
+        bucket = self._bucket()
+        if bucket is not None:
+            bucket.spend(calls, now)
+        if self.idle and calls:
+            self._paid_until = max(self._paid_until, now) + calls * 60.0 / IDLE_CALLS_PER_MIN
+
+    def stir(self, now: float | None = None) -> bool:
+        """A key, r, or a job appearing: the operator's interval again. Returns whether the org was
+        idle (its next look may be a minute away: poll now)."""
+        was = self.idle
+        self.active_at = self.clock() if now is None else now
+        self.idle = False
+        self.looking_every = None
+        return was
+
+    def after_success(
+        self,
+        anything_running: bool,
+        calls: int | None = None,
+        *,
+        appeared: bool = False,
+        settled: bool = True,
+        now: float | None = None,
+    ) -> float:
         """The delay to the next poll after one that made ``calls`` requests (None: a cycle not to
-        judge the pace by, such as the first, which reads every job once)."""
+        judge the pace by, such as the first, which reads every job once). ``appeared``: a job new
+        to this poll; ``settled``: every finished job listed has been read (no backlog)."""
+        now = self.clock() if now is None else now
         self.failures = 0
         if calls is not None:
             self._cycle_calls.append(calls)
+        if anything_running or appeared or not settled or self.active_at is None:
+            self.active_at = now
         interval = self.interval_in_force
-        if anything_running:
+        if now - self.active_at < IDLE_AFTER_S:
+            self.idle = False
+            self.looking_every = None
             return interval
-        return max(interval, min(self.interval * IDLE_FACTOR, IDLE_CAP_S))
+        if not self.idle:
+            self.idle = True
+            self._paid_until = now
+        self.looking_every = max(interval, IDLE_LOOK_S, self._paid_until - now)
+        return self.looking_every
 
     def after_failure(self, limit_reached: bool = False, sign_in: bool = False) -> float:
         """Exponential backoff, capped, with jitter so many monitors do not retry in step."""

@@ -26,14 +26,17 @@ REFERENCE_PERCENT = 10.0  # with no API budget, the pace is judged against this 
 
 @dataclass(frozen=True)
 class Budget:
-    """Calls a day, given as a number or as a percentage of the org's daily allowance."""
+    """Calls a day, given as a number or as a percentage of the org's daily allowance; or ``off``."""
 
     calls: int | None = None
     percent: float | None = None
+    off: bool = False  # no budget: stands apart from "not set", so an org's table can turn a default off
 
     @classmethod
     def parse(cls, text: str | int | float) -> Budget:
         raw = str(text).strip().replace(",", "").replace("_", "")
+        if raw.lower() == "off":
+            return cls(off=True)
         try:
             if raw.endswith("%"):
                 share = float(raw[:-1])
@@ -46,11 +49,13 @@ class Budget:
             return cls(calls=calls)
         except ValueError:
             raise ConfigError(
-                f"API budget must be calls per day (5000) or a share of the daily allowance (5%), got {text!r}"
+                f"API budget must be calls per day (5000), a share of the daily allowance (5%) or off, got {text!r}"
             ) from None
 
     def daily(self, allowance: int | None) -> int | None:
-        """Calls a day; None while a percentage waits for the org to say its allowance."""
+        """Calls a day; None while a percentage waits for the org to say its allowance (or off)."""
+        if self.off:
+            return None
         if self.calls is not None:
             return self.calls
         if self.percent is None or not allowance:
@@ -58,6 +63,8 @@ class Budget:
         return max(1, int(allowance * self.percent / 100))
 
     def __str__(self) -> str:
+        if self.off:
+            return "off"
         return f"{self.percent:g}%" if self.percent is not None else f"{self.calls:,}/day"
 
 
@@ -127,10 +134,12 @@ def spend_words(
     budget: Budget | None,
     interval: float,
     interval_in_force: float | None,
+    looking_every: float | None = None,
 ) -> SpendWords:
     """sfmonitor's own calls in the last hour and, once PROJECT_AFTER_S of them are in, that pace
     for a day (and its share of the org's allowance); the stretched interval when the budget needs
-    one. ``now``: the clock of :meth:`Spend.record`."""
+    one, or how often an idle org is looked at (``looking_every``). ``now``: the clock of
+    :meth:`Spend.record`."""
     if spend.total == 0:
         return SpendWords("", False)
     words = f"mine {short_count(spend.last_hour(now))}/h"
@@ -140,7 +149,9 @@ def spend_words(
         if allowance:
             words += f" ({pace / allowance:.1%})"
     stretched = budget is not None and interval_in_force is not None and interval_in_force > interval
-    if stretched:
+    if looking_every is not None:
+        words += f" · idle: looking every {looking_every:.0f}s"
+    elif stretched:
         words += f" · every {interval_in_force:.0f}s for budget {budget}"
     return SpendWords(words, pace_warns(pace, budget, allowance, stretched))
 

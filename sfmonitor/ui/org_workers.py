@@ -68,9 +68,12 @@ async def connect(options: ConnectionOptions, post: Post, *, ask_sandbox: bool =
     post(Connected(service, service.username or urlsplit(service.instance_url).hostname, sandbox))
 
 
-async def poll(poller: Poller, cycle: int, watch: set[str], post: Post, *, first: bool, full: bool = False) -> None:
+async def poll(
+    poller: Poller, cycle: int, watch: set[str], post: Post, *, first: bool, full: bool = False, look: bool = False
+) -> None:
     """One cycle. ``first``: the org's first, whose first listing page is shown before the cycle ends
-    (the first screen shows rows, not a blank table for seconds)."""
+    (the first screen shows rows, not a blank table for seconds); ``look``: an idle org's poll, which
+    lists the org."""
 
     def on_page(jobs: dict[str, Job]) -> None:
         nonlocal first
@@ -79,7 +82,7 @@ async def poll(poller: Poller, cycle: int, watch: set[str], post: Post, *, first
             post(FirstPage(dict(jobs)))
 
     try:
-        snapshot = await poller.cycle(watch=watch, full=full, on_page=on_page)
+        snapshot = await poller.cycle(watch=watch, full=full, on_page=on_page, look=look)
     except BulkError as exc:
         post(PollFailed.of(exc))
     except Exception as exc:  # a bug must not take the dashboard down; the log has the trace

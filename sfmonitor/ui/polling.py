@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from textual import events
 from textual.app import App
 from textual.message import Message
 from textual.timer import Timer
@@ -44,7 +45,22 @@ class Polling(App[None]):
         for each in [org] if org is not None else list(self.fleet):
             self._poll(each, full)
 
+    async def on_event(self, event: events.Event) -> None:
+        """A key or click (not one forwarded back up): the operator is here, so an idle org's polls
+        come back to the interval at once, starting with one now."""
+        if isinstance(event, events.Key | events.MouseDown) and not event.is_forwarded:
+            self.operator_here()
+        await super().on_event(event)
+
+    def operator_here(self) -> None:
+        now = time.monotonic()
+        for org in self.fleet:
+            if org.schedule.stir(now) and not org.polling:
+                self.poll_now(org=org)
+
     def _poll(self, org: Org, full: bool) -> None:
+        if full:
+            org.schedule.stir(time.monotonic())
         timer = self._next_poll.pop(org.key, None)
         if timer is not None:
             timer.stop()
@@ -55,7 +71,7 @@ class Polling(App[None]):
             work = org_workers.connect(self.options[org.key], post, ask_sandbox=org.production is None)
         else:
             work = org_workers.poll(org.poller, org.state.poll_started(), self.watched(org), post,
-                                    first=not org.state.polls_done, full=full)  # fmt: skip
+                                    first=not org.state.polls_done, full=full, look=org.schedule.idle)  # fmt: skip
         self.run_worker(work, group=f"poll-{org.key}", exit_on_error=False)
 
     def watched(self, org: Org) -> set[str]:

@@ -47,6 +47,7 @@ class View:
     spend: Spend | None = None  # sfmonitor's own API calls
     interval_in_force: float | None = None  # the interval stretched for the API budget
     budget: Budget | None = None
+    looking_every: float | None = None  # idle: the org is listed this often
     index: JobIndex | None = None  # order and filter of ``jobs`` (None: built here, for a one-off view)
     top_errors: dict[str, tuple[str, int]] = field(default_factory=dict)  # jobs whose failures were read
     key: str = ""  # the org's key in the fleet
@@ -133,7 +134,8 @@ class View:
             return SpendWords("", False)
         allowance = self.usage.max if self.usage else None
         return spend_words(self.spend, time.monotonic(), allowance=allowance, budget=self.budget,
-                           interval=self.interval, interval_in_force=self.interval_in_force)  # fmt: skip
+                           interval=self.interval, interval_in_force=self.interval_in_force,
+                           looking_every=self.looking_every)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -229,6 +231,7 @@ def present(org: Org, fleet: Fleet, now: datetime, palette: Palette) -> View:
         spend=org.spend,
         interval_in_force=org.schedule.interval_in_force,
         budget=org.schedule.budget,
+        looking_every=org.schedule.looking_every,
         limits=org.limits,
         pending=dict(org.state.pending),
         sort=fleet.index.sort,

@@ -88,7 +88,8 @@ def test_api_budget_parses_calls_or_a_share_and_refuses_nonsense() -> None:
     assert Budget.parse("5%").daily(None) is None  # the allowance is not known yet
     assert Budget.parse("5%").daily(100_000) == 5000
     assert Budget.parse(12_000).daily(1) == 12_000
-    for bad in ("0", "-3", "abc", "0%", "101%", "nan%", ""):
+    assert Budget.parse("off").daily(100_000) is None and str(Budget.parse(" OFF ")) == "off"
+    for bad in ("0", "-3", "abc", "0%", "101%", "nan%", "", "of"):
         with pytest.raises(ConfigError):
             Budget.parse(bad)
 
@@ -106,16 +107,22 @@ def test_spend_counts_the_last_hour_and_a_daily_pace() -> None:
     assert Spend().per_day(0.0) is None
 
 
-def test_the_schedule_stretches_to_the_budget_and_says_so() -> None:
+def test_the_schedule_spends_the_budget_at_full_speed_then_stretches() -> None:
     from sfmonitor.monitor.schedule import Schedule
     from sfmonitor.monitor.spend import Budget
 
-    schedule = Schedule(5.0, budget=Budget.parse("1%"), allowance=100_000)  # 1,000 calls a day
-    delay = schedule.after_success(True, calls=6)
-    assert delay == 6 * 86_400 / 1_000  # 518 s: 6 calls a cycle, 167 cycles a day
-    assert schedule.stretched
-    fresh = Schedule(5.0, budget=Budget.parse("1%"), allowance=100_000)
-    assert fresh.after_success(True, calls=None) == 5.0  # the first cycle (every job read once) is not the pace
-    roomy = Schedule(5.0, budget=Budget.parse("50%"), allowance=100_000)
+    t = 0.0
+    schedule = Schedule(5.0, budget=Budget.parse("1%"), allowance=100_000, clock=lambda: t)  # 1,000 calls a day
+    assert schedule.after_success(True, calls=None, now=t) == 5.0  # the first cycle (every job read once): no pace
+    schedule.spent(6, t)
+    assert schedule.after_success(True, calls=6, now=t) == 5.0  # a full bucket: the operator's interval
+    assert not schedule.stretched
+    for _ in range(30):  # 180 calls: more than the bucket's three hours (125)
+        t += 5.0
+        schedule.spent(6, t)
+    delay = schedule.after_success(True, calls=6, now=t)
+    assert schedule.stretched and delay >= 6 * 86_400 / 875  # empty: the pace the refill pays for (593 s)
+    roomy = Schedule(5.0, budget=Budget.parse("50%"), allowance=100_000, clock=lambda: 0.0)
+    roomy.spent(2, 0.0)
     assert roomy.after_success(True, calls=2) == 5.0  # 34,560 calls a day fit in 50,000
     assert not roomy.stretched

@@ -8,7 +8,15 @@ from datetime import UTC, datetime, timedelta
 from sfmonitor.bulk.models import Batch, Job
 from sfmonitor.monitor.board import Connection, SortMode, matches, order
 from sfmonitor.monitor.history import SAMPLES, History, JobHistory, eta_seconds
-from sfmonitor.monitor.schedule import BACKOFF_CAP_S, FLOOR_S, LIMIT_WAIT_S, SIGN_IN_WAIT_S, Schedule, clamp_interval
+from sfmonitor.monitor.schedule import (
+    BACKOFF_CAP_S,
+    FLOOR_S,
+    IDLE_LOOK_S,
+    LIMIT_WAIT_S,
+    SIGN_IN_WAIT_S,
+    Schedule,
+    clamp_interval,
+)
 
 
 def by_id(*jobs: Job) -> dict[str, Job]:
@@ -69,9 +77,10 @@ def test_eta_only_where_honest() -> None:
 
 def test_schedule_interval_idle_backoff_and_limit() -> None:
     assert clamp_interval(0.5) == FLOOR_S  # the operator's floor, applied to settings
-    s = Schedule(5.0, rng=random.Random(1))
+    s = Schedule(5.0, rng=random.Random(1), clock=lambda: 0.0)
     assert s.after_success(anything_running=True) == 5.0
-    assert s.after_success(anything_running=False) == 30.0  # nothing running: six times slower, capped at 30 s
+    assert s.after_success(anything_running=False, now=30.0) == 5.0  # a minute's grace after the last work
+    assert s.after_success(anything_running=False, now=60.0) == IDLE_LOOK_S and s.idle  # then looking, once a minute
     delays = [s.after_failure() for _ in range(12)]
     assert delays[0] < delays[3] and max(delays) <= BACKOFF_CAP_S * 1.2
     assert len(set(delays)) > 1  # jitter

@@ -33,8 +33,15 @@ def test_running_work_polls_at_the_interval_and_waiting_jobs_at_the_idle_pace() 
     o = org()
     assert o.polled(snap(job("InProgress")), o.state.poll_started(), NOW, 0.0) == 5.0
     assert o.connection.last_good == NOW and o.connection.error is None
-    # an Open job waits for its client's upload: nothing the org owes, so the idle pace
-    assert o.polled(snap(job("Open")), o.state.poll_started(), NOW, 1.0) == 30.0
+    # an Open job waits for its client's upload: nothing the org owes, so (after a minute) the idle pace
+    assert o.polled(snap(job("Open")), o.state.poll_started(), NOW, 1.0) == 5.0
+    assert o.polled(snap(job("Open")), o.state.poll_started(), NOW, 61.0) == 60.0 and o.schedule.idle
+    assert o.limits_due(LIMITS_EVERY_S) and o.limits_due(0.0)
+    o.limits_read_at = 0.0
+    assert not o.limits_due(LIMITS_EVERY_S)  # idle: /limits every half hour, not every five minutes
+    # a job appearing brings the interval back at once
+    assert o.polled(snap(job("Open"), job("InProgress", "750b")), o.state.poll_started(), NOW, 122.0) == 5.0
+    assert not o.schedule.idle
 
 
 def test_an_answered_abort_is_read_back_at_once_and_a_pause_stops_polling() -> None:
