@@ -63,10 +63,13 @@ class Schedule:
     @property
     def interval_in_force(self) -> float:
         """The operator's interval, stretched where the API budget's bucket runs low."""
+        return self._interval_at(self.clock())
+
+    def _interval_at(self, now: float) -> float:
         bucket = self._bucket()
         if bucket is None or not self._cycle_calls:
             return self.interval
-        return bucket.interval(self.interval, median(self._cycle_calls), self.clock())
+        return bucket.interval(self.interval, median(self._cycle_calls), now)
 
     @property
     def stretched(self) -> bool:
@@ -115,7 +118,7 @@ class Schedule:
             self._cycle_calls.append(calls)
         if anything_running or appeared or not settled or self.active_at is None:
             self.active_at = now
-        interval = self.interval_in_force
+        interval = self._interval_at(now)
         if now - self.active_at < IDLE_AFTER_S:
             self.idle = False
             self.looking_every = None

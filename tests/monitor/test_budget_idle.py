@@ -1,0 +1,128 @@
+"""The API bill: the default budget's bucket against a small simulated allowance, and the idle pace,
+counted at the simulator over a simulated idle stretch. The schedule runs on a fake monotonic clock
+(each poll's delay is added to it, no sleeping); the polls are real, over sockets, as the dashboard
+makes them (ui/polling.py: a cycle, the org model's verdict, /limits when due)."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sfmonitor.bulk.service import BulkService
+from sfmonitor.config.settings import load
+from sfmonitor.monitor.bucket import Bucket, reads_every
+from sfmonitor.monitor.fleet import Fleet
+from sfmonitor.monitor.org import Org
+from sfmonitor.monitor.schedule import IDLE_LOOK_S, Schedule
+from sfmonitor.monitor.spend import DAY_S, Budget
+from sfmonitor.simulator.server import Simulator
+from sfmonitor.ui.cells import Palette
+from sfmonitor.ui.view import present
+from tests.conftest import add_failed_rows_job, add_open_upload, add_running_ingest_job, connected
+
+
+class Driver:
+    """One org polled as the dashboard polls it, on a fake clock ``t`` (simulated seconds)."""
+
+    def __init__(self, service: BulkService, budget: Budget | None, interval: float = 5.0) -> None:
+        self.t = 0.0
+        self.org = Org(Schedule(interval, rng=random.Random(1), budget=budget, clock=lambda: self.t))
+        self.org.connected(service)
+        self.service = service
+        self.delays: list[float] = []
+
+    async def poll(self) -> float:
+        org = self.org
+        assert org.poller is not None
+        cycle = org.state.poll_started()
+        snapshot = await org.poller.cycle(look=org.schedule.idle)
+        delay = org.polled(snapshot, cycle, datetime.now(UTC), self.t)
+        assert delay is not None
+        if org.limits_due(self.t):
+            org.limits_read_at = self.t
+            org.limits_arrived(await self.service.limits())
+        self.delays.append(delay)
+        self.t += delay
+        return delay
+
+    async def until(self, t: float) -> None:
+        while self.t < t:
+            await self.poll()
+
+    def words(self) -> str:
+        return present(self.org, Fleet({"": self.org}), datetime.now(UTC), Palette()).spend_words()
+
+
+def test_the_bucket_bounds_any_day_and_lets_a_burst_through() -> None:
+    bucket = Bucket(1_000)
+    assert bucket.interval(5.0, 6, 0.0) == 5.0 and bucket.pressure(0.0) == 0.0  # full: the operator's pace
+    spent, t = 0, 0.0
+    while t < 3 * DAY_S:  # a poller that always asks for 5 s and takes what the bucket gives
+        bucket.spend(6, t)
+        spent += 6 if t < DAY_S else 0
+        t += bucket.interval(5.0, 6, t)
+    assert spent <= 1_000 + 6  # the first 24 hours (a full bucket at the start): within the budget
+    assert 0 < reads_every(0.0, urgent=False) == 1 == reads_every(1.0, urgent=True) < reads_every(1.0, urgent=False)
+
+
+async def test_the_default_budget_stretches_polls_against_a_small_allowance(sim: Simulator, tmp_path: Path) -> None:
+    settings = load(path=tmp_path / "no-config.toml", env={})
+    assert str(settings.api_budget) == "10%"  # bounded out of the box
+    with sim.world.lock:
+        sim.world.api_max, sim.world.api_used = 20_000, 0  # 10%: 2,000 calls a day, 250 in the bucket
+    async with connected(sim) as service:
+        drive = Driver(service, settings.api_budget)
+        before = sim.requests
+        for _ in range(4):  # the first polls: the bucket is full, the operator's interval stands
+            assert await drive.poll() == 5.0
+        await drive.until(DAY_S)
+        day = sim.requests - before
+        assert drive.org.schedule.stretched and max(drive.delays) > 60
+        assert "for budget 10%" in drive.words()
+    assert day <= 2_000 + max(drive.org.schedule._cycle_calls), day  # a tenth of 20,000 (and one cycle over)
+
+
+async def test_api_budget_off_does_not_stretch(sim: Simulator, tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('api_budget = "3%"\n')
+    settings = load(path=path, env={}, api_budget="off")
+    assert settings.api_budget is not None and settings.api_budget.off
+    assert str(load(path=path, env={}).api_budget) == "3%"
+    with sim.world.lock:
+        sim.world.api_max, sim.world.api_used = 20_000, 0
+    async with connected(sim) as service:
+        drive = Driver(service, settings.api_budget)
+        for _ in range(150):  # far more than 10% of 20,000 would allow at this pace
+            assert await drive.poll() in (5.0, IDLE_LOOK_S)
+        assert not drive.org.schedule.stretched and "budget" not in drive.words()
+
+
+async def idle_org(sim: Simulator) -> None:
+    with sim.world.lock:
+        sim.world.api_used = 0
+    for _ in range(3):
+        add_failed_rows_job(sim, [({"Name": "a"}, ""), ({"Name": "b"}, "REQUIRED_FIELD_MISSING:Name:Name --")])
+    add_open_upload(sim, 60.0)  # waits for its client: nothing the org owes
+
+
+async def test_an_idle_org_costs_at_most_two_calls_a_minute_and_snaps_back(quiet_sim: Simulator) -> None:
+    await idle_org(quiet_sim)
+    async with connected(quiet_sim) as service:
+        drive = Driver(service, Budget(percent=10.0))
+        await drive.until(120.0)  # the finished jobs read, a minute's grace
+        assert drive.org.schedule.idle and "idle: looking every 60s" in drive.words()
+        start, before = drive.t, quiet_sim.requests
+        await drive.until(start + 30 * 60)  # half an hour of nothing
+        per_minute = (quiet_sim.requests - before) / ((drive.t - start) / 60)
+        assert per_minute <= 2.0, per_minute
+        print(f"idle: {per_minute:.2f} calls a minute")
+        # a job appearing (running or, this short, maybe done already) brings the interval back at once
+        add_running_ingest_job(quiet_sim, 300, 100.0, running_for=2.9)
+        assert await drive.poll() == 5.0 and not drive.org.schedule.idle
+        assert "idle" not in drive.words()
+        await drive.until(drive.t + 180.0)  # it ended: a minute later, idle again
+        assert drive.org.schedule.idle
+        # a key: the interval again, from the next poll (the app polls at once: ui/polling.py)
+        assert drive.org.schedule.stir(drive.t)
+        assert await drive.poll() == 5.0
