@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from .spend import DAY_S
 
-BURST_HOURS = 3.0  # the bucket holds this many hours of the daily budget
-LOW = 0.5  # below this share of the bucket, polls stretch
+BURST_HOURS = 6.0  # the bucket holds this many hours of the daily budget: a two-hour load at full speed
+LOW = 0.25  # below this share of the bucket, polls stretch
 QUIET_EVERY_MAX = 6  # an empty bucket: quiet jobs and listings are read this many times less often
 
 

@@ -77,7 +77,7 @@ class Schedule:
 
     @property
     def pressure(self) -> float:
-        """0 while the budget's bucket is at least half full (or there is no budget), up to 1 empty:
+        """0 while the budget's bucket is not low (or there is no budget), up to 1 empty:
         for per-read decisions (bucket.reads_every)."""
         bucket = self._bucket()
         return bucket.pressure(self.clock()) if bucket is not None else 0.0
