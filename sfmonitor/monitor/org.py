@@ -72,6 +72,12 @@ class Org:
         return self.label or self.name
 
     @property
+    def poll_gap(self) -> float:
+        """How far apart good polls are meant to be now: the interval, or the delay scheduled (an
+        idle org's looks, the API budget's stretch); data older than a few of these is stale."""
+        return max(self.schedule.interval, self.next_poll_delay or 0.0)
+
+    @property
     def careful(self) -> bool:
         """Whether a close or abort asks for the job id's last characters, not only y: production,
         or not known to be a sandbox."""

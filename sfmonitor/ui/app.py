@@ -227,7 +227,7 @@ class SfMonitorApp(Polling, CloseAndAbort, AlertKeys):
 
     def _statuses(self) -> tuple[object, ...]:
         now = self.clock()
-        return tuple(org.connection.status(now, org.schedule.interval) for org in self.fleet)
+        return tuple(org.connection.status(now, org.poll_gap) for org in self.fleet)
 
     def _watch_staleness(self) -> None:
         """A poll that hangs produces no event: notice it going stale, and keep the age of the data shown

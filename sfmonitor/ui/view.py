@@ -48,6 +48,7 @@ class View:
     interval_in_force: float | None = None  # the interval stretched for the API budget
     budget: Budget | None = None
     looking_every: float | None = None  # idle: the org is listed this often
+    gap: float | None = None  # how far apart polls are meant to be now (Org.poll_gap): stale after a few
     index: JobIndex | None = None  # order and filter of ``jobs`` (None: built here, for a one-off view)
     top_errors: dict[str, tuple[str, int]] = field(default_factory=dict)  # jobs whose failures were read
     key: str = ""  # the org's key in the fleet
@@ -57,12 +58,16 @@ class View:
     alert: AlertNote | None = None  # the session's newest alert (any org's), for the header
 
     @property
+    def poll_gap(self) -> float:
+        return max(self.interval, self.gap or 0.0)
+
+    @property
     def level(self) -> str:
-        return self.connection.status(self.now, self.interval)[0]
+        return self.connection.status(self.now, self.poll_gap)[0]
 
     def chip(self) -> Chip:
         """This org in a few words, for a header that shows several."""
-        level, _ = self.connection.status(self.now, self.interval)
+        level, _ = self.connection.status(self.now, self.poll_gap)
         last = self.connection.last_good
         age = f" {ago(seconds_between(self.now, last)).removesuffix(' ago')}" if last else ""
         words = {"ok": "ok", "paused": "paused", "stale": f"stale{age}", "offline": f"offline{age}"}[level]
@@ -91,7 +96,7 @@ class View:
     ) -> HeaderInfo:
         """``extra``: the screen's phrases; ``marks``: (words, shorter words) that stay (read-only,
         muted); ``notes``: phrases dropped first (sort, filter) when the line is short."""
-        level, trouble = self.connection.status(self.now, self.interval)
+        level, trouble = self.connection.status(self.now, self.poll_gap)
         last = self.connection.last_good
         if last:
             updated = f"updated {clock(last, self.now)}"
@@ -181,7 +186,7 @@ class Board:
         views = list(self.orgs.values())
         troubled = []
         for view in views:
-            level, words = view.connection.status(view.now, view.interval)
+            level, words = view.connection.status(view.now, view.poll_gap)
             if level in ("offline", "stale"):
                 troubled.append(f"{view.org} {words}")
         trouble = troubled[0] if troubled else ""
@@ -232,6 +237,7 @@ def present(org: Org, fleet: Fleet, now: datetime, palette: Palette) -> View:
         interval_in_force=org.schedule.interval_in_force,
         budget=org.schedule.budget,
         looking_every=org.schedule.looking_every,
+        gap=org.poll_gap,
         limits=org.limits,
         pending=dict(org.state.pending),
         sort=fleet.index.sort,

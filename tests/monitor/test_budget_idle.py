@@ -6,7 +6,7 @@ makes them (ui/polling.py: a cycle, the org model's verdict, /limits when due)."
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sfmonitor.bulk.service import BulkService
@@ -39,6 +39,7 @@ class Driver:
         snapshot = await org.poller.cycle(look=org.schedule.idle)
         delay = org.polled(snapshot, cycle, datetime.now(UTC), self.t)
         assert delay is not None
+        org.next_poll_delay = delay
         if org.limits_due(self.t):
             org.limits_read_at = self.t
             org.limits_arrived(await self.service.limits())
@@ -117,6 +118,10 @@ async def test_an_idle_org_costs_at_most_two_calls_a_minute_and_snaps_back(quiet
         drive = Driver(service, Budget(percent=10.0))
         await drive.until(120.0)  # the finished jobs read, a minute's grace
         assert drive.org.schedule.idle and "idle: looking every 60s" in drive.words()
+        last = drive.org.connection.last_good
+        assert last is not None  # a look 45 s ago is not stale at this pace (it would be at the interval's)
+        assert drive.org.connection.status(last + timedelta(seconds=45), drive.org.poll_gap)[0] == "ok"
+        assert drive.org.connection.status(last + timedelta(seconds=45), 5.0)[0] == "stale"
         start, before = drive.t, quiet_sim.requests
         await drive.until(start + 30 * 60)  # half an hour of nothing
         per_minute = (quiet_sim.requests - before) / ((drive.t - start) / 60)
