@@ -201,6 +201,8 @@ def _simulator_args(parser: argparse.ArgumentParser) -> None:
                         help="add N finished Bulk 2.0 jobs (a big org, for scale)")  # fmt: skip
     parser.add_argument("--giant-batches", type=int, default=0, metavar="N",
                         help="add a running Bulk 1.0 job of N batches (for scale)")  # fmt: skip
+    parser.add_argument("--api-allowance", type=int, metavar="N",
+                        help="the org's daily API allowance (100000; small to rehearse --api-budget)")  # fmt: skip
     parser.add_argument("--production", action="store_true",
                         help="play a production org (Organization.IsSandbox false)")  # fmt: skip
     parser.add_argument("--jwt-cert", type=Path, metavar="PEM",

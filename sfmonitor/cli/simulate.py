@@ -52,6 +52,11 @@ def _start_simulator(args: argparse.Namespace) -> Simulator:
         for _ in range(max(1, args.failure_jobs)):
             add_failure_file_job(sim.world, args.failure_rows)
     sim.world.production = args.production
+    if args.api_allowance is not None:
+        if args.api_allowance < 1:
+            raise ConfigError(f"--api-allowance {args.api_allowance}: the org's daily API calls, at least 1")
+        sim.world.api_max = args.api_allowance
+        sim.world.api_used = min(sim.world.api_used, args.api_allowance // 5)  # a fifth used, as the default
     if certificate is not None:
         from ..simulator.jwt_grant import ConnectedApp
 

@@ -136,3 +136,18 @@ async def test_an_idle_org_costs_at_most_two_calls_a_minute_and_snaps_back(quiet
         # a key: the interval again, from the next poll (the app polls at once: ui/polling.py)
         assert drive.org.schedule.stir(drive.t)
         assert await drive.poll() == 5.0
+
+
+async def test_the_simulator_plays_a_small_allowance_for_rehearsing_a_budget() -> None:
+    from sfmonitor.cli.parser import build_parser
+    from sfmonitor.cli.simulate import _start_simulator
+
+    sim = _start_simulator(build_parser().parse_args(["simulate", "--port", "0", "--api-allowance", "5000"]))
+    sim.start()
+    try:
+        async with connected(sim) as service:
+            await service.limits()
+            usage = service.transport.api_usage
+            assert usage is not None and usage.max == 5_000 and usage.used <= 1_100
+    finally:
+        sim.stop()
