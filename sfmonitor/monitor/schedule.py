@@ -14,7 +14,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from statistics import median
+from statistics import fmean
 
 from .bucket import Bucket
 from .spend import Budget
@@ -69,7 +69,7 @@ class Schedule:
         bucket = self._bucket()
         if bucket is None or not self._cycle_calls:
             return self.interval
-        return bucket.interval(self.interval, median(self._cycle_calls), now)
+        return bucket.interval(self.interval, fmean(self._cycle_calls), now)  # the mean: cycles that list cost more
 
     @property
     def stretched(self) -> bool:

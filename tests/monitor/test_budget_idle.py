@@ -69,6 +69,11 @@ def test_the_bucket_bounds_any_day_and_lets_a_burst_through() -> None:
     starts = [at for at, _ in calls]
     worst = max(sum(n for at, n in calls if start <= at < start + DAY_S) for start in starts)
     assert worst <= 1_000, worst  # any 24 hours: within the budget
+    economy = Schedule(5.0, budget=Budget(calls=1_000), clock=lambda: 0.0)
+    for calls in [0, 0, 7] * 40:  # most cycles free (nothing to read, no listing due), every third lists
+        economy.spent(calls, 0.0)
+        economy.after_success(True, calls, now=0.0)
+    assert economy.stretched  # the cycles' mean is the cost, not their median (0)
     assert 0 < reads_every(0.0, urgent=False) == 1 == reads_every(1.0, urgent=True) < reads_every(1.0, urgent=False)
 
 
