@@ -154,11 +154,3 @@ def spend_words(
     elif stretched:
         words += f" · every {interval_in_force:.0f}s for budget {budget}"
     return SpendWords(words, pace_warns(pace, budget, allowance, stretched))
-
-
-def interval_within(interval: float, calls_per_cycle: float, daily: int | None) -> float:
-    """The poll interval that keeps ``calls_per_cycle`` under ``daily`` calls a day (never shorter
-    than the operator's own)."""
-    if daily is None or calls_per_cycle <= 0:
-        return interval
-    return max(interval, calls_per_cycle * DAY_S / daily)

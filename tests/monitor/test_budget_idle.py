@@ -52,7 +52,7 @@ class Driver:
             await self.poll()
 
     def words(self) -> str:
-        return present(self.org, Fleet({"": self.org}), datetime.now(UTC), Palette()).spend_words()
+        return present(self.org, Fleet({"": self.org}), datetime.now(UTC), Palette()).spend_words().words
 
 
 def test_the_bucket_bounds_any_day_and_lets_a_burst_through() -> None:
