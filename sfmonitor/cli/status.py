@@ -209,7 +209,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         return run(lambda: _status_of_orgs(args, targets, refs))
 
     async def body() -> int:
-        async with open_service(targets[0][1]) as service:
+        async with open_service(targets[0][1], STATUS_RETRY_DELAYS) as service:
             snapshot = await _snapshot_with_retries(service, ids_for(refs, targets[0][0]) if refs else None)
             if args.format == "json":
                 print(as_json(snapshot, service.instance_url, service.api_version))
@@ -237,7 +237,7 @@ async def _status_of_orgs(
 
     async def one(name: str, options: ConnectionOptions) -> OrgSnapshot:
         try:
-            async with open_service(options) as service:
+            async with open_service(options, STATUS_RETRY_DELAYS) as service:
                 snapshot = await _snapshot_with_retries(service, ids_for(refs, name) if refs else None)
                 return OrgSnapshot(name, service.instance_url, service.api_version, service.username, snapshot)
         except BulkError as exc:

@@ -154,7 +154,7 @@ def _waiting_line(org: str, job_id: str, why: str, head: str) -> str:
 
 async def _open(stack: AsyncExitStack, options: ConnectionOptions) -> BulkService | BulkError:
     try:
-        return await stack.enter_async_context(open_service(options))
+        return await stack.enter_async_context(open_service(options, START_RETRY_DELAYS))
     except BulkError as exc:
         return exc
 
