@@ -116,13 +116,18 @@ def to_stdout(stdout: IO[str], *, raw: bool = False) -> CsvExport:
     return CsvExport(Encoded(binary), raw=raw, terminal=terminal)
 
 
+def unwritable_reason(error: OSError) -> str:
+    """The system's reason a file (or standard output) could not be written, in a few words: the one
+    wording, for an export's ``--out`` and for standard output alike."""
+    reason = {errno.ENOENT: "no such folder", errno.EISDIR: "it is a folder", errno.ENOSPC: "no space left",
+              errno.EEXIST: "a file of that name is there"}.get(error.errno or 0)  # fmt: skip
+    return reason or (error.strerror or type(error).__name__).lower()
+
+
 def why_not_written(path: Path | None, error: OSError) -> str:
     """One line for an export that could not be written: where, and the system's reason."""
     where = str(path) if path is not None else "standard output"
-    reason = {errno.ENOENT: "no such folder", errno.EISDIR: "it is a folder", errno.ENOSPC: "no space left",
-              errno.EEXIST: "a file of that name is there"}.get(error.errno or 0)  # fmt: skip
-    reason = reason or (error.strerror or type(error).__name__).lower()
-    return f"the failures CSV was not written to {where}: {reason}"
+    return f"the failures CSV was not written to {where}: {unwritable_reason(error)}"
 
 
 @contextlib.contextmanager

@@ -19,7 +19,7 @@ from ..bulk.service import BulkService
 from ..config.connection import open_service
 from ..numbers import compact
 from ..text import clip, inert
-from .exits import ExitCode, fail, run
+from .exits import ExitCode, StdoutUnwritable, fail, run
 from .targets import Ambiguous, ask_every_org, job_ref, orgs_of
 
 
@@ -105,6 +105,8 @@ async def _one(args: argparse.Namespace, service: BulkService, job: Job) -> tupl
         except BrokenPipeError:
             raise  # the reader left (`| head`): main leaves quietly
         except OSError as exc:
+            if args.out is None:
+                raise StdoutUnwritable(exc) from exc  # main says so, as for every command's output
             return fail(why_not_written(args.out, exc), ExitCode.USAGE), found
         fail(export_note(export, args.out), 0)
     sys.stdout.flush()
