@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Protocol
 
+from ..numbers import plural
 from ..text import inert
 from .failures import FailedRow, FailureReport
 
@@ -199,7 +200,7 @@ def _committed(fd: int, temporary: Path, commit: Callable[[], None]) -> Iterator
 
 def export_note(export: CsvExport, path: Path | None) -> str:
     where = str(path) if path else "standard output"
-    note = f"{export.rows:,} failed rows written to {where}"
+    note = f"{plural(export.rows, 'failed row')} written to {where}"
     if export.dropped_columns:
         names = ", ".join(sorted(inert(c) for c in export.dropped_columns))
         note += f" (columns not in the first batch's header left out: {names})"
