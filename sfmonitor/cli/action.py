@@ -52,8 +52,8 @@ def cmd_action(args: argparse.Namespace) -> int:
             reason = job.refusal(action)
             if reason is not None:
                 raise IllegalAction(f"cannot {action.value} {describe(job)}: {reason}")
-            production = org.production
-            if production is None and not args.yes:
+            production = org.production  # the table's word wins; else the org's, asked with --yes too:
+            if production is None:  # the line below marks it as the prompt would (monitor.confirm's words)
                 production = production_of(None, await service.is_sandbox())
             asked = question(job, action, label, production)
             mark = production_mark(production)

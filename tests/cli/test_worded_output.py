@@ -6,13 +6,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from sfmonitor.cli.orgs import OrgEntry, SignIn, table
 from sfmonitor.config.connection import ConnectionOptions
 from sfmonitor.numbers import plural
+from sfmonitor.simulator.api import v2_error
 from sfmonitor.simulator.server import Simulator
 from sfmonitor.text import cells, clip, pad
+from tests.cli.runner import TerminalInput
 from tests.cli.runner import run_cli as run
-from tests.conftest import add_failed_rows_job
+from tests.conftest import add_failed_rows_job, find_job, make_sim
 
 WIDE = "日本語のオブジェクト名🔥"  # 12 characters, 24 cells
 MISSING = "REQUIRED_FIELD_MISSING:Required fields are missing: [LastName]:LastName --"
@@ -95,3 +99,37 @@ def test_orgs_minus_o_tries_only_the_orgs_named(sim: Simulator, tmp_path: Path) 
     assert result.returncode == 0, result.stdout + result.stderr  # was 9, for the org it was not asked about
     rows = result.stdout.splitlines()[1:]
     assert [row.split()[0] for row in rows if row.strip() and not row.startswith("note:")] == ["prod"]
+
+
+@pytest.mark.parametrize("yes", [True, False], ids=["--yes", "typed"])
+@pytest.mark.parametrize(
+    ("production", "table", "sandbox_read", "mark"),
+    [
+        (True, "", True, "(PRODUCTION)"),  # IsSandbox false
+        (False, "production = true\n", True, "(PRODUCTION)"),  # the table says so, whatever the org
+        (False, "", False, "(not known to be a sandbox)"),  # IsSandbox could not be read
+        (False, "", True, ""),  # a sandbox: no mark
+    ],
+    ids=["issandbox-false", "table-production", "issandbox-unread", "sandbox"],
+)
+def test_close_and_abort_mark_the_org_alike_with_yes_and_at_the_prompt(
+    tmp_path: Path, yes: bool, production: bool, table: str, sandbox_read: bool, mark: str
+) -> None:
+    sim = make_sim()
+    sim.world.production = production
+    if not sandbox_read:
+        sim.api.rewrite = lambda method, path, query, reply: (  # type: ignore[assignment]
+            v2_error(500, "UNKNOWN_EXCEPTION", "down") if path.endswith("/query") else reply)  # fmt: skip
+    try:
+        config = tmp_path / "config" / "sfmonitor" / "config.toml"
+        config.parent.mkdir(parents=True)
+        config.write_text(f'[orgs.prod]\ninstance_url = "{sim.base_url}"\ntoken_env = "PROD_TOKEN"\n{table}')
+        env = {"XDG_CONFIG_HOME": str(tmp_path / "config"), "PROD_TOKEN": sim.token}
+        job_id = find_job(sim, "query", "InProgress", running=False)
+        answer = TerminalInput((job_id[-4:] if mark else "y") + "\n")
+        result = run(["abort", job_id, "-o", "prod", *(["--yes"] if yes else [])], env, stdin=answer)
+        assert result.returncode == 0, result.stdout + result.stderr
+        said = f"in org prod {mark}." if mark else "in org prod."
+        assert said in result.stdout.splitlines()[0], result.stdout
+    finally:
+        sim.stop()
