@@ -11,6 +11,12 @@ import re
 from datetime import UTC, datetime
 
 
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """A count and its noun, agreed: ``1 row``, ``2 rows``, ``1,234 failed rows`` (``words``: a plural
+    that is not ``word`` + s, ``batches``). The one home of a worded count."""
+    return f"{n:,} {word if n == 1 else (words or word + 's')}"
+
+
 def count(value: int | None) -> str:
     return "-" if value is None else f"{value:,}"
 

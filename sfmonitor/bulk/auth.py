@@ -240,7 +240,10 @@ def load_jwt_key(private_key_pem: bytes, path: str = "") -> RSAPrivateKey:
         key = serialization.load_pem_private_key(private_key_pem, password=None)
     except TypeError:  # cryptography: "Password was not given but private key is encrypted"
         fix = f"openssl pkey -in {shlex.quote(path)} -out NEW.key" if path else "openssl pkey -in KEY -out NEW.key"
-        raise AuthError(f"{name} is an encrypted private key: sfmonitor needs it unencrypted ({fix})") from None
+        # openssl writes NEW.key by the umask (often 0644), which read_secret_file would then refuse
+        raise AuthError(
+            f"{name} is an encrypted private key: sfmonitor needs it unencrypted ({fix}, then chmod 600 NEW.key)"
+        ) from None
     except (ValueError, UnsupportedAlgorithm):
         raise AuthError(f"{name} is not a PEM private key") from None
     if not isinstance(key, rsa.RSAPrivateKey):

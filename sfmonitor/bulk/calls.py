@@ -12,6 +12,7 @@ from collections import Counter, deque
 from collections.abc import Callable
 
 from .. import __version__
+from ..numbers import plural
 
 CLIENT = f"sfmonitor/{__version__}"
 CALL_OPTIONS = f"client={CLIENT}"  # Sforce-Call-Options: fills CLIENT_NAME in the ApiTotalUsage event log
@@ -86,7 +87,7 @@ class CallLog:
 def breakdown(counts: dict[str, int]) -> str:
     """``"120 listing pages, 300 job reads, 2 limits reads (422 in all)"``: the kinds that had calls."""
     words = {kind: (one, many) for kind, one, many in KINDS}
-    parts = [f"{n:,} {words[kind][0] if n == 1 else words[kind][1]}" for kind, n in counts.items() if n]
+    parts = [plural(n, *words[kind]) for kind, n in counts.items() if n]
     if not parts:
         return "no calls yet"
     return f"{', '.join(parts)} ({sum(counts.values()):,} in all)"

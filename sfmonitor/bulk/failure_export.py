@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Protocol
 
+from ..numbers import plural
 from ..text import inert
 from .failures import FailedRow, FailureReport
 
@@ -116,13 +117,18 @@ def to_stdout(stdout: IO[str], *, raw: bool = False) -> CsvExport:
     return CsvExport(Encoded(binary), raw=raw, terminal=terminal)
 
 
+def unwritable_reason(error: OSError) -> str:
+    """The system's reason a file (or standard output) could not be written, in a few words: the one
+    wording, for an export's ``--out`` and for standard output alike."""
+    reason = {errno.ENOENT: "no such folder", errno.EISDIR: "it is a folder", errno.ENOSPC: "no space left",
+              errno.EEXIST: "a file of that name is there"}.get(error.errno or 0)  # fmt: skip
+    return reason or (error.strerror or type(error).__name__).lower()
+
+
 def why_not_written(path: Path | None, error: OSError) -> str:
     """One line for an export that could not be written: where, and the system's reason."""
     where = str(path) if path is not None else "standard output"
-    reason = {errno.ENOENT: "no such folder", errno.EISDIR: "it is a folder", errno.ENOSPC: "no space left",
-              errno.EEXIST: "a file of that name is there"}.get(error.errno or 0)  # fmt: skip
-    reason = reason or (error.strerror or type(error).__name__).lower()
-    return f"the failures CSV was not written to {where}: {reason}"
+    return f"the failures CSV was not written to {where}: {unwritable_reason(error)}"
 
 
 @contextlib.contextmanager
@@ -194,7 +200,7 @@ def _committed(fd: int, temporary: Path, commit: Callable[[], None]) -> Iterator
 
 def export_note(export: CsvExport, path: Path | None) -> str:
     where = str(path) if path else "standard output"
-    note = f"{export.rows:,} failed rows written to {where}"
+    note = f"{plural(export.rows, 'failed row')} written to {where}"
     if export.dropped_columns:
         names = ", ".join(sorted(inert(c) for c in export.dropped_columns))
         note += f" (columns not in the first batch's header left out: {names})"

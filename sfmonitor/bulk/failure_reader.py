@@ -25,6 +25,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 
+from ..numbers import plural
 from . import v1, v2
 from .errors import ApiError, BulkError, ProtocolError
 from .failures import (
@@ -114,7 +115,8 @@ async def _read_v2(service: BulkService, job: Job, report: FailureReport, sink: 
     if expected is not None and report.failed < expected:
         # a body cut short is still valid CSV; Salesforce also records no results beyond the daily
         # batch allocation: either way, not all there, and said so
-        report.note = f"the failure file has {report.failed:,} rows, the job says {expected:,} failed (cut short?)"
+        rows = plural(report.failed, "row")
+        report.note = f"the failure file has {rows}, the job says {expected:,} failed (cut short?)"
         return
     report.complete = not report.marks
 
@@ -296,7 +298,7 @@ def _mismatch(batch: Batch, requested: int, results: int) -> str:
     A batch that failed part way has results for the records it ran, the first ones."""
     if requested == results or (batch.state == "Failed" and results < requested):
         return ""
-    return f"input not matched: request has {requested:,} rows, result {results:,}"
+    return f"input not matched: request has {plural(requested, 'row')}, result {results:,}"
 
 
 async def _checked_result(service: BulkService, path: str, batch: Batch, body: bytes, content_type: str
@@ -312,7 +314,7 @@ async def _checked_result(service: BulkService, path: str, batch: Batch, body: b
             again = await service.transport.request("GET", f"{path}/result")
             body, content_type = again.content, again.headers.get("Content-Type", "")
     raise ProtocolError(
-        f"batch {batch.id}: its result file has {failed:,} failed rows, the batch says "
+        f"batch {batch.id}: its result file has {plural(failed, 'failed row')}, the batch says "
         f"{batch.number_records_failed:,} (cut short?); read again with r"
     )
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..numbers import plural
 from .models import Job, JobKind
 
 SAMPLES_PER_GROUP = 5  # rows shown beside a group, and in JSON
@@ -210,7 +211,7 @@ class FailureReport:
             parts.append(self.note)
         parts.extend(self.marks)
         if self.marks_more:
-            parts.append(f"and {self.marks_more:,} more marks")
+            parts.append(f"and {plural(self.marks_more, 'more mark')}")
         return " · ".join(parts)
 
 

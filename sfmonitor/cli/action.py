@@ -12,6 +12,7 @@ from ..bulk.errors import ConfigError, IllegalAction
 from ..bulk.models import Action, Job
 from ..config import settings as config
 from ..monitor.confirm import production_mark, production_of, question, read_only_refusal, verb
+from ..numbers import plural
 from ..text import inert
 from .exits import Cancelled, ExitCode, fail, run
 from .targets import holder, job_ref, orgs_of
@@ -21,7 +22,7 @@ def describe(job: Job) -> str:
     records = (
         "no records yet"
         if job.number_records_processed is None
-        else f"{job.number_records_processed:,} records processed"
+        else f"{plural(job.number_records_processed, 'record')} processed"
     )
     return (
         f"job {inert(job.id)} ({job.kind.label}, {inert(job.object)} {inert(job.operation)}, "
@@ -51,8 +52,8 @@ def cmd_action(args: argparse.Namespace) -> int:
             reason = job.refusal(action)
             if reason is not None:
                 raise IllegalAction(f"cannot {action.value} {describe(job)}: {reason}")
-            production = org.production
-            if production is None and not args.yes:
+            production = org.production  # the table's word wins; else the org's, asked with --yes too:
+            if production is None:  # the line below marks it as the prompt would (monitor.confirm's words)
                 production = production_of(None, await service.is_sandbox())
             asked = question(job, action, label, production)
             mark = production_mark(production)

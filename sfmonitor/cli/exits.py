@@ -51,7 +51,8 @@ MEANINGS = {
     ExitCode.USAGE: (
         "bad options or configuration (no org given, non-loopback `http://`, bad `--faults`, a config file "
         "that cannot be used, a job id that is not a Salesforce id: 15 or 18 letters and digits, a bare job id "
-        "that more than one org holds for `close`/`abort`: give `ORG:JOBID`, an `--out` that cannot be written)"
+        "that more than one org holds for `close`/`abort`: give `ORG:JOBID`, an `--out` or standard output that "
+        "cannot be written: one line says why, never a traceback)"
     ),
     ExitCode.CONNECT: (
         "cannot reach or sign in to the org (network, TLS, `sf` missing or alias unknown, expired token); with "
@@ -89,6 +90,15 @@ WAIT_ENDINGS = {
     Ending.CLIENT_WAIT: ExitCode.CLIENT_WAIT,
     Ending.FAILURES_UNKNOWN: ExitCode.PARTIAL,  # every job ended, but whether records failed is not known
 }
+
+
+class StdoutUnwritable(Exception):
+    """Standard output could not be written (a full disk, ``> /dev/full``): main says so in one line,
+    exit 2. A closed pipe is not this (BrokenPipeError: exit 141, quietly)."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 class Cancelled(Exception):

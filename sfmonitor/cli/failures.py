@@ -18,8 +18,8 @@ from ..bulk.models import Job
 from ..bulk.service import BulkService
 from ..config.connection import open_service
 from ..numbers import compact
-from ..text import clip, inert
-from .exits import ExitCode, fail, run
+from ..text import clip, inert, pad
+from .exits import ExitCode, StdoutUnwritable, fail, run
 from .targets import Ambiguous, ask_every_org, job_ref, orgs_of
 
 
@@ -37,7 +37,7 @@ def table(report: FailureReport, width: int = 120, samples: int = 1) -> str:
         share = f"{report.share(group) * 100:5.1f}%"
         code = clip(inert(group.code) or "(no code)", 34)
         message = inert(group.message) + (" (varies: ids, values)" if group.varies else "")
-        lines.append(f"{compact(group.count, 9):>9}  {share:>6}  {code:<34}  {clip(message, max(20, width - 55))}")
+        lines.append(f"{compact(group.count, 9):>9}  {share:>6}  {pad(code, 34)}  {clip(message, max(20, width - 55))}")
         for row in group.rows[:samples]:
             fields = inert(row.note) or ", ".join(f"{inert(k)}={inert(v)}" for k, v in row.fields.items())
             lines.append(f"{'':>19}e.g. {clip(fields, max(20, width - 24))}")
@@ -105,6 +105,8 @@ async def _one(args: argparse.Namespace, service: BulkService, job: Job) -> tupl
         except BrokenPipeError:
             raise  # the reader left (`| head`): main leaves quietly
         except OSError as exc:
+            if args.out is None:
+                raise StdoutUnwritable(exc) from exc  # main says so, as for every command's output
             return fail(why_not_written(args.out, exc), ExitCode.USAGE), found
         fail(export_note(export, args.out), 0)
     sys.stdout.flush()

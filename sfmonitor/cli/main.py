@@ -10,13 +10,13 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TextIO
+from typing import Any, TextIO
 
 from ..bulk.retry import Pause, pausing_with
 from ..config import paths
 from ..monitor.waiting import Sleep, cycling_with
 from . import logfile
-from .exits import ExitCode
+from .exits import ExitCode, StdoutUnwritable, fail
 from .parser import CONNECTION_DEFAULTS, build_parser, with_default_command
 
 
@@ -101,13 +101,66 @@ def _main(argv: Sequence[str] | None) -> int:
         _mask_process_title(getattr(args, "access_token", None))
     _logging(args.verbose, to_file=args.command in ("watch", "demo"))
     try:
-        return _handler(args.command)(args)
+        if args.command in UNGUARDED:
+            return _handler(args.command)(args)
+        with _guarded_stdout():
+            code = _handler(args.command)(args)
+            sys.stdout.flush()  # what is still buffered fails here, not in the interpreter's exit
+            return code
     except KeyboardInterrupt:
         return ExitCode.INTERRUPTED
     except BrokenPipeError:  # the reader left (`| head -1`): leave quietly, as a piped command does
-        with contextlib.suppress(OSError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _stdout_discarded()
         return ExitCode.PIPE
+    except StdoutUnwritable as exc:  # `> /dev/full`: one line, never a traceback
+        from ..bulk.failure_export import unwritable_reason
+
+        _stdout_discarded()
+        return fail(f"standard output could not be written: {unwritable_reason(exc.error)}", ExitCode.USAGE)
+
+
+# the dashboard's commands own the terminal (Textual writes to it directly): not guarded
+UNGUARDED = frozenset({"watch", "demo"})
+
+
+class _GuardedStdout:
+    """Standard output, whose write or flush failing (but for a closed pipe) is :class:`StdoutUnwritable`:
+    the one place a command's output that cannot be written is caught, whatever the command."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise StdoutUnwritable(exc) from exc
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise StdoutUnwritable(exc) from exc
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def _guarded_stdout() -> Iterator[None]:
+    with contextlib.redirect_stdout(_GuardedStdout(sys.stdout)):
+        yield
+
+
+def _stdout_discarded() -> None:
+    """What is still buffered for standard output goes nowhere (the interpreter's exit would flush it
+    and fail again, with a traceback)."""
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _mask_process_title(token: str | None) -> None:

@@ -9,14 +9,17 @@ import argparse
 import asyncio
 import json
 import shutil
+import sys
+import textwrap
 from dataclasses import dataclass
 
 from ..bulk.errors import ApiError, AuthError, BulkError, ConfigError, ProtocolError
 from ..config import settings as config
 from ..config.connection import ConnectionOptions, new_service
 from ..config.orgs import OrgConfig
-from ..text import clip, inert
-from .exits import ExitCode, run
+from ..text import clip, inert, pad
+from .exits import ExitCode, fail, run
+from .targets import orgs_of
 
 SIGN_IN_TIMEOUT_S = 60.0
 
@@ -115,12 +118,23 @@ async def sign_in_all(entries: list[OrgEntry]) -> list[SignIn]:
     return list(await asyncio.gather(*(try_sign_in(e) for e in entries)))
 
 
-def table(results: list[SignIn], note: str, width: int = 120) -> str:
+STATUS_AT = 60  # the cells before the STATUS column
+
+
+def table(results: list[SignIn], note: str, width: int | None = 120) -> str:
+    """One row an org. ``width`` None (output not a terminal): nothing clipped. On a terminal the
+    columns fit ``width``, but the status (why an org cannot sign in) is never cut: what does not fit
+    goes on the next lines, under the column."""
     lines = [f"{'ORG':<16} {'FROM':<7} {'SIGNS IN WITH':<34} STATUS"]
     for r in results:
-        status = r.status
-        lines.append(f"{clip(inert(r.entry.name), 16):<16} {r.entry.origin:<7} {clip(inert(r.entry.sign_in), 34):<34} "
-                     f"{clip(inert(status), max(20, width - 61))}")  # fmt: skip
+        name, how, status = inert(r.entry.name), inert(r.entry.sign_in), inert(r.status)
+        if width is None:
+            lines.append(f"{pad(name, 16)} {r.entry.origin:<7} {pad(how, 34)} {status}")
+            continue
+        room = max(20, width - STATUS_AT)
+        first, *rest = textwrap.wrap(status, room, break_on_hyphens=False) or [""]
+        lines.append(f"{pad(clip(name, 16), 16)} {r.entry.origin:<7} {pad(clip(how, 34), 34)} {first}")
+        lines.extend(" " * STATUS_AT + more for more in rest)
     if not results:
         lines.append("(no orgs: add [orgs.NAME] tables to the config file, or log in with sf org login web)")
     if note:
@@ -128,15 +142,29 @@ def table(results: list[SignIn], note: str, width: int = 120) -> str:
     return "\n".join(lines)
 
 
+def _named(args: argparse.Namespace) -> list[OrgEntry]:
+    """The orgs ``-o`` names, as every command takes them (a config table's name, else an sf alias)."""
+    tables = config.load().orgs
+    return [OrgEntry(o.name, "config" if o.name in tables else "sf CLI", o.sign_in, o.options) for o in orgs_of(args)]
+
+
 def cmd_orgs(args: argparse.Namespace) -> int:
+    """Every org known (config tables, then the sf CLI's), or those ``-o`` names, each tried for sign-in."""
+    named: list[OrgEntry] | None = None
+    if args.target_org:
+        try:
+            named = _named(args)
+        except ConfigError as exc:
+            return fail(str(exc), ExitCode.USAGE)
 
     async def body() -> int:
-        settings = config.load()
         found, note = await discovered()
-        names = set(settings.orgs)
-        entries = configured(settings.orgs) + [e for e in found if e.name not in names]
-        results = await sign_in_all(entries)
-        print(table(results, note, shutil.get_terminal_size((120, 24)).columns))
+        if named is None:
+            settings = config.load()
+            entries = configured(settings.orgs) + [e for e in found if e.name not in set(settings.orgs)]
+        results = await sign_in_all(entries if named is None else named)
+        width = shutil.get_terminal_size((120, 24)).columns if sys.stdout.isatty() else None
+        print(table(results, note, width))
         good = sum(r.ok for r in results)
         if not results or good == 0:
             return ExitCode.CONNECT

@@ -13,6 +13,7 @@ from ..bulk.errors import (
 )
 from ..config.connection import ConnectionOptions
 from ..config.orgs import OrgConfig
+from ..numbers import plural
 from .exits import ExitCode, fail
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     for line in sim.exports():
         print(line)
     print(
-        f"# sfmonitor simulator: {len(sim.world.jobs)} jobs at {sim.base_url} "
+        f"# sfmonitor simulator: {plural(len(sim.world.jobs), 'job')} at {sim.base_url} "
         f"(seed {args.seed}, speed {args.speed:g}x{', faults ' + args.faults if args.faults else ''}). "
         "Paste the lines above into another terminal, then run: sfmonitor status. Ctrl+C stops.",
         flush=True,

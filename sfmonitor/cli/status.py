@@ -20,8 +20,8 @@ from ..monitor.phase import REASONS, Phase, ended, tally, waiting_on_client
 from ..monitor.phase import as_json as phase_json
 from ..monitor.poller import Snapshot
 from ..monitor.snapshot import read_snapshot
-from ..numbers import ago, compact, duration, seconds_between
-from ..text import clip, inert
+from ..numbers import ago, compact, duration, plural, seconds_between
+from ..text import clip, inert, pad
 from .exits import ExitCode, fail, run
 from .targets import JobRef, ids_for, job_ref, targets_or_fail
 
@@ -99,10 +99,6 @@ def table(snapshot: Snapshot, instance_url: str, api_version: str, username: str
     return "\n".join(lines)
 
 
-def plural(n: int, word: str) -> str:
-    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
-
-
 def heading(snapshot: Snapshot, instance_url: str, api_version: str, username: str | None) -> str:
     who = username or urlsplit(instance_url).hostname or instance_url
     usage = snapshot.api_usage
@@ -119,8 +115,8 @@ def heading(snapshot: Snapshot, instance_url: str, api_version: str, username: s
 
 
 def _cell(text: str, width: int, align: str) -> str:
-    text = clip(text, width)
-    return text.ljust(width) if align == "<" else text.rjust(width)
+    """Clipped and padded by terminal cells: a wide character (CJK, emoji) takes two, so later columns stay put."""
+    return pad(clip(text, width), width, align)
 
 
 def _job_json(job: Job, problem: str | None, now: datetime) -> dict[str, Any]:
@@ -209,7 +205,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         return run(lambda: _status_of_orgs(args, targets, refs))
 
     async def body() -> int:
-        async with open_service(targets[0][1]) as service:
+        async with open_service(targets[0][1], STATUS_RETRY_DELAYS) as service:
             snapshot = await _snapshot_with_retries(service, ids_for(refs, targets[0][0]) if refs else None)
             if args.format == "json":
                 print(as_json(snapshot, service.instance_url, service.api_version))
@@ -237,7 +233,7 @@ async def _status_of_orgs(
 
     async def one(name: str, options: ConnectionOptions) -> OrgSnapshot:
         try:
-            async with open_service(options) as service:
+            async with open_service(options, STATUS_RETRY_DELAYS) as service:
                 snapshot = await _snapshot_with_retries(service, ids_for(refs, name) if refs else None)
                 return OrgSnapshot(name, service.instance_url, service.api_version, service.username, snapshot)
         except BulkError as exc:

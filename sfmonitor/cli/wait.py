@@ -27,7 +27,7 @@ from ..config.connection import ConnectionOptions, open_service
 from ..monitor.phase import REASONS, ended, failures_unknown, known, waiting_on_client
 from ..monitor.phase import as_json as phase_json
 from ..monitor.waiting import READS_AT_ONCE, Waited, outcome, wait
-from ..numbers import count, duration
+from ..numbers import count, duration, plural
 from ..text import inert
 from .exits import WAIT_ENDINGS, ExitCode, fail, run
 from .targets import JobRef, Unasked, ids_for, job_ref, targets_or_fail
@@ -154,7 +154,7 @@ def _waiting_line(org: str, job_id: str, why: str, head: str) -> str:
 
 async def _open(stack: AsyncExitStack, options: ConnectionOptions) -> BulkService | BulkError:
     try:
-        return await stack.enter_async_context(open_service(options))
+        return await stack.enter_async_context(open_service(options, START_RETRY_DELAYS))
     except BulkError as exc:
         return exc
 
@@ -263,8 +263,8 @@ async def run_wait(
         print(_summary(jobs, time.monotonic() - started))
     if not finished:
         still = [job_id for org in waited for job_id in org.pending]
-        jobs_word = "job" if len(still) == 1 else "jobs"
-        print(f"timed out with {len(still)} {jobs_word} still running: {' '.join(map(inert, still))}", file=sys.stderr)
+        still_ids = " ".join(map(inert, still))
+        print(f"timed out with {plural(len(still), 'job')} still running: {still_ids}", file=sys.stderr)
     for org in waited:
         for job_id, why in org.waiting().items():
             print(_waiting_line(org.org if several else "", job_id, why, ""), file=sys.stderr)
@@ -307,13 +307,11 @@ def _summary(jobs: list[Job], took: float) -> str:
     processed = sum(job.number_records_processed or 0 for job in jobs)
     unknown = sum(failures_unknown(job) for job in jobs)
     still = sum(not ended(job) for job in jobs)
-    head = f"{len(jobs)} job{'s' if len(jobs) != 1 else ''} " + (
-        "ended" if not still else f"waited on, {still} not ended"
-    )
+    head = f"{plural(len(jobs), 'job')} " + ("ended" if not still else f"waited on, {still} not ended")
     tally = ", ".join(f"{n} {inert(state)}" for state, n in states.items())
-    records = f"{count(processed)} records processed, {count(failed)} failed"
+    records = f"{plural(processed, 'record')} processed, {failed:,} failed"
     if unknown:
-        records += f" (and {unknown} job{'s' if unknown != 1 else ''} gave no failed count)"
+        records += f" (and {plural(unknown, 'job')} gave no failed count)"
     return f"{head} after {duration(int(took * 1000))}: {tally}; {records}"
 
 

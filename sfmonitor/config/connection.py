@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 
 from ..bulk.auth import ClientCredentials, JwtBearer, SfCliAlias, StaticToken, TokenSource, clean_secret
 from ..bulk.errors import ConfigError
+from ..bulk.retry import retrying
 from ..bulk.service import BulkService
 from ..bulk.transport import Transport
 
@@ -121,11 +122,13 @@ def new_service(options: ConnectionOptions) -> BulkService:
 
 
 @asynccontextmanager
-async def open_service(options: ConnectionOptions) -> AsyncIterator[BulkService]:
-    """A connected service (API version settled); the HTTP client is closed on exit."""
+async def open_service(options: ConnectionOptions, retry_delays: tuple[float, ...] = ()) -> AsyncIterator[BulkService]:
+    """A connected service (API version settled); the HTTP client is closed on exit. A sign-in that
+    fails for a passing reason (the token endpoint's 5xx, no answer) is tried again after each of
+    ``retry_delays``, as the command's other reads are (the one retry rule)."""
     service = new_service(options)
     try:
-        await service.connect()
+        await retrying(service.connect, retry_delays, "sign-in")
         yield service
     finally:
         await service.transport.aclose()

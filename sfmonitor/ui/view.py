@@ -19,7 +19,7 @@ from ..monitor.index import JobIndex
 from ..monitor.org import Org
 from ..monitor.phase import working
 from ..monitor.spend import Budget, Spend, SpendWords, spend_words
-from ..numbers import ago, clock, seconds_between, short_count
+from ..numbers import ago, clock, plural, seconds_between, short_count
 from .cells import Palette
 from .widgets.status_bar import AlertNote, Chip, HeaderInfo
 
@@ -191,7 +191,7 @@ class Board:
                 troubled.append(f"{view.org} {words}")
         trouble = troubled[0] if troubled else ""
         if len(troubled) > 1:
-            trouble += f"  (+{len(troubled) - 1} more org{'s' if len(troubled) > 2 else ''} in trouble)"
+            trouble += f"  (+{plural(len(troubled) - 1, 'more org')} in trouble)"
         goods = [v.connection.last_good for v in views if v.connection.last_good]
         if goods:
             updated = f"updated {clock(max(goods), self.now)}"

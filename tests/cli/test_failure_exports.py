@@ -140,18 +140,6 @@ async def test_the_dashboards_export_never_follows_a_planted_symlink(sim: Simula
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([victim.name, planned.name, written.name])
 
 
-def test_csv_to_a_full_standard_output_is_one_line_and_exit_2(sim: Simulator) -> None:
-    if not os.path.exists("/dev/full"):
-        pytest.skip("no /dev/full here")
-    with open("/dev/full", "wb") as full:
-        args = [sys.executable, "-m", "sfmonitor", "failures", _job(sim), "--format", "csv"]
-        done = subprocess.run(args, env={**os.environ, **_org(sim)}, stdout=full, stderr=subprocess.PIPE, timeout=60)
-    assert done.returncode == 2, done.stderr
-    assert done.stderr.decode().splitlines() == [
-        "sfmonitor: the failures CSV was not written to standard output: no space left"
-    ]
-
-
 async def test_the_dashboards_export_with_every_name_taken_writes_nothing_and_says_so(
     sim: Simulator, tmp_path: Path
 ) -> None:

@@ -114,7 +114,7 @@ def test_an_encrypted_key_is_one_line_and_costs_that_org_only(sim: Simulator, tm
     assert "[alpha] org 127.0.0.1" in result.stdout and f"[ops] org {USERNAME}" in result.stdout  # a 0600 key works
     [line] = _org_lines(result, "locked")
     assert (f"the JWT private key {locked} is an encrypted private key: sfmonitor needs it unencrypted "
-            f"(openssl pkey -in {locked} -out NEW.key)") in line  # fmt: skip
+            f"(openssl pkey -in {locked} -out NEW.key, then chmod 600 NEW.key)") in line  # fmt: skip
     assert "Traceback" not in result.stderr and "TypeError" not in result.stderr
 
     listed = run_cli(["orgs"], env)

@@ -136,6 +136,23 @@ def test_a_token_endpoint_that_fails_for_a_moment_during_renewal_is_waited_throu
         sim.stop()
 
 
+@pytest.mark.parametrize("command", [["status"], ["wait", "{job}"], ["wait", "--running"]], ids=" ".join)
+def test_a_token_endpoint_that_fails_at_sign_in_is_tried_again(tmp_path: Path, command: list[str]) -> None:
+    sim = make_sim(speed=60, seeded=False)
+    try:
+        job = add_running_ingest_job(sim, total=60, rate=60, running_for=0, fail_permille=0)
+        sim.faults.fail_token_requests("503")  # the first token request, the sign-in's, fails
+        tables = f'[orgs.cc]\ninstance_url = "{sim.base_url}"\nclient_id = "app"\nclient_secret_env = "CC_SECRET"\n'
+        args = [*(a.format(job=job) for a in command), "-o", "cc"]
+        result = run(args, orgs_config(tmp_path, tables, CC_SECRET="shh"), cycle=FAST)
+        assert result.returncode == 0, result.stderr  # was exit 3: "could not get a token ... it answered 503"
+        tokens = [status for _, path, status in list(sim.log) if path == "/services/oauth2/token"]
+        assert tokens == [503, 200]  # signed in on the second try, once
+        assert result.pauses[0] == 1.0  # the one retry rule's first delay, paused (not slept) here
+    finally:
+        sim.stop()
+
+
 # --- the daily API limit mid-wait -----------------------------------------------------------
 
 
