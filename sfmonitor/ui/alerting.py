@@ -50,6 +50,10 @@ class Alerts:
             self._deliveries[kind] = desktop_notify.decide(kind, self.env, self.tmux)
         return self._deliveries[kind]
 
+    def close(self) -> None:
+        """The app quits: every --on-event command still running is killed with what it started."""
+        self.commands.stop()
+
     def notify_desktop(self, kind: str, title: str, text: str) -> bool:
         """Write a desktop notification to the terminal; False when nothing can be delivered."""
         data = self.delivery(kind).notification(title, text)

@@ -211,6 +211,7 @@ class SfMonitorApp(Polling, CloseAndAbort, AlertKeys):
 
     def on_unmount(self) -> None:
         self._collector.uninstall()
+        self.alerts.close()  # no --on-event command outlives sfmonitor
 
     def _fatal_error(self) -> None:
         """A bug reached Textual's crash handler. Its default traceback prints every frame's local

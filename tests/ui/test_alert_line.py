@@ -4,6 +4,7 @@ opens the job. Muted (m), an alert is still logged and shown, but the bell stays
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -145,3 +146,26 @@ async def test_events_past_the_on_event_queue_are_dropped_and_the_count_said(
             assert app.alerts.commands.pending == 2
     finally:
         gate.touch()
+
+
+async def test_on_event_commands_running_when_the_app_quits_are_killed(quiet_sim: Simulator, tmp_path: Path) -> None:
+    """A hook still running (and what it started) when sfmonitor quits is killed, not left behind."""
+    from tests.test_event_command_bounds import gone
+
+    pids = tmp_path / "pids"
+    hook = ("/bin/sh", "-c", f"cat >/dev/null; sleep 120 & echo $! $$ >> {pids}; sleep 120")
+    rules = AlertRules(bell=False, desktop="off", on_event=hook, on_event_timeout_s=600)
+    options = ConnectionOptions(instance_url=quiet_sim.base_url, access_token=quiet_sim.token)
+    app = SfMonitorApp(options, Settings(interval=0.5, alerts=rules), label="UAT")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.org.state.polls_done >= 1)
+        add_running_ingest_job(quiet_sim, total=60, rate=3, running_for=0, fail_permille=0)
+        await wait_for(pilot, lambda: pids.exists() and pids.read_text().endswith("\n"), timeout=30)
+        started = [int(pid) for pid in pids.read_text().split()]
+        assert not any(gone(pid) for pid in started) and app.alerts.commands.groups
+        await pilot.press("q")
+    for _ in range(200):
+        if all(gone(pid) for pid in started):
+            break
+        await asyncio.sleep(0.02)
+    assert all(gone(pid) for pid in started), started
