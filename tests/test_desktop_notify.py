@@ -92,7 +92,11 @@ def test_nothing_is_sent_where_tmux_says_it_cannot_pass_and_the_words_say_why() 
     [
         ({"allow_passthrough": "off", "pane_allow_passthrough": "on"}, False, ""),
         ({"allow_passthrough": "off", "window_allow_passthrough": "on"}, False, ""),
-        ({"allow_passthrough": "on", "window_allow_passthrough": "off"}, True, "tmux set -w -t %3 allow-passthrough on"),
+        (
+            {"allow_passthrough": "on", "window_allow_passthrough": "off"},
+            True,
+            "tmux set -w -t %3 allow-passthrough on",
+        ),
         ({"allow_passthrough": "on", "window_allow_passthrough": "off", "pane_allow_passthrough": "on"}, False, ""),
         ({"allow_passthrough": "on", "pane_allow_passthrough": "off"}, True, "tmux set -p -t %3 allow-passthrough on"),
         ({"allow_passthrough": "off"}, True, "tmux set -g allow-passthrough on"),
@@ -137,7 +141,9 @@ def test_a_real_tmux_server_is_asked_whether_passthrough_is_allowed(
         pane = subprocess.run(["tmux", "-S", socket, "display", "-p", "#{pane_id}"], check=True, timeout=10,
                               capture_output=True, text=True).stdout.strip()  # fmt: skip
         subprocess.run(["tmux", "-S", socket, "set", "-g", "allow-passthrough", "off"], check=True, timeout=10)
-        subprocess.run(["tmux", "-S", socket, "set", "-p", "-t", pane, "allow-passthrough", "on"], check=True, timeout=10)
+        subprocess.run(
+            ["tmux", "-S", socket, "set", "-p", "-t", pane, "allow-passthrough", "on"], check=True, timeout=10
+        )
         assert decide("osc777", {**env, "TMUX_PANE": pane}).kind == "osc777"  # the pane's own setting wins
         assert decide("osc777", env).kind == "off"  # (no pane known: the global one)
     finally:

@@ -10,10 +10,12 @@ from pathlib import Path
 
 from sfmonitor.config.connection import ConnectionOptions
 from sfmonitor.config.settings import Settings
+from sfmonitor.monitor.alert_log import AlertLog
 from sfmonitor.monitor.alerts import AlertRules
 from sfmonitor.notify.event_command import EventCommands
 from sfmonitor.simulator.server import Simulator
 from sfmonitor.ui import textual_private
+from sfmonitor.ui.alerting import DELIVERY_FRESH_S, Alerts
 from sfmonitor.ui.app import SfMonitorApp
 from sfmonitor.ui.screens.alerts import AlertsScreen
 from sfmonitor.ui.screens.detail import JobDetailScreen
@@ -169,3 +171,64 @@ async def test_on_event_commands_running_when_the_app_quits_are_killed(quiet_sim
             break
         await asyncio.sleep(0.02)
     assert all(gone(pid) for pid in started), started
+
+
+class Tmux:
+    """A tmux whose answers change as the operator changes it: allow-passthrough (global) and the
+    terminal of the attached client ("" while detached)."""
+
+    def __init__(self, passthrough: str, client: str) -> None:
+        self.passthrough, self.client = passthrough, client
+
+    def __call__(self, args: list[str]) -> str | None:
+        if args[0] == "show":
+            return self.passthrough if args[1] == "-gv" else ""
+        return self.client
+
+
+TMUX_ENV = {"TMUX": "/tmp/tmux-1000/default,1,0", "TMUX_PANE": "%3", "TERM": "tmux-256color"}
+
+
+def test_a_decision_of_how_notifications_travel_expires() -> None:
+    now = [1000.0]
+    tmux = Tmux("off", "xterm-kitty")
+    alerts = Alerts(None, lambda: datetime.now(UTC), AlertLog(), env=TMUX_ENV, tmux=tmux,  # type: ignore[arg-type]
+                    monotonic=lambda: now[0])  # fmt: skip
+    assert alerts.delivery().kind == "off"
+    tmux.passthrough = "on"  # tmux set -g allow-passthrough on
+    now[0] += DELIVERY_FRESH_S - 1
+    assert alerts.delivery().kind == "off"  # not asked again yet
+    now[0] += 1
+    assert alerts.delivery().kind == "osc99"  # the decision expired: tmux asked again
+    tmux.client = ""  # detached
+    assert alerts.delivery(fresh=True).kind == "off"
+    tmux.client = "xterm-kitty"  # attached again
+    assert alerts.delivery(fresh=True).kind == "osc99"
+
+
+async def test_n_and_the_alerts_screen_decide_afresh(quiet_sim: Simulator) -> None:
+    """The alerts screen says to turn tmux's passthrough on; once it is, n says so (no stale "off"),
+    and so does the screen; opening the screen again asks again too."""
+    app = SfMonitorApp(ConnectionOptions(instance_url=quiet_sim.base_url, access_token=quiet_sim.token),
+                       Settings(interval=0.5))  # fmt: skip
+    tmux = Tmux("off", "")
+    app.alerts.env, app.alerts.tmux = TMUX_ENV, tmux
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await wait_for(pilot, lambda: app.org.state.polls_done >= 1)
+        await pilot.press("exclamation_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, AlertsScreen))
+
+        def line() -> str:
+            return str(app.screen.query_one("#delivery").render())
+
+        assert "allow-passthrough is off; turn it on: tmux set -g allow-passthrough on" in line()
+        tmux.passthrough = "on"
+        await pilot.press("n")
+        await wait_for(pilot, lambda: any("Desktop notification|" in t for t in toasts(app)))
+        assert not any("allow-passthrough is off" in t for t in toasts(app)), toasts(app)
+        assert any("client terminal (not known)" in t for t in toasts(app))  # detached: no client
+        await wait_for(pilot, lambda: "client terminal (not known)" in line())
+        tmux.client = "xterm-kitty"  # attached again
+        await pilot.press("escape", "exclamation_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, AlertsScreen) and "osc99" in line())
+        assert "through tmux's passthrough to xterm-kitty" in line()
