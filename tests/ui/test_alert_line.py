@@ -8,6 +8,8 @@ import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
+from textual.widgets import DataTable
+
 from sfmonitor.config.connection import ConnectionOptions
 from sfmonitor.config.settings import Settings
 from sfmonitor.monitor.alert_log import AlertLog
@@ -232,3 +234,33 @@ async def test_n_and_the_alerts_screen_decide_afresh(quiet_sim: Simulator) -> No
         await pilot.press("escape", "exclamation_mark")
         await wait_for(pilot, lambda: isinstance(app.screen, AlertsScreen) and "osc99" in line())
         assert "through tmux's passthrough to xterm-kitty" in line()
+
+
+async def test_the_alerts_columns_fit_the_width_and_the_selected_alert_is_shown_whole(quiet_sim: Simulator) -> None:
+    """At 120 columns a Bulk 1.0 alert's details do not run off the screen: the details column takes
+    the rest, clipped with …, and the selected alert's whole text is under the table; enter is in the
+    palette as "Open job"."""
+    from sfmonitor.bulk.models import Job
+    from sfmonitor.monitor.alerts import Event
+
+    app = SfMonitorApp([org("uat", quiet_sim)], Settings(interval=0.5))
+    job = Job.from_fields({"id": "7505g000000NSLAAA2", "jobType": "Classic", "state": "Failed", "object": "Contact",
+                           "operation": "insert", "numberRecordsProcessed": 120000, "numberRecordsFailed": 4000,
+                           "numberBatchesTotal": 60, "numberBatchesFailed": 3})  # fmt: skip
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.org.state.polls_done >= 1)
+        app.fleet.alerts.add([Event("ended", "UAT", job, duration_s=3600.0)], at=0, org_key="uat")
+        await pilot.press("exclamation_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, AlertsScreen))
+        await pilot.pause(0.1)
+        table = app.screen.query_one("#alerts", DataTable)
+        assert sum(column.get_render_width(table) for column in table.columns.values()) <= 120
+        details = str(table.get_row_at(0)[4])
+        body = app.fleet.alerts.newest().body  # type: ignore[union-attr]
+        assert details.endswith("…") and body.startswith(details[:-1]) and "batches failed" in body
+        chosen = str(app.screen.query_one("#chosen").render())
+        assert "Contact insert Failed" in chosen and body in chosen.replace("\n", " ")
+        assert "Open job (⏎)" in {command.title for command in app.get_system_commands(app.screen)}
+        await pilot.resize_terminal(200, 40)  # wider: the details take the room
+        await wait_for(pilot, lambda: not str(table.get_row_at(0)[4]).endswith("…"))
+        assert str(table.get_row_at(0)[4]) == body
