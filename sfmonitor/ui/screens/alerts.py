@@ -74,7 +74,7 @@ class AlertsScreen(BoardScreen):
         super().__init__()
         self.alert_log = log
         self.delivery = delivery  # how desktop notifications reach the desktop here, in words
-        self._drawn = (-1, 0)  # the log's total and the width when the rows were last drawn
+        self._drawn: tuple[int, int, str] = (-1, 0, "")  # the log's total, the width and style last drawn
         self._alerts: dict[str, Alert] = {}  # each row's alert, by its key
         self._bad_style = ""
 
@@ -102,11 +102,11 @@ class AlertsScreen(BoardScreen):
         self._fill()
 
     def _fill(self) -> None:
-        """The rows, drawn again when an alert came or the width changed (the columns fit it)."""
+        """The rows, drawn again when an alert came, the width changed (the columns fit it) or the theme."""
         width = self.size.width or self.app.size.width
-        if (self.alert_log.total, width) == self._drawn:
+        if (self.alert_log.total, width, self._bad_style) == self._drawn:
             return
-        self._drawn = (self.alert_log.total, width)
+        self._drawn = (self.alert_log.total, width, self._bad_style)
         table: DataTable[Text] = self.query_one("#alerts", DataTable)
         chosen = self._key() if table.row_count else None
         table.clear(columns=True)
