@@ -44,13 +44,16 @@ def test_auto_follows_what_the_terminal_says_of_itself() -> None:
 
 
 def tmux_answers(**answers: str | None) -> tuple[Runner, list[list[str]]]:
-    """A tmux that answers ``allow_passthrough``, ``client_termtype`` and ``client_termname`` (None:
-    tmux did not answer), and the commands it was asked."""
+    """A tmux that answers ``allow_passthrough`` (the global one; ``pane_…`` and ``window_…``: that
+    level's own, "" when not set there), ``client_termtype`` and ``client_termname`` (None: tmux did
+    not answer), and the commands it was asked."""
     asked: list[list[str]] = []
 
     def run(args: list[str]) -> str | None:
         asked.append(args)
         name = args[-1].strip("#{}").replace("-", "_")
+        if args[0] == "show" and args[1] != "-gv":  # the pane's or window's own: not set unless given
+            return answers.get({"-pv": "pane_", "-wv": "window_"}[args[1]] + name, "")
         return answers.get(name)
 
     return run, asked
@@ -84,6 +87,32 @@ def test_nothing_is_sent_where_tmux_says_it_cannot_pass_and_the_words_say_why() 
     assert decide("off", TMUX, run).why.startswith("desktop notifications are off")
 
 
+@pytest.mark.parametrize(
+    ("answers", "off", "how"),
+    [
+        ({"allow_passthrough": "off", "pane_allow_passthrough": "on"}, False, ""),
+        ({"allow_passthrough": "off", "window_allow_passthrough": "on"}, False, ""),
+        (
+            {"allow_passthrough": "on", "window_allow_passthrough": "off"},
+            True,
+            "tmux set -w -t %3 allow-passthrough on",
+        ),
+        ({"allow_passthrough": "on", "window_allow_passthrough": "off", "pane_allow_passthrough": "on"}, False, ""),
+        ({"allow_passthrough": "on", "pane_allow_passthrough": "off"}, True, "tmux set -p -t %3 allow-passthrough on"),
+        ({"allow_passthrough": "off"}, True, "tmux set -g allow-passthrough on"),
+    ],
+    ids=["pane-on", "window-on", "window-off", "pane-over-window", "pane-off", "global-off"],
+)
+def test_passthrough_is_asked_of_the_pane_then_its_window_then_globally(
+    answers: dict[str, str], off: bool, how: str
+) -> None:
+    """tmux applies the pane's own allow-passthrough, else its window's, else the global one."""
+    run, asked = tmux_answers(client_termname="xterm-kitty", **answers)
+    chosen = decide("auto", TMUX, run)
+    assert (chosen.kind == "off") is off and how in chosen.why
+    assert asked[0] == ["show", "-pv", "-t", "%3", "allow-passthrough"]
+
+
 def test_a_tmux_that_does_not_answer_keeps_what_the_terminal_said() -> None:
     run, _ = tmux_answers()  # every command fails: a stale $TMUX, no tmux binary
     assert decide("osc9", TMUX, run).notification("T", "B") == "\x1bPtmux;\x1b\x1b]9;T: B\x1b\x1b\\\x1b\\"
@@ -109,5 +138,13 @@ def test_a_real_tmux_server_is_asked_whether_passthrough_is_allowed(
         chosen = decide("auto", env)
         assert chosen.kind == "off" and "client terminal (not known)" in chosen.why
         assert decide("osc777", env) == Delivery("osc777", True, "osc777 through tmux's passthrough")
+        pane = subprocess.run(["tmux", "-S", socket, "display", "-p", "#{pane_id}"], check=True, timeout=10,
+                              capture_output=True, text=True).stdout.strip()  # fmt: skip
+        subprocess.run(["tmux", "-S", socket, "set", "-g", "allow-passthrough", "off"], check=True, timeout=10)
+        subprocess.run(
+            ["tmux", "-S", socket, "set", "-p", "-t", pane, "allow-passthrough", "on"], check=True, timeout=10
+        )
+        assert decide("osc777", {**env, "TMUX_PANE": pane}).kind == "osc777"  # the pane's own setting wins
+        assert decide("osc777", env).kind == "off"  # (no pane known: the global one)
     finally:
         subprocess.run(["tmux", "-S", socket, "kill-server"], check=False, timeout=10)

@@ -117,3 +117,28 @@ async def test_the_event_arrives_whole_on_stdin(tmp_path: Path) -> None:
     copy = f"import sys; open({str(got)!r}, 'wb').write(sys.stdin.buffer.read())"
     assert await run_event_command([sys.executable, "-c", copy], big, 60)
     assert json.loads(got.read_text()) == big
+
+
+async def test_stop_kills_every_running_command_and_what_it_started(tmp_path: Path) -> None:
+    pidfile = tmp_path / "pid"
+    hangs = ["/bin/sh", "-c", f"sleep 120 & echo $! > {pidfile}; sleep 120"]
+    commands = EventCommands(running=1, waiting=1)
+    first, queued = commands.submit(hangs, EVENT, 600), commands.submit(hangs, EVENT, 600)
+    assert first is not None and queued is not None
+    running = asyncio.gather(first, queued)
+    await until(lambda: pidfile.exists() and pidfile.read_text().strip() != "")
+    (group,) = commands.groups
+    commands.stop()
+    assert await running == [False, False]  # the queued one never started
+    child = int(pidfile.read_text())
+    await until(lambda: gone(child) and gone(group))
+    assert commands.submit(hangs, EVENT, 600) is None and not commands.groups
+
+
+async def test_the_output_reaches_the_log_inert(caplog: pytest.LogCaptureFixture) -> None:
+    says = ["/bin/sh", "-c", "printf 'it said: \\033]0;PWN\\007out line\\n'; exit 2"]
+    with caplog.at_level(logging.WARNING):
+        assert not await run_event_command(says, EVENT, 60)
+    (said,) = [r.getMessage() for r in caplog.records if "--on-event" in r.getMessage()]
+    assert "\x1b" not in said and "\x07" not in said
+    assert said.endswith("it said: \\x1b]0;PWN\\x07out line")

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+from .ids import id_problem
 from .ids import in_path as in_path  # the one rule for an id in a request path (bulk.ids)
 
 
@@ -361,7 +362,12 @@ class Job:
         return (self.number_batches_completed or 0) + (self.number_batches_failed or 0), self.number_batches_total
 
     def refusal(self, action: Action) -> str | None:
-        """Why ``action`` is illegal for this job right now, or None if it may be sent."""
+        """Why ``action`` is illegal for this job right now, or None if it may be sent. A job whose id
+        is no Salesforce id (a hostile listing row) is never sent anything (bulk.ids, the command
+        line's rule too)."""
+        problem = id_problem(self.id)
+        if problem is not None:
+            return f"{problem}: nothing is sent for it"
         if action is Action.CLOSE:
             if self.kind is JobKind.QUERY:
                 return "a Bulk API 2.0 query job cannot be closed (it has no upload to complete)"

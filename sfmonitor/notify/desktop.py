@@ -4,7 +4,8 @@ tmux the sequence is wrapped in tmux's DCS passthrough (tmux needs ``set -g allo
 
 Under tmux, ``auto`` asks tmux which terminal its client runs in (``#{client_termtype}``, what the
 terminal answered of itself, then ``#{client_termname}``, its TERM) and whether passthrough is
-allowed (``allow-passthrough``): :func:`decide` says what is sent and, in words, how or why nothing is.
+allowed (``allow-passthrough``: the pane's own setting, else its window's, else the global one):
+:func:`decide` says what is sent and, in words, how or why nothing is.
 
 Text is inert (``text.inert``: control and bidi characters shown as visible escapes) and, where the
 sequence uses ``;`` to separate fields, ``;`` is replaced, so nothing the org sent can end the
@@ -94,6 +95,22 @@ def run_tmux(args: list[str]) -> str | None:
     return done.stdout.strip() if done.returncode == 0 else None
 
 
+def passthrough_off(env: Mapping[str, str], run: Runner) -> tuple[str, str] | None:
+    """Where tmux's ``allow-passthrough`` is off for this pane, as (where, the command that turns it on),
+    or None when it is not off. Asked as tmux applies it: the pane's own setting, else its window's,
+    else the global one (an empty answer: not set at that level; None: tmux did not answer, as one
+    before 3.3, which always passes)."""
+    pane = env.get("TMUX_PANE", "")
+    shown = server_text.inert(pane)
+    levels = [("p", " for this pane", f"tmux set -p -t {shown} allow-passthrough on"),
+              ("w", " for this window", f"tmux set -w -t {shown} allow-passthrough on")] if pane else []  # fmt: skip
+    for flag, where, how in [*levels, ("g", "", "tmux set -g allow-passthrough on")]:
+        answer = run(["show", f"-{flag}v", *(["-t", pane] if flag != "g" else []), "allow-passthrough"])
+        if answer:
+            return (where, how) if answer == "off" else None
+    return None
+
+
 @dataclass(frozen=True)
 class Delivery:
     """How this session's desktop notifications reach the desktop, if they do."""
@@ -119,8 +136,9 @@ def decide(kind: str, env: Mapping[str, str], run: Runner = run_tmux) -> Deliver
             return Delivery(chosen, False, f"{chosen} to the terminal")
         term = env.get("TERM_PROGRAM") or env.get("TERM") or "unknown"
         return Delivery("off", False, f"the terminal ({term}) is not one known to show them: {HOW}")
-    if run(["show", "-gv", "allow-passthrough"]) == "off":  # None: tmux before 3.3 (always passes) or no answer
-        return Delivery("off", True, "tmux's allow-passthrough is off; turn it on: tmux set -g allow-passthrough on")
+    level = passthrough_off(env, run)
+    if level is not None:
+        return Delivery("off", True, f"tmux's allow-passthrough is off{level[0]}; turn it on: {level[1]}")
     if kind != "auto":
         return Delivery(kind, True, f"{kind} through tmux's passthrough")
     pane = ["-t", env["TMUX_PANE"]] if env.get("TMUX_PANE") else []

@@ -12,7 +12,10 @@ Bounded under load (:class:`EventCommands`): at most ``MAX_RUNNING`` commands at
 stderr together) is read as it comes and only its last ``OUTPUT_KEPT`` bytes kept, for the log; the
 event is a file on its stdin, and sfmonitor waits on the command's *exit*, never on its output's end:
 a background child it leaves (``sleep 100 &``) holding the output open cannot hold sfmonitor. At the
-time limit the command is killed with its process group (what it started and left behind too)."""
+time limit the command is killed with its process group (what it started and left behind too), and
+so is every command still running when sfmonitor quits (:meth:`EventCommands.stop`): none is left
+behind, reparented, running on. Its output reaches the log inert (``text.inert``): a command that
+echoes an escape sequence writes ``\x1b`` into the log, never the byte."""
 
 from __future__ import annotations
 
@@ -25,6 +28,8 @@ import signal
 import tempfile
 from collections.abc import Collection, Coroutine, Mapping, Sequence
 from typing import Any
+
+from ..text import inert
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +58,23 @@ class EventCommands:
         self._slots = asyncio.Semaphore(running)
         self.pending = 0  # running or queued
         self.dropped = 0  # events whose command never ran: the queue was full
+        self.groups: set[int] = set()  # the process groups of the commands running now
+        self.stopped = False
+
+    def stop(self) -> None:
+        """sfmonitor quits: kill every running command with its process group (what it started too);
+        a queued one never starts, and nothing more is taken."""
+        self.stopped = True
+        for group in list(self.groups):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(group, signal.SIGKILL)
+        self.groups.clear()
 
     def submit(self, argv: Sequence[str], event: dict[str, Any], timeout: float) -> Coroutine[Any, Any, bool] | None:
         """The work that runs ``argv`` for ``event`` once a slot is free, or None (counted in
         :attr:`dropped`, logged) when ``capacity`` commands are running or queued already."""
+        if self.stopped:
+            return None
         if self.pending >= self.capacity:
             self.dropped += 1
             log.warning("--on-event %s not run for a %s event: %d commands running or queued already "
@@ -69,17 +87,25 @@ class EventCommands:
     async def _queued(self, argv: Sequence[str], event: dict[str, Any], timeout: float) -> bool:
         try:
             async with self._slots:
-                return await run_event_command(argv, event, timeout, self.hidden)
+                if self.stopped:
+                    return False
+                return await run_event_command(argv, event, timeout, self.hidden, self.groups)
         finally:
             self.pending -= 1
 
 
 async def run_event_command(
-    argv: Sequence[str], event: dict[str, Any], timeout: float, hidden: Collection[str] = ()
+    argv: Sequence[str],
+    event: dict[str, Any],
+    timeout: float,
+    hidden: Collection[str] = (),
+    groups: set[int] | None = None,
 ) -> bool:
     """Run ``argv`` with ``event`` as JSON on stdin, in this process's environment without the
     secrets (:func:`event_environment`); True if it exited 0 within ``timeout``. Waits on the
-    command's exit, not on its output's end; keeps the last ``OUTPUT_KEPT`` bytes of its output."""
+    command's exit, not on its output's end; keeps the last ``OUTPUT_KEPT`` bytes of its output.
+    ``groups`` holds its process group while it runs (for :meth:`EventCommands.stop`); cancelled
+    (the app closing its workers), it is killed with its group."""
     payload = json.dumps(event, ensure_ascii=False, default=str).encode()
     with tempfile.TemporaryFile() as stdin:  # a file, not a pipe: nothing to block on, whatever it reads
         stdin.write(payload)
@@ -97,9 +123,16 @@ async def run_event_command(
         finally:
             os.close(write_end)
         output = _Tail(read_end)
+        running = set() if groups is None else groups
+        running.add(proc.pid)  # its own session: its process group's id is its pid
         try:
             return await _outcome(proc, argv[0], timeout, output)
+        except asyncio.CancelledError:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            raise
         finally:
+            running.discard(proc.pid)
             output.close()
 
 
@@ -156,7 +189,7 @@ class _Tail:
     def said(self) -> str:
         if not self.kept:
             return ""
-        text = self.kept.decode(errors="replace")
+        text = inert(self.kept.decode(errors="replace").rstrip())  # the log gets the bytes as visible escapes
         cut = f" (its last {OUTPUT_KEPT:,} bytes of {self.read:,})" if self.read > len(self.kept) else ""
         return f"; it said{cut}: {text}"
 

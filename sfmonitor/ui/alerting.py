@@ -5,6 +5,7 @@ command (each as the org's [alerts] rules say). Muted (m): logged and shown, not
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,8 @@ from . import textual_private
 from .screens.alerts import AlertsScreen
 from .toast import say
 
+DELIVERY_FRESH_S = 60.0  # how long a decision of how notifications travel stands (tmux's settings change)
+
 
 class Alerts:
     def __init__(
@@ -33,6 +36,7 @@ class Alerts:
         hidden: Collection[str] = (),
         env: Mapping[str, str] | None = None,
         tmux: desktop_notify.Runner = desktop_notify.run_tmux,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.app = app
         self.hidden = hidden  # the orgs' secret variables: never in the --on-event command's environment
@@ -42,13 +46,27 @@ class Alerts:
         self.muted = False
         self.env = os.environ if env is None else env
         self.tmux = tmux  # how tmux is asked about its client terminal (a test's answers)
-        self._deliveries: dict[str, desktop_notify.Delivery] = {}
+        self.monotonic = monotonic  # when a decision was made (a test's clock)
+        self._deliveries: dict[str, tuple[float, desktop_notify.Delivery]] = {}
 
-    def delivery(self, kind: str = "auto") -> desktop_notify.Delivery:
-        """How ``[alerts] desktop = kind`` reaches the desktop here (asked once per kind)."""
-        if kind not in self._deliveries:
-            self._deliveries[kind] = desktop_notify.decide(kind, self.env, self.tmux)
-        return self._deliveries[kind]
+    def delivery(self, kind: str = "auto", *, fresh: bool = False) -> desktop_notify.Delivery:
+        """How ``[alerts] desktop = kind`` reaches the desktop here: decided again when ``fresh`` (n,
+        opening the help or the alerts screen) or when the last decision is ``DELIVERY_FRESH_S`` old,
+        so a tmux setting turned on, or a client attached, is seen."""
+        now = self.monotonic()
+        known = self._deliveries.get(kind)
+        if fresh or known is None or now - known[0] >= DELIVERY_FRESH_S:
+            known = (now, desktop_notify.decide(kind, self.env, self.tmux))
+            self._deliveries[kind] = known
+        return known[1]
+
+    def decide_afresh(self) -> None:
+        """Every kind is decided again when next asked."""
+        self._deliveries.clear()
+
+    def close(self) -> None:
+        """The app quits: every --on-event command still running is killed with what it started."""
+        self.commands.stop()
 
     def notify_desktop(self, kind: str, title: str, text: str) -> bool:
         """Write a desktop notification to the terminal; False when nothing can be delivered."""
@@ -99,6 +117,7 @@ class AlertKeys(App[None]):
 
     def action_alerts(self) -> None:
         if not isinstance(self.screen, AlertsScreen):
+            self.alerts.decide_afresh()  # what it says of notifications is true now
             self.push_screen(AlertsScreen(self.fleet.alerts, self.desktop_words), lambda _: self.render_view())
             self.call_after_refresh(self.render_view)  # its first drawing
 
@@ -110,6 +129,8 @@ class AlertKeys(App[None]):
 
     def action_test_notification(self) -> None:
         kind = self.org.alerter.rules.desktop
+        delivery = self.alerts.delivery(kind, fresh=True)  # tmux's settings as they are now
         sent = self.alerts.notify_desktop(kind, "sfmonitor", "a test notification")
-        why = self.alerts.delivery(kind).why if sent or self.alerts.delivery(kind).kind == "off" else "no terminal"
+        why = delivery.why if sent or delivery.kind == "off" else "no terminal"
         say(self, f"{'sent' if sent else 'not sent'}: {why}", title="Desktop notification", timeout=8)
+        self.render_view()  # the alerts screen's line says it too

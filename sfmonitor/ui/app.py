@@ -211,6 +211,7 @@ class SfMonitorApp(Polling, CloseAndAbort, AlertKeys):
 
     def on_unmount(self) -> None:
         self._collector.uninstall()
+        self.alerts.close()  # no --on-event command outlives sfmonitor
 
     def _fatal_error(self) -> None:
         """A bug reached Textual's crash handler. Its default traceback prints every frame's local
@@ -410,6 +411,7 @@ class SfMonitorApp(Polling, CloseAndAbort, AlertKeys):
             return
         screen = self.screen
         where, columns = (screen.HELP_TITLE, screen.HELP_COLUMNS) if isinstance(screen, BoardScreen) else ("jobs", ())
+        self.alerts.decide_afresh()  # what the help says of notifications is true now
         notes = (f"Desktop notifications: {self.desktop_words()} (n on the alerts screen (!) sends a test)",)
         calls = tuple((org.shown_name, breakdown(org.service.transport.calls.last_hour()) if org.service
                        else "not signed in yet") for org in self.fleet)  # fmt: skip

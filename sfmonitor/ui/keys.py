@@ -9,7 +9,7 @@ from ..bulk.errors import ConfigError
 from ..config.files import shown
 from ..text import clip
 from .app import SfMonitorApp
-from .screens.alerts import AlertsScreen
+from .screens.alerts import AlertsScreen, AlertsTable
 from .screens.confirm import ConfirmScreen
 from .screens.dashboard import DashboardScreen
 from .screens.detail import JobDetailScreen
@@ -26,6 +26,7 @@ PLACES = (
     ("job detail", JobDetailScreen),
     ("failures", FailuresScreen),
     ("alerts", AlertsScreen),
+    ("alerts", AlertsTable),
     ("confirmation", ConfirmScreen),
     ("help", HelpScreen),
 )

@@ -200,13 +200,13 @@ def test_json_output_uses_salesforce_names_and_nulls() -> None:
     ],
 )
 def test_legal_transitions(job: dict[str, str], action: Action, allowed: bool) -> None:
-    refusal = Job.from_fields({"id": "750z", **job}).refusal(action)
+    refusal = Job.from_fields({"id": "7505g0000000NPdAAM", **job}).refusal(action)
     assert (refusal is None) is allowed
 
 
 def test_classic_closed_with_running_batches_can_be_aborted() -> None:
     job = Job.from_fields(
-        {"id": "750a", "jobType": "Classic", "state": "Closed", "numberBatchesTotal": "5",
+        {"id": "7505g0000000NPdAAM", "jobType": "Classic", "state": "Closed", "numberBatchesTotal": "5",
          "numberBatchesCompleted": "2", "numberBatchesInProgress": "3", "numberBatchesQueued": "0",
          "numberBatchesFailed": "0"}
     )  # fmt: skip
@@ -340,3 +340,10 @@ def test_garbled_bodies_are_protocol_errors() -> None:
 )
 def test_limit_info(header: str | None, expected: ApiUsage | None) -> None:
     assert parse_limit_info(header) == expected
+
+
+@pytest.mark.parametrize("action", [Action.CLOSE, Action.ABORT])
+def test_a_job_whose_id_is_no_salesforce_id_is_never_closed_or_aborted(action: Action) -> None:
+    job = Job.from_fields({"id": "750\n\x1b]52;c;EVIL\x07", "jobType": "V2Ingest", "state": "Open"})
+    refusal = job.refusal(action)
+    assert refusal is not None and "is not a Salesforce id" in refusal and "\x1b" not in refusal

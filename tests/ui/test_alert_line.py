@@ -4,15 +4,20 @@ opens the job. Muted (m), an alert is still logged and shown, but the bell stays
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
+from textual.widgets import DataTable
+
 from sfmonitor.config.connection import ConnectionOptions
 from sfmonitor.config.settings import Settings
+from sfmonitor.monitor.alert_log import AlertLog
 from sfmonitor.monitor.alerts import AlertRules
 from sfmonitor.notify.event_command import EventCommands
 from sfmonitor.simulator.server import Simulator
 from sfmonitor.ui import textual_private
+from sfmonitor.ui.alerting import DELIVERY_FRESH_S, Alerts
 from sfmonitor.ui.app import SfMonitorApp
 from sfmonitor.ui.screens.alerts import AlertsScreen
 from sfmonitor.ui.screens.detail import JobDetailScreen
@@ -145,3 +150,117 @@ async def test_events_past_the_on_event_queue_are_dropped_and_the_count_said(
             assert app.alerts.commands.pending == 2
     finally:
         gate.touch()
+
+
+async def test_on_event_commands_running_when_the_app_quits_are_killed(quiet_sim: Simulator, tmp_path: Path) -> None:
+    """A hook still running (and what it started) when sfmonitor quits is killed, not left behind."""
+    from tests.test_event_command_bounds import gone
+
+    pids = tmp_path / "pids"
+    hook = ("/bin/sh", "-c", f"cat >/dev/null; sleep 120 & echo $! $$ >> {pids}; sleep 120")
+    rules = AlertRules(bell=False, desktop="off", on_event=hook, on_event_timeout_s=600)
+    options = ConnectionOptions(instance_url=quiet_sim.base_url, access_token=quiet_sim.token)
+    app = SfMonitorApp(options, Settings(interval=0.5, alerts=rules), label="UAT")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.org.state.polls_done >= 1)
+        add_running_ingest_job(quiet_sim, total=60, rate=3, running_for=0, fail_permille=0)
+        await wait_for(pilot, lambda: pids.exists() and pids.read_text().endswith("\n"), timeout=30)
+        started = [int(pid) for pid in pids.read_text().split()]
+        assert not any(gone(pid) for pid in started) and app.alerts.commands.groups
+        await pilot.press("q")
+    for _ in range(200):
+        if all(gone(pid) for pid in started):
+            break
+        await asyncio.sleep(0.02)
+    assert all(gone(pid) for pid in started), started
+
+
+class Tmux:
+    """A tmux whose answers change as the operator changes it: allow-passthrough (global) and the
+    terminal of the attached client ("" while detached)."""
+
+    def __init__(self, passthrough: str, client: str) -> None:
+        self.passthrough, self.client = passthrough, client
+
+    def __call__(self, args: list[str]) -> str | None:
+        if args[0] == "show":
+            return self.passthrough if args[1] == "-gv" else ""
+        return self.client
+
+
+TMUX_ENV = {"TMUX": "/tmp/tmux-1000/default,1,0", "TMUX_PANE": "%3", "TERM": "tmux-256color"}
+
+
+def test_a_decision_of_how_notifications_travel_expires() -> None:
+    now = [1000.0]
+    tmux = Tmux("off", "xterm-kitty")
+    alerts = Alerts(None, lambda: datetime.now(UTC), AlertLog(), env=TMUX_ENV, tmux=tmux,  # type: ignore[arg-type]
+                    monotonic=lambda: now[0])  # fmt: skip
+    assert alerts.delivery().kind == "off"
+    tmux.passthrough = "on"  # tmux set -g allow-passthrough on
+    now[0] += DELIVERY_FRESH_S - 1
+    assert alerts.delivery().kind == "off"  # not asked again yet
+    now[0] += 1
+    assert alerts.delivery().kind == "osc99"  # the decision expired: tmux asked again
+    tmux.client = ""  # detached
+    assert alerts.delivery(fresh=True).kind == "off"
+    tmux.client = "xterm-kitty"  # attached again
+    assert alerts.delivery(fresh=True).kind == "osc99"
+
+
+async def test_n_and_the_alerts_screen_decide_afresh(quiet_sim: Simulator) -> None:
+    """The alerts screen says to turn tmux's passthrough on; once it is, n says so (no stale "off"),
+    and so does the screen; opening the screen again asks again too."""
+    app = SfMonitorApp(ConnectionOptions(instance_url=quiet_sim.base_url, access_token=quiet_sim.token),
+                       Settings(interval=0.5))  # fmt: skip
+    tmux = Tmux("off", "")
+    app.alerts.env, app.alerts.tmux = TMUX_ENV, tmux
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await wait_for(pilot, lambda: app.org.state.polls_done >= 1)
+        await pilot.press("exclamation_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, AlertsScreen))
+
+        def line() -> str:
+            return str(app.screen.query_one("#delivery").render())
+
+        assert "allow-passthrough is off; turn it on: tmux set -g allow-passthrough on" in line()
+        tmux.passthrough = "on"
+        await pilot.press("n")
+        await wait_for(pilot, lambda: any("Desktop notification|" in t for t in toasts(app)))
+        assert not any("allow-passthrough is off" in t for t in toasts(app)), toasts(app)
+        assert any("client terminal (not known)" in t for t in toasts(app))  # detached: no client
+        await wait_for(pilot, lambda: "client terminal (not known)" in line())
+        tmux.client = "xterm-kitty"  # attached again
+        await pilot.press("escape", "exclamation_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, AlertsScreen) and "osc99" in line())
+        assert "through tmux's passthrough to xterm-kitty" in line()
+
+
+async def test_the_alerts_columns_fit_the_width_and_the_selected_alert_is_shown_whole(quiet_sim: Simulator) -> None:
+    """At 120 columns a Bulk 1.0 alert's details do not run off the screen: the details column takes
+    the rest, clipped with …, and the selected alert's whole text is under the table; enter is in the
+    palette as "Open job"."""
+    from sfmonitor.bulk.models import Job
+    from sfmonitor.monitor.alerts import Event
+
+    app = SfMonitorApp([org("uat", quiet_sim)], Settings(interval=0.5))
+    job = Job.from_fields({"id": "7505g000000NSLAAA2", "jobType": "Classic", "state": "Failed", "object": "Contact",
+                           "operation": "insert", "numberRecordsProcessed": 120000, "numberRecordsFailed": 4000,
+                           "numberBatchesTotal": 60, "numberBatchesFailed": 3})  # fmt: skip
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.org.state.polls_done >= 1)
+        app.fleet.alerts.add([Event("ended", "UAT", job, duration_s=3600.0)], at=0, org_key="uat")
+        await pilot.press("exclamation_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, AlertsScreen))
+        await pilot.pause(0.1)
+        table = app.screen.query_one("#alerts", DataTable)
+        assert sum(column.get_render_width(table) for column in table.columns.values()) <= 120
+        details = str(table.get_row_at(0)[4])
+        body = app.fleet.alerts.newest().body  # type: ignore[union-attr]
+        assert details.endswith("…") and body.startswith(details[:-1]) and "batches failed" in body
+        chosen = str(app.screen.query_one("#chosen").render())
+        assert "Contact insert Failed" in chosen and body in chosen.replace("\n", " ")
+        assert "Open job (⏎)" in {command.title for command in app.get_system_commands(app.screen)}
+        await pilot.resize_terminal(200, 40)  # wider: the details take the room
+        await wait_for(pilot, lambda: not str(table.get_row_at(0)[4]).endswith("…"))
+        assert str(table.get_row_at(0)[4]) == body

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import platformdirs
 import pytest
 
+from sfmonitor.simulator.api import JSON_V2, Reply
 from sfmonitor.simulator.server import Simulator
 from sfmonitor.ui.screens.detail import JobDetailScreen
 from sfmonitor.ui.screens.failures import FailuresScreen
@@ -126,3 +128,37 @@ async def test_reports_of_jobs_opened_one_after_another_stay_within_the_sessions
             assert screen.report.failed == 0  # a closed view holds no report: the store alone decides
         assert list(app.org.failures) == ids[2:] and app.org.failures.rows <= 150
         await wait_for(pilot, lambda: all(cell(jobs_table(app), i, "message").endswith(" ×60") for i in ids))  # noqa: RUF001
+
+
+def failed_count_said(sim: Simulator, job_id: str, delta: int) -> None:
+    """The org says ``delta`` more (or fewer) rows failed than its failure file holds."""
+
+    def said(method: str, path: str, query: str, reply: Reply) -> Reply:
+        if method != "GET" or reply.status != 200 or not reply.body.startswith(b"{"):
+            return reply
+        body = json.loads(reply.body)
+        for record in [body, *body.get("records", [])]:
+            if record.get("id") == job_id and isinstance(record.get("numberRecordsFailed"), int):
+                record["numberRecordsFailed"] += delta
+        return Reply(200, json.dumps(body).encode(), JSON_V2)
+
+    sim.api.rewrite = said
+
+
+@pytest.mark.parametrize("delta", [10, -2], ids=["file-cut-short", "file-longer-than-the-count"])
+async def test_an_ended_jobs_short_report_does_not_promise_more(sim: Simulator, delta: int) -> None:
+    """An ended Bulk 2.0 job's report that is not whole will never get more: no "more as batches finish"."""
+    job_id = add_failed_rows_job(sim, [({"LastName": ""}, MISSING)] * 5)
+    failed_count_said(sim, job_id, delta)
+    app = make_app(sim)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: job_id in app.org.state.jobs and app.org.state.polls_done)
+        jobs_table(app).select(job_id)
+        await pilot.press("f")
+        await wait_for(pilot, lambda: job_id in app.org.failures and app.org.failures[job_id].groups
+                       and not app.org.failures[job_id].reading)  # fmt: skip
+        await pilot.pause(0.2)
+        report = app.org.failures[job_id]
+        assert not report.complete
+        summary = str(app.screen.query_one("#summary").render())
+        assert "more as batches finish" not in summary

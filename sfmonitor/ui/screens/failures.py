@@ -15,7 +15,7 @@ from textual.events import Resize
 from textual.widgets import DataTable, Static
 
 from ...bulk.failures import FailureGroup, FailureReport
-from ...bulk.models import Job
+from ...bulk.models import Job, JobKind
 from ...config.paths import export_path
 from ...monitor.org import Org
 from ...numbers import compact
@@ -143,9 +143,15 @@ class FailuresScreen(JobScreen):
             line += f" · {report.rows_read:,} rows read, {megabytes(report.bytes_read)}"
         if report.error:
             line += f" · the read failed: {report.error} (r reads again)"
-        elif not report.complete and not report.reading and report.groups:
+        elif not report.complete and not report.reading and report.groups and self._batches_to_come():
             line += " · more as batches finish"
         self.query_one("#summary", Static).update(Text(inert(line)))
+
+    def _batches_to_come(self) -> bool:
+        """Whether a report not complete can still grow: only a Bulk 1.0 job that has not ended has
+        batches still to finish (an ended job's short or cut report will never get more)."""
+        job = self.view.jobs.get(self.job_id) if self.view is not None else None
+        return job is not None and job.kind is JobKind.CLASSIC and not job.finished
 
     def _show_groups(self, view: View) -> None:
         table = self.query_one("#groups", KeyedTable)
