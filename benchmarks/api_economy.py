@@ -224,8 +224,8 @@ async def main(minutes: float, speed: float, interval: float, idle_minutes: floa
         with Simulator(seed=7, speed=speed, seeded=False, spawn_every=0) as empty:
             idle = await side_by_side(empty, idle_minutes, interval)
         print(
-            f"idle (an empty org, {idle.minutes:.1f} min): {idle.per_minute(0):.1f} calls/min vs "
-            f"{idle.per_minute(1):.1f} per-job"
+            f"idle (an empty org, {idle.minutes:.1f} min, all calls): {idle.per_minute(0, steady=False):.1f} "
+            f"calls/min vs {idle.per_minute(1, steady=False):.1f} per-job"
         )
 
 
