@@ -113,8 +113,13 @@ def next_batch_end(view: BatchView | None, after: float | None) -> float | None:
         if rate <= 0:
             continue
         for size in view.sizes:
-            end = view.at + (size - processed) / rate
-            if size > processed and (after is None or end > after):
+            if size <= processed:
+                continue
+            try:
+                end = view.at + (size - processed) / rate
+            except OverflowError:  # counts beyond a float: no claim
+                break
+            if after is None or end > after:
                 earliest = end if earliest is None else min(earliest, end)
                 break
     return earliest
@@ -127,20 +132,29 @@ def batch_view(batches: Sequence[Batch], at: float, before: BatchView | None = N
     running: list[tuple[str, int, float]] = []
     sizes = {BATCH_RECORDS_MAX}
     for batch in batches:
-        processed = batch.number_records_processed or 0
+        processed = _count(batch.number_records_processed)
         if batch.state == "Completed" and processed > 0:
             sizes.add(processed)
         if batch.state != "InProgress":
             continue
         then = earlier.get(batch.id)
-        if then is not None and at > then[0] and processed > then[1]:
-            rate = (processed - then[1]) / (at - then[0])
-        elif processed > 0 and (batch.total_processing_time or 0) > 0:
-            rate = processed / ((batch.total_processing_time or 0) / 1000)
-        else:
-            rate = 0.0  # just begun: no pace yet
+        elapsed_ms = _count(batch.total_processing_time)
+        try:
+            if then is not None and at > then[0] and processed > then[1]:
+                rate = (processed - then[1]) / (at - then[0])
+            elif processed > 0 and elapsed_ms > 0:
+                rate = processed / (elapsed_ms / 1000)
+            else:
+                rate = 0.0  # just begun: no pace yet
+        except OverflowError:  # counts beyond a float: no pace to claim
+            rate = 0.0
         running.append((batch.id, processed, rate))
     return BatchView(at, tuple(running), tuple(sorted(sizes)))
+
+
+def _count(value: object) -> int:
+    """A count as the org sent it, if it is one (anything else says nothing of a pace)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
 def discovery_every(pages: int) -> int:

@@ -99,6 +99,15 @@ def test_the_next_batch_end_is_the_earliest_a_running_batch_can_reach_a_size_bat
     assert next_batch_end(BatchView(100.0, (("c", 0, 0.0),), (10_000,)), after=100.0) is None
 
 
+def test_counts_beyond_a_float_or_not_counts_make_no_prediction() -> None:
+    huge = 10**400
+    view = batch_view([batch("a", "Completed", huge, 1), batch("b", "InProgress", huge // 2, 1_000)], at=100.0)
+    assert view.running == (("b", huge // 2, 0.0),)  # no pace to claim
+    assert next_batch_end(BatchView(100.0, (("b", 1, 1e-300),), (huge,)), after=None) is None
+    odd = Batch.from_fields({"id": "b", "jobId": "750c", "state": "InProgress", "numberRecordsProcessed": "many"})
+    assert batch_view([odd], at=1.0).running == (("b", 0, 0.0),)
+
+
 def test_a_bulk1_job_is_read_when_a_batch_end_is_due_and_at_least_every_other_cycle() -> None:
     info = classic()
     track = read_track(Job.from_fields({"id": "750c", "jobType": "Classic", "state": "Closed"}), 1, 100.0, info)
