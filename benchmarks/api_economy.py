@@ -1,6 +1,7 @@
 """API economy: sfmonitor's poller against a per-job poller, side by side on one simulated org.
 
-Run: ``.venv/bin/python benchmarks/api_economy.py [--minutes 10] [--speed 1] [--interval 5] [--idle-minutes 1]``.
+Run: ``.venv/bin/python benchmarks/api_economy.py [--minutes 10] [--speed 1] [--interval 5] [--idle-minutes 1]``
+(or ``--stepped``).
 
 One seed-7 simulator (jobs start every ~3 simulated minutes), two counting proxies in front of it,
 one per client; both clients poll at the same interval in one event loop. sfmonitor runs its real
@@ -11,7 +12,8 @@ state or that many ended batches. Printed: calls per minute by kind, the ratio, 
 delay from a change to each client seeing it, by kind of change (a Bulk 1.0 batch completion, a
 Bulk 2.0 job end, any other state change such as a new job), and the oldest counts a running job
 showed on sfmonitor (in intervals). ``--idle-minutes``: then both poll an empty org this long, and
-the calls per minute with nothing running are printed.
+the calls per minute with nothing running are printed. ``--stepped``: on simulated time instead
+(see :func:`stepped`): seconds to run, the same figures each time, no machine noise.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from sfmonitor.bulk.transport import Transport
 from sfmonitor.monitor.poller import Poller
 from sfmonitor.monitor.schedule import Schedule
 from sfmonitor.simulator.server import Simulator
+from sfmonitor.simulator.world import Clock
 
 LIMITS_EVERY_S = 300.0  # as the dashboard
 BATCH_ENDED = ("Completed", "Failed")
@@ -66,8 +69,8 @@ class Truth(threading.Thread):
                     self.entered.setdefault((job_id, f"{BATCHES}{k}"), clock._mono + (end - clock.start) / clock.speed)
 
 
-def note_seen(seen: dict[tuple[str, str], float], jobs: dict[str, Job]) -> None:
-    now = time.monotonic()
+def note_seen(seen: dict[tuple[str, str], float], jobs: dict[str, Job], now: float | None = None) -> None:
+    now = time.monotonic() if now is None else now
     for job in jobs.values():
         seen.setdefault((job.id, job.state), now)
         if job.kind is JobKind.CLASSIC:
@@ -183,19 +186,14 @@ class Measured:
         return calls / minutes
 
 
-async def main(minutes: float, speed: float, interval: float, idle_minutes: float) -> None:
-    sim = Simulator(seed=7, speed=speed).start()
-    truth = Truth(sim)
-    run = await side_by_side(sim, minutes, interval, truth)
-    classic = {job.id for job in sim.world.jobs.values() if job.api == "classic"}
-    sim.stop()
+def report(
+    run: Measured, entered: dict[tuple[str, str], float], classic: set[str], interval: float, title: str
+) -> None:
     # the first cycle of each reads the whole org once; changes are counted after it
     settle = run.started + 2 * interval
     seen_a, seen_b = run.seen
-    shared = {k: v for k, v in truth.entered.items() if v > settle and k in seen_a and k in seen_b}
-    print(
-        f"seed 7, speed {speed:g}, interval {interval:g} s, {run.minutes:.1f} min; {len(shared)} changes seen by both"
-    )
+    shared = {k: v for k, v in entered.items() if v > settle and k in seen_a and k in seen_b}
+    print(f"{title}, {run.minutes:.1f} min; {len(shared)} changes seen by both")
     print("calls per minute after the first 2 intervals (both read the whole org once at first)")
     print(f"{'':22}{'sfmonitor':>12}{'per-job':>12}")
     for kind in ("listing", "job read", "batch list", "write", "other"):
@@ -220,6 +218,15 @@ async def main(minutes: float, speed: float, interval: float, idle_minutes: floa
             f"oldest running counts on sfmonitor: {max(run.ages):.1f} s = "
             f"{max(run.ages) / interval:.2f} intervals (budget 2)"
         )
+
+
+async def main(minutes: float, speed: float, interval: float, idle_minutes: float) -> None:
+    sim = Simulator(seed=7, speed=speed).start()
+    truth = Truth(sim)
+    run = await side_by_side(sim, minutes, interval, truth)
+    classic = {job.id for job in sim.world.jobs.values() if job.api == "classic"}
+    sim.stop()
+    report(run, truth.entered, classic, interval, f"seed 7, speed {speed:g}, interval {interval:g} s")
     if idle_minutes > 0:
         with Simulator(seed=7, speed=speed, seeded=False, spawn_every=0) as empty:
             idle = await side_by_side(empty, idle_minutes, interval)
@@ -229,11 +236,64 @@ async def main(minutes: float, speed: float, interval: float, idle_minutes: floa
         )
 
 
+async def stepped(minutes: float, interval: float) -> None:
+    """The same comparison on simulated time: the org's clock stands still while both clients poll
+    and moves one interval between polls, so a run takes seconds and says the same each time. Both
+    poll at the same instants; the truth is each batch's and job's planned end; no schedule (the
+    interval is fixed) and no request latency: the delays are the policies' alone."""
+    clock = Clock(frozen=True)
+    with (
+        Simulator(seed=7, clock=clock) as sim,
+        CountingProxy(sim.base_url) as ours,
+        CountingProxy(sim.base_url) as theirs,
+    ):
+        a = BulkService(Transport(StaticToken(ours.url, sim.token)))
+        b = BulkService(Transport(StaticToken(theirs.url, sim.token)))
+        await a.connect()
+        await b.connect()
+        poller = Poller(a, clock=lambda: clock.start)
+        peer = PerJobPoller(b, clock=lambda: clock.start)
+        run = Measured(started=clock.start)
+        last_read: dict[str, float] = {}
+        limits_at = -LIMITS_EVERY_S
+        for step in range(int(minutes * 60 / interval)):
+            now = clock.start
+            snapshot = await poller.cycle()
+            note_seen(run.seen[0], snapshot.jobs, now)
+            note_seen(run.seen[1], await peer.cycle(), now)
+            last_read.update(dict.fromkeys(snapshot.read, now))
+            run.ages += [now - last_read[j] for j, job in snapshot.jobs.items() if running(job) and j in last_read]
+            if now - limits_at >= LIMITS_EVERY_S:
+                limits_at = now
+                await a.limits()
+            if step == 1:
+                run.warm = (dict(ours.counts), dict(theirs.counts), now + interval)
+            clock.start += interval
+        run.cycles = [step + 1, step + 1]
+        run.minutes = (clock.start - run.started) / 60
+        run.counts = (dict(ours.counts), dict(theirs.counts))
+        await a.transport.aclose()
+        await b.transport.aclose()
+        with sim.world.lock:
+            entered: dict[tuple[str, str], float] = {}
+            for job in sim.world.jobs.values():
+                if job.api != "classic" and job.finished_at is not None:
+                    entered[(job.id, job.state)] = job.finished_at
+                ends = sorted(e for x in job.batches if x.state_at(clock.start) in BATCH_ENDED and (e := x.plan.end()))
+                entered.update({(job.id, f"{BATCHES}{k}"): end for k, end in enumerate(ends, 1)})
+            classic = {job.id for job in sim.world.jobs.values() if job.api == "classic"}
+    report(run, entered, classic, interval, f"seed 7, stepped simulated time, interval {interval:g} s")
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--speed", type=float, default=1.0)
     parser.add_argument("--interval", type=float, default=5.0)
     parser.add_argument("--idle-minutes", type=float, default=0.0, help="then an empty org this long (0: not)")
+    parser.add_argument("--stepped", action="store_true", help="on simulated time, stepped: seconds, repeatable")
     args = parser.parse_args()
-    asyncio.run(main(args.minutes, args.speed, args.interval, args.idle_minutes))
+    if args.stepped:
+        asyncio.run(stepped(args.minutes, args.interval))
+    else:
+        asyncio.run(main(args.minutes, args.speed, args.interval, args.idle_minutes))
