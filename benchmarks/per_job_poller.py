@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 
 from sfmonitor.bulk.errors import BulkError
 from sfmonitor.bulk.models import Job
@@ -19,15 +20,18 @@ LIST_EVERY_S = 60.0
 
 
 class PerJobPoller:
-    def __init__(self, service: BulkService, list_every: float = LIST_EVERY_S) -> None:
+    def __init__(
+        self, service: BulkService, list_every: float = LIST_EVERY_S, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.service = service
+        self.clock = clock
         self.list_every = list_every
         self.jobs: dict[str, Job] = {}
         self._listed_at: float | None = None
 
     async def cycle(self) -> dict[str, Job]:
         """One interval's reads; returns every job as now known (read this cycle if live)."""
-        now = time.monotonic()
+        now = self.clock()
         new: list[Job] = []
         if self._listed_at is None or now - self._listed_at >= self.list_every:
             self._listed_at = now

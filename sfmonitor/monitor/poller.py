@@ -22,7 +22,7 @@ from ..bulk.errors import BulkError, NotAnId, NotFound
 from ..bulk.models import ApiUsage, Job, JobKind
 from ..bulk.retry import retrying
 from ..bulk.service import BulkService
-from .economy import LISTINGS, Track, batch_counters, batches_due, listings_due, read_due
+from .economy import LISTINGS, Track, batch_counters, batch_view, batches_due, listings_due, read_due
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +151,7 @@ class Poller:
                 if not isinstance(exc, NotAnId):  # never asked: says nothing of whether the org answers
                     failures.append(exc)
                 return job_id, base
-            track.read_at(cycle, self.clock(), info.number_records_processed)
+            track.read_at(cycle, self.clock(), info)
             if not batches_due(track, info, watched=job_id in watched):
                 return job_id, info
             try:
@@ -160,10 +160,12 @@ class Poller:
                 errors[job_id] = f"batch list not read: {exc}"
                 return job_id, info
             track.batch_counters = batch_counters(info)
+            track.batch_view = batch_view(batches, self.clock(), track.batch_view)
             return job_id, info.with_batches(batches)
 
         to_read: list[tuple[str, Job]] = []
         backlog: list[tuple[str, Job]] = []
+        now = self.clock()
         for job_id, job in listed.items():
             if job_id in self.final:
                 continue
@@ -174,7 +176,12 @@ class Poller:
                 full
                 or job_id in self.failed
                 or read_due(
-                    self.tracks.get(job_id), job, cycle, listing_fresh=job_id in rows, watched=job_id in watched
+                    self.tracks.get(job_id),
+                    job,
+                    cycle,
+                    listing_fresh=job_id in rows,
+                    watched=job_id in watched,
+                    now=now,
                 )
             ):
                 to_read.append((job_id, job))

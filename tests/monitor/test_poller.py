@@ -10,7 +10,7 @@ from sfmonitor.bulk.auth import StaticToken
 from sfmonitor.bulk.models import Action, JobKind
 from sfmonitor.bulk.service import BulkService
 from sfmonitor.bulk.transport import Transport
-from sfmonitor.monitor.economy import DISCOVERY_CYCLES, batch_counters
+from sfmonitor.monitor.economy import DISCOVERY_CYCLES, batch_counters, next_batch_end
 from sfmonitor.monitor.poller import Poller
 from sfmonitor.simulator.api.shared import Reply, v2_error
 from sfmonitor.simulator.server import Simulator
@@ -74,18 +74,20 @@ async def test_a_cycle_reads_only_jobs_that_may_have_changed() -> None:
         quiet = {j for j in live if first.jobs[j].kind is not JobKind.CLASSIC and first.jobs[j].state in QUIET}
         assert finished and quiet and live - quiet
         clock.start += 5
+        tracks = poller.tracks  # a Bulk 1.0 job is read where one of its running batches can have ended by now
+        classic = {j for j in live if first.jobs[j].kind is JobKind.CLASSIC}
+        due = {j for j in classic if (end := next_batch_end(tracks[j].batch_view, 0.0)) and end <= clock.start + 0.5}
         mark = len(sim.log)
         second = await poller.cycle()
         reads = _reads(sim, mark)
         listings = _listings(sim, mark)
         assert not (set(reads) & finished), "a finished job was polled again"
-        # an Open / UploadComplete job whose listing row did not move is not read; every other live job is.
-        # The ingest listing is read: it spares the reads of the quiet ingest jobs. The query listing would
-        # spare nothing (its running job is read anyway): it waits for its turn to find new jobs.
-        assert listings == {"ingest": 1}
-        unchanged = {j for j in quiet if first.jobs[j].kind is JobKind.INGEST and second.jobs[j] == first.jobs[j]}
-        assert unchanged
-        assert set(reads) == live - unchanged
+        # both listings are read: their rows show every Bulk 2.0 job's state, so a quiet job whose row
+        # did not move, and a running one read last cycle, need no read (its end would show in its row)
+        assert listings == {"ingest": 1, "query": 1}
+        v2 = {j for j in live if first.jobs[j].kind is not JobKind.CLASSIC}
+        assert not (set(reads) & v2), "a Bulk 2.0 job was read though its listing row said nothing new"
+        assert set(reads) == due and due
         assert second.read == set(reads)
         # a batch list is read only where the job info's batch counters changed
         batch_reads = _reads(sim, mark, BATCH_LIST_READ)
@@ -95,18 +97,24 @@ async def test_a_cycle_reads_only_jobs_that_may_have_changed() -> None:
             if first.jobs[j].kind is JobKind.CLASSIC and batch_counters(first.jobs[j]) != batch_counters(second.jobs[j])
         }
         assert set(batch_reads) == changed
-        assert second.requests == 1 + len(reads) + len(batch_reads)
-        for _ in range(2):  # the third cycle after a listing's last read lists it again, for new jobs
-            clock.start += 5
-            mark = len(sim.log)
-            await poller.cycle()
+        assert second.requests == 2 + len(reads) + len(batch_reads)
+        # the next cycle reads every running job: its counts would be older than two intervals
+        clock.start += 5
+        mark = len(sim.log)
+        third = await poller.cycle()
+        running = {j for j in v2 if third.jobs[j].state == "InProgress"}
+        assert running and running <= third.read
+        assert not (set(_reads(sim, mark)) & (v2 - running)), "a quiet job was read"
+        clock.start += 5
+        mark = len(sim.log)
+        await poller.cycle()  # the third cycle after a listing's last read lists it again, for new jobs
         assert _listings(sim, mark) == {"ingest": 1, "query": 1}
     finally:
         await service.transport.aclose()
         sim.stop()
 
 
-async def test_a_steady_job_is_read_every_other_cycle_and_snaps_back_when_its_row_changes() -> None:
+async def test_a_running_job_is_read_every_other_cycle_and_snaps_back_when_its_row_changes() -> None:
     sim, clock = _stepped_sim()
     service = await _service(sim)
     try:
@@ -122,8 +130,8 @@ async def test_a_steady_job_is_read_every_other_cycle_and_snaps_back_when_its_ro
             clock.start += 5
             snapshot = await poller.cycle()
             reads_by_cycle.append(steady in snapshot.read)
-        # read on the 2nd and 3rd cycles (three reads make a pace), then every other cycle
-        assert reads_by_cycle == [True, True, False, True, False]
+        # read every other cycle: between reads its listing row would show its end
+        assert reads_by_cycle == [False, True, False, True, False]
         shown = snapshot.jobs[steady]
         await service.act(shown, Action.ABORT)  # the listing row's state changes
         clock.start += 5
@@ -159,6 +167,7 @@ async def test_progress_moves_between_cycles(service: BulkService, sim: Simulato
     first = await poller.cycle()
     running = next(j for j in first.jobs.values() if j.kind is JobKind.INGEST and j.state == "InProgress")
     await asyncio.sleep(0.5)  # 30 simulated seconds
+    await poller.cycle()  # a running job is read every other cycle, its listing row between
     second = await poller.cycle()
     assert (second.jobs[running.id].number_records_processed or 0) > (running.number_records_processed or 0)
 
