@@ -9,6 +9,9 @@ Every rule of API economy lives here, as pure functions over what the last cycle
   row other than the modstamp (a new state, an error) snaps it back to every cycle.
 - A Bulk 1.0 batch list is read when the job info's batch counters changed since the last batch
   list, while the job's detail is open, and once when the job has ended.
+- The org's first cycle reads a job a listing page shows as live (not ended) as soon as that page
+  arrives, while the listing goes on: it would be read in that cycle anyway, and the first screen
+  shows the org's work with its counts without waiting for a long history to be listed.
 - Each listing (ingest, query) is read in a cycle only when it saves more job reads than its pages
   cost, and otherwise every few cycles to find new jobs (a large org's, whose listing takes many
   pages, less often). A job with no fresh listing row this cycle is read: nothing says it is quiet.
@@ -74,6 +77,11 @@ def read_due(track: Track | None, listed: Job, cycle: int, *, listing_fresh: boo
     if quiet and track.listed is not None and track.listed.fields.get(MODSTAMP) == listed.fields.get(MODSTAMP):
         return False
     return not (track.steady and cycle - track.read_cycle < STRETCH)
+
+
+def read_on_arrival(listed: Job, *, first_cycle: bool) -> bool:
+    """Whether a listing page's row is read as soon as its page arrives (see the module's first cycle)."""
+    return first_cycle and not listed.finished
 
 
 def skippable(track: Track | None, job: Job, cycle: int) -> bool:
