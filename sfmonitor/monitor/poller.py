@@ -151,9 +151,10 @@ class Poller:
         watched = set(watch)
         progress = FirstRows(on_progress) if first and on_progress is not None else None
 
-        async def read(job_id: str, listed_job: Job, shown: FirstRows | None = None) -> tuple[str, Job | None]:
-            """``shown``: a job read as its page arrived: told of a Bulk 1.0 job's info at once, its
-            batch list read once the listing has ended (the listing is the first screen's long pole)."""
+        async def read(job_id: str, listed_job: Job, early: bool = False) -> tuple[str, Job | None]:
+            """``early``: a job read as its page arrived. A Bulk 1.0 job's info is shown at once, its
+            batch list read once the listing has ended and every job read early has its info (the
+            counts first: a 15,000-batch list is a long answer, and the listing the long pole)."""
             known = self.jobs.get(job_id)
             track = self.tracks.setdefault(job_id, Track())
             # the last read with the listing's newer fields over it: read from, or shown if the read fails
@@ -168,12 +169,16 @@ class Poller:
                 if not isinstance(exc, NotAnId):  # never asked: says nothing of whether the org answers
                     failures.append(exc)
                 return job_id, base
+            finally:
+                if early:
+                    info_answered(job_id)
             track.read_at(cycle, self.clock(), info.number_records_processed)
             if not batches_due(track, info, watched=job_id in watched):
                 return job_id, info
-            if shown is not None:  # its counts now, its batch list when read
-                shown.read(job_id, info)
-                await listing_done.wait()
+            if early:  # its counts now, its batch list after every early job's counts
+                if progress is not None:
+                    progress.read(job_id, info)
+                await counts_in.wait()
             try:
                 batches = await self._retrying(lambda: self.service.batches(info), info)
             except BulkError as exc:  # the job info stands; its batch list is marked as not read
@@ -183,18 +188,26 @@ class Poller:
             return job_id, info.with_batches(batches)
 
         async def read_early(job_id: str, listed_job: Job) -> tuple[str, Job | None]:
-            job_id, job = await read(job_id, listed_job, progress)
+            job_id, job = await read(job_id, listed_job, early=True)
             if progress is not None and job is not None:
                 progress.read(job_id, job)
             return job_id, job
 
         early: dict[str, asyncio.Task[tuple[str, Job | None]]] = {}  # live jobs read as their page arrived
-        listing_done = asyncio.Event()
+        awaiting_info: set[str] = set()  # jobs read early whose info has not answered yet
+        counts_in = asyncio.Event()  # the listing has ended and every job read early has its info
+        listing_done = False
+
+        def info_answered(job_id: str) -> None:
+            awaiting_info.discard(job_id)
+            if listing_done and not awaiting_info:
+                counts_in.set()
 
         def page_arrived(page: list[Job]) -> None:
             live = False
             for job in page:
                 if read_on_arrival(job, first_cycle=first) and job.id not in early:
+                    awaiting_info.add(job.id)
                     early[job.id] = asyncio.create_task(read_early(job.id, job))
                     live = True
             if progress is not None:
@@ -209,7 +222,9 @@ class Poller:
                 task.cancel()
             await asyncio.gather(*early.values(), return_exceptions=True)
             raise
-        listing_done.set()
+        listing_done = True
+        if not awaiting_info:
+            counts_in.set()
         listed = dict(rows)
         for job_id, known in self.jobs.items():  # a listing not read this cycle: what we know stands in
             if job_id not in listed and not self._gone(job_id, known, kinds):
