@@ -6,9 +6,9 @@ batch lists a cycle reads is decided in :mod:`economy`.
 Scale: jobs the listing already shows as finished (a week of history can hold tens of thousands)
 are read at most ``backfill`` per cycle, newest first, so the first screen comes at once and no
 cycle grows with the org's history; until read they show what the listing says. In the first cycle
-a job a listing page shows as live is read as that page arrives, and ``on_progress`` is told of the
-rows so far (listed, with those reads over them): the org's work is on screen with its counts
-before a long listing ends.
+a job a listing page shows as live is read as that page arrives (reads are let in newest job first),
+and ``on_progress`` is told of the rows so far (listed, with those reads over them): the org's work
+is on screen with its counts before a long listing ends.
 """
 
 from __future__ import annotations
@@ -138,9 +138,8 @@ class Poller:
 
         ``watch``: jobs whose detail is open, read in full every cycle. ``full``:
         both listings and every live job (the operator asked for a refresh). ``on_progress``: in the
-        org's first cycle, handed the rows so far (every row listed, with the reads made so far over
-        them) after the first listing page, each page that lists a live job, and each read of one (a
-        first screen need not wait for a whole org).
+        org's first cycle, handed the rows so far (see :class:`FirstRows`) as live jobs are listed
+        and read (a first screen need not wait for a whole org).
         """
         before = self.service.transport.requests_made
         self.cycles += 1
@@ -310,7 +309,7 @@ class Poller:
         The reads of newer jobs are let in first (the likeliest running)."""
 
         async def limited() -> T:
-            async with self._limit.held(_newest_first(("", job))[0]):
+            async with self._limit.held(_age(job)):
                 return await call()
 
         return await retrying(limited, self.retry_delays, "job read")
@@ -379,6 +378,10 @@ class FirstRows:
         self._report({**self._listed, **self._read})
 
 
+def _age(job: Job) -> float:
+    """Lower for a newer job (a job with no creation date counts as the oldest)."""
+    return -(job.created_date.timestamp() if job.created_date else 0.0)
+
+
 def _newest_first(item: tuple[str, Job]) -> tuple[float, str]:
-    created = item[1].created_date
-    return (-(created.timestamp() if created else 0.0), item[0])
+    return (_age(item[1]), item[0])
