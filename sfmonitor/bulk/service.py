@@ -66,11 +66,11 @@ class BulkService:
     # --- reading --------------------------------------------------------------------------
 
     async def list_jobs(
-        self, kinds: tuple[JobKind, ...] = LISTINGS, on_page: Callable[[dict[str, Job]], None] | None = None
+        self, kinds: tuple[JobKind, ...] = LISTINGS, on_page: Callable[[list[Job]], None] | None = None
     ) -> dict[str, Job]:
         """Every job of the org from these listings (both: all of them), merged by id (a Classic job
         may be in both). ``pages[kind]`` says how many pages each listing took last time;
-        ``on_page`` is handed the jobs listed so far after each page."""
+        ``on_page`` is handed each page's jobs as it arrives (before the listing goes on)."""
         jobs: dict[str, Job] = {}
         for kind in kinds:
             pages = 0
@@ -79,7 +79,7 @@ class BulkService:
                 for job in page:
                     jobs[job.id] = jobs[job.id].merged(job) if job.id in jobs else job
                 if on_page is not None:
-                    on_page(jobs)
+                    on_page(page)
             self.pages[kind] = pages
         return jobs
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -38,9 +39,12 @@ def parse_page(body: Any) -> tuple[list[dict[str, Any]], str | None]:
     return records, locator
 
 
-def _jobs_of_page(response: httpx.Response, kind: JobKind) -> tuple[list[Job], str | None]:
-    records, locator = parse_page(json_body(response))
-    return [Job.from_fields(record, listed_as=kind) for record in records], locator
+def _records_of_page(response: httpx.Response) -> tuple[list[dict[str, Any]], str | None]:
+    return parse_page(json_body(response))
+
+
+def _jobs_of(records: list[dict[str, Any]], kind: JobKind) -> list[Job]:
+    return [Job.from_fields(record, listed_as=kind) for record in records]
 
 
 async def list_pages(transport: Transport, version: str, kind: JobKind) -> AsyncIterator[list[Job]]:
@@ -48,24 +52,36 @@ async def list_pages(transport: Transport, version: str, kind: JobKind) -> Async
 
     The locator is carried to the listing we started from: the docs' query example points its
     ``nextRecordsUrl`` at the ingest path (reference §1.2), so the path it names is not trusted.
+    The next page is asked for as soon as this one's locator is known: its jobs are made (and
+    handled by the caller) while it is on its way.
     """
     path = jobs_path(version, kind)
-    locator: str | None = None
     seen_locators: set[str] = set()
-    while True:
-        if len(seen_locators) >= MAX_LISTING_PAGES:
-            raise ProtocolError(
-                f"the {LISTINGS[kind]} job listing did not end after {MAX_LISTING_PAGES} pages "
-                "(every page named a new next page); stopped reading it"
-            )
-        params = {"queryLocator": locator} if locator else None
-        response = await transport.request("GET", path, params=params)
-        # a page of a thousand jobs is ~50 ms of parsing: on a thread, so the screen keeps answering
-        page, locator = await asyncio.to_thread(_jobs_of_page, response, kind)
-        yield page
-        if locator is None or locator in seen_locators:
-            return
-        seen_locators.add(locator)
+    asked: asyncio.Task[httpx.Response] | None = asyncio.create_task(transport.request("GET", path))
+    try:
+        while asked is not None:
+            response = await asked
+            asked = None
+            # a page of a thousand jobs is ~50 ms of parsing: on a thread, so the screen keeps answering
+            records, locator = await asyncio.to_thread(_records_of_page, response)
+            endless = False
+            if locator is not None and locator not in seen_locators:
+                seen_locators.add(locator)
+                if len(seen_locators) < MAX_LISTING_PAGES:
+                    asked = asyncio.create_task(transport.request("GET", path, params={"queryLocator": locator}))
+                else:
+                    endless = True
+            yield await asyncio.to_thread(_jobs_of, records, kind)
+            if endless:
+                raise ProtocolError(
+                    f"the {LISTINGS[kind]} job listing did not end after {MAX_LISTING_PAGES} pages "
+                    "(every page named a new next page); stopped reading it"
+                )
+    finally:
+        if asked is not None:  # the caller stopped early, or this page failed: the next is not wanted
+            asked.cancel()
+            with contextlib.suppress(BaseException):
+                await asked
 
 
 async def job_info(transport: Transport, version: str, job: Job) -> Job:

@@ -20,6 +20,9 @@ the poller's clock, handed in):
 - Each listing (ingest, query) is read in a cycle when its fresh rows spare at least as many job
   reads as its pages cost (its quiet jobs, its running jobs read last cycle), and otherwise every
   few cycles to find new jobs (a large org's, whose listing takes many pages, less often).
+- The org's first cycle reads a job a listing page shows as live (not ended) as soon as that page
+  arrives, while the listing goes on: it would be read in that cycle anyway, and the first screen
+  shows the org's work with its counts without waiting for a long history to be listed.
 """
 
 from __future__ import annotations
@@ -155,6 +158,11 @@ def batch_view(batches: Sequence[Batch], at: float, before: BatchView | None = N
 def _count(value: object) -> int:
     """A count as the org sent it, if it is one (anything else says nothing of a pace)."""
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+def read_on_arrival(listed: Job, *, first_cycle: bool) -> bool:
+    """Whether a listing page's row is read as soon as its page arrives (see the module's first cycle)."""
+    return first_cycle and not listed.finished
 
 
 def discovery_every(pages: int) -> int:

@@ -66,7 +66,7 @@ class Fleet:
         return found[0].shown_name if found else ""
 
     def refresh(self, org: Org | None = None) -> None:
-        """Take the orgs' jobs as they are now (after a poll, a first page, an answer): ``org``'s
+        """Take the orgs' jobs as they are now (after a poll, the first poll's rows so far, an answer): ``org``'s
         alone when only it changed, so one org's poll costs its own size, not the fleet's. The index
         moves only the rows whose job changed."""
         if not self.several:

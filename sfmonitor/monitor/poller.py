@@ -5,7 +5,10 @@ batch lists a cycle reads is decided in :mod:`economy`.
 
 Scale: jobs the listing already shows as finished (a week of history can hold tens of thousands)
 are read at most ``backfill`` per cycle, newest first, so the first screen comes at once and no
-cycle grows with the org's history; until read they show what the listing says.
+cycle grows with the org's history; until read they show what the listing says. In the first cycle
+a job a listing page shows as live is read as that page arrives (reads are let in newest job first),
+and ``on_progress`` is told of the rows so far (listed, with those reads over them): the org's work
+is on screen with its counts before a long listing ends.
 """
 
 from __future__ import annotations
@@ -16,19 +19,23 @@ import time
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import TypeVar
 
 from ..bulk.errors import BulkError, NotAnId, NotFound
 from ..bulk.models import ApiUsage, Job, JobKind
 from ..bulk.retry import retrying
 from ..bulk.service import BulkService
-from .economy import LISTINGS, Track, batch_counters, batch_view, batches_due, listings_due, read_due
+from .economy import LISTINGS, Track, batch_counters, batch_view, batches_due, listings_due, read_due, read_on_arrival
+from .gate import Gate
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 BACKFILL = 200  # finished jobs read per cycle; a backlog no bigger is read at once (a small org)
+FIRST_ROWS = 1000  # the first cycle shows every row of its first pages up to this many (a table), then live rows
+FIRST_ROWS_EVERY_S = 0.15  # the first cycle's rows so far are told at most this often (each redraws the table)
 
 
 @dataclass(frozen=True)
@@ -72,7 +79,7 @@ class Poller:
         self.tracks: dict[str, Track] = {}
         self.cycles = 0
         self._listed_at: dict[JobKind, int] = {}  # listing -> the cycle that last read it
-        self._limit = asyncio.Semaphore(concurrency)
+        self._limit = Gate(concurrency)
 
     def _listings_due(self, cycle: int) -> tuple[JobKind, ...]:
         live = ((self.tracks.get(job_id), job) for job_id, job in self.jobs.items() if job_id not in self.final
@@ -80,16 +87,37 @@ class Poller:
         return listings_due(cycle, self._listed_at, self.service.pages, live)
 
     async def _list(
-        self, kinds: tuple[JobKind, ...], cycle: int, on_page: Callable[[dict[str, Job]], None] | None = None
+        self, kinds: tuple[JobKind, ...], cycle: int, on_page: Callable[[list[Job]], None] | None = None
     ) -> dict[str, Job]:
-        """The rows of these listings, merged by id; each job remembers which listings show it."""
+        """The rows of these listings, merged by id; each job remembers which listings show it. The
+        listings are read side by side (a long ingest history does not hold up the query jobs), and
+        each page is taken in as it arrives (while the next is on its way, not 20,000 rows at the end)."""
         rows: dict[str, Job] = {}
+
+        def take(kind: JobKind, page: list[Job]) -> None:
+            for job in page:
+                held = rows.get(job.id)  # a Bulk 1.0 job is in both: the later listing's fields over the earlier's
+                row = job if held is None else held.merged(job) if kind is kinds[-1] else job.merged(held)
+                track = self.tracks.get(job.id)
+                if track is None:
+                    track = self.tracks[job.id] = Track()
+                track.seen_in.add(kind)
+                before = track.listed  # the row object we hold, where the listing says nothing new (cheap redraws)
+                rows[job.id] = before if before is not None and before.fields == row.fields else row
+            if on_page is not None:
+                on_page(page)
+
+        tasks = [asyncio.create_task(self.service.list_jobs((kind,), partial(take, kind))) for kind in kinds]
+        try:
+            await asyncio.gather(*tasks)
+        except BaseException:  # one failed: the other is not left running
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
         for kind in kinds:
-            for job_id, job in (await self.service.list_jobs((kind,), on_page)).items():
-                rows[job_id] = rows[job_id].merged(job) if job_id in rows else job
-                self.tracks.setdefault(job_id, Track()).seen_in.add(kind)
             self._listed_at[kind] = cycle
-        return self._same_objects(rows)
+        return rows
 
     def _gone(self, job_id: str, job: Job, kinds: tuple[JobKind, ...]) -> bool:
         """Absent from this cycle's listings, and every listing that could show it was read."""
@@ -100,62 +128,62 @@ class Poller:
             could = {job.kind}
         return could <= set(kinds)
 
-    def _same_objects(self, listed: dict[str, Job]) -> dict[str, Job]:
-        """Keep the row object we already hold where the listing says nothing new (cheap redraws)."""
-        out = {}
-        for job_id, job in listed.items():
-            track = self.tracks.get(job_id)
-            before = track.listed if track is not None else None
-            out[job_id] = before if before is not None and before.fields == job.fields else job
-        return out
-
     async def cycle(
         self,
         watch: Collection[str] = (),
         full: bool = False,
-        on_page: Callable[[dict[str, Job]], None] | None = None,
+        on_progress: Callable[[dict[str, Job]], None] | None = None,
         look: bool = False,
     ) -> Snapshot:
         """List the org's jobs and read every one that may have changed (see :mod:`economy`).
 
         ``watch``: jobs whose detail is open, read in full every cycle. ``full``:
-        both listings and every live job (the operator asked for a refresh). ``on_page``: handed the
-        rows listed so far after each listing page (a first screen need not wait for a whole org).
+        both listings and every live job (the operator asked for a refresh). ``on_progress``: in the
+        org's first cycle, handed the rows so far (see :class:`FirstRows`) as live jobs are listed
+        and read (a first screen need not wait for a whole org).
         ``look``: both listings, whatever the economy says (an idle org's poll: it is for new jobs).
         """
         before = self.service.transport.requests_made
         self.cycles += 1
         cycle = self.cycles
-        kinds = LISTINGS if full or look or not self.jobs else self._listings_due(cycle)
-        rows = await self._list(kinds, cycle, on_page)
-        listed = dict(rows)
-        for job_id, known in self.jobs.items():  # a listing not read this cycle: what we know stands in
-            if job_id not in listed and not self._gone(job_id, known, kinds):
-                listed[job_id] = known
+        first = not self.jobs
+        kinds = LISTINGS if full or look or first else self._listings_due(cycle)
         errors: dict[str, str] = {}
         failures: list[BulkError] = []
         watched = set(watch)
+        progress = FirstRows(on_progress) if first and on_progress is not None else None
 
-        async def read(job_id: str, listed_job: Job) -> tuple[str, Job | None]:
+        async def read(job_id: str, listed_job: Job, early: bool = False) -> tuple[str, Job | None]:
+            """``early``: a job read as its page arrived. A Bulk 1.0 job's info is shown at once, its
+            batch list read once the listing has ended and every job read early has its info (the
+            counts first: a 15,000-batch list is a long answer, and the listing the long pole)."""
             known = self.jobs.get(job_id)
             track = self.tracks.setdefault(job_id, Track())
+            # the last read with the listing's newer fields over it: read from, or shown if the read fails
+            base = known.merged(listed_job) if known is not None else listed_job
             try:
-                # the last read with the listing's newer fields over it: read from, or shown if the read fails
-                base = known.merged(listed_job) if known is not None else listed_job
-                info = await self._retrying(lambda: self.service.refresh(base, with_batches=False))
+                info = await self._retrying(lambda: self.service.refresh(base, with_batches=False), base)
             except NotFound as exc:
                 errors[job_id] = str(exc)
+                if early:
+                    counted(job_id, None)
                 return job_id, None
             except BulkError as exc:
                 errors[job_id] = str(exc)
                 if not isinstance(exc, NotAnId):  # never asked: says nothing of whether the org answers
                     failures.append(exc)
+                if early:
+                    counted(job_id, base)
                 return job_id, base
             track.read_at(cycle, self.clock(), info)
+            if early:
+                counted(job_id, info)
             if not batches_due(track, info, watched=job_id in watched):
                 return job_id, info
+            if early:  # its batch list after every early job's counts
+                await counts_in.wait()
             try:
-                batches = await self._retrying(lambda: self.service.batches(info))
+                batches = await self._retrying(lambda: self.service.batches(info), info)
             except BulkError as exc:  # the job info stands; its batch list is marked as not read
                 errors[job_id] = f"batch list not read: {exc}"
                 return job_id, info
@@ -163,11 +191,62 @@ class Poller:
             track.batch_view = batch_view(batches, self.clock(), track.batch_view)
             return job_id, info.with_batches(batches)
 
+        async def read_early(job_id: str, listed_job: Job) -> tuple[str, Job | None]:
+            job_id, job = await read(job_id, listed_job, early=True)
+            if progress is not None and job is not None:
+                progress.read(job_id, job)  # a Bulk 1.0 job with its batch list
+            return job_id, job
+
+        early: dict[str, asyncio.Task[tuple[str, Job | None]]] = {}  # live jobs read as their page arrived
+        awaiting_info: set[str] = set()  # jobs read early whose info has not answered yet
+        counts_in = asyncio.Event()  # the listing has ended and every job read early has its info
+        listing_done = False
+
+        def counted(job_id: str, job: Job | None) -> None:
+            """An early job's info answered (``job``; None: the org does not have it)."""
+            if progress is not None and job is not None:
+                progress.read(job_id, job)
+            awaiting_info.discard(job_id)
+            if listing_done and not awaiting_info:
+                all_counted()
+
+        def all_counted() -> None:
+            counts_in.set()
+            if progress is not None:
+                progress.now()  # the moment the first screen is whole: told at once
+
+        def page_arrived(page: list[Job]) -> None:
+            live = False
+            for job in page:
+                if read_on_arrival(job, first_cycle=first) and job.id not in early:
+                    awaiting_info.add(job.id)
+                    early[job.id] = asyncio.create_task(read_early(job.id, job))
+                    live = True
+            if progress is not None:
+                progress.listed(page, live)
+
+        try:
+            rows = await self._list(kinds, cycle, page_arrived)
+        except BaseException:  # the cycle fails: the reads it started go with it
+            if progress is not None:
+                progress.close()
+            for task in early.values():
+                task.cancel()
+            await asyncio.gather(*early.values(), return_exceptions=True)
+            raise
+        listing_done = True
+        if not awaiting_info:
+            all_counted()
+        listed = dict(rows)
+        for job_id, known in self.jobs.items():  # a listing not read this cycle: what we know stands in
+            if job_id not in listed and not self._gone(job_id, known, kinds):
+                listed[job_id] = known
+
         to_read: list[tuple[str, Job]] = []
         backlog: list[tuple[str, Job]] = []
         now = self.clock()
         for job_id, job in listed.items():
-            if job_id in self.final:
+            if job_id in self.final or job_id in early:
                 continue
             never_read = job_id not in self.jobs or job_id in self.unread
             if never_read and job.finished:
@@ -193,8 +272,12 @@ class Poller:
         to_read += backlog[:budget]
         unread = {job_id for job_id, _ in backlog[budget:]}
         self.unread = unread
-        results = await asyncio.gather(*(read(job_id, job) for job_id, job in to_read))
-        if not kinds and to_read and len(failures) == len(to_read):
+        try:
+            results = await asyncio.gather(*early.values(), *(read(job_id, job) for job_id, job in to_read))
+        finally:
+            if progress is not None:
+                progress.close()
+        if not kinds and results and len(failures) == len(results):
             raise failures[0]  # no listing this cycle and not one read answered: the org is not reachable
         fresh = {job_id: job for job_id, job in results if job is not None}
         # a failed read is tried again next cycle, whatever the economy says: the job stays marked
@@ -230,16 +313,84 @@ class Poller:
             read=frozenset(job_id for job_id in fresh if job_id not in errors),
         )
 
-    async def _retrying(self, call: Callable[[], Awaitable[T]]) -> T:
-        """``call()`` within the concurrency limit, retried after ``retry_delays`` (outside the limit)."""
+    async def _retrying(self, call: Callable[[], Awaitable[T]], job: Job) -> T:
+        """``call()`` within the concurrency limit, retried after ``retry_delays`` (outside the limit).
+        The reads of newer jobs are let in first (the likeliest running)."""
 
         async def limited() -> T:
-            async with self._limit:
+            async with self._limit.held(_age(job)):
                 return await call()
 
         return await retrying(limited, self.retry_delays, "job read")
 
 
+class FirstRows:
+    """The first cycle's rows as they come, for ``on_progress``: the rows of the first pages (a
+    table's worth, ``FIRST_ROWS``), then each live row listed, with the reads made so far over them
+    (the finished history of the pages between comes with the cycle's snapshot: taken in here, each
+    20,000-row update would hold the screen ~0.1 s just as the live jobs' counts arrive). Told after
+    the first page, then of a page that lists a live job and of each read, at most every ``every``
+    seconds (each redraws a table; one due sooner waits, with whatever else came meanwhile)."""
+
+    def __init__(
+        self, report: Callable[[dict[str, Job]], None], every: float = FIRST_ROWS_EVERY_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:  # fmt: skip
+        self._report = report
+        self._every = every
+        self._clock = clock
+        self._listed: dict[str, Job] = {}
+        self._read: dict[str, Job] = {}
+        self._told_at: float | None = None
+        self._due: asyncio.TimerHandle | None = None
+
+    def listed(self, page: list[Job], live: bool) -> None:
+        first = not self._listed
+        every_row = len(self._listed) < FIRST_ROWS
+        for job in page:
+            held = self._listed.get(job.id)
+            if held is not None:
+                self._listed[job.id] = held.merged(job)
+            elif every_row or not job.finished:
+                self._listed[job.id] = job
+        if first or live:
+            self._changed()
+
+    def read(self, job_id: str, job: Job) -> None:
+        if self._read.get(job_id) is not job:
+            self._read[job_id] = job
+            self._changed()
+
+    def now(self) -> None:
+        """Tell what is held at once (the listing is over and every live job's counts are in)."""
+        self.close()
+        self._tell()
+
+    def close(self) -> None:
+        """The cycle ended: its snapshot has it all, nothing more is told."""
+        if self._due is not None:
+            self._due.cancel()
+            self._due = None
+
+    def _changed(self) -> None:
+        if self._due is not None:
+            return  # told when due, with this too
+        wait = 0.0 if self._told_at is None else self._told_at + self._every - self._clock()
+        if wait <= 0:
+            self._tell()
+        else:
+            self._due = asyncio.get_running_loop().call_later(wait, self._tell)
+
+    def _tell(self) -> None:
+        self._due = None
+        self._told_at = self._clock()
+        self._report({**self._listed, **self._read})
+
+
+def _age(job: Job) -> float:
+    """Lower for a newer job (a job with no creation date counts as the oldest)."""
+    return -(job.created_date.timestamp() if job.created_date else 0.0)
+
+
 def _newest_first(item: tuple[str, Job]) -> tuple[float, str]:
-    created = item[1].created_date
-    return (-(created.timestamp() if created else 0.0), item[0])
+    return (_age(item[1]), item[0])

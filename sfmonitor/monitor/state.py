@@ -31,9 +31,9 @@ class OrgState:
         self.cycles_started += 1
         return self.cycles_started
 
-    def first_page(self, jobs: dict[str, Job]) -> bool:
-        """Rows of the first listing page, shown (as listed, not read) until the first poll ends;
-        False once a poll has: its jobs are the truth."""
+    def first_rows(self, jobs: dict[str, Job]) -> bool:
+        """The first poll's rows so far (listed, some read), shown until the first poll ends; False
+        once a poll has: its jobs are the truth."""
         if self.polls_done:
             return False
         self.jobs = dict(jobs)

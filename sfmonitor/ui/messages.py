@@ -1,6 +1,6 @@
 """What happened, as data, posted to the app, which routes it. Two kinds:
 
-- a worker's report about one org (:class:`OrgMessage`: connected, polled, a first page, a failed
+- a worker's report about one org (:class:`OrgMessage`: connected, polled, the first poll's rows so far, a failed
   poll, the limits, a close/abort answered or refused, more of a job's failures read, all of them
   read, the failures exported);
 - a screen's request (open a job or its failures, the filter, the sort, the next org).
@@ -39,10 +39,14 @@ class PollDone(OrgMessage):
 
 
 @dataclass
-class FirstPage(OrgMessage):
-    """The first listing page of the first poll: rows to show while the rest of the org is read."""
+class FirstRows(OrgMessage):
+    """The first poll's rows so far (listed, with the reads made so far over them): shown while the
+    rest of the org is read. One still queued when a newer one comes is dropped (the newer has it all)."""
 
     jobs: dict[str, Job]
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, type(self)) and message.org == self.org
 
 
 @dataclass

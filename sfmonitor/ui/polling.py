@@ -20,7 +20,7 @@ from ..monitor.fleet import Fleet
 from ..monitor.org import Org
 from . import org_workers
 from .alerting import Alerts
-from .messages import Connected, FirstPage, LimitsRead, OrgMessage, PollDone, PollFailed
+from .messages import Connected, FirstRows, LimitsRead, OrgMessage, PollDone, PollFailed
 from .screens.base import JobScreen
 
 log = logging.getLogger(__name__)
@@ -97,9 +97,9 @@ class Polling(App[None]):
             org.connected(message.service, message.name, message.sandbox)
             self.poll_now(org=org)
 
-    def on_first_page(self, message: FirstPage) -> None:
+    def on_first_rows(self, message: FirstRows) -> None:
         org = self._of(message)
-        if org is not None and org.state.first_page(message.jobs):
+        if org is not None and org.state.first_rows(message.jobs):
             self.fleet.refresh(org)
             self.render_view()
 

@@ -219,7 +219,8 @@ async def test_a_hanging_org_shows_stale_then_recovers() -> None:
 async def test_operator_keys_move_through_the_table(sim: Simulator) -> None:
     app = make_app(sim, interval=3.0)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: len(app.org.state.jobs) > 3)
+        # the first poll over: its rows come as they are listed and read, each move keeping the cursor's job
+        await wait_for(pilot, lambda: app.org.state.polls_done and len(app.org.state.jobs) > 3)
         table = jobs_table(app)
         await wait_for(pilot, lambda: table.row_count == len(app.org.state.jobs))
         await pilot.press("j", "j")
