@@ -4,8 +4,6 @@ orgs, and a time of another day says which day. Checked on the text the terminal
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -17,14 +15,7 @@ from sfmonitor.ui.screenshots import FIXED, SCENES, frozen_simulator, keep_space
 from sfmonitor.ui.widgets.keyed_table import KeyedTable
 from tests.ui.helpers import cell, jobs_table, make_app, wait_for
 
-
-@pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("utc")  # local times drawn alike on any machine
 
 
 def screen_lines(app: SfMonitorApp) -> list[str]:

@@ -6,8 +6,7 @@ regenerate ``screenshots/`` with ``python -m sfmonitor.ui.screenshots``.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
@@ -16,13 +15,7 @@ from sfmonitor.ui.screenshots import SCENES, Scene, scene_app
 SNAPSHOT_SCENES = [s for s in SCENES if not s.name.startswith("theme-")]
 
 
-@pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("utc")  # local times drawn alike on any machine
 
 
 @pytest.mark.parametrize("scene", SNAPSHOT_SCENES, ids=[s.name for s in SNAPSHOT_SCENES])
