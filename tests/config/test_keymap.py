@@ -5,11 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sfmonitor.bulk.errors import ConfigError
-from sfmonitor.simulator.server import Simulator
 from sfmonitor.ui.keys import check_keymap
-from sfmonitor.ui.screens.confirm import ConfirmScreen
-from tests.conftest import find_job
-from tests.ui.helpers import jobs_table, make_app, wait_for
 
 
 @pytest.mark.parametrize(
@@ -46,19 +42,6 @@ def test_a_key_that_would_do_two_things_is_refused(keymap: dict[str, str], says:
     with pytest.raises(ConfigError) as caught:
         check_keymap(keymap)
     assert says in str(caught.value)
-
-
-async def test_a_key_given_as_its_character_works(sim: Simulator) -> None:
-    """``abort = "@"``: checked as the key Textual names ``at``, and pressing it aborts."""
-    job_id = find_job(sim, "ingest", "InProgress", running=False)
-    check_keymap({"abort": "@"})
-    app = make_app(sim, keymap={"abort": "@"})
-    async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: job_id in app.org.state.jobs)
-        jobs_table(app).select(job_id)
-        await pilot.press("@")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        await pilot.press("n")
 
 
 def test_a_dotted_binding_id_written_bare_as_the_readme_shows_is_taken_as_its_id() -> None:

@@ -11,6 +11,7 @@ from sfmonitor.bulk.errors import ConfigError
 from sfmonitor.config import paths
 from sfmonitor.config import settings as config
 from sfmonitor.simulator.server import Simulator
+from sfmonitor.ui.keys import check_keymap
 from sfmonitor.ui.screens.confirm import ConfirmScreen
 from sfmonitor.ui.textual_private import notifications
 from tests.cli.runner import run_cli
@@ -70,13 +71,15 @@ def test_locate() -> None:
         assert out.stdout.strip() == str(expected)
 
 
-async def test_remapped_key_works(sim: Simulator) -> None:
+@pytest.mark.parametrize("key", ["x", "@"])  # "@": a character, checked as the key Textual names "at"
+async def test_remapped_key_works(sim: Simulator, key: str) -> None:
     job_id = find_job(sim, "ingest", "InProgress", running=False)
-    app = make_app(sim, keymap={"abort": "x"})
+    check_keymap({"abort": key})
+    app = make_app(sim, keymap={"abort": key})
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: job_id in app.org.state.jobs)
         jobs_table(app).select(job_id)
-        await pilot.press("x")
+        await pilot.press(key)
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("n")
 
