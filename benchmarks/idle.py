@@ -94,8 +94,9 @@ async def main(minutes: float, finished: int, waiting: int, interval: float) -> 
     print(f"idle stretch: {elapsed:.0f} simulated minutes, {board.looks - looks} looks; header: "
           f"idle: looking every {stated or 0:.0f}s")  # fmt: skip
     for kind in ("listing", "job read", "batch list", "write", "other"):
-        print(f"{kind + ' calls/min':22}{spent.get(kind, 0) / elapsed:8.2f}")
-    print(f"{'total calls/min':22}{sum(spent.values()) / elapsed:8.2f}   (budget: at most 2)")
+        label = "other (/limits)" if kind == "other" else kind
+        print(f"{label + ' calls/min':26}{spent.get(kind, 0) / elapsed:8.2f}")
+    print(f"{'total calls/min':26}{sum(spent.values()) / elapsed:8.2f}   (budget: at most 2)")
     print(f"next poll after a job appears: {after_job:g} s; after a key: {after_key:g} s")
 
 

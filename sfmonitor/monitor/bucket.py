@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from .spend import DAY_S
 
-BURST_HOURS = 6.0  # the bucket holds this many hours of the daily budget: a two-hour load at full speed
+BURST_HOURS = 16.0  # the bucket holds this many hours of the daily budget: a watch of ~50 calls a minute
+# (the demo's, seven jobs running) spends 10 % of a 100,000-call allowance's bucket in ~1h45m
 LOW = 0.25  # below this share of the bucket, polls stretch
 QUIET_EVERY_MAX = 6  # an empty bucket: quiet jobs and listings are read this many times less often
 

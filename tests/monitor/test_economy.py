@@ -208,11 +208,11 @@ def test_the_schedule_spends_the_budget_at_full_speed_then_stretches() -> None:
     schedule.spent(6, t)
     assert schedule.after_success(True, calls=6, now=t) == 5.0  # a full bucket: the operator's interval
     assert not schedule.stretched
-    for _ in range(60):  # 360 calls: more than the bucket's six hours (250)
+    for _ in range(120):  # 720 calls: more than the bucket's sixteen hours (667)
         t += 5.0
         schedule.spent(6, t)
     delay = schedule.after_success(True, calls=6, now=t)
-    assert schedule.stretched and delay >= 6 * 86_400 / 750  # empty: the pace the refill pays for (691 s)
+    assert schedule.stretched and delay >= 6 * 86_400 / 333  # empty: the pace the refill pays for (1,557 s)
     roomy = Schedule(5.0, budget=Budget.parse("50%"), allowance=100_000, clock=lambda: 0.0)
     roomy.spent(2, 0.0)
     assert roomy.after_success(True, calls=2) == 5.0  # 34,560 calls a day fit in 50,000
