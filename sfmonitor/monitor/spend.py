@@ -14,7 +14,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from ..bulk.errors import ConfigError
-from ..numbers import short_count
+from ..numbers import duration, short_count, tiny_count
 
 HOUR_S = 3600.0
 DAY_S = 86_400.0
@@ -120,6 +120,34 @@ def pace_warns(pace: float | None, budget: Budget | None, allowance: int | None,
     return pace is not None and daily is not None and pace > WARN_SHARE * daily
 
 
+def _wait(seconds: float) -> str:
+    """A poll's wait: whole seconds under two minutes (``60s``), else the one duration (``7h31m``)."""
+    return f"{seconds:.0f}s" if seconds < 120 else duration(round(seconds * 1000))
+
+
+@dataclass(frozen=True)
+class Polling:
+    """How the org is polled when that is not the operator's plain interval: idle (looked at now
+    and then), or stretched by the API budget's bucket being in debt. The one home of both rules'
+    words: the header's trouble line (blank otherwise) and an org's chip (``mark``)."""
+
+    mark: str  # "idle", "stretched", "" at the plain interval
+    words: str  # "idle: looking every 60s (a key brings 5s back)", "" at the plain interval
+
+
+def polling(
+    *, interval: float, interval_in_force: float | None, budget: Budget | None, looking_every: float | None
+) -> Polling:
+    """``interval_in_force``: the wait to the next poll, the operator's ``interval`` stretched while
+    the budget's bucket is in debt; ``looking_every``: the idle delay in force (None: not idle)."""
+    if looking_every is not None:
+        return Polling("idle", f"idle: looking every {_wait(looking_every)} (a key brings {interval:g}s back)")
+    if budget is not None and interval_in_force is not None and interval_in_force > interval:
+        wait = _wait(interval_in_force)
+        return Polling("stretched", f"polls stretched: next in {wait} to stay within budget {budget}")
+    return Polling("", "")
+
+
 @dataclass(frozen=True)
 class SpendWords:
     words: str  # "mine 120/h ~2.9k/day (2.9%)", "" before any call
@@ -134,23 +162,22 @@ def spend_words(
     budget: Budget | None,
     interval: float,
     interval_in_force: float | None,
-    looking_every: float | None = None,
 ) -> SpendWords:
     """sfmonitor's own calls in the last hour and, once PROJECT_AFTER_S of them are in, that pace
-    for a day (and its share of the org's allowance); the stretched interval when the budget needs
-    one, or how often an idle org is looked at (``looking_every``). ``now``: the clock of
-    :meth:`Spend.record`."""
+    for a day (and its share of the org's allowance); past the API budget in force, the budget's
+    calls a day, held (its bucket lets no day spend more). How the org is polled is not said here
+    (:func:`polling`). ``now``: the clock of :meth:`Spend.record`."""
     if spend.total == 0:
         return SpendWords("", False)
     words = f"mine {short_count(spend.last_hour(now))}/h"
     pace = spend.per_day(now)
-    if pace is not None:
-        words += f" ~{short_count(round(pace))}/day"
+    daily = budget.daily(allowance) if budget is not None else None
+    if pace is not None and daily is not None and pace > daily:
+        words += f" ~{tiny_count(daily)}/day (held to budget {budget})"
+    elif pace is not None:
+        words += f" ~{tiny_count(round(pace))}/day"
         if allowance:
             words += f" ({pace / allowance:.1%})"
-    stretched = budget is not None and interval_in_force is not None and interval_in_force > interval
-    if looking_every is not None:
-        words += f" · idle: looking every {looking_every:.0f}s"
-    elif stretched:
-        words += f" · every {interval_in_force:.0f}s for budget {budget}"
+    stretched = polling(interval=interval, interval_in_force=interval_in_force, budget=budget,
+                        looking_every=None).mark == "stretched"  # fmt: skip
     return SpendWords(words, pace_warns(pace, budget, allowance, stretched))

@@ -18,7 +18,7 @@ from ..monitor.history import History
 from ..monitor.index import JobIndex
 from ..monitor.org import Org
 from ..monitor.phase import working
-from ..monitor.spend import Budget, Spend, SpendWords, spend_words
+from ..monitor.spend import Budget, Polling, Spend, SpendWords, polling, spend_words
 from ..numbers import ago, clock, plural, seconds_between, short_count
 from .cells import Palette
 from .widgets.status_bar import AlertNote, Chip, HeaderInfo
@@ -77,7 +77,7 @@ class View:
             words = "not connected"
         mine = f"{short_count(self.spend.last_hour(time.monotonic()))}/h" if self.spend and self.spend.total else ""
         return Chip(self.org, self.colour, level, words, self.usage, mine, self.read_only, self.production is True,
-                    spend_warn=self.spend_words().warn)  # fmt: skip
+                    spend_warn=self.spend_words().warn, pace=self.polling().mark)  # fmt: skip
 
     def _index(self) -> JobIndex:
         if self.index is not None:
@@ -114,6 +114,8 @@ class View:
                 else f"{unread} jobs could not be read; their rows are"
             )
             level, trouble = "stale", f"{rows} marked ! and faded (older values)"
+        if not trouble:  # all is well: the trouble line says how the org is polled, when not at the interval
+            trouble = self.polling().words
         return HeaderInfo(
             org=self.org,
             usage=self.usage,
@@ -139,8 +141,12 @@ class View:
             return SpendWords("", False)
         allowance = self.usage.max if self.usage else None
         return spend_words(self.spend, time.monotonic(), allowance=allowance, budget=self.budget,
-                           interval=self.interval, interval_in_force=self.interval_in_force,
-                           looking_every=self.looking_every)  # fmt: skip
+                           interval=self.interval, interval_in_force=self.interval_in_force)  # fmt: skip
+
+    def polling(self) -> Polling:
+        """How the org is polled when not at the operator's interval (:func:`~..monitor.spend.polling`)."""
+        return polling(interval=self.interval, interval_in_force=self.interval_in_force, budget=self.budget,
+                       looking_every=self.looking_every)  # fmt: skip
 
 
 @dataclass(frozen=True)

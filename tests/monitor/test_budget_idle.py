@@ -52,7 +52,8 @@ class Driver:
             await self.poll()
 
     def words(self) -> str:
-        return present(self.org, Fleet({"": self.org}), datetime.now(UTC), Palette()).spend_words().words
+        view = present(self.org, Fleet({"": self.org}), datetime.now(UTC), Palette())
+        return f"{view.spend_words().words} · {view.polling().words}"  # the spend, and how the org is polled
 
 
 def test_the_bucket_bounds_any_day_and_lets_a_burst_through() -> None:
@@ -90,7 +91,7 @@ async def test_the_default_budget_stretches_polls_against_a_small_allowance(sim:
         await drive.until(DAY_S)
         day = sim.requests - before
         assert drive.org.schedule.stretched and max(drive.delays) > 60
-        assert "for budget 10%" in drive.words()
+        assert "to stay within budget 10%" in drive.words()
     assert day <= 2_000 + max(drive.org.schedule._cycle_calls), day  # a tenth of 20,000 (and one cycle over)
 
 

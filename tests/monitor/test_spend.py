@@ -6,7 +6,15 @@ from __future__ import annotations
 from rich.text import Text
 
 from sfmonitor.bulk.models import ApiUsage
-from sfmonitor.monitor.spend import PROJECT_AFTER_S, Budget, Spend, pace_warns, reference_daily, spend_words
+from sfmonitor.monitor.spend import (
+    PROJECT_AFTER_S,
+    Budget,
+    Spend,
+    pace_warns,
+    polling,
+    reference_daily,
+    spend_words,
+)
 from sfmonitor.ui.cells import Palette
 from sfmonitor.ui.widgets.status_bar import Chip, HeaderInfo, chip_text, render
 
@@ -45,9 +53,9 @@ def test_one_burst_in_the_hour_projects_no_false_alarm() -> None:
     spend.record(60 * MINUTE, 150)
     pace = spend.per_day(60 * MINUTE)
     assert pace is not None and round(pace) == (180 + 150) * 24  # over the hour, not ten minutes
-    assert words(spend, 60 * MINUTE) == ("mine 330/h ~7,920/day (7.9%)", False)  # under 80 % of 10 % of 100,000
+    assert words(spend, 60 * MINUTE) == ("mine 330/h ~7.9k/day (7.9%)", False)  # under 80 % of 10 % of 100,000
     spend.record(60 * MINUTE, 10)  # a few more calls in the hour and the day passes 8,000: said in colour
-    assert words(spend, 60 * MINUTE) == ("mine 340/h ~8,160/day (8.2%)", True)
+    assert words(spend, 60 * MINUTE) == ("mine 340/h ~8.2k/day (8.2%)", True)
 
 
 def test_the_start_up_read_and_operator_reads_are_counted_but_not_projected() -> None:
@@ -76,9 +84,40 @@ def test_the_reference_is_the_budget_in_force_else_ten_percent_of_the_allowance(
     assert not pace_warns(None, None, ALLOWANCE, stretched=False)  # no projection yet: no alarm
 
 
-def test_a_stretched_schedule_says_why_in_the_warning_colour() -> None:
+def test_a_stretched_schedule_is_told_in_the_warning_colour_and_the_day_held_to_the_budget() -> None:
     said, warn = words(steady(30), 30 * MINUTE, budget=Budget.parse("5%"), in_force=14.0)
-    assert said.endswith(" · every 14s for budget 5%") and warn
+    assert said == "mine 580/h ~5.0k/day (held to budget 5%)" and warn  # the pace says 8,640: the bucket holds it
+    assert "every" not in said and "idle" not in said  # how the org is polled is the trouble line's, not the spend's
+
+
+def test_the_day_is_held_to_the_budget_in_force_and_said_compact() -> None:
+    """The reviewer's header: ``~11,378/day (11.4%) · every 454s for budget 1%``."""
+    spend = steady(60, every=8)  # 450 calls an hour: 10,800 a day at this pace
+    assert (
+        words(spend, 60 * MINUTE, Budget.parse("1%"), in_force=454.0)[0] == "mine 450/h ~1.0k/day (held to budget 1%)"
+    )
+    assert words(spend, 60 * MINUTE, Budget.parse("2500"), in_force=30.0)[0] == (
+        "mine 450/h ~2.5k/day (held to budget 2,500/day)"
+    )
+    assert words(spend, 60 * MINUTE, Budget.parse("20%"))[0] == "mine 450/h ~11k/day (10.8%)"  # under it: the pace
+    assert words(spend, 60 * MINUTE, Budget.parse("off"))[0] == "mine 450/h ~11k/day (10.8%)"  # no budget: raw
+    assert words(spend, 60 * MINUTE)[0] == "mine 450/h ~11k/day (10.8%)"
+    big = steady(60, every=1)  # 3,600 an hour
+    assert words(big, 60 * MINUTE)[0] == "mine 3,600/h ~86k/day (86.4%)"
+
+
+def test_how_the_org_is_polled_when_not_at_the_interval() -> None:
+    budget = Budget.parse("10%")
+    plain = polling(interval=5.0, interval_in_force=5.0, budget=budget, looking_every=None)
+    assert plain.mark == plain.words == ""
+    idle = polling(interval=5.0, interval_in_force=5.0, budget=budget, looking_every=60.0)
+    assert (idle.mark, idle.words) == ("idle", "idle: looking every 60s (a key brings 5s back)")
+    stretched = polling(interval=5.0, interval_in_force=27_067.0, budget=budget, looking_every=None)
+    assert stretched.mark == "stretched"
+    assert stretched.words == "polls stretched: next in 7h31m to stay within budget 10%"
+    soon = polling(interval=5.0, interval_in_force=14.0, budget=budget, looking_every=None)
+    assert soon.words == "polls stretched: next in 14s to stay within budget 10%"
+    assert polling(interval=5.0, interval_in_force=14.0, budget=None, looking_every=None).mark == ""  # no budget
 
 
 def _style_of(line: Text, words: str) -> str:

@@ -26,6 +26,7 @@ class Chip:
     read_only: bool = False
     production: bool = False  # marked PROD, in the error colour
     spend_warn: bool = False  # the spend in the warning colour (monitor.spend.pace_warns)
+    pace: str = ""  # "idle", "stretched" (monitor.spend.Polling.mark), "" at the operator's interval
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class HeaderInfo:
     batches: Limit | None
     updated: str  # "updated 06:31:05" or "connecting…"
     level: str  # ok | paused | stale | offline
-    trouble: str  # words for the level, "" when ok
+    trouble: str  # words for the level; when ok, how the org is polled if not at the interval (dim), else ""
     jobs: int
     running: int
     waiting: int = 0  # jobs waiting on their client (not counted as running)
@@ -144,6 +145,8 @@ def chip_text(chip: Chip, palette: Palette, form: str = "full") -> Text:
     if chip.spend and form != "tight":
         style = palette.warning if chip.spend_warn else "dim"
         text.append(f" mine {chip.spend}" if form == "full" else f" {chip.spend}", style=style)
+    if chip.pace and form != "tight":
+        text.append(f" {chip.pace}", style=palette.warning if chip.pace == "stretched" else "dim")
     return text
 
 
@@ -255,8 +258,8 @@ def _status(info: HeaderInfo, palette: Palette, width: int) -> Text:
         used, most = info.batches.used, info.batches.max
         share = used / most if most else 0.0
         batches = Text("batches today ").append(f"{used:,}/{most:,}", style=_share_style(share, palette))
-    jobs = f"{info.jobs} jobs, {info.running} running"
-    waiting = [f"{jobs}, {info.waiting} waiting on their client", f"{jobs}, {info.waiting} waiting"]
+    jobs = f"{info.jobs:,} jobs, {info.running:,} running"
+    waiting = [f"{jobs}, {info.waiting:,} waiting on their client", f"{jobs}, {info.waiting:,} waiting"]
     jobs_forms = [Text(form) for form in (waiting if info.waiting else [jobs])]
     updated = Text(info.updated)
     marks = [_Phrase([Text(full, style="bold"), Text(short, style="bold")], " · ") for full, short in info.marks]
@@ -308,7 +311,7 @@ def _alert(note: AlertNote | None, palette: Palette, width: int) -> Text:
 
 def render(info: HeaderInfo, palette: Palette, width: int = 120) -> Text:
     """The header's :func:`height` lines: the chips (several orgs), the status, the totals (tall
-    screens), the trouble (blank when all is well), the newest alert."""
+    screens), the trouble (when all is well: blank, or how the org is polled, dim), the newest alert."""
     lines: list[Text] = []
     if info.chips:
         most = chip_lines(info.chips, width)
@@ -317,7 +320,7 @@ def render(info: HeaderInfo, palette: Palette, width: int = 120) -> Text:
     if info.totals:
         lines += _fixed(_pack([Text(phrase, style="dim") for phrase in info.totals], width, " · "),
                         totals_lines(width), width)  # fmt: skip
-    style = {"paused": f"bold {palette.warning}", "stale": f"bold {palette.warning}"}.get(
+    style = {"ok": "dim", "paused": f"bold {palette.warning}", "stale": f"bold {palette.warning}"}.get(
         info.level, f"bold {palette.error}"
     )
     lines += _fixed([Text(inert(info.trouble), style=style)], 1, width)
