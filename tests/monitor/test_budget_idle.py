@@ -114,7 +114,7 @@ async def idle_org(sim: Simulator) -> None:
         sim.world.api_used = 0
     for _ in range(3):
         add_failed_rows_job(sim, [({"Name": "a"}, ""), ({"Name": "b"}, "REQUIRED_FIELD_MISSING:Name:Name --")])
-    add_open_upload(sim, 60.0)  # waits for its client: nothing the org owes
+    add_open_upload(sim, 600.0)  # waits for its client (past phase.CLIENT_WAIT_S): nothing the org owes
 
 
 async def test_an_idle_org_costs_at_most_two_calls_a_minute_and_snaps_back(quiet_sim: Simulator) -> None:
