@@ -253,7 +253,7 @@ class Poller:
             if job_id in self.final or job_id in early:
                 continue
             never_read = job_id not in self.jobs or job_id in self.unread
-            if never_read and job.finished:
+            if never_read and job.finished and job_id not in watched:  # the job open in detail is never history
                 backlog.append((job_id, job))
             elif (
                 full
