@@ -5,7 +5,8 @@ batch lists a cycle reads is decided in :mod:`economy`.
 
 Scale: jobs the listing already shows as finished (a week of history can hold tens of thousands)
 are read at most ``backfill`` per cycle, newest first, so the first screen comes at once and no
-cycle grows with the org's history; until read they show what the listing says. In the first cycle
+cycle grows with the org's history, and only as far as the API budget's spare allows (a cycle's
+``backfill`` allowance, Schedule.backfill); until read they show what the listing says. In the first cycle
 a job a listing page shows as live is read as that page arrives (reads are let in newest job first),
 and ``on_progress`` is told of the rows so far (listed, with those reads over them): the org's work
 is on screen with its counts before a long listing ends.
