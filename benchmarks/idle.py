@@ -47,7 +47,7 @@ class Dashboard:
         assert org.poller is not None
         cycle = org.state.poll_started()
         self.looks += org.schedule.idle
-        snapshot = await org.poller.cycle(look=org.schedule.idle)
+        snapshot = await org.poller.cycle(look=org.schedule.idle, backfill=org.schedule.backfill())
         delay = org.polled(snapshot, cycle, datetime.now(UTC), self.t)
         assert delay is not None
         if org.limits_due(self.t):
@@ -67,7 +67,8 @@ async def main(minutes: float, finished: int, waiting: int, interval: float) -> 
         add_finished_ingest_jobs(sim.world, finished)
         now = sim.world.clock.now()
         for _ in range(waiting):
-            ingest_job(sim.world, now, created=now - 60, total=0, rate=0.0, state="Open")
+            # past phase.CLIENT_WAIT_S: waiting on its client (a younger Open job counts as running)
+            ingest_job(sim.world, now, created=now - 600, total=0, rate=0.0, state="Open")
     with CountingProxy(sim.base_url) as proxy:
         service = BulkService(Transport(StaticToken(proxy.url, sim.token)))
         await service.connect()

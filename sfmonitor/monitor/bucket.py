@@ -19,6 +19,7 @@ from .spend import DAY_S
 BURST_HOURS = 16.0  # the bucket holds this many hours of the daily budget: a watch of ~50 calls a minute
 # (the demo's, seven jobs running) spends 10 % of a 100,000-call allowance's bucket in ~1h45m
 LOW = 0.25  # below this share of the bucket, polls stretch
+SPARE = 0.5  # history (finished jobs not read yet) is read only from the bucket above this share
 QUIET_EVERY_MAX = 6  # an empty bucket: quiet jobs and listings are read this many times less often
 
 
@@ -58,6 +59,13 @@ class Bucket:
     def fullness(self, now: float) -> float:
         """0 (empty, or owing) to 1 (full)."""
         return max(0.0, self._now(now)) / self.capacity
+
+    def spare(self, now: float) -> int:
+        """Calls above SPARE of the bucket: what history reads may spend (running jobs, listings and
+        the watched job keep the rest); none while the bucket is under pressure."""
+        if self.pressure(now) > 0:
+            return 0
+        return max(0, int(self._now(now) - self.capacity * SPARE))
 
     def pressure(self, now: float) -> float:
         """0 while the bucket is at least LOW full, rising to 1 as it empties."""

@@ -17,7 +17,8 @@ from .alerts import Alerter
 from .board import Connection
 from .confirm import needs_typed, production_of, read_only_refusal
 from .failure_store import FailureStore
-from .history import History, live_work
+from .history import History
+from .phase import working
 from .poller import BACKFILL, Poller, Snapshot
 from .schedule import Schedule
 from .spend import Spend
@@ -139,12 +140,12 @@ class Org:
             return None
         if self.state.awaiting_read:
             return 0.0
-        # work the org owes (an Open job waiting for its client's upload or close is not): else idle pace
-        running = any(live_work(self.state.jobs[job_id]) for job_id in self.state.index.running)
+        # a job in the running phase (what the header counts as running): else idle pace
+        running = working(self.state.jobs, self.state.index.running, now.timestamp())[0] > 0
         first = self.state.polls_done <= 1  # it read every job once: not the pace of the polls to come
         calls = None if first else snapshot.requests
         return self.schedule.after_success(
-            running, calls, appeared=appeared, settled=not snapshot.backlog, now=monotonic
+            running, calls, appeared=appeared, settled=snapshot.backlog == 0 or snapshot.deferred > 0, now=monotonic
         )
 
     def poll_failed(

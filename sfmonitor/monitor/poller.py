@@ -5,7 +5,8 @@ batch lists a cycle reads is decided in :mod:`economy`.
 
 Scale: jobs the listing already shows as finished (a week of history can hold tens of thousands)
 are read at most ``backfill`` per cycle, newest first, so the first screen comes at once and no
-cycle grows with the org's history; until read they show what the listing says. In the first cycle
+cycle grows with the org's history, and only as far as the API budget's spare allows (a cycle's
+``backfill`` allowance, Schedule.backfill); until read they show what the listing says. In the first cycle
 a job a listing page shows as live is read as that page arrives (reads are let in newest job first),
 and ``on_progress`` is told of the rows so far (listed, with those reads over them): the org's work
 is on screen with its counts before a long listing ends.
@@ -48,6 +49,7 @@ class Snapshot:
     requests: int
     errors: dict[str, str] = field(default_factory=dict)
     backlog: int = 0  # finished jobs listed but not read yet
+    deferred: int = 0  # of those, held back by the API budget's allowance (Schedule.backfill), not the cap
     read: frozenset[str] = frozenset()  # jobs whose info this cycle read (the others are as last read)
     missing: frozenset[str] = frozenset()  # jobs named by id that the org said it does not have
 
@@ -134,6 +136,7 @@ class Poller:
         full: bool = False,
         on_progress: Callable[[dict[str, Job]], None] | None = None,
         look: bool = False,
+        backfill: int | None = None,
     ) -> Snapshot:
         """List the org's jobs and read every one that may have changed (see :mod:`economy`).
 
@@ -142,6 +145,8 @@ class Poller:
         org's first cycle, handed the rows so far (see :class:`FirstRows`) as live jobs are listed
         and read (a first screen need not wait for a whole org).
         ``look``: both listings, whatever the economy says (an idle org's poll: it is for new jobs).
+        ``backfill``: finished jobs not read yet that the API budget lets this cycle read, within the
+        poller's own cap (None: no budget limit; see Schedule.backfill).
         """
         before = self.service.transport.requests_made
         self.cycles += 1
@@ -249,7 +254,7 @@ class Poller:
             if job_id in self.final or job_id in early:
                 continue
             never_read = job_id not in self.jobs or job_id in self.unread
-            if never_read and job.finished:
+            if never_read and job.finished and job_id not in watched:  # the job open in detail is never history
                 backlog.append((job_id, job))
             elif (
                 full
@@ -269,6 +274,9 @@ class Poller:
             budget = len(backlog)  # a small org (or one snapshot): all at once
         else:
             budget = self.backfill if self.jobs else 0  # the first screen waits for nothing finished
+        deferred = 0
+        if backfill is not None and backfill < budget:  # history is read from the budget's spare only
+            deferred, budget = budget - max(0, backfill), max(0, backfill)
         to_read += backlog[:budget]
         unread = {job_id for job_id, _ in backlog[budget:]}
         self.unread = unread
@@ -310,6 +318,7 @@ class Poller:
             requests=self.service.transport.requests_made - before,
             errors=errors,
             backlog=len(unread),
+            deferred=deferred,
             read=frozenset(job_id for job_id in fresh if job_id not in errors),
         )
 

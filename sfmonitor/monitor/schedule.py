@@ -1,7 +1,8 @@
 """When to poll next: the operator's interval, within the API budget's bucket; looking now and
 then when the org is idle; backing off on failure.
 
-Idle: nothing running, every finished job read, and no key, ``r`` or new job for IDLE_AFTER_S.
+Idle: nothing running (:mod:`phase`), every finished job read or held back by the budget
+(:meth:`Schedule.backfill`), and no key, ``r`` or new job for IDLE_AFTER_S.
 Each idle poll lists the org (a look) every IDLE_LOOK_S, and the looks wait longer when the calls
 spent while idle (listings, /limits, job reads) would come to more than IDLE_CALLS_PER_MIN a
 minute. A key, ``r`` or a job appearing brings the operator's interval back at once.
@@ -82,6 +83,15 @@ class Schedule:
         bucket = self._bucket()
         return bucket.pressure(self.clock()) if bucket is not None else 0.0
 
+    def backfill(self) -> int | None:
+        """Finished jobs not read yet (history) that this cycle may read: None, no limit (no budget
+        known); none while idle (a look is for new jobs, and its calls are paced) or while the bucket
+        is under pressure; else only the bucket's spare (Bucket.spare), never taking it below half."""
+        bucket = self._bucket()
+        if bucket is None:
+            return None
+        return 0 if self.idle else bucket.spare(self.clock())
+
     def spent(self, calls: int, now: float | None = None) -> None:
         """Every call made for the org (polls, /limits, close/abort), as it is counted."""
         now = self.clock() if now is None else now
@@ -111,7 +121,8 @@ class Schedule:
     ) -> float:
         """The delay to the next poll after one that made ``calls`` requests (None: a cycle not to
         judge the pace by, such as the first, which reads every job once). ``appeared``: a job new
-        to this poll; ``settled``: every finished job listed has been read (no backlog)."""
+        to this poll; ``settled``: every finished job listed has been read, or the budget holds the
+        rest back (history the budget defers is not work to stay awake for)."""
         now = self.clock() if now is None else now
         self.failures = 0
         if calls is not None:

@@ -69,18 +69,29 @@ async def connect(options: ConnectionOptions, post: Post, *, ask_sandbox: bool =
 
 
 async def poll(
-    poller: Poller, cycle: int, watch: set[str], post: Post, *, first: bool, full: bool = False, look: bool = False
+    poller: Poller,
+    cycle: int,
+    watch: set[str],
+    post: Post,
+    *,
+    first: bool,
+    full: bool = False,
+    look: bool = False,
+    backfill: int | None = None,
 ) -> None:
     """One cycle. ``first``: the org's first, whose rows are shown as they come, before the cycle
     ends (the first page of the listing, then each live job as it is listed and read: the first
     screen shows the org's work with its counts, not a blank table or the listing's dashes);
-    ``look``: an idle org's poll, which lists the org."""
+    ``look``: an idle org's poll, which lists the org; ``backfill``: history reads the API budget
+    allows (Schedule.backfill)."""
 
     def on_progress(jobs: dict[str, Job]) -> None:
         post(FirstRows(jobs))
 
     try:
-        snapshot = await poller.cycle(watch=watch, full=full, on_progress=on_progress if first else None, look=look)
+        snapshot = await poller.cycle(
+            watch=watch, full=full, on_progress=on_progress if first else None, look=look, backfill=backfill
+        )
     except BulkError as exc:
         post(PollFailed.of(exc))
     except Exception as exc:  # a bug must not take the dashboard down; the log has the trace

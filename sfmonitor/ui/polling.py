@@ -71,7 +71,8 @@ class Polling(App[None]):
             work = org_workers.connect(self.options[org.key], post, ask_sandbox=org.production is None)
         else:
             work = org_workers.poll(org.poller, org.state.poll_started(), self.watched(org), post,
-                                    first=not org.state.polls_done, full=full, look=org.schedule.idle)  # fmt: skip
+                                    first=not org.state.polls_done, full=full, look=org.schedule.idle,
+                                    backfill=org.schedule.backfill())  # fmt: skip
         self.run_worker(work, group=f"poll-{org.key}", exit_on_error=False)
 
     def watched(self, org: Org) -> set[str]:

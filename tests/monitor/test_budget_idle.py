@@ -14,8 +14,10 @@ from sfmonitor.config.settings import load
 from sfmonitor.monitor.bucket import Bucket, reads_every
 from sfmonitor.monitor.fleet import Fleet
 from sfmonitor.monitor.org import Org
+from sfmonitor.monitor.poller import BACKFILL, Snapshot
 from sfmonitor.monitor.schedule import IDLE_LOOK_S, Schedule
 from sfmonitor.monitor.spend import DAY_S, Budget
+from sfmonitor.simulator.bulk import add_finished_ingest_jobs
 from sfmonitor.simulator.server import Simulator
 from sfmonitor.ui.cells import Palette
 from sfmonitor.ui.view import present
@@ -31,12 +33,14 @@ class Driver:
         self.org.connected(service)
         self.service = service
         self.delays: list[float] = []
+        self.snapshots: list[Snapshot] = []
 
     async def poll(self) -> float:
         org = self.org
         assert org.poller is not None
         cycle = org.state.poll_started()
-        snapshot = await org.poller.cycle(look=org.schedule.idle)
+        snapshot = await org.poller.cycle(look=org.schedule.idle, backfill=org.schedule.backfill())
+        self.snapshots.append(snapshot)
         delay = org.polled(snapshot, cycle, datetime.now(UTC), self.t)
         assert delay is not None
         org.next_poll_delay = delay
@@ -78,6 +82,52 @@ def test_the_bucket_bounds_any_day_and_lets_a_burst_through() -> None:
     assert 0 < reads_every(0.0, urgent=False) == 1 == reads_every(1.0, urgent=True) < reads_every(1.0, urgent=False)
 
 
+def test_history_is_read_only_from_the_buckets_spare() -> None:
+    t = 0.0
+    schedule = Schedule(5.0, budget=Budget(calls=2_000), clock=lambda: t)  # 500 calls in the bucket
+    assert schedule.backfill() == 250  # full: the calls above half (the poller reads at most BACKFILL)
+    schedule.spent(200)
+    assert schedule.backfill() == 50  # history never takes the bucket below half
+    schedule.spent(50)
+    assert schedule.backfill() == 0
+    schedule.spent(150)  # 100 left: below a quarter, under pressure
+    assert schedule.pressure > 0 and schedule.backfill() == 0
+    t = DAY_S  # a quiet day: full again
+    assert schedule.pressure == 0 and schedule.backfill() == 250
+    schedule.idle = True  # an idle org's looks are for new jobs, paced: no history
+    assert schedule.backfill() == 0
+    assert Schedule(5.0).backfill() is None  # no budget: the poller's own cap alone
+    assert Schedule(5.0, budget=Budget(percent=10.0)).backfill() is None  # the allowance not said yet
+
+
+async def test_history_waits_while_running_jobs_keep_the_interval(quiet_sim: Simulator) -> None:
+    """A big history against a small allowance: the running job is read every cycle at the operator's
+    interval; history is read only from the bucket's spare, and what it defers does not keep the org
+    awake."""
+    add_finished_ingest_jobs(quiet_sim.world, 3_000)
+    running = add_running_ingest_job(quiet_sim, total=10**6, rate=50, running_for=0, fail_permille=0)
+    with quiet_sim.world.lock:
+        quiet_sim.world.api_max, quiet_sim.world.api_used = 20_000, 0  # 10%: 500 calls in the bucket
+    async with connected(quiet_sim) as service:
+        drive = Driver(service, Budget(percent=10.0))
+        await drive.until(120.0)
+        assert set(drive.delays) == {5.0}  # two minutes at the operator's interval, never stretched
+        # seen every cycle: its info read, or the org listed (its listing row carries its counts)
+        assert all(running in each.read or each.requests > len(each.read) for each in drive.snapshots)
+        bucket = drive.org.schedule.bucket
+        assert bucket is not None and bucket.fullness(drive.t) >= 0.25
+        history = [len(snapshot.read) - 1 for snapshot in drive.snapshots[1:]]
+        assert 0 < sum(history) <= 250 and max(history) <= BACKFILL  # only the spare: half the bucket
+        last = drive.snapshots[-1]
+        assert last.backlog > 2_500 and last.deferred > 0  # history waits for the budget
+        drive.org.schedule.active_at = drive.t - 3600  # nothing new for an hour ...
+        with quiet_sim.world.lock:
+            quiet_sim.world.jobs[running].state = "JobComplete"
+        await drive.poll()
+        await drive.poll()  # ... and the job done: idle, though history is still unread
+        assert drive.org.schedule.idle and drive.snapshots[-1].backlog > 2_500
+
+
 async def test_the_default_budget_stretches_polls_against_a_small_allowance(sim: Simulator, tmp_path: Path) -> None:
     settings = load(path=tmp_path / "no-config.toml", env={})
     assert str(settings.api_budget) == "10%"  # bounded out of the box
@@ -115,7 +165,7 @@ async def idle_org(sim: Simulator) -> None:
         sim.world.api_used = 0
     for _ in range(3):
         add_failed_rows_job(sim, [({"Name": "a"}, ""), ({"Name": "b"}, "REQUIRED_FIELD_MISSING:Name:Name --")])
-    add_open_upload(sim, 60.0)  # waits for its client: nothing the org owes
+    add_open_upload(sim, 600.0)  # waits for its client (past phase.CLIENT_WAIT_S): nothing the org owes
 
 
 async def test_an_idle_org_costs_at_most_two_calls_a_minute_and_snaps_back(quiet_sim: Simulator) -> None:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import cast
 
 from sfmonitor.bulk.calls import CallLog
 from sfmonitor.bulk.models import Action, Job
 from sfmonitor.bulk.service import BulkService
 from sfmonitor.monitor.org import LIMITS_EVERY_S, Org
+from sfmonitor.monitor.phase import CLIENT_WAIT_S, working
 from sfmonitor.monitor.poller import Snapshot
 from sfmonitor.monitor.schedule import Schedule
 
@@ -21,8 +22,9 @@ def snap(*jobs: Job, requests: int = 3) -> Snapshot:
     return Snapshot({j.id: j for j in jobs}, None, NOW, requests, read=frozenset(j.id for j in jobs))
 
 
-def job(state: str, job_id: str = "750a") -> Job:
-    return Job.from_fields({"id": job_id, "jobType": "V2Ingest", "state": state})
+def job(state: str, job_id: str = "750a", age_s: float = 3600.0) -> Job:
+    created = (NOW - timedelta(seconds=age_s)).isoformat()
+    return Job.from_fields({"id": job_id, "jobType": "V2Ingest", "state": state, "createdDate": created})
 
 
 def org() -> Org:
@@ -33,7 +35,8 @@ def test_running_work_polls_at_the_interval_and_waiting_jobs_at_the_idle_pace() 
     o = org()
     assert o.polled(snap(job("InProgress")), o.state.poll_started(), NOW, 0.0) == 5.0
     assert o.connection.last_good == NOW and o.connection.error is None
-    # an Open job waits for its client's upload: nothing the org owes, so (after a minute) the idle pace
+    # an Open job past phase.CLIENT_WAIT_S waits for its client's upload: nothing the org owes, so
+    # (after a minute) the idle pace
     assert o.polled(snap(job("Open")), o.state.poll_started(), NOW, 1.0) == 5.0
     assert o.polled(snap(job("Open")), o.state.poll_started(), NOW, 61.0) == 60.0 and o.schedule.idle
     assert o.limits_due(LIMITS_EVERY_S) and o.limits_due(0.0)
@@ -42,6 +45,19 @@ def test_running_work_polls_at_the_interval_and_waiting_jobs_at_the_idle_pace() 
     # a job appearing brings the interval back at once
     assert o.polled(snap(job("Open"), job("InProgress", "750b")), o.state.poll_started(), NOW, 122.0) == 5.0
     assert not o.schedule.idle
+
+
+def test_idle_and_the_running_count_agree_on_an_open_job_in_its_first_minutes() -> None:
+    """An Open 2.0 job younger than CLIENT_WAIT_S is counted running (its upload is likely under way):
+    the org is not idle while the header counts it; once it waits on its client, both say so."""
+    o = org()
+    young = job("Open", age_s=60.0)
+    for t in (0.0, 30.0, 61.0, 100.0):
+        assert o.polled(snap(young), o.state.poll_started(), NOW, t) == 5.0
+        assert working(o.state.jobs, o.state.index.running, NOW.timestamp()) == (1, 0) and not o.schedule.idle
+    later = NOW + timedelta(seconds=CLIENT_WAIT_S)  # the same job, now past the threshold: waiting, not running
+    assert o.polled(snap(young), o.state.poll_started(), later, 200.0) == 60.0 and o.schedule.idle
+    assert working(o.state.jobs, o.state.index.running, later.timestamp()) == (0, 1)
 
 
 def test_an_answered_abort_is_read_back_at_once_and_a_pause_stops_polling() -> None:

@@ -33,3 +33,16 @@ async def test_a_small_backlog_is_read_at_once_whatever_the_share(service: BulkS
     poller = Poller(service, backfill=20)  # one org's share among ten
     first = await poller.cycle()
     assert first.backlog == 0 and len(first.read) == len(sim.world.jobs)  # a 64-job org: all read at once
+
+
+async def test_the_budget_defers_history_but_not_the_job_open_in_detail(service: BulkService, sim: Simulator) -> None:
+    add_finished_ingest_jobs(sim.world, 400)
+    poller = Poller(service)
+    first = await poller.cycle()
+    held = await poller.cycle(backfill=0)  # the bucket has no spare: no history this cycle
+    assert held.backlog == first.backlog > 400 and held.deferred > 0
+    opened = next(iter(poller.unread))
+    shown = await poller.cycle(watch={opened}, backfill=0)  # the operator opened one: it is read
+    assert opened in shown.read and opened not in poller.unread and shown.backlog == held.backlog - 1
+    some = await poller.cycle(backfill=30)
+    assert len(some.read - shown.read) >= 30 and some.backlog == shown.backlog - 30
