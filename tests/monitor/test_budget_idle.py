@@ -84,7 +84,7 @@ def test_the_bucket_bounds_any_day_and_lets_a_burst_through() -> None:
 
 def test_history_is_read_only_from_the_buckets_spare() -> None:
     t = 0.0
-    schedule = Schedule(5.0, budget=Budget(calls=2_000), clock=lambda: t)  # 500 calls in the bucket
+    schedule = Schedule(5.0, budget=Budget(calls=750), clock=lambda: t)  # 500 calls in the bucket (16 h of 750)
     assert schedule.backfill() == 250  # full: the calls above half (the poller reads at most BACKFILL)
     schedule.spent(200)
     assert schedule.backfill() == 50  # history never takes the bucket below half
@@ -92,7 +92,7 @@ def test_history_is_read_only_from_the_buckets_spare() -> None:
     assert schedule.backfill() == 0
     schedule.spent(150)  # 100 left: below a quarter, under pressure
     assert schedule.pressure > 0 and schedule.backfill() == 0
-    t = DAY_S  # a quiet day: full again
+    t = 2 * DAY_S  # two quiet days (250 a day refilled): full again
     assert schedule.pressure == 0 and schedule.backfill() == 250
     schedule.idle = True  # an idle org's looks are for new jobs, paced: no history
     assert schedule.backfill() == 0
@@ -107,7 +107,7 @@ async def test_history_waits_while_running_jobs_keep_the_interval(quiet_sim: Sim
     add_finished_ingest_jobs(quiet_sim.world, 3_000)
     running = add_running_ingest_job(quiet_sim, total=10**6, rate=50, running_for=0, fail_permille=0)
     with quiet_sim.world.lock:
-        quiet_sim.world.api_max, quiet_sim.world.api_used = 20_000, 0  # 10%: 500 calls in the bucket
+        quiet_sim.world.api_max, quiet_sim.world.api_used = 7_500, 0  # 10%: 750 a day, 500 in the bucket
     async with connected(quiet_sim) as service:
         drive = Driver(service, Budget(percent=10.0))
         await drive.until(120.0)
