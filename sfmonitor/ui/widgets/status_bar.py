@@ -278,11 +278,11 @@ def _status(info: HeaderInfo, palette: Palette, width: int) -> Text:
         return list(range(end - 1, start - 1, -1))
 
     note_ids, extra_ids = last_first(notes_at, len(phrases)), last_first(extras_at, notes_at)
-    # the notes clipped, the batches, the notes dropped, sfmonitor's spend (what the operator pays
-    # for watching outlasts the sort and the day's batches), the waiting words, the usage's figures,
-    # the extras clipped, the updated time clipped, the marks' short words, the usage, the extras
-    # dropped, the org clipped
-    cuts = [*note_ids, 2, *note_ids, 1, 3, 1, *extra_ids, 4, *last_first(marks_at, extras_at), 1, *extra_ids, 0]
+    # the notes clipped, the batches, the notes dropped, the waiting words, sfmonitor's spend (what
+    # the operator pays for watching outlasts the sort, the day's batches and the long words), the
+    # usage's figures, the extras clipped, the updated time clipped, the marks' short words, the
+    # usage, the extras dropped, the org clipped
+    cuts = [*note_ids, 2, *note_ids, 3, 1, 1, *extra_ids, 4, *last_first(marks_at, extras_at), 1, *extra_ids, 0]
     return _fit(phrases, cuts, width)
 
 
