@@ -4,6 +4,8 @@ opening the detail included), and choosing one does what the key does."""
 
 from __future__ import annotations
 
+from textual.pilot import Pilot
+
 from sfmonitor.config.settings import Settings
 from sfmonitor.monitor.schedule import Schedule
 from sfmonitor.simulator.server import Simulator
@@ -31,10 +33,19 @@ def keys_here(app: SfMonitorApp) -> dict[str, str]:
     return out
 
 
-def assert_every_key_in_the_palette(app: SfMonitorApp) -> set[str]:
+def missing(app: SfMonitorApp) -> list[str]:
+    """The bindings in force here that the palette does not offer (by id)."""
     titles = commands(app)
-    for binding_id, title in keys_here(app).items():
-        assert any(t.startswith(title) for t in titles), (type(app.screen).__name__, binding_id, sorted(titles))
+    return [binding_id for binding_id, title in keys_here(app).items() if not any(t.startswith(title) for t in titles)]
+
+
+async def assert_every_key_in_the_palette(pilot: Pilot[None], app: SfMonitorApp) -> set[str]:
+    """Once the screen has settled (a loaded machine is slow to apply a selection), every key in force
+    has its palette command; the ids seen."""
+    try:
+        await wait_for(pilot, lambda: not missing(app), timeout=10)
+    except AssertionError:
+        raise AssertionError((type(app.screen).__name__, missing(app), sorted(commands(app)))) from None
     return set(keys_here(app))
 
 
@@ -46,22 +57,22 @@ async def test_every_binding_with_a_description_has_a_palette_command(sim: Simul
         await wait_for(pilot, lambda: f"prod/{classic}" in [r.key.value for r in jobs_table(app).ordered_rows])
         jobs_table(app).select(f"prod/{classic}")
         await pilot.pause(0.1)
-        seen = assert_every_key_in_the_palette(app)
+        seen = await assert_every_key_in_the_palette(pilot, app)
         titles = commands(app)
         for wanted in ("Copy id (y)", "Setup page (O)", "Filter (/)", "Detail (⏎)", "Org (o)"):
             assert wanted in titles, sorted(titles)
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, JobDetailScreen) and app.screen.view is not None)
         await pilot.pause(0.1)
-        seen |= assert_every_key_in_the_palette(app)
+        seen |= await assert_every_key_in_the_palette(pilot, app)
         assert "Sort batches (s)" in commands(app)
         await pilot.press("f")
         await wait_for(pilot, lambda: isinstance(app.screen, FailuresScreen))
-        seen |= assert_every_key_in_the_palette(app)
+        seen |= await assert_every_key_in_the_palette(pilot, app)
         await pilot.press("!")
         await wait_for(pilot, lambda: isinstance(app.screen, AlertsScreen))
         await pilot.pause(0.1)
-        seen |= assert_every_key_in_the_palette(app)
+        seen |= await assert_every_key_in_the_palette(pilot, app)
         assert "Test notification (n)" in commands(app)
     # every binding of a screen the palette opens on (not the modal help and confirmation) was offered
     described = {b.id for _, owner in PLACES if owner.__name__ not in ("HelpScreen", "ConfirmScreen")
