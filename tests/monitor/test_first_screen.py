@@ -37,6 +37,16 @@ def long_history(sim: Simulator) -> set[str]:
     return {old.id, between.id, classic.id}
 
 
+def held_history(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> tuple[set[str], list[str], asyncio.Event]:
+    """An org with a long history (seven ingest pages) whose last listing page waits for the test:
+    its live jobs, the events as they happen, and the event that lets the last page go."""
+    live = long_history(sim)
+    events: list[str] = []
+    release = asyncio.Event()
+    holding_last_ingest_page(monkeypatch, events, release, pages=7)
+    return live, events, release
+
+
 def holding_last_ingest_page(
     monkeypatch: pytest.MonkeyPatch, events: list[str], release: asyncio.Event, pages: int
 ) -> None:
@@ -88,10 +98,7 @@ async def _first_cycle(
 async def test_the_first_cycle_shows_the_live_jobs_with_counts_before_the_listing_ends(
     quiet_sim: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    live = long_history(quiet_sim)
-    events: list[str] = []
-    release = asyncio.Event()
-    holding_last_ingest_page(monkeypatch, events, release, pages=7)
+    live, events, release = held_history(quiet_sim, monkeypatch)
     async with connected(quiet_sim) as service:
         told, cycle = await _first_cycle(service, live, events, release)
         snapshot = await cycle

@@ -3,12 +3,10 @@ with their counts, while the listing is still under way (its last page held back
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from sfmonitor.simulator.server import Simulator
-from tests.monitor.test_first_screen import holding_last_ingest_page, long_history
+from tests.monitor.test_first_screen import held_history
 
 from .helpers import cell, jobs_table, make_app, wait_for
 
@@ -16,10 +14,7 @@ from .helpers import cell, jobs_table, make_app, wait_for
 async def test_live_jobs_are_on_top_with_their_counts_before_the_listing_ends(
     quiet_sim: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    live = long_history(quiet_sim)
-    events: list[str] = []
-    release = asyncio.Event()
-    holding_last_ingest_page(monkeypatch, events, release, pages=7)
+    live, events, release = held_history(quiet_sim, monkeypatch)
     app = make_app(quiet_sim, interval=5.0)
     try:
         async with app.run_test(size=(120, 40)) as pilot:
