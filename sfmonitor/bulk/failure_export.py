@@ -125,10 +125,10 @@ def unwritable_reason(error: OSError) -> str:
     return reason or (error.strerror or type(error).__name__).lower()
 
 
-def why_not_written(path: Path | None, error: OSError) -> str:
-    """One line for an export that could not be written: where, and the system's reason."""
-    where = str(path) if path is not None else "standard output"
-    return f"the failures CSV was not written to {where}: {unwritable_reason(error)}"
+def why_not_written(path: Path, error: OSError) -> str:
+    """One line for an export file that could not be written: where, and the system's reason (standard
+    output that cannot be written is the command line's one rule, cli/main.py)."""
+    return f"the failures CSV was not written to {path}: {unwritable_reason(error)}"
 
 
 @contextlib.contextmanager
