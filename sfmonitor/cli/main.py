@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 from ..bulk.retry import Pause, pausing_with
 from ..config import paths
@@ -18,6 +18,8 @@ from ..monitor.waiting import Sleep, cycling_with
 from . import logfile
 from .exits import ExitCode, StdoutUnwritable, fail
 from .parser import CONNECTION_DEFAULTS, build_parser, with_default_command
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -131,23 +133,24 @@ class _GuardedStdout:
         self._stream = stream
 
     def write(self, text: str) -> int:
-        try:
-            return self._stream.write(text)
-        except BrokenPipeError:
-            raise
-        except OSError as exc:
-            raise StdoutUnwritable(exc) from exc
+        return _unwritable_said(lambda: self._stream.write(text))
 
     def flush(self) -> None:
-        try:
-            self._stream.flush()
-        except BrokenPipeError:
-            raise
-        except OSError as exc:
-            raise StdoutUnwritable(exc) from exc
+        _unwritable_said(self._stream.flush)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
+
+
+def _unwritable_said(call: Callable[[], _T]) -> _T:
+    """``call()``, its failing to write (but for a closed pipe, which main leaves quietly) raised as
+    :class:`StdoutUnwritable`."""
+    try:
+        return call()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise StdoutUnwritable(exc) from exc
 
 
 @contextlib.contextmanager
