@@ -49,13 +49,13 @@ class Alerts:
         self.monotonic = monotonic  # when a decision was made (a test's clock)
         self._deliveries: dict[str, tuple[float, desktop_notify.Delivery]] = {}
 
-    def delivery(self, kind: str = "auto", *, fresh: bool = False) -> desktop_notify.Delivery:
-        """How ``[alerts] desktop = kind`` reaches the desktop here: decided again when ``fresh`` (n,
-        opening the help or the alerts screen) or when the last decision is ``DELIVERY_FRESH_S`` old,
-        so a tmux setting turned on, or a client attached, is seen."""
+    def delivery(self, kind: str = "auto") -> desktop_notify.Delivery:
+        """How ``[alerts] desktop = kind`` reaches the desktop here: decided again after
+        :meth:`decide_afresh` (n, opening the help or the alerts screen) or when the last decision is
+        ``DELIVERY_FRESH_S`` old, so a tmux setting turned on, or a client attached, is seen."""
         now = self.monotonic()
         known = self._deliveries.get(kind)
-        if fresh or known is None or now - known[0] >= DELIVERY_FRESH_S:
+        if known is None or now - known[0] >= DELIVERY_FRESH_S:
             known = (now, desktop_notify.decide(kind, self.env, self.tmux))
             self._deliveries[kind] = known
         return known[1]
@@ -129,7 +129,8 @@ class AlertKeys(App[None]):
 
     def action_test_notification(self) -> None:
         kind = self.org.alerter.rules.desktop
-        delivery = self.alerts.delivery(kind, fresh=True)  # tmux's settings as they are now
+        self.alerts.decide_afresh()  # tmux's settings as they are now
+        delivery = self.alerts.delivery(kind)
         sent = self.alerts.notify_desktop(kind, "sfmonitor", "a test notification")
         why = delivery.why if sent or delivery.kind == "off" else "no terminal"
         say(self, f"{'sent' if sent else 'not sent'}: {why}", title="Desktop notification", timeout=8)

@@ -203,9 +203,11 @@ def test_a_decision_of_how_notifications_travel_expires() -> None:
     now[0] += 1
     assert alerts.delivery().kind == "osc99"  # the decision expired: tmux asked again
     tmux.client = ""  # detached
-    assert alerts.delivery(fresh=True).kind == "off"
+    alerts.decide_afresh()  # as n does
+    assert alerts.delivery().kind == "off"
     tmux.client = "xterm-kitty"  # attached again
-    assert alerts.delivery(fresh=True).kind == "osc99"
+    alerts.decide_afresh()
+    assert alerts.delivery().kind == "osc99"
 
 
 async def test_n_and_the_alerts_screen_decide_afresh(quiet_sim: Simulator) -> None:
