@@ -1,0 +1,234 @@
+"""The history file: what a poll writes, what comes back, and that nothing is written twice."""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import os
+import sqlite3
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sfmonitor.bulk.models import Job, JobKind
+from sfmonitor.monitor.snapshot import read_snapshot
+from sfmonitor.simulator.server import Simulator
+from sfmonitor.store import reader
+from sfmonitor.store.recording import Recording
+from sfmonitor.store.schema import StoreError, connect
+from sfmonitor.store.writer import MAX_POINTS, Writer, prune
+from tests.conftest import connected
+
+T0 = 1_780_000_000.0  # 2026-05-28
+
+
+def job(job_id: str = "7503000000000A1AAA", state: str = "InProgress", processed: int = 0, **extra: Any) -> Job:
+    fields = {
+        "id": job_id,
+        "jobType": "V2Ingest",
+        "object": "Account",
+        "operation": "upsert",
+        "state": state,
+        "createdDate": "2026-05-28T20:26:40.000+0000",
+        "systemModstamp": "2026-05-28T20:30:00.000+0000",
+        "numberRecordsProcessed": processed,
+        "numberRecordsFailed": 0,
+        **extra,
+    }
+    return Job.from_fields(fields)
+
+
+def points(path: Path) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(path) as conn:
+        return conn.execute("SELECT at, state, processed FROM points ORDER BY at").fetchall()
+
+
+def writer(path: Path) -> Writer:
+    return Writer(connect(path, write=True))
+
+
+def test_file_is_the_users_alone(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "history.sqlite3"
+    recording = Recording(path)
+    recording.poll("prod", [job()], T0)
+    assert recording.flush(10)
+    recording.close()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    for companion in path.parent.glob("history.sqlite3-*"):
+        assert stat.S_IMODE(companion.stat().st_mode) & 0o077 == 0
+
+
+async def test_jobs_read_from_the_org_come_back_as_the_org_said(sim: Simulator, tmp_path: Path) -> None:
+    """Every job the simulator has, read over HTTP, recorded, and read back from the file alone: the
+    same Salesforce fields as ``status`` gives, plus what sfmonitor noted."""
+    async with connected(sim) as service:
+        snapshot = await read_snapshot(service)
+    path = tmp_path / "h.sqlite3"
+    w = writer(path)
+    assert w.poll("sim", snapshot.jobs.values(), T0) == len(snapshot.jobs)
+    conn = connect(path, write=False)
+    back = {r.job.id: r for r in reader.jobs(conn, reader.Filter(limit=None))}
+    assert back.keys() == snapshot.jobs.keys()
+    kinds = set()
+    for job_id, original in snapshot.jobs.items():
+        got = back[job_id]
+        kinds.add(got.job.kind)
+        assert got.org == "sim"
+        mine, theirs = got.job.to_json(), original.to_json()
+        for name in ("id", "jobType", "object", "operation", "state", "numberRecordsProcessed",
+                     "numberRecordsFailed", "apiVersion", "totalProcessingTime", "numberBatchesTotal"):  # fmt: skip
+            assert mine.get(name) == theirs.get(name), (job_id, name)
+        assert got.job.created_date == original.created_date
+        assert got.job.finished == original.finished
+        as_json = got.to_json()
+        assert as_json["org"] == "sim" and as_json["phase"] in ("running", "ended", "waiting", "unknown")
+        if original.finished:
+            assert as_json["endedDate"] and as_json["durationSeconds"] is not None
+    assert kinds == {JobKind.CLASSIC, JobKind.INGEST, JobKind.QUERY}
+
+
+def test_a_poll_writes_only_what_changed(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    w = writer(path)
+    assert w.poll("prod", [job(processed=10)], T0) == 1
+    assert w.poll("prod", [job(processed=10)], T0 + 5) == 0  # the same values: nothing written
+    assert w.poll("prod", [job(processed=500)], T0 + 10) == 1
+    assert w.poll("prod", [job(state="JobComplete", processed=900)], T0 + 15) == 1
+    assert [(s, p) for _, s, p in points(path)] == [("InProgress", 10), ("InProgress", 500), ("JobComplete", 900)]
+    (found,) = reader.find(connect(path, write=False), "7503000000000A1AAA")
+    assert found.outcome == "ok" and found.phase == "ended"
+    modstamp = job().system_modstamp
+    assert modstamp is not None and found.ended == modstamp.timestamp()  # the org's own end
+    assert found.job.number_records_processed == 900
+
+
+def _record_from_process(path: str, start: float) -> None:
+    w = Writer(connect(Path(path), write=True))
+    for step in range(40):  # both processes see the same changes, at slightly different moments
+        w.poll("prod", [job(processed=step // 2 * 100)], start + step * 5 + 0.001 * os.getpid() % 1)
+
+
+def test_two_processes_recording_one_org_write_each_change_once(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    connect(path, write=True).close()
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_record_from_process, args=(str(path), T0)) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+        assert worker.exitcode == 0
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT count(*) FROM jobs").fetchone()[0] == 1
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    counts = [p for _, _, p in points(path)]
+    assert sorted(set(counts)) == [n * 100 for n in range(20)]
+    assert len(counts) <= 2 * 20  # never more than each process's own changes; in practice each once
+    assert all(a != b for a, b in itertools.pairwise(counts)), "a point repeats its predecessor"
+
+
+def test_a_long_job_stays_small_and_keeps_its_states(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    w = writer(path)
+    w.poll("prod", [job(state="UploadComplete", processed=0)], T0)
+    for step in range(1, 2000):  # a day-long job read every 5 s with its counts moving each time
+        w.poll("prod", [job(processed=step)], T0 + step * 5)
+    w.poll("prod", [job(state="JobComplete", processed=2000)], T0 + 10_000)
+    kept = points(path)
+    assert len(kept) <= MAX_POINTS + 1
+    assert [s for _, s, _ in kept].count("UploadComplete") == 1 and kept[-1][1] == "JobComplete"
+    assert [s for _, s, _ in kept][1] == "InProgress"  # the first InProgress point: when it started
+    gaps = [b[0] - a[0] for a, b in itertools.pairwise(kept)]
+    assert gaps[-2] < gaps[1]  # recent history is finer than old
+
+
+def test_a_file_from_a_newer_sfmonitor_is_refused_and_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA user_version = 99")
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="newer sfmonitor"):
+        connect(path, write=True)
+    faults: list[str] = []
+    recording = Recording(path, on_fault=faults.append)
+    recording.poll("prod", [job()], T0)
+    recording.close()
+    assert path.read_bytes() == before
+    assert len(faults) == 1 and "newer sfmonitor" in faults[0] and recording.fault == faults[0]
+
+
+def test_a_damaged_file_stops_history_not_the_caller(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    path.write_bytes(b"this is not sqlite " * 500)
+    path.chmod(0o600)
+    faults: list[str] = []
+    recording = Recording(path, on_fault=faults.append)
+    recording.poll("prod", [job()], T0)
+    assert recording.flush(10)
+    recording.close()
+    assert faults == [recording.fault] and "damaged" in faults[0]
+    recording.poll("prod", [job()], T0)  # after a fault: quietly nothing
+    assert path.read_bytes().startswith(b"this is not sqlite")
+
+
+def test_a_file_another_program_keeps_locked(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    connect(path, write=True).close()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        faults: list[str] = []
+        recording = Recording(path, on_fault=faults.append, busy_ms=200)
+        recording.poll("prod", [job()], T0)
+        assert recording.flush(10)
+        recording.close()
+        assert faults and "locked" in faults[0]
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+def test_a_full_disk_stops_history_with_words(tmp_path: Path) -> None:
+    """SQLite's own "database or disk is full" (its page limit reached mid-write) is said once."""
+    path = tmp_path / "h.sqlite3"
+    w = writer(path)
+    w.conn.execute(f"PRAGMA max_page_count = {w.conn.execute('PRAGMA page_count').fetchone()[0]}")
+    with pytest.raises(sqlite3.Error) as caught:
+        w.poll("prod", [job(f"75030000000{n:04d}AAA", processed=n) for n in range(3000)], T0)
+    from sfmonitor.store.schema import words
+
+    assert "disk is full" in words(caught.value, path)
+    assert reader.jobs(connect(path, write=False), reader.Filter()) == []  # the poll rolled back whole
+
+
+def test_retention_forgets_the_oldest_first(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    w = writer(path)
+    day = 86_400.0
+    for n in range(10):
+        created = T0 - (500 - n * 50) * day  # 500 .. 50 days ago
+        stamp = f"{created:.0f}"
+        fields = {"createdDate": _sf(created), "systemModstamp": _sf(created + 60)}
+        w.poll("prod", [job(f"75030000000{n:04d}AAA", state="JobComplete", **fields)], float(stamp))
+    assert prune(w.conn, T0, days=400, max_bytes=1 << 30) == 2  # ended 500 and 450 days ago
+    left = reader.jobs(w.conn, reader.Filter(limit=None))
+    assert len(left) == 8 and min(r.job.created_date for r in left if r.job.created_date) == _dt(T0 - 400 * day)
+    assert prune(w.conn, T0, days=400, max_bytes=1) == 8  # a size cap below anything: all go, oldest first
+    assert reader.jobs(w.conn, reader.Filter(limit=None)) == []
+
+
+def _sf(seconds: float) -> str:
+    from sfmonitor.store.rows import sf_date
+
+    text = sf_date(seconds)
+    assert text is not None
+    return text
+
+
+def _dt(seconds: float) -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(seconds, UTC)
