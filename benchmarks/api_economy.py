@@ -1,7 +1,7 @@
 """API economy: sfmonitor's poller against a per-job poller, side by side on one simulated org.
 
 Run: ``.venv/bin/python benchmarks/api_economy.py [--minutes 10] [--speed 1] [--interval 5] [--idle-minutes 1]``
-(or ``--stepped``).
+(or ``--stepped [--floor]``).
 
 One seed-7 simulator (jobs start every ~3 simulated minutes), two counting proxies in front of it,
 one per client; both clients poll at the same interval in one event loop. sfmonitor runs its real
@@ -13,7 +13,13 @@ delay from a change to each client seeing it, by kind of change (a Bulk 1.0 batc
 Bulk 2.0 job end, any other state change such as a new job), and the oldest counts a running job
 showed on sfmonitor (in intervals). ``--idle-minutes``: then both poll an empty org this long, and
 the calls per minute with nothing running are printed. ``--stepped``: on simulated time instead
-(see :func:`stepped`): seconds to run, the same figures each time, no machine noise.
+(see :func:`stepped`): seconds to run, the same figures each time, no machine noise. ``--floor``
+(with ``--stepped``): from the org's own timeline (the jobs running at each poll, when each Bulk 1.0
+batch and each Bulk 2.0 job ended), the fewest calls per poll any poller could make while keeping a
+running job's counts under two intervals old and seeing each of those ends at the next poll (strict)
+or holding only the median delay within 1 s (median-only), with the derivation and what it assumes
+printed, beside both pollers' calls per poll and as a ratio of the per-job poller's (see
+:func:`api_floor.floor`).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import time
 from dataclasses import dataclass, field
 from statistics import median, quantiles
 
+from api_floor import Timeline, describe, floor
 from counting_proxy import CountingProxy
 from per_job_poller import PerJobPoller
 
@@ -36,6 +43,7 @@ from sfmonitor.monitor.poller import Poller
 from sfmonitor.monitor.schedule import Schedule
 from sfmonitor.simulator.server import Simulator
 from sfmonitor.simulator.world import Clock
+from sfmonitor.simulator.world import Job as OrgJob
 
 LIMITS_EVERY_S = 300.0  # as the dashboard
 BATCH_ENDED = ("Completed", "Failed")
@@ -83,6 +91,13 @@ def running(job: Job) -> bool:
     """Records are moving: a Bulk 2.0 job InProgress, a Bulk 1.0 job with batches queued or under way."""
     if job.kind is JobKind.CLASSIC:
         return not job.finished and bool((job.number_batches_queued or 0) + (job.number_batches_in_progress or 0))
+    return job.state == "InProgress"
+
+
+def running_in_org(job: OrgJob, t: float) -> bool:
+    """:func:`running` for the simulated org's own job at ``t`` (the truth, not what a poller shows)."""
+    if job.api == "classic":
+        return not job.terminal and any(batch.state_at(t) in ("Queued", "InProgress") for batch in job.batches)
     return job.state == "InProgress"
 
 
@@ -236,11 +251,12 @@ async def main(minutes: float, speed: float, interval: float, idle_minutes: floa
         )
 
 
-async def stepped(minutes: float, interval: float) -> None:
+async def stepped(minutes: float, interval: float, show_floor: bool = False) -> None:
     """The same comparison on simulated time: the org's clock stands still while both clients poll
     and moves one interval between polls, so a run takes seconds and says the same each time. Both
     poll at the same instants; the truth is each batch's and job's planned end; no schedule (the
-    interval is fixed) and no request latency: the delays are the policies' alone."""
+    interval is fixed) and no request latency: the delays are the policies' alone. ``show_floor``:
+    then the fewest calls per poll the rules allow, from the org's timeline (see api_floor.floor)."""
     clock = Clock(frozen=True)
     with (
         Simulator(seed=7, clock=clock) as sim,
@@ -256,6 +272,7 @@ async def stepped(minutes: float, interval: float) -> None:
         run = Measured(started=clock.start)
         last_read: dict[str, float] = {}
         limits_at = -LIMITS_EVERY_S
+        timeline = Timeline()
         for step in range(int(minutes * 60 / interval)):
             now = clock.start
             snapshot = await poller.cycle()
@@ -268,6 +285,13 @@ async def stepped(minutes: float, interval: float) -> None:
                 await a.limits()
             if step == 1:
                 run.warm = (dict(ours.counts), dict(theirs.counts), now + interval)
+            if show_floor:  # the org at this poll (its clock stands still: as both pollers found it)
+                with sim.world.lock:
+                    t = sim.world.advance()
+                    timeline.times.append(t)
+                    timeline.running.append({j.id: j.api for j in sim.world.jobs.values() if running_in_org(j, t)})
+                    if step == 1:
+                        timeline.known = frozenset(sim.world.jobs)
             clock.start += interval
         run.cycles = [step + 1, step + 1]
         run.minutes = (clock.start - run.started) / 60
@@ -282,7 +306,15 @@ async def stepped(minutes: float, interval: float) -> None:
                 ends = sorted(e for x in job.batches if x.state_at(clock.start) in BATCH_ENDED and (e := x.plan.end()))
                 entered.update({(job.id, f"{BATCHES}{k}"): end for k, end in enumerate(ends, 1)})
             classic = {job.id for job in sim.world.jobs.values() if job.api == "classic"}
+            kinds = {job.id: job.api for job in sim.world.jobs.values()}
     report(run, entered, classic, interval, f"seed 7, stepped simulated time, interval {interval:g} s")
+    if show_floor:
+        timeline.changes = [(job_id, kinds[job_id], at) for (job_id, _), at in entered.items()]
+        pages = {"ingest": a.pages.get(JobKind.INGEST, 1), "query": a.pages.get(JobKind.QUERY, 1)}  # as last listed
+        per_poll = interval / 60
+        for line in describe(floor(timeline, interval, pages), interval, pages,
+                             run.per_minute(1) * per_poll, run.per_minute(0) * per_poll):  # fmt: skip
+            print(line)
 
 
 if __name__ == "__main__":
@@ -292,8 +324,11 @@ if __name__ == "__main__":
     parser.add_argument("--interval", type=float, default=5.0)
     parser.add_argument("--idle-minutes", type=float, default=0.0, help="then an empty org this long (0: not)")
     parser.add_argument("--stepped", action="store_true", help="on simulated time, stepped: seconds, repeatable")
+    parser.add_argument("--floor", action="store_true", help="with --stepped: the fewest calls the rules allow")
     args = parser.parse_args()
+    if args.floor and not args.stepped:
+        parser.error("--floor needs --stepped (the floor is computed from the simulated org's timeline)")
     if args.stepped:
-        asyncio.run(stepped(args.minutes, args.interval))
+        asyncio.run(stepped(args.minutes, args.interval, args.floor))
     else:
         asyncio.run(main(args.minutes, args.speed, args.interval, args.idle_minutes))
