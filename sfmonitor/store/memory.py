@@ -1,0 +1,56 @@
+"""Asking the history file from a program that runs on: one read connection, opened when first
+asked, shared by the threads that ask (one at a time), and a fault said in words, never raised
+into a screen."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+from .reader import Timeline, last_jobs, last_polled, past_runs, timeline
+from .rows import Remembered
+from .schema import StoreError, connect, words
+
+
+class Memory:
+    """The history file at ``path``, read. Each method raises :class:`StoreError` with words."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._conn: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self._conn = connect(self.path, write=False)
+        return self._conn
+
+    def past_runs(self, org: str, object_name: str, operation: str, before: float, limit: int = 50) -> list[Remembered]:
+        with self._lock:
+            try:
+                return past_runs(self._connection(), org, object_name, operation, before, limit)
+            except sqlite3.Error as exc:
+                raise StoreError(words(exc, self.path)) from exc
+
+    def timeline(self, job: Remembered) -> Timeline:
+        with self._lock:
+            try:
+                return timeline(self._connection(), job)
+            except (sqlite3.Error, TypeError) as exc:  # TypeError: the job is gone (pruned meanwhile)
+                raise StoreError(words(exc, self.path)) from exc
+
+    def last_jobs(self, org: str, limit: int = 2000) -> tuple[list[Remembered], float | None]:
+        """The org's newest remembered jobs and when it was last polled."""
+        with self._lock:
+            try:
+                conn = self._connection()
+                return last_jobs(conn, org, limit), last_polled(conn, org)
+            except sqlite3.Error as exc:
+                raise StoreError(words(exc, self.path)) from exc
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
