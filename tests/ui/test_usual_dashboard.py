@@ -129,3 +129,24 @@ async def test_without_a_history_no_usual_is_shown(sim: Simulator) -> None:
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, JobDetailScreen) and app.screen.view is not None)
         assert not app.screen.query_one("#usual", Static).display
+
+
+async def test_a_history_that_cannot_be_read_is_said_and_the_dashboard_goes_on(sim: Simulator) -> None:
+    import sqlite3
+
+    tonight = running(sim, "Invoice__c", "upsert", rate=50, minutes=10)
+
+    def locked(org: str, object: str, operation: str, before: float) -> list[PastRun]:
+        raise sqlite3.OperationalError("database is locked")
+
+    options = ConnectionOptions(instance_url=sim.base_url, access_token=sim.token)
+    app = SfMonitorApp(options, Settings(interval=0.5), past_runs=locked)
+    async with app.run_test(size=(160, 40)) as pilot:
+        table = jobs_table(app)
+        await wait_for(pilot, lambda: tonight in table.rows)
+        table.select(tonight)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, JobDetailScreen) and "not read" in usual_line(app))
+        assert usual_line(app) == "usual: past runs not read (OperationalError: database is locked)"
+        polls = app.org.state.polls_done
+        await wait_for(pilot, lambda: app.org.state.polls_done >= polls + 2)  # still polling, still drawing
