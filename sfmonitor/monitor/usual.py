@@ -256,7 +256,7 @@ class Usuals:
     def slow(self, job: Job, now: float, history: History, *, unread: bool = False) -> Slow | None:
         """Whether the job is well below its usual pace now: the one question the jobs table, the detail
         and the alerts ask. ``unread``: its last read failed (its figures are older: not judged)."""
-        if unread:
+        if unread or job.finished:  # an ended job is never slow: no usual worked out for it here
             return None
         return slow(job, self.of(job), now, history.throughput(job), measured_s=history.measured_s(job))
 
