@@ -179,6 +179,6 @@ def past_runs(read: PastRuns, org_key: str, keys: list[Key], before: float, post
         try:
             found[key] = list(read(org_key, key[0], key[1], before))
         except Exception as exc:  # a broken history must not take the dashboard down; the log has the trace
-            log.exception("past runs of %s %s not read", *key)
-            found[key] = inert(f"{type(exc).__name__}: {exc}")
+            log.warning("past runs of %s %s not read", *key, exc_info=True)
+            found[key] = inert(str(exc) or type(exc).__name__)  # the store's words (StoreError: they are whole)
     post(UsualsRead(found))

