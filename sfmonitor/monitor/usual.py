@@ -42,6 +42,7 @@ JUDGE_AFTER_S = THROUGHPUT_WINDOW_S  # ... once the job has run a full throughpu
 MIN_MEASURED_S = 60.0  # its rate measured over at least a minute of polls (one poll's jump is noise)
 OVERDUE_FACTOR = 1.5  # or past 1.5x the usual's longer end, still under the usual median
 RANGE = "\u2013"  # an en dash, between a range's ends (written 12m-16m in these docstrings)
+WINDOW_WORDS = f"{THROUGHPUT_WINDOW_S / 60:g} minutes"  # the window a job's rate is measured over
 FLAG = "slow"  # the jobs table's mark, and the alert event's name
 DEFINING = frozenset({Outcome.OK.value, Outcome.RECORDS_FAILED.value})  # outcomes that define "usual"
 
@@ -133,11 +134,11 @@ class Slow:
                 "usualRuns": usual.runs}  # fmt: skip
 
     def words(self) -> str:
-        """The figures, for an alert: ``9 rec/s over the last minutes, under half the usual 40k rec/s;
+        """The figures, for an alert: ``9 rec/s over the last 3 minutes, under half the usual 40k rec/s;
         running 31m (usual 12m-16m, 8 runs)``."""
         against = "slower than" if self.overdue else "under half"
         usual = self.usual
-        return (f"{rate(self.rate)} rec/s over the last minutes, {against} the usual {rate(usual.rate)} rec/s; "
+        return (f"{rate(self.rate)} rec/s over the last {WINDOW_WORDS}, {against} the usual {rate(usual.rate)} rec/s; "
                 f"running {rough(self.elapsed_s)} (usual {usual.span()}, {plural(usual.runs, 'run')})")  # fmt: skip
 
 

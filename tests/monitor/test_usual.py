@@ -145,7 +145,7 @@ def test_the_words_of_the_usual_and_of_this_run() -> None:
     assert verdict is not None
     assert line(usual, tonight, now, 9500.0, verdict).endswith("; this run 31m so far, 9,500 rec/s — slow: well "
                                                                "below the usual pace")  # fmt: skip
-    assert verdict.words() == ("9,500 rec/s over the last minutes, under half the usual 40k rec/s; "
+    assert verdict.words() == ("9,500 rec/s over the last 3 minutes, under half the usual 40k rec/s; "
                                "running 31m (usual 12m\u201316m, 8 runs)")  # fmt: skip
     done = job("JobComplete", 1_200_000, ended_after=20 * MIN)
     assert line(usual, done, now, None).endswith("; this run took 20m, 1,000 rec/s")
@@ -204,7 +204,7 @@ def test_the_slow_alert_is_asked_for_raised_once_with_its_figures() -> None:
     events(asked, {})  # the first look learns
     (event,) = asked.after_poll(jobs, dict(jobs), org="PROD", stalled={}, waiting={}, slow={tonight.id: verdict})
     assert event.title() == "PROD: Account upsert slow against its usual pace" and event.bad
-    assert "400 rec/s over the last minutes, under half the usual 1,000 rec/s; running 10m" in event.body()
+    assert "400 rec/s over the last 3 minutes, under half the usual 1,000 rec/s; running 10m" in event.body()
     assert event.to_json()["slow"]["usualRecordsPerSecond"] == 1000.0
     assert events(asked, {tonight.id: verdict}) == []  # still slow: said already
     assert events(asked, {}) == [] and events(asked, {tonight.id: verdict}) == []  # dips back: once per job

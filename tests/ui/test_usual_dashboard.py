@@ -87,7 +87,7 @@ async def test_a_job_well_below_its_usual_pace_is_slow_in_the_table_the_detail_a
         if asked:
             (alert,) = slow_alerts
             assert alert.job_id == tonight and alert.title == "UAT: Invoice__c upsert slow against its usual pace"
-            figures = re.search(r"; (\d+) rec/s over the last minutes, under half the usual 1,000 rec/s; running "
+            figures = re.search(r"; (\d+) rec/s over the last 3 minutes, under half the usual 1,000 rec/s; running "
                                 r"\d+m \(usual 11m\u201313m, 5 runs\)$", alert.body)  # fmt: skip
             assert figures and 0 < int(figures[1]) < 500, alert.body  # 50 a second, read on the org's clock
         else:
