@@ -18,7 +18,8 @@ takes, and whether a running job is well below that pace. Textual-free; the cloc
   - under the usual median at all, once it has run :data:`OVERDUE_FACTOR` times the usual's longer
     end (the 75th percentile): late, and not catching up.
 
-  A job with no measured rate is not judged (a job making no progress at all is the stalled flag's).
+  A job with no measured rate yet is not judged. One making no progress at all is slow too; once it
+  is also stalled (6 polls and a minute), the table shows the stalled mark, which says more.
 
 Words, written once here: the detail's line (:func:`line`: ``usual 12m-16m, 40k rec/s (8 runs); this
 run 31m so far, 9,500 rec/s``), the table's flag :data:`FLAG` and an alert's figures (:meth:`Slow.words`).
