@@ -86,6 +86,35 @@ def duration(ms: int | None) -> str:
     return f"{hours}h{minutes:02d}m"
 
 
+def rate(value: float | None) -> str:
+    """Records a second, the one way every screen and alert writes it: ``950``, ``12,500``, ``40k``, ``2e06``."""
+    if value is None:
+        return "-"
+    if value >= 1_000_000:
+        return f"{value:.0e}".replace("e+", "e")
+    if value >= 10_000:
+        return f"{value / 1000:.0f}k"
+    return f"{value:,.0f}"
+
+
+def rough(seconds: float) -> str:
+    """A duration to the figure that matters, for ranges and comparisons: ``45s``, ``12m``, ``3h12m``,
+    ``2d04h`` (:func:`duration` is the exact one: ``12m05s``)."""
+    if not math.isfinite(seconds) or seconds >= 1000 * 86_400:
+        return ">999d"
+    whole = max(0, round(seconds))
+    if whole < 60:
+        return f"{whole}s"
+    minutes = round(whole / 60)
+    if minutes < 60:
+        return f"{minutes}m"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours}h{minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d{hours:02d}h"
+
+
 def eta(seconds: float | None) -> str:
     """Seconds left, in the few characters of a table cell: ``45s``, ``12m``, ``4.2h``, ``9d``."""
     if seconds is None:

@@ -1,7 +1,7 @@
 """The config file's ``[alerts]`` table, and ``[alerts.ORG]`` tables over it for one org:
 
 [alerts]
-events = ["ended", "batch_failed", "stalled", "failures", "waiting"]
+events = ["ended", "batch_failed", "stalled", "failures", "waiting"]   # the default; "slow" is asked for
 bell = true
 desktop = "auto"            # auto | osc9 | osc777 | osc99 | off
 min_duration = "2m"         # quicker jobs do not alert

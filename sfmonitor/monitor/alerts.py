@@ -1,11 +1,12 @@
 """What is worth telling the operator after a poll, without a screen: a watched job reaching its final
 state, a Bulk 1.0 batch failing, a job flagged stalled, failed records crossing a threshold, a job
-starting to wait on its client (an upload never closed, a Bulk 1.0 job nobody closed).
+starting to wait on its client (an upload never closed, a Bulk 1.0 job nobody closed), and, when asked
+for (:data:`OPT_IN`), a job turning slow against its usual pace (:mod:`.usual`).
 
 An org's first poll only learns the jobs: what had ended before sfmonitor looked is not news, and a
 job that poll could not read (its row holds the listing's older values) is learned at its first
 good read, not alerted on. Each event is raised once (a job stays stalled for many polls; its alert
-comes when it stalls).
+comes when it stalls; a job is told slow once, however often its pace dips under the line and back).
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ from typing import Any, TypeVar
 from ..bulk.models import Job, JobKind
 from ..numbers import count, duration
 from .phase import REASONS, ended, ended_badly
+from .usual import Slow
 
-EVENTS = ("ended", "batch_failed", "stalled", "failures", "waiting")
+EVENTS = ("ended", "batch_failed", "stalled", "failures", "waiting", "slow")
+OPT_IN = frozenset({"slow"})  # off unless [alerts] events names them: a judgement, not a fact the org states
+DEFAULT_EVENTS = frozenset(EVENTS) - OPT_IN
 DESKTOP_KINDS = ("auto", "osc9", "osc777", "osc99", "off")
 T = TypeVar("T")
 
@@ -27,7 +31,7 @@ T = TypeVar("T")
 class AlertRules:
     """``[alerts]`` in the config file (and ``[alerts.ORG]`` over it for one org)."""
 
-    events: frozenset[str] = frozenset(EVENTS)
+    events: frozenset[str] = DEFAULT_EVENTS
     bell: bool = True
     desktop: str = "auto"  # auto | osc9 | osc777 | osc99 | off
     min_duration_s: float = 0.0  # a job that ended quicker than this does not alert
@@ -44,14 +48,16 @@ class Event:
     duration_s: float | None = None  # created to last change, for an ended job
     stalled_s: float | None = None
     waiting: str | None = None  # why the job waits on its client (a key of phase.REASONS)
+    slow: Slow | None = None  # the figures of a job well below its usual pace
 
     @property
     def bad(self) -> bool:
-        return self.kind in ("batch_failed", "stalled", "failures", "waiting") or ended_badly(self.job)
+        return self.kind in ("batch_failed", "stalled", "failures", "waiting", "slow") or ended_badly(self.job)
 
     def title(self) -> str:
         what = {"ended": self.job.state, "batch_failed": "batch failed", "stalled": "stalled",
-                "failures": "failures", "waiting": f"waiting on its client: {self.waiting}"}[self.kind]  # fmt: skip
+                "failures": "failures", "waiting": f"waiting on its client: {self.waiting}",
+                "slow": "slow against its usual pace"}[self.kind]  # fmt: skip
         where = f"{self.org}: " if self.org else ""
         return f"{where}{self.job.object or 'job'} {self.job.operation} {what}".replace("  ", " ")
 
@@ -67,12 +73,15 @@ class Event:
             parts.append(f"no progress for {duration(int(self.stalled_s * 1000))}")
         if self.waiting is not None:
             parts.append(REASONS.get(self.waiting, self.waiting))
+        if self.slow is not None:
+            parts.append(self.slow.words())
         return "; ".join(parts)
 
     def to_json(self) -> dict[str, Any]:
         return {"event": self.kind, "org": self.org, "title": self.title(), "text": self.body(),
                 "durationSeconds": self.duration_s, "stalledSeconds": self.stalled_s,
-                "waitingOnClient": self.waiting, "job": self.job.to_json()}  # fmt: skip
+                "waitingOnClient": self.waiting, "slow": self.slow.to_json() if self.slow else None,
+                "job": self.job.to_json()}  # fmt: skip
 
 
 BURST = 3  # this many events from one poll make one desktop notification, not a stack
@@ -102,6 +111,7 @@ class Alerter:
     rules: AlertRules = field(default_factory=AlertRules)
     _stalled: set[str] = field(default_factory=set)
     _waiting: set[str] = field(default_factory=set)
+    _slow: set[str] = field(default_factory=set)  # told slow once: never again while the job is listed
     _learned: bool = False
     _unlearned: set[str] = field(default_factory=set)  # there at the first poll, not read yet
 
@@ -114,13 +124,15 @@ class Alerter:
         stalled: Mapping[str, float],
         waiting: Mapping[str, str],
         unread: Collection[str] = (),
+        slow: Mapping[str, Slow] | None = None,
     ) -> list[Event]:
         """The events of one poll; ``stalled``: the jobs flagged stalled now, and for how long;
         ``waiting``: the jobs waiting on their client now, and why; ``unread``: the jobs this
-        poll could not read."""
+        poll could not read; ``slow``: the jobs well below their usual pace now, with the figures."""
+        slow = slow or {}
         if not self._learned:  # the first look at the org: nothing has happened yet
             self._learned = True
-            self._stalled, self._waiting = set(stalled), set(waiting)
+            self._stalled, self._waiting, self._slow = set(stalled), set(waiting), set(slow)
             self._unlearned = {job_id for job_id in unread if job_id in after}
             return []
         # the first poll's unread jobs stay quiet until read, and the poll that reads them only learns them
@@ -151,7 +163,10 @@ class Alerter:
             out += [Event("stalled", org, after[j], stalled_s=stalled[j]) for j in newly(stalled, self._stalled)]
         if "waiting" in rules.events:
             out += [Event("waiting", org, after[j], waiting=waiting[j]) for j in newly(waiting, self._waiting)]
+        if "slow" in rules.events:
+            out += [Event("slow", org, after[j], slow=slow[j]) for j in newly(slow, self._slow)]
         self._stalled, self._waiting = set(stalled), set(waiting)
+        self._slow = {job_id for job_id in self._slow if job_id in after} | {j for j in slow if j not in quiet}
         return out
 
 

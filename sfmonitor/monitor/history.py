@@ -45,18 +45,25 @@ class JobHistory:
             return  # same cycle seen twice
         self.samples.append(Sample(at, processed))
 
-    def throughput(self, window: float = THROUGHPUT_WINDOW_S) -> float | None:
-        """Records per second over the last ``window`` seconds; None before two samples."""
+    def _window(self, window: float) -> tuple[Sample, Sample] | None:
+        """The first and last samples of the last ``window`` seconds (at least two); None before two."""
         if len(self.samples) < 2:
             return None
         last = self.samples[-1]
         first = next((s for s in self.samples if last.at - s.at <= window), self.samples[0])
-        if first is last:
-            first = self.samples[-2]
-        span = last.at - first.at
-        if span <= 0:
+        return (self.samples[-2] if first is last else first), last
+
+    def throughput(self, window: float = THROUGHPUT_WINDOW_S) -> float | None:
+        """Records per second over the last ``window`` seconds; None before two samples."""
+        ends = self._window(window)
+        if ends is None or ends[1].at - ends[0].at <= 0:
             return None
-        return per_second(last.processed - first.processed, span)
+        return per_second(ends[1].processed - ends[0].processed, ends[1].at - ends[0].at)
+
+    def measured_s(self, window: float = THROUGHPUT_WINDOW_S) -> float:
+        """The seconds of polls :meth:`throughput` is measured over (0 before two samples)."""
+        ends = self._window(window)
+        return max(0.0, ends[1].at - ends[0].at) if ends else 0.0
 
     def rates(self) -> list[float]:
         """Records/s between consecutive samples: the sparkline's data."""
@@ -141,6 +148,10 @@ class History:
 
     def throughput(self, job: Job) -> float | None:
         return self.of(job.id).throughput() if not job.finished else None
+
+    def measured_s(self, job: Job) -> float:
+        """The seconds of polls the job's throughput is measured over."""
+        return self.of(job.id).measured_s() if not job.finished else 0.0
 
     def stalled(self, job: Job, now: float) -> float | None:
         if not live_work(job):

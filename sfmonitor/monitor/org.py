@@ -7,6 +7,7 @@ screen.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -18,11 +19,12 @@ from .board import Connection
 from .confirm import needs_typed, production_of, read_only_refusal
 from .failure_store import FailureStore
 from .history import History
-from .phase import working
+from .phase import Phase, phase, working
 from .poller import BACKFILL, Poller, Snapshot
 from .schedule import Schedule
 from .spend import Spend
 from .state import OrgState
+from .usual import Key, Usuals
 
 LIMITS_EVERY_S = 300.0  # /limits is accurate to ~5 minutes; no point asking every poll
 LIMITS_IDLE_EVERY_S = 1800.0  # idle: no batches are being spent; the calls come with every answer
@@ -56,6 +58,7 @@ class Org:
     failures: FailureStore = field(default_factory=FailureStore)  # read on demand, kept while they fit
     alerter: Alerter = field(default_factory=Alerter)  # what its polls change that the operator hears of
     backfill: int = BACKFILL  # finished jobs of a big org's history read per cycle (a fleet shares it)
+    usuals: Usuals | None = None  # its jobs' usual pace, from past runs (None: no history to ask)
     _requests_seen: int = 0
     _results_seen: int = 0
     _asked: bool = False  # the poll under way was asked for (r): no pace for the day to come
@@ -174,6 +177,17 @@ class Org:
         self.spend.record(monotonic, asked, paced=False)
         self.schedule.spent(made - self._requests_seen, monotonic)  # the budget counts every call
         self._requests_seen, self._results_seen = made, results
+
+    def usuals_due(self, now: float, watched: Collection[str] = ()) -> list[Key]:
+        """The objects and operations whose past runs to read now (each at most every few minutes):
+        those of the jobs in the running phase, and of the jobs whose detail is open (``watched``)."""
+        if self.usuals is None:
+            return []
+        jobs = self.state.jobs
+        wanted = [jobs[job_id] for job_id in watched if job_id in jobs]
+        wanted += [jobs[job_id] for job_id in self.state.index.running
+                   if job_id in jobs and phase(jobs[job_id], now) is Phase.RUNNING]  # fmt: skip
+        return self.usuals.due(wanted, now)
 
     def limits_due(self, now: float) -> bool:
         every = LIMITS_IDLE_EVERY_S if self.schedule.idle else LIMITS_EVERY_S

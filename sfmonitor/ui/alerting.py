@@ -80,8 +80,11 @@ class Alerts:
         jobs, running = org.state.jobs, org.state.index.running
         stalled = flagged(jobs, org.history.stalled, now, running)
         waiting = flagged(jobs, waiting_on_client, now, running)
+        usuals, unread = org.usuals, org.state.errors
+        slow = flagged(jobs, lambda job, at: usuals.slow(job, at, org.history, unread=job.id in unread),
+                       now, running) if usuals else {}  # fmt: skip
         events = org.alerter.after_poll(
-            before, jobs, org=org.shown_name, stalled=stalled, waiting=waiting, unread=org.state.errors
+            before, jobs, org=org.shown_name, stalled=stalled, waiting=waiting, unread=unread, slow=slow
         )
         self.log.add(events, at=now, org_key=org.key)
         if not events or self.muted:

@@ -33,6 +33,7 @@ from ..monitor.confirm import CLOSE_SUMMARY
 from ..monitor.fleet import Fleet
 from ..monitor.org import Org
 from ..monitor.schedule import BACKOFF_CAP_S, Schedule
+from ..monitor.usual import PastRuns, Usuals
 from ..text import inert
 from . import org_workers, textual_private
 from .actions import CloseAndAbort
@@ -136,10 +137,13 @@ class SfMonitorApp(Polling, CloseAndAbort, AlertKeys):
         label: str | None = None,
         colour: str | None = None,
         production: bool | None = None,
+        past_runs: PastRuns | None = None,
     ) -> None:
         """``orgs``: the orgs to watch (their config tables, their interval and budget already
         settled against the flags), or one org's options; ``schedule``: one org's (a test's pace),
-        else each org's own from its interval."""
+        else each org's own from its interval; ``past_runs``: the history's past runs of an org's
+        object and operation (blocking: called in a thread), for its jobs' usual pace (None: no
+        history, no usual shown)."""
         super().__init__()
         self.staleness_every = staleness_every
         self.settings = settings
@@ -150,6 +154,9 @@ class SfMonitorApp(Polling, CloseAndAbort, AlertKeys):
         self._collector = CalmCollector()
         self.fleet = Fleet({target.name: self._org(target, settings, schedule, single=len(orgs) == 1)
                             for target in orgs}, clock=lambda: self.clock().timestamp())  # fmt: skip
+        self.past_runs = past_runs
+        for org in self.fleet if past_runs is not None else ():
+            org.usuals = Usuals()
         self._binding_state: tuple[object, ...] | None = None
         self._shown_status: tuple[object, ...] = ()  # the connection words on screen
         self.theme_names: list[str] = []
@@ -275,6 +282,7 @@ class SfMonitorApp(Polling, CloseAndAbort, AlertKeys):
         screen = JobDetailScreen(message.job_id, org.key)
         self.push_screen(screen)
         self.call_after_refresh(screen.show, self.view(org))
+        self.read_usuals(org, opened=message.job_id)  # an ended job's usual too, once its detail is open
 
     def on_open_failures(self, message: OpenFailures) -> None:
         self.open_failures(message.job_id, message.org)

@@ -10,7 +10,19 @@ from rich.text import Text
 from ..bulk.models import Batch, Job, JobKind
 from ..monitor.history import History, eta_seconds
 from ..monitor.phase import Outcome, ended, outcome, waiting_on_client
-from ..numbers import CLOCK_WIDTH, clock, compact, count, duration, eta, seconds_between, short_count, tiny_count
+from ..monitor.usual import FLAG
+from ..numbers import (
+    CLOCK_WIDTH,
+    clock,
+    compact,
+    count,
+    duration,
+    eta,
+    rate,
+    seconds_between,
+    short_count,
+    tiny_count,
+)
 from ..text import clip, inert
 
 
@@ -71,6 +83,8 @@ COLUMN_HELP = (
                   "can exceed Elapsed"),
     ("! and faded", "the row could not be read this time: its values are older (or the listing's)"),
     ("⚠", "stalled: no progress for 6 polls and at least a minute"),
+    (FLAG, "running well below its usual pace: under half the median records/s of its past runs (same org, "
+           "object and operation), or past 1.5x their usual duration and still slower (needs the history)"),
 )  # fmt: skip
 
 BATCH_COLUMNS = (
@@ -169,16 +183,6 @@ def spark_label(rates: list[float], finished: bool = False) -> str:
     return f"throughput, records/s per poll, last {len(rates)} polls · scale 0 to {rate(max(rates))}/s (peak)"
 
 
-def rate(value: float | None) -> str:
-    if value is None:
-        return "-"
-    if value >= 1_000_000:
-        return f"{value:.0e}".replace("e+", "e")
-    if value >= 10_000:
-        return f"{value / 1000:.0f}k"
-    return f"{value:,.0f}"
-
-
 def elapsed(job: Job, now: datetime) -> str:
     if job.created_date is None:
         return "-"
@@ -195,12 +199,13 @@ def job_cells(
     *,
     pending: str | None = None,
     stalled: float | None = None,
+    slow: bool = False,
     narrow: bool = False,
     unread: bool = False,
     top_error: tuple[str, int] | None = None,
     org: OrgCell | None = None,
 ) -> tuple[Text, ...]:
-    """One jobs-table row. Finished jobs are dimmed; failures and stalls are coloured; a job whose
+    """One jobs-table row. Finished jobs are dimmed; failures, stalls and slow jobs are coloured; a job whose
     last read failed is faded and marked ``!`` (its values are older, or the listing's). The Message
     column shows the job's own error message, else, once its failures were read, its top error
     (``REQUIRED_FIELD_MISSING ×1.2k``). ``org``: with several orgs, the row's org; while that org
@@ -214,6 +219,8 @@ def job_cells(
         state, state_style = f"! {state}", f"dim {palette.warning}"
     elif stalled is not None:
         state, state_style = f"⚠ {state}", f"bold {palette.warning}"  # stalled: no progress for a while
+    elif slow:
+        state, state_style = f"{FLAG} {state}", palette.warning  # well below its usual pace (monitor/usual.py)
     elif waiting := waiting_on_client(job, now.timestamp()):
         state, state_style = f"{state}: {waiting}", palette.warning  # the client owes the next step
     elif outcome(job) is Outcome.FAILED:  # Failed, or a Bulk 1.0 batch failed as a whole

@@ -2,7 +2,7 @@
 
 - a worker's report about one org (:class:`OrgMessage`: connected, polled, the first poll's rows so far, a failed
   poll, the limits, a close/abort answered or refused, more of a job's failures read, all of them
-  read, the failures exported);
+  read, the failures exported, the past runs of an object and operation read);
 - a screen's request (open a job or its failures, the filter, the sort, the next org).
 
 The app pushes the result to the screens through its signals (ui/screens/base.py), not messages."""
@@ -17,6 +17,7 @@ from ..bulk.errors import AuthError, BulkError, ConfigError, RequestLimitExceede
 from ..bulk.models import Action, Job, Limit
 from ..bulk.service import BulkService
 from ..monitor.poller import Snapshot
+from ..monitor.usual import Key, PastRun
 
 
 class OrgMessage(Message):
@@ -130,3 +131,11 @@ class FailuresExported(OrgMessage):
     job_id: str
     note: str  # "1,203 failed rows written to …"
     error: str = ""
+
+
+@dataclass
+class UsualsRead(OrgMessage):
+    """The past runs of some objects and operations, read from the history off the loop: each key's
+    runs, or why its read failed."""
+
+    runs: dict[Key, list[PastRun] | str]

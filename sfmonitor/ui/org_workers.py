@@ -1,5 +1,6 @@
 """What the app's workers do for one org: connect, poll, read the limits, close or abort, read or
-export failures. Each reports by posting a message; none touches a widget or the org's model (the
+export failures, read past runs from the history (in a thread: that read blocks).
+Each reports by posting a message; none touches a widget or the org's model (the
 app applies the messages on its own loop turn, so a late answer cannot race a redraw). The failure
 read's model changes are the exception: the report is changed on the loop, between chunks."""
 
@@ -21,6 +22,8 @@ from ..bulk.models import Action, Job
 from ..bulk.service import BulkService
 from ..config.connection import ConnectionOptions, new_service
 from ..monitor.poller import Poller
+from ..monitor.usual import Key, PastRun, PastRuns
+from ..text import inert
 from .messages import (
     ActionDone,
     ActionFailed,
@@ -33,6 +36,7 @@ from .messages import (
     OrgMessage,
     PollDone,
     PollFailed,
+    UsualsRead,
 )
 
 log = logging.getLogger(__name__)
@@ -165,3 +169,16 @@ async def export_failures(service: BulkService, job: Job, path: Path, post: Post
         post(FailuresExported(job.id, "", f"unexpected {type(exc).__name__}; see the log"))
     else:
         post(FailuresExported(job.id, export_note(export, written)))
+
+
+def past_runs(read: PastRuns, org_key: str, keys: list[Key], before: float, post: Post) -> None:
+    """In a thread (the read blocks): each object and operation's past runs, or why they were not read,
+    in one message (one redraw)."""
+    found: dict[Key, list[PastRun] | str] = {}
+    for key in keys:
+        try:
+            found[key] = list(read(org_key, key[0], key[1], before))
+        except Exception as exc:  # a broken history must not take the dashboard down; the log has the trace
+            log.warning("past runs of %s %s not read", *key, exc_info=True)
+            found[key] = inert(str(exc) or type(exc).__name__)  # the store's words (StoreError: they are whole)
+    post(UsualsRead(found))

@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
 from textual import events
@@ -18,9 +19,10 @@ from textual.timer import Timer
 from ..config.connection import ConnectionOptions
 from ..monitor.fleet import Fleet
 from ..monitor.org import Org
+from ..monitor.usual import PastRuns
 from . import org_workers
 from .alerting import Alerts
-from .messages import Connected, FirstRows, LimitsRead, OrgMessage, PollDone, PollFailed
+from .messages import Connected, FirstRows, LimitsRead, OrgMessage, PollDone, PollFailed, UsualsRead
 from .screens.base import JobScreen
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,7 @@ class Polling(App[None]):
         clock: Callable[[], datetime]
         alerts: Alerts
         _next_poll: dict[str, Timer]
+        past_runs: PastRuns | None
 
         def render_view(self) -> None: ...
         def _post_for(self, org: Org) -> Callable[[Message], object]: ...
@@ -112,6 +115,7 @@ class Polling(App[None]):
         delay = org.polled(message.snapshot, message.cycle, self.clock(), time.monotonic())
         self.fleet.refresh(org)
         self.alerts.after_poll(org, before)
+        self.read_usuals(org)
         if org.service is not None and org.limits_due(self.clock().timestamp()):  # after the poll: one stream
             org.limits_read_at = self.clock().timestamp()
             work = org_workers.read_limits(org.service, self._post_for(org))
@@ -119,6 +123,30 @@ class Polling(App[None]):
         self._schedule(org, delay)
         # after the schedule: the header says when the API budget stretches it; an open Failures of
         # the org reads what batches finished since (FailuresScreen.show)
+        self.render_view()
+
+    def read_usuals(self, org: Org, opened: str | None = None) -> None:
+        """Ask the history, in a thread, for the past runs the org's running jobs and open details need
+        now (each object and operation at most every few minutes: Usuals.due); ``opened``: a job whose
+        detail is opening."""
+        if self.past_runs is None:
+            return
+        now = self.clock().timestamp()
+        keys = org.usuals_due(now, self.watched(org) | ({opened} if opened else set()))
+        if keys:
+            work = partial(org_workers.past_runs, self.past_runs, org.key, keys, now, self._post_for(org))
+            self.run_worker(work, thread=True, group=f"usual-{org.key}", exit_on_error=False)
+
+    def on_usuals_read(self, message: UsualsRead) -> None:
+        org = self._of(message)
+        if org is None or org.usuals is None:
+            return
+        now = self.clock().timestamp()
+        for key, runs in message.runs.items():
+            if isinstance(runs, str):
+                org.usuals.arrived(key, None, now, error=runs)
+            else:
+                org.usuals.arrived(key, runs, now)
         self.render_view()
 
     def on_poll_failed(self, message: PollFailed) -> None:

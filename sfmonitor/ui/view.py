@@ -19,6 +19,7 @@ from ..monitor.index import JobIndex
 from ..monitor.org import Org
 from ..monitor.phase import working
 from ..monitor.spend import Budget, Polling, Spend, SpendWords, polling, spend_words
+from ..monitor.usual import Usuals
 from ..numbers import ago, clock, plural, seconds_between, short_count
 from .cells import Palette
 from .widgets.status_bar import AlertNote, Chip, HeaderInfo
@@ -56,6 +57,7 @@ class View:
     production: bool | None = None  # None: not known (no mark)
     polls: int = 0  # the org's poll cycles done: a screen that reads more each poll tells a new one
     alert: AlertNote | None = None  # the session's newest alert (any org's), for the header
+    usuals: Usuals | None = None  # its jobs' usual pace (None: no history: nothing shown)
 
     @property
     def poll_gap(self) -> float:
@@ -257,6 +259,7 @@ def present(org: Org, fleet: Fleet, now: datetime, palette: Palette) -> View:
         production=org.production,
         polls=org.state.polls_done,
         alert=alert_note(fleet.alerts),
+        usuals=org.usuals,
     )
 
 

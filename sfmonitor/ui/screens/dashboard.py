@@ -157,6 +157,8 @@ class DashboardScreen(BoardScreen):
                 return hit[2]
         table = self.query_one("#jobs", KeyedTable)
         stalled = view.history.stalled(job, view.now.timestamp()) if live_work(job) and not unread else None
+        usuals = view.usuals
+        slow = usuals is not None and usuals.slow(job, view.now.timestamp(), view.history, unread=unread) is not None
         cells = job_cells(
             job,
             view.history,
@@ -165,6 +167,7 @@ class DashboardScreen(BoardScreen):
             view.palette,
             pending={"close": "closing", "abort": "aborting"}[action.value] if action else None,
             stalled=stalled,
+            slow=slow,
             narrow=narrow,
             unread=unread,
             top_error=hint,

@@ -52,6 +52,7 @@ class JobDetailScreen(JobScreen):
     HELP_TITLE: ClassVar[str] = "job detail"
     READ_IN_FULL: ClassVar[bool] = True
     DEFAULT_CSS = """
+    JobDetailScreen #usual { padding: 0 1; height: auto; }
     JobDetailScreen #spark-label { padding: 0 1; color: $text-muted; }
     JobDetailScreen #spark { height: 1; padding: 0 1; color: $accent; }
     JobDetailScreen #body { height: 1fr; }
@@ -84,11 +85,13 @@ class JobDetailScreen(JobScreen):
         self.view: View | None = None
         self.sort = BatchSort.CREATED
         self._link: str | None = None  # the Setup page link drawn
+        self._usual_slow = False  # the usual line drawn says slow
         self._batch_keys: bool | None = None  # whether the batch keys were offered, once the job is known
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="header")
         yield JobSummary(id="summary")  # what an operator asks first, above the fold at 80x24
+        yield Static("", id="usual")  # against the usual: its past runs' duration and pace
         yield Static("", id="spark-label")
         yield Static("", id="spark")
         with VerticalScroll(id="body"):  # then Salesforce's own fields, scrolled (tab, mouse)
@@ -116,6 +119,7 @@ class JobDetailScreen(JobScreen):
                                                    unread=problem is not None)  # fmt: skip
         self.query_one("#fields", JobFields).show(job, f"bold {view.palette.error}", view.now, screen_width)
         self._show_link(job, view)
+        self._show_usual(job, view, unread=problem is not None)
         if self._batch_keys != (job.kind is JobKind.CLASSIC):
             self._batch_keys = job.kind is JobKind.CLASSIC
             self.refresh_bindings()  # s (sort batches) is offered only with a batch table
@@ -127,6 +131,20 @@ class JobDetailScreen(JobScreen):
         for selector in ("#spark-label", "#spark"):  # an ended job never seen running: no empty lines
             self.query_one(selector).display = bool(label)
         self._show_batches(job, view)
+
+    def _show_usual(self, job: Job, view: View, *, unread: bool) -> None:
+        """The job against the past runs of its object and operation (only where there is a history)."""
+        box = self.query_one("#usual", Static)
+        box.display = view.usuals is not None
+        if view.usuals is None:
+            return
+        now = view.now.timestamp()
+        words = view.usuals.words(job, now, view.history, unread=unread)
+        slow = view.usuals.slow(job, now, view.history, unread=unread) is not None
+        text = Text(words, style=f"bold {view.palette.warning}" if slow else "")
+        if str(box.content) != words or self._usual_slow != slow:
+            self._usual_slow = slow
+            box.update(text)
 
     def _show_link(self, job: Job, view: View) -> None:
         """The job's Setup page as a terminal hyperlink (where the terminal does them; O opens it)."""

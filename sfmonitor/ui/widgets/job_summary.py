@@ -12,9 +12,9 @@ from textual.widgets import Static
 from ...bulk.models import Job, JobKind
 from ...monitor.history import History, eta_seconds, live_work
 from ...monitor.phase import Outcome, ended, outcome, waiting_on_client
-from ...numbers import clock, count, duration, eta
+from ...numbers import clock, count, duration, eta, rate
 from ...text import inert
-from ..cells import Palette, bar, elapsed, rate
+from ..cells import Palette, bar, elapsed
 
 GAP = "   "  # between figures on a line
 
