@@ -8,6 +8,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from ..monitor.usual import PastRun
 from .reader import Timeline, last_jobs, last_polled, past_runs, timeline
 from .rows import Remembered
 from .schema import StoreError, connect, words
@@ -32,6 +33,22 @@ class Memory:
                 return past_runs(self._connection(), org, object_name, operation, before, limit)
             except sqlite3.Error as exc:
                 raise StoreError(words(exc, self.path)) from exc
+
+    def runs(self, org: str, object_name: str, operation: str, before: float) -> list[PastRun]:
+        """The past runs that make the usual pace (``monitor.usual.PastRuns``): ended, with a creation time."""
+        return [
+            PastRun(
+                r.org,
+                r.job.id,
+                r.job.created_date.timestamp(),
+                r.ended,
+                r.job.number_records_processed,
+                r.job.number_records_failed,
+                r.outcome or "",
+            )
+            for r in self.past_runs(org, object_name, operation, before)
+            if r.ended is not None and r.job.created_date is not None
+        ]
 
     def timeline(self, job: Remembered) -> Timeline:
         with self._lock:

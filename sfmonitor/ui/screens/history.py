@@ -15,12 +15,12 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
 from ...bulk.models import Job
-from ...numbers import clock, compact, duration
+from ...numbers import clock, compact, duration, rate
 from ...store.memory import Memory
 from ...store.rows import Remembered
 from ...store.schema import StoreError
 from ...text import clip, inert
-from ..cells import rate, sparkline
+from ..cells import sparkline
 from ..view import Board
 from ..widgets.key_bar import KeyBar
 from ..widgets.status_bar import StatusBar
@@ -105,6 +105,18 @@ class HistoryScreen(BoardScreen):
         count = "" if self.runs is None else f"{len(self.runs)} past runs"
         self.query_one("#header", StatusBar).show(board.header(("history", count) if count else ("history",)),
                                                   board.palette)  # fmt: skip
+        view = board.orgs.get(self.org_key)
+        if view is not None:
+            job = view.jobs.get(self.job.id, self.job)  # this run as the org last said, while it runs
+            self.job = job
+            if view.usuals is not None and self.problem is None and self.runs:
+                now = board.now.timestamp()
+                slow = view.usuals.slow(job, now, view.history) is not None
+                self.query_one("#usual", Static).update(
+                    Text(
+                        view.usuals.words(job, now, view.history), style=f"bold {board.palette.warning}" if slow else ""
+                    )
+                )
 
     def _fill(self) -> None:
         usual = self.query_one("#usual", Static)
@@ -114,8 +126,6 @@ class HistoryScreen(BoardScreen):
         runs = self.runs or []
         if not runs:
             usual.update(Text("no past run of this object and operation is remembered for this org yet", style="dim"))
-        else:
-            usual.update(Text(self.usual_line(runs)))
         durations = [r.duration_s or 0.0 for r in reversed(runs)]  # oldest left
         label = self.query_one("#spark-label", Static)
         spark = self.query_one("#spark", Static)
@@ -136,10 +146,6 @@ class HistoryScreen(BoardScreen):
             row = [Text(clip(inert(c), w), no_wrap=True, style=look)
                    for c, (_, w), look in zip(cells, COLUMNS, looks, strict=True)]  # fmt: skip
             table.add_row(*row, key=run.job.id)
-
-    def usual_line(self, runs: list[Remembered]) -> str:
-        """This run against the past ones (replaced by the usual pace's one wording)."""
-        return f"{len(runs)} past runs remembered"
 
     @on(DataTable.RowSelected, "#runs")
     def _open(self, event: DataTable.RowSelected) -> None:

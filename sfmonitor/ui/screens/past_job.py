@@ -16,13 +16,12 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
 
-from ...numbers import ago, clock, compact
+from ...numbers import ago, clock, compact, rate
 from ...store.memory import Memory
 from ...store.reader import Timeline
 from ...store.rows import Remembered
 from ...store.schema import StoreError
 from ...text import clip, inert
-from ..cells import rate
 from ..view import Board
 from ..widgets.job_fields import JobFields
 from ..widgets.key_bar import KeyBar
