@@ -35,6 +35,7 @@ class ExitCode(enum.IntEnum):
     TIMED_OUT = 8
     PARTIAL = 9
     CLIENT_WAIT = 10
+    HISTORY = 11
     INTERRUPTED = 130
     PIPE = 141
 
@@ -76,6 +77,10 @@ MEANINGS = {
     ExitCode.CLIENT_WAIT: (
         "`wait`: a job waits on its client, which alone can move it (a Bulk 2.0 upload never marked complete, a "
         "Bulk 1.0 job whose batches are done but nobody closed); its id and why are printed"
+    ),
+    ExitCode.HISTORY: (
+        "`record`: the history cannot be written (locked, corrupt, read-only, a full disk, a newer sfmonitor's "
+        "store): why is said on stderr and in the log"
     ),
     ExitCode.INTERRUPTED: "interrupted",
     ExitCode.PIPE: "the reader closed the pipe (`sfmonitor status | head -1`); nothing is printed about it",

@@ -127,6 +127,13 @@ def build_parser() -> argparse.ArgumentParser:
     waiting.add_argument("--format", choices=("text", "json"), default="text")
     _connection_args(waiting)
 
+    record = sub.add_parser("record", help="poll the orgs headless and record their jobs in the history "
+                                           "(no terminal needed; SIGTERM stops it)")  # fmt: skip
+    record.add_argument("--interval", type=seconds, metavar="S", help="seconds between polls (default 5, floor 2)")
+    record.add_argument("--api-budget", metavar="N|N%|off", help="as for watch (default 10%%)")
+    _history_args(record)
+    _connection_args(record)
+
     orgs = sub.add_parser("orgs", help="the configured and discovered orgs, and whether each can sign in")
     _connection_args(orgs)
 
@@ -141,8 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
     _connection_args(demo)
     demo.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
 
-    locate = sub.add_parser("locate", help="print where sfmonitor keeps its config, themes or log")
-    locate.add_argument("what", choices=("config", "themes", "log"))
+    locate = sub.add_parser("locate", help="print where sfmonitor keeps its config, themes, log or history")
+    locate.add_argument("what", choices=("config", "themes", "log", "history"))
     _connection_args(locate)
     return parser
 
@@ -158,9 +165,15 @@ def _dashboard_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--on-event", metavar="CMD",
                        help="run CMD (split as a shell would, run without one) for each alert, the event as "
                             "JSON on stdin")  # fmt: skip
+    _history_args(parser)
 
 
-COMMANDS = ("watch", "status", "failures", "wait", "orgs", "close", "abort", "simulate", "demo", "locate")
+def _history_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-history", action="store_true",
+                        help="record nothing in the history (as history = false in the config file)")  # fmt: skip
+
+
+COMMANDS = ("watch", "status", "failures", "wait", "record", "orgs", "close", "abort", "simulate", "demo", "locate")
 
 
 TAKES_VALUE = frozenset({"--instance-url", "--access-token", "-o", "--target-org", "--api-version", "--ca-bundle",
