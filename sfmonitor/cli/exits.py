@@ -58,8 +58,9 @@ MEANINGS = {
     ExitCode.CONNECT: (
         "cannot reach or sign in to the org (network, TLS, `sf` missing or alias unknown, expired token); with "
         "several orgs: none could be read, or `close`/`abort` of a bare job id could not ask every org whether "
-        "it holds it (nothing sent); `wait`/`status --job`: a job no org read holds, that only an org that could "
-        "not be read might hold; `wait`: the org answered a job's read with another job's record"
+        "it holds it (nothing sent); `record`: no org could sign in when it started; `wait`/`status --job`: a "
+        "job no org read holds, that only an org that could not be read might hold; `wait`: the org answered a "
+        "job's read with another job's record"
     ),
     ExitCode.UNKNOWN: "a close/abort whose outcome is unknown (read the job before retrying)",
     ExitCode.NOT_CONFIRMED: "not confirmed (answered no, or no terminal and no `--yes`)",

@@ -130,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     record = sub.add_parser("record", help="poll the orgs headless and record their jobs in the history "
                                            "(no terminal needed; SIGTERM stops it)")  # fmt: skip
     record.add_argument("--interval", type=seconds, metavar="S", help="seconds between polls (default 5, floor 2)")
-    record.add_argument("--api-budget", metavar="N|N%|off", help="as for watch (default 10%%)")
+    record.add_argument("--api-budget", metavar="N|N%|off", help=API_BUDGET_HELP + ")")
     _history_args(record)
     _connection_args(record)
 
@@ -154,14 +154,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+API_BUDGET_HELP = ("keep sfmonitor's API calls under N a day, or N%% of the org's daily allowance, or off "
+                   "(default 10%%; polls stretch to fit")  # fmt: skip
+
+
 def _dashboard_args(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("dashboard")
     group.add_argument("--interval", type=seconds, metavar="S", help="seconds between polls (default 5, floor 2)")
     group.add_argument("--read-only", action="store_true", help="never close or abort: the keys are hidden and refused")
     group.add_argument("--theme", metavar="NAME", help="theme name (env SFMONITOR_THEME; t cycles in the app)")
-    group.add_argument("--api-budget", metavar="N|N%|off",
-                       help="keep sfmonitor's API calls under N a day, or N%% of the org's daily allowance "
-                            "(default 10%%; polls stretch to fit; the header says so), or off")  # fmt: skip
+    group.add_argument("--api-budget", metavar="N|N%|off", help=API_BUDGET_HELP + "; the header says so)")
     group.add_argument("--on-event", metavar="CMD",
                        help="run CMD (split as a shell would, run without one) for each alert, the event as "
                             "JSON on stdin")  # fmt: skip

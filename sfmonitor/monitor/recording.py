@@ -175,8 +175,8 @@ class Recording:
                                 limit_reached=failure.limit_reached, sign_in=failure.sign_in)  # fmt: skip
         delay = org.schedule.interval if delay is None else delay
         if episode:
-            log.warning("%s: %s (trying again in %.0fs, backing off; said once, until it is read again)",
-                        _label(org), failure.error, delay)  # fmt: skip
+            log.warning("%s: %s (trying again in %s, then less and less often; logged once, until it is read again)",
+                        _label(org), failure.error, eta(delay))  # fmt: skip
         return delay
 
     async def _limits(self, org: Org) -> None:

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -40,7 +41,7 @@ def writers(monkeypatch: pytest.MonkeyPatch) -> list[tuple[HistorySettings, Memo
     return opened
 
 
-def _sigterm_after(polls: int) -> object:
+def _sigterm_after(polls: int) -> Callable[[MemoryWriter], None]:
     def on_poll(writer: MemoryWriter) -> None:
         if len(writer.polls) == polls:
             os.kill(os.getpid(), signal.SIGTERM)  # what systemd sends: handled on the loop, as an event
@@ -141,8 +142,9 @@ sys.exit(main.main(sys.argv[1:]))
 """
 
 
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "ctrl+c"])
 def test_a_recorder_process_stops_on_sigterm_after_closing_the_history(
-    sim: Simulator, org: dict[str, str], tmp_path: Path
+    sim: Simulator, org: dict[str, str], tmp_path: Path, stop: signal.Signals
 ) -> None:
     recorded = tmp_path / "recorded.jsonl"
     proc = subprocess.Popen(
@@ -155,7 +157,7 @@ def test_a_recorder_process_stops_on_sigterm_after_closing_the_history(
         while sum('"poll"' in line for line in _lines(recorded)) < 2:
             assert proc.poll() is None and time.monotonic() < deadline, proc.communicate(timeout=10)
             time.sleep(0.05)
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(stop)
         out, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
@@ -168,7 +170,7 @@ def test_a_recorder_process_stops_on_sigterm_after_closing_the_history(
     assert events[-1] == {"closed": record.CLOSE_TIMEOUT_S}  # closed last: no poll handed over after it
     assert out == "" and "Traceback" not in err and sim.token not in err
     log = paths.log_file().read_text()
-    assert "SIGTERM: stopping" in log and "stopped (SIGTERM)" in log and sim.token not in log
+    assert f"{stop.name}: stopping" in log and f"stopped ({stop.name})" in log and sim.token not in log
 
 
 def _lines(path: Path) -> list[str]:
