@@ -80,7 +80,14 @@ def cmd_record(args: argparse.Namespace) -> int:
     why = "the end"
     with _stop_signals(_stop_now), _requests_quiet(unless=args.verbose):
         try:
-            writer = open_writer(history)
+            try:
+                writer = open_writer(history)
+            except (
+                Exception
+            ) as exc:  # the store says what is wrong through ``fault``; this is its bug or a missing part
+                log.exception("the history %s could not be opened", history.path)
+                return fail(f"the history {history.path} could not be opened: {type(exc).__name__}: {exc}",
+                            ExitCode.HISTORY)  # fmt: skip
             recording = Recording(models, writer)
             names = ", ".join(inert(f"{org.key}: {org.target}" if org.key else org.target) for org, _ in models)
             started = f"recording {plural(len(models), 'org')} ({names}) to {history.path}"

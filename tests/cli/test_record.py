@@ -175,3 +175,15 @@ def test_a_recorder_process_stops_on_sigterm_after_closing_the_history(
 
 def _lines(path: Path) -> list[str]:
     return path.read_text().splitlines() if path.exists() else []
+
+
+def test_record_whose_history_cannot_be_opened_says_so_in_one_line(
+    org: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(history: HistorySettings) -> MemoryWriter:
+        raise PermissionError(13, "Permission denied", str(history.path))
+
+    monkeypatch.setattr(record, "open_writer", refuse)
+    result = run_cli(["record"], org)
+    assert result.returncode == 11 and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"sfmonitor: the history {paths.history_file()} could not be opened: ")
