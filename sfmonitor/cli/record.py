@@ -80,14 +80,9 @@ def cmd_record(args: argparse.Namespace) -> int:
     why = "the end"
     with _stop_signals(_stop_now), _requests_quiet(unless=args.verbose):
         try:
-            try:
-                writer = open_writer(history)
-            except (
-                Exception
-            ) as exc:  # the store says what is wrong through ``fault``; this is its bug or a missing part
-                log.exception("the history %s could not be opened", history.path)
-                return fail(f"the history {history.path} could not be opened: {type(exc).__name__}: {exc}",
-                            ExitCode.HISTORY)  # fmt: skip
+            writer = _opened(history)
+            if writer is None:
+                return ExitCode.HISTORY
             recording = Recording(models, writer)
             names = ", ".join(inert(f"{org.key}: {org.target}" if org.key else org.target) for org, _ in models)
             started = f"recording {plural(len(models), 'org')} ({names}) to {history.path}"
@@ -100,6 +95,17 @@ def cmd_record(args: argparse.Namespace) -> int:
         if writer is not None:
             writer.close(CLOSE_TIMEOUT_S)
     return _ended(recording, writer, history, why)
+
+
+def _opened(history: HistorySettings) -> HistoryWriter | None:
+    """The writer; None when it could not even be opened (said on stderr and in the log). The store
+    says what is wrong with the history through ``fault``: an exception here is a bug, or no store."""
+    try:
+        return open_writer(history)
+    except Exception as exc:
+        log.exception("the history %s could not be opened", history.path)
+        fail(f"the history {history.path} could not be opened: {type(exc).__name__}: {exc}", ExitCode.HISTORY)
+        return None
 
 
 @contextlib.contextmanager
