@@ -204,3 +204,25 @@ def parse_duration(text: str) -> float:
     if not math.isfinite(value) or value <= 0:
         raise ValueError(f"{text!r}: give a positive duration")
     return value
+
+
+SIZE_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+              "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}  # fmt: skip
+_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z]*)")
+
+
+def parse_size(value: object) -> int:
+    """A size in bytes: a whole number of bytes, or text such as ``500MB``, ``1GiB``, ``1.5 GB``
+    (KB, MB, GB, TB are powers of 1000; KiB, MiB, GiB, TiB of 1024; case does not matter)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        size = value
+    elif isinstance(value, str):
+        found = _SIZE.fullmatch(value.strip().lower())
+        if found is None or found.group(2) not in SIZE_UNITS:
+            raise ValueError(f"{value!r} is not a size (500MB, 1GiB, or a number of bytes)")
+        size = int(float(found.group(1)) * SIZE_UNITS[found.group(2)])
+    else:
+        raise ValueError(f"{value!r} is not a size (500MB, 1GiB, or a number of bytes)")
+    if size <= 0:
+        raise ValueError(f"{value!r}: give a positive size")
+    return size

@@ -1,11 +1,16 @@
-"""Stand-ins for programs a user has installed and this machine does not: the Salesforce CLI."""
+"""Stand-ins: for programs a user has installed and this machine does not (the Salesforce CLI), and
+for the history store's writer (what each poll handed it, in memory)."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import textwrap
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from sfmonitor.bulk.models import Job
 from sfmonitor.simulator.server import Simulator
 
 
@@ -58,3 +63,29 @@ def fake_sf(
     )
     script.chmod(0o755)
     return script.parent
+
+
+@dataclass
+class MemoryWriter:
+    """The store's writer in memory: what each poll handed it, and whether it was closed."""
+
+    polls: list[tuple[str, list[Job], float]] = field(default_factory=list)
+    fault: str | None = None
+    closed: float | None = None
+    wanted: int = 1  # ``enough`` is set once this many polls came
+    enough: asyncio.Event = field(default_factory=asyncio.Event)
+    fail_after: int | None = None  # the store gives up after this many polls
+    on_poll: Callable[[MemoryWriter], object] | None = None  # told after each poll (a test's move)
+
+    def poll(self, org: str, jobs: Iterable[Job], at: float) -> None:
+        assert self.closed is None, "a poll handed over after close()"
+        self.polls.append((org, list(jobs), at))
+        if self.fail_after is not None and len(self.polls) >= self.fail_after:
+            self.fault = "database disk image is malformed"
+        if len(self.polls) >= self.wanted:
+            self.enough.set()
+        if self.on_poll is not None:
+            self.on_poll(self)
+
+    def close(self, timeout: float) -> None:
+        self.closed = timeout

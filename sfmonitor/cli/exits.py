@@ -35,6 +35,7 @@ class ExitCode(enum.IntEnum):
     TIMED_OUT = 8
     PARTIAL = 9
     CLIENT_WAIT = 10
+    HISTORY = 11
     INTERRUPTED = 130
     PIPE = 141
 
@@ -57,8 +58,9 @@ MEANINGS = {
     ExitCode.CONNECT: (
         "cannot reach or sign in to the org (network, TLS, `sf` missing or alias unknown, expired token); with "
         "several orgs: none could be read, or `close`/`abort` of a bare job id could not ask every org whether "
-        "it holds it (nothing sent); `wait`/`status --job`: a job no org read holds, that only an org that could "
-        "not be read might hold; `wait`: the org answered a job's read with another job's record"
+        "it holds it (nothing sent); `record`: no org could sign in when it started; `wait`/`status --job`: a "
+        "job no org read holds, that only an org that could not be read might hold; `wait`: the org answered a "
+        "job's read with another job's record"
     ),
     ExitCode.UNKNOWN: "a close/abort whose outcome is unknown (read the job before retrying)",
     ExitCode.NOT_CONFIRMED: "not confirmed (answered no, or no terminal and no `--yes`)",
@@ -76,6 +78,10 @@ MEANINGS = {
     ExitCode.CLIENT_WAIT: (
         "`wait`: a job waits on its client, which alone can move it (a Bulk 2.0 upload never marked complete, a "
         "Bulk 1.0 job whose batches are done but nobody closed); its id and why are printed"
+    ),
+    ExitCode.HISTORY: (
+        "`record`: the history cannot be written (locked, corrupt, read-only, a full disk, a newer sfmonitor's "
+        "store): why is said on stderr and in the log"
     ),
     ExitCode.INTERRUPTED: "interrupted",
     ExitCode.PIPE: "the reader closed the pipe (`sfmonitor status | head -1`); nothing is printed about it",

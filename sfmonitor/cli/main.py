@@ -101,7 +101,7 @@ def _main(argv: Sequence[str] | None) -> int:
             setattr(args, name, default)
     if argv is None:
         _mask_process_title(getattr(args, "access_token", None))
-    _logging(args.verbose, to_file=args.command in ("watch", "demo"))
+    _logging(args.verbose, to_file=args.command in LOGS_TO_FILE, screen=args.command in UNGUARDED)
     try:
         if args.command in UNGUARDED:
             return _handler(args.command)(args)
@@ -123,6 +123,7 @@ def _main(argv: Sequence[str] | None) -> int:
 
 # the dashboard's commands own the terminal (Textual writes to it directly): not guarded
 UNGUARDED = frozenset({"watch", "demo"})
+LOGS_TO_FILE = UNGUARDED | {"record"}  # the dashboard, and the headless recorder (nobody reads its stderr)
 
 
 class _GuardedStdout:
@@ -176,8 +177,10 @@ def _mask_process_title(token: str | None) -> None:
     setproctitle.setproctitle(" ".join(["sfmonitor", *words[1:]]))
 
 
-def _logging(verbose: bool, to_file: bool = False) -> None:
-    """Headless commands log to stderr with -v; the dashboard always logs to its file (never the screen)."""
+def _logging(verbose: bool, to_file: bool = False, screen: bool = False) -> None:
+    """Commands log to stderr with -v; the dashboard and the recorder always log to the log file
+    (a log file that cannot be opened: the recorder's log goes to stderr, the dashboard's nowhere,
+    never its ``screen``)."""
     logger = logging.getLogger("sfmonitor")
     logger.propagate = False
     handler: logging.Handler
@@ -185,7 +188,8 @@ def _logging(verbose: bool, to_file: bool = False) -> None:
         try:
             handler = logfile.file_handler()
         except OSError:
-            handler = logging.NullHandler()
+            handler = logging.NullHandler() if screen else logging.StreamHandler(sys.stderr)
+            handler.setFormatter(logging.Formatter(logfile.FORMAT))
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
     elif verbose:
@@ -198,6 +202,15 @@ def _logging(verbose: bool, to_file: bool = False) -> None:
 
 
 def cmd_locate(args: argparse.Namespace) -> int:
+    if args.what == "history":  # the config file's [history] path, else the default
+        from ..bulk.errors import ConfigError
+        from ..config import settings as config
+
+        try:
+            print(config.load().history.path)
+        except ConfigError as exc:
+            return fail(str(exc), ExitCode.USAGE)
+        return ExitCode.OK
     where = {"config": paths.config_file, "themes": paths.themes_dir, "log": paths.log_file}[args.what]
     print(where())
     return ExitCode.OK
@@ -211,6 +224,7 @@ HANDLERS = {
     "status": ("status", "cmd_status"),
     "failures": ("failures", "cmd_failures"),
     "wait": ("wait", "cmd_wait"),
+    "record": ("record", "cmd_record"),
     "orgs": ("orgs", "cmd_orgs"),
     "simulate": ("simulate", "cmd_simulate"),
     "demo": ("simulate", "cmd_demo"),

@@ -127,6 +127,13 @@ def build_parser() -> argparse.ArgumentParser:
     waiting.add_argument("--format", choices=("text", "json"), default="text")
     _connection_args(waiting)
 
+    record = sub.add_parser("record", help="poll the orgs headless and record their jobs in the history "
+                                           "(no terminal needed; SIGTERM stops it)")  # fmt: skip
+    record.add_argument("--interval", type=seconds, metavar="S", help="seconds between polls (default 5, floor 2)")
+    record.add_argument("--api-budget", metavar="N|N%|off", help=API_BUDGET_HELP + ")")
+    _history_args(record)
+    _connection_args(record)
+
     orgs = sub.add_parser("orgs", help="the configured and discovered orgs, and whether each can sign in")
     _connection_args(orgs)
 
@@ -141,10 +148,14 @@ def build_parser() -> argparse.ArgumentParser:
     _connection_args(demo)
     demo.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
 
-    locate = sub.add_parser("locate", help="print where sfmonitor keeps its config, themes or log")
-    locate.add_argument("what", choices=("config", "themes", "log"))
+    locate = sub.add_parser("locate", help="print where sfmonitor keeps its config, themes, log or history")
+    locate.add_argument("what", choices=("config", "themes", "log", "history"))
     _connection_args(locate)
     return parser
+
+
+API_BUDGET_HELP = ("keep sfmonitor's API calls under N a day, or N%% of the org's daily allowance, or off "
+                   "(default 10%%; polls stretch to fit")  # fmt: skip
 
 
 def _dashboard_args(parser: argparse.ArgumentParser) -> None:
@@ -152,15 +163,19 @@ def _dashboard_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--interval", type=seconds, metavar="S", help="seconds between polls (default 5, floor 2)")
     group.add_argument("--read-only", action="store_true", help="never close or abort: the keys are hidden and refused")
     group.add_argument("--theme", metavar="NAME", help="theme name (env SFMONITOR_THEME; t cycles in the app)")
-    group.add_argument("--api-budget", metavar="N|N%|off",
-                       help="keep sfmonitor's API calls under N a day, or N%% of the org's daily allowance "
-                            "(default 10%%; polls stretch to fit; the header says so), or off")  # fmt: skip
+    group.add_argument("--api-budget", metavar="N|N%|off", help=API_BUDGET_HELP + "; the header says so)")
     group.add_argument("--on-event", metavar="CMD",
                        help="run CMD (split as a shell would, run without one) for each alert, the event as "
                             "JSON on stdin")  # fmt: skip
+    _history_args(parser)
 
 
-COMMANDS = ("watch", "status", "failures", "wait", "orgs", "close", "abort", "simulate", "demo", "locate")
+def _history_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-history", action="store_true",
+                        help="record nothing in the history (as history = false in the config file)")  # fmt: skip
+
+
+COMMANDS = ("watch", "status", "failures", "wait", "record", "orgs", "close", "abort", "simulate", "demo", "locate")
 
 
 TAKES_VALUE = frozenset({"--instance-url", "--access-token", "-o", "--target-org", "--api-version", "--ca-bundle",

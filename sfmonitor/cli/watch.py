@@ -35,6 +35,7 @@ def run_dashboard(orgs: list[OrgConfig], args: argparse.Namespace) -> int:
             read_only=args.read_only,
             api_budget=args.api_budget,
             on_event=args.on_event,
+            no_history=args.no_history,
         )
         check_keymap(settings.keymap, settings.where)
         if len(orgs) == 1:

@@ -121,6 +121,18 @@ def new_service(options: ConnectionOptions) -> BulkService:
     return BulkService(transport, resolved.api_version)
 
 
+async def signed_in(options: ConnectionOptions) -> BulkService:
+    """A service for these options, signed in (its API version settled); one whose sign-in fails is
+    closed before the error is raised (a retry makes a new one)."""
+    service = new_service(options)
+    try:
+        await service.connect()
+    except BaseException:
+        await service.transport.aclose()
+        raise
+    return service
+
+
 @asynccontextmanager
 async def open_service(options: ConnectionOptions, retry_delays: tuple[float, ...] = ()) -> AsyncIterator[BulkService]:
     """A connected service (API version settled); the HTTP client is closed on exit. A sign-in that

@@ -1,4 +1,4 @@
-"""Where sfmonitor keeps things (platformdirs): ``sfmonitor locate config|themes|log``."""
+"""Where sfmonitor keeps things (platformdirs): ``sfmonitor locate config|themes|log|history``."""
 
 from __future__ import annotations
 
@@ -31,6 +31,11 @@ def log_dir() -> Path:
 
 def log_file() -> Path:
     return log_dir() / "sfmonitor.log"
+
+
+def history_file() -> Path:
+    """The history of the jobs seen (SQLite), unless the config file's ``[history] path`` says otherwise."""
+    return platformdirs.user_data_path(APP) / "history.sqlite3"
 
 
 def state_file() -> Path:

@@ -10,6 +10,9 @@ in the app (the theme picked with ``t``) are remembered in a separate state file
     read_only = false
     api_budget = "10%"      # sfmonitor's calls a day: a number, a share of the org's allowance, or "off"
 
+    [history]               # what is remembered: see config/history.py
+    days = 400
+
     [keymap]                # binding id = "keys" (comma-separated)
     abort = "A"
     close = "C"
@@ -25,14 +28,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..bulk.errors import ConfigError
-from ..monitor.alerts import AlertRules
-from ..monitor.schedule import clamp_interval
+from ..monitor.alerts import Alerter, AlertRules
+from ..monitor.org import Org
+from ..monitor.schedule import BACKOFF_CAP_S, Schedule, clamp_interval
 from ..monitor.spend import Budget
 from . import files, paths
 from .alerts import parse_alerts
 from .files import read_toml, shown
+from .history import HistorySettings, parse_history
 from .orgs import OrgConfig, parse_orgs
 
 DEFAULT_THEME = "sfmonitor-dark"
@@ -49,6 +55,7 @@ class Settings:
     orgs: dict[str, OrgConfig] = field(default_factory=dict)  # the [orgs.NAME] tables
     alerts: AlertRules = field(default_factory=AlertRules)  # [alerts]
     org_alerts: dict[str, AlertRules] = field(default_factory=dict)  # [alerts.ORG], over [alerts]
+    history: HistorySettings = field(default_factory=HistorySettings)  # [history], or history = false
     flags: frozenset[str] = frozenset()  # the settings a flag gave (they win over an org's table)
     where: str = "config file"  # the file they were read from, as its errors name it
 
@@ -68,6 +75,7 @@ def load(
     read_only: bool = False,
     api_budget: str | None = None,
     on_event: str | None = None,
+    no_history: bool = False,
     env: Mapping[str, str] | None = None,
     path: Path | None = None,
 ) -> Settings:
@@ -77,7 +85,7 @@ def load(
     env = os.environ if env is None else env
     path = path or paths.config_file()
     data = read_file(path)
-    known = {"interval", "theme", "read_only", "keymap", "api_budget", "orgs", "alerts"}
+    known = {"interval", "theme", "read_only", "keymap", "api_budget", "orgs", "alerts", "history"}
     unknown = set(data) - known
     if unknown:
         raise ConfigError(
@@ -111,6 +119,7 @@ def load(
         orgs=parse_orgs(data.get("orgs", {}), f"config file {path}", env),
         alerts=alerts,
         org_alerts=org_alerts,
+        history=parse_history(data.get("history", {}), f"config file {path}", no_history=no_history),
         flags=frozenset(name for name, given in flagged.items() if given),
         where=f"config file {path}",
     )
@@ -192,4 +201,27 @@ def in_force(org: OrgConfig, settings: Settings, pace: float | None = None) -> O
         api_budget=settings.api_budget if "api_budget" in flagged else (org.api_budget or settings.api_budget),
         read_only=settings.read_only or org.read_only,
         read_only_why=_read_only_why(org, settings),
+    )
+
+
+def org_model(target: OrgConfig, settings: Settings, schedule: Schedule | None = None, *, single: bool) -> Org:
+    """The model of one org to watch or record, its rules in force (``in_force``). ``schedule``: one
+    org's (a test's pace; ``single``: the only org watched), else each org's own from its interval."""
+
+    resolved = target.options.resolved()
+    rules = in_force(target, settings, pace=schedule.interval if schedule else None)
+    if schedule is None or not single:
+        schedule = Schedule(rules.interval, cap=schedule.cap if schedule else BACKOFF_CAP_S)
+    schedule.budget = rules.api_budget
+    return Org(
+        schedule,
+        key=target.name,
+        name=urlsplit(resolved.instance_url or "").hostname or (resolved.target_org or "org"),
+        target=resolved.instance_url or (f"sf org {resolved.target_org!r}" if resolved.target_org else "the org"),
+        read_only=rules.read_only,
+        read_only_why=rules.read_only_why,
+        label=target.label or None,
+        colour=target.colour,
+        production=target.production,
+        alerter=Alerter(settings.alerts_for(target.name)),
     )

@@ -10,7 +10,7 @@ happen to hold the same id (two simulators with one seed) still get a row each.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 
 from ..bulk.models import Job
 from .alert_log import AlertLog
@@ -20,6 +20,13 @@ from .org import Org
 from .poller import BACKFILL
 
 BACKFILL_FLOOR = 20  # each org's share of the backfill, however many orgs
+
+
+def share_backfill(orgs: Collection[Org]) -> None:
+    """The orgs watched together share one org's backfill: ten big histories read at once would keep
+    the loop busy with HTTP for a minute (and every key would wait behind it), and spend the calls of ten."""
+    for org in orgs:
+        org.backfill = max(BACKFILL_FLOOR, BACKFILL // len(orgs))
 
 
 class Fleet:
@@ -32,10 +39,7 @@ class Fleet:
         self.index = JobIndex(org=self.label_of if self.several else None, clock=clock)
         self._rows: dict[str, dict[str, Job]] = {}  # each org's jobs (by id) as last merged
         self.alerts = AlertLog()  # the session's alerts, every org's
-        # the orgs share one org's backfill: ten big histories read at once would keep the loop
-        # busy with HTTP for a minute, and every key would wait behind it
-        for org in orgs.values():
-            org.backfill = max(BACKFILL_FLOOR, BACKFILL // len(orgs))
+        share_backfill(orgs.values())
 
     @property
     def several(self) -> bool:

@@ -11,6 +11,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from ..bulk.errors import AuthError, BulkError, ConfigError, RequestLimitExceeded
 from ..bulk.failures import FailureReport
 from ..bulk.models import Action, ApiUsage, Job, Limit
 from ..bulk.service import BulkService
@@ -28,6 +29,21 @@ from .usual import Key, Usuals
 
 LIMITS_EVERY_S = 300.0  # /limits is accurate to ~5 minutes; no point asking every poll
 LIMITS_IDLE_EVERY_S = 1800.0  # idle: no batches are being spent; the calls come with every answer
+
+
+@dataclass(frozen=True)
+class PollFailure:
+    """A failed sign-in or poll in words, and what it means for the next try (Org.poll_failed)."""
+
+    error: str
+    limit_reached: bool = False
+    sign_in: bool = False  # the org refused the token, or none could be had: retry slowly
+
+    @classmethod
+    def of(cls, error: BulkError) -> PollFailure:
+        if isinstance(error, RequestLimitExceeded):
+            return cls(f"the org's daily API limit is reached ({error.message})", limit_reached=True)
+        return cls(str(error), sign_in=isinstance(error, AuthError | ConfigError))
 
 
 @dataclass

@@ -9,7 +9,6 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import ClassVar
-from urllib.parse import urlsplit
 
 from rich.console import RenderableType
 from rich.text import Text
@@ -28,11 +27,10 @@ from ..config import paths
 from ..config import settings as config
 from ..config.connection import ConnectionOptions
 from ..config.orgs import OrgConfig, secret_variables
-from ..monitor.alerts import Alerter
 from ..monitor.confirm import CLOSE_SUMMARY
 from ..monitor.fleet import Fleet
 from ..monitor.org import Org
-from ..monitor.schedule import BACKOFF_CAP_S, Schedule
+from ..monitor.schedule import Schedule
 from ..monitor.usual import PastRuns, Usuals
 from ..text import inert
 from . import org_workers, textual_private
@@ -152,7 +150,7 @@ class SfMonitorApp(Polling, CloseAndAbort, AlertKeys):
             orgs = [OrgConfig("", label or "", orgs, "", colour=colour, production=production)]
         self.options = {target.name: target.options for target in orgs}
         self._collector = CalmCollector()
-        self.fleet = Fleet({target.name: self._org(target, settings, schedule, single=len(orgs) == 1)
+        self.fleet = Fleet({target.name: config.org_model(target, settings, schedule, single=len(orgs) == 1)
                             for target in orgs}, clock=lambda: self.clock().timestamp())  # fmt: skip
         self.past_runs = past_runs
         for org in self.fleet if past_runs is not None else ():
@@ -165,26 +163,6 @@ class SfMonitorApp(Polling, CloseAndAbort, AlertKeys):
         self.board_changed: Signal[Board] = Signal(self, "board_changed")
         self.failures_changed: Signal[tuple[str, View]] = Signal(self, "failures_changed")
         self.set_keymap(settings.keymap)
-
-    @staticmethod
-    def _org(target: OrgConfig, settings: config.Settings, schedule: Schedule | None, *, single: bool) -> Org:
-        resolved = target.options.resolved()
-        rules = config.in_force(target, settings, pace=schedule.interval if schedule else None)
-        if schedule is None or not single:
-            schedule = Schedule(rules.interval, cap=schedule.cap if schedule else BACKOFF_CAP_S)
-        schedule.budget = rules.api_budget
-        return Org(
-            schedule,
-            key=target.name,
-            name=urlsplit(resolved.instance_url or "").hostname or (resolved.target_org or "org"),
-            target=resolved.instance_url or (f"sf org {resolved.target_org!r}" if resolved.target_org else "the org"),
-            read_only=rules.read_only,
-            read_only_why=rules.read_only_why,
-            label=target.label or None,
-            colour=target.colour,
-            production=target.production,
-            alerter=Alerter(settings.alerts_for(target.name)),
-        )
 
     @property
     def org(self) -> Org:

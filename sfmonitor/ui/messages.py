@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from ..bulk.errors import AuthError, BulkError, ConfigError, RequestLimitExceeded
+from ..bulk.errors import BulkError
 from ..bulk.models import Action, Job, Limit
 from ..bulk.service import BulkService
+from ..monitor.org import PollFailure
 from ..monitor.poller import Snapshot
 from ..monitor.usual import Key, PastRun
 
@@ -58,10 +59,9 @@ class PollFailed(OrgMessage):
 
     @classmethod
     def of(cls, error: BulkError) -> PollFailed:
-        """The failure in words, and what it means for the next try."""
-        if isinstance(error, RequestLimitExceeded):
-            return cls(f"the org's daily API limit is reached ({error.message})", limit_reached=True)
-        return cls(str(error), sign_in=isinstance(error, AuthError | ConfigError))
+        """The failure in words, and what it means for the next try (monitor.org.PollFailure's rule)."""
+        failure = PollFailure.of(error)
+        return cls(failure.error, limit_reached=failure.limit_reached, sign_in=failure.sign_in)
 
 
 @dataclass

@@ -20,7 +20,7 @@ from ..bulk.failure_reader import read_failures
 from ..bulk.failures import FailureReport
 from ..bulk.models import Action, Job
 from ..bulk.service import BulkService
-from ..config.connection import ConnectionOptions, new_service
+from ..config.connection import ConnectionOptions, signed_in
 from ..monitor.poller import Poller
 from ..monitor.usual import Key, PastRun, PastRuns
 from ..text import inert
@@ -58,14 +58,8 @@ def poster(org_key: str, post: Post) -> Post:
 
 async def connect(options: ConnectionOptions, post: Post, *, ask_sandbox: bool = True) -> None:
     try:
-        service = new_service(options)
+        service = await signed_in(options)
     except BulkError as exc:
-        post(PollFailed.of(exc))
-        return
-    try:
-        await service.connect()
-    except BulkError as exc:
-        await service.transport.aclose()  # a retry makes a new one: do not leave this one open
         post(PollFailed.of(exc))
         return
     sandbox = await service.is_sandbox() if ask_sandbox else None  # production or not decides the confirmation

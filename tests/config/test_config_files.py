@@ -91,6 +91,8 @@ COMMANDS = [
     ["failures", JOB],
     ["watch"],
     ["demo"],
+    ["record"],
+    ["locate", "history"],
 ]
 
 

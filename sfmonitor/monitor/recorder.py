@@ -1,0 +1,196 @@
+"""Orgs polled without a screen (``sfmonitor record``), each poll's jobs handed to the history writer.
+
+The rules are the dashboard's: each org's :class:`Org` transitions (sign-in, poll, failure, the
+limits' cadence), its :class:`Schedule` (interval, API budget, idle looks, backoff) and the fleet's
+shared backfill. Only the driving differs: a plain asyncio task per org, sleeping the delay each
+transition returns, where the app has workers, messages and timers. An org that cannot sign in or
+be read is retried on the schedule's terms and does not hold up the others; its trouble is logged
+once per episode (when it starts and when it ends), never at every poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from ..bulk.errors import BulkError
+from ..bulk.models import Job
+from ..bulk.service import BulkService
+from ..numbers import eta
+from .fleet import share_backfill
+from .org import Org, PollFailure
+
+log = logging.getLogger(__name__)
+
+SignIn = Callable[[], Awaitable[BulkService]]
+
+
+class HistoryWriter(Protocol):
+    """Where each poll's jobs go (the store's writer, sfmonitor/store). ``poll`` must not block: it
+    queues the write to the writer's own thread. ``fault``: why the history cannot be written, once
+    it cannot (None while all is well). ``close``: the write under way is finished (waiting at most
+    ``timeout`` seconds), then nothing more is written."""
+
+    @property
+    def fault(self) -> str | None: ...
+
+    def poll(self, org: str, jobs: Iterable[Job], at: float) -> None: ...
+
+    def close(self, timeout: float) -> None: ...
+
+
+def changed_jobs(before: Mapping[str, Job], after: Mapping[str, Job]) -> list[Job]:
+    """The jobs a poll brought that differ from what was held before it (the first poll: every job).
+    The poller keeps the same object for a job it did not read and whose listing did not change, so
+    this is the jobs read or re-listed, without comparing their fields."""
+    return [job for job_id, job in after.items() if before.get(job_id) is not job]
+
+
+def recorded_name(org: Org) -> str:
+    """The name an org's jobs are recorded under: its config name or sf alias, else (the org of the
+    flags or the environment) its instance's host, which names the org however it was signed in to."""
+    if org.key:
+        return org.key
+    host = urlsplit(org.service.instance_url).hostname if org.service is not None else None
+    return host or org.name
+
+
+class Ending(enum.Enum):
+    STOPPED = "stopped"  # asked to stop (SIGTERM, ctrl+c)
+    NO_SIGN_IN = "no org could sign in"  # at the start: every org's first sign-in failed
+    HISTORY_FAULT = "the history cannot be written"
+
+
+class Recorder:
+    """Poll ``orgs`` (each with how it signs in) until ``stop`` is set, handing each good poll's
+    changed jobs to ``writer``. The caller closes the writer (``run`` leaves it open)."""
+
+    def __init__(
+        self,
+        orgs: Sequence[tuple[Org, SignIn]],
+        writer: HistoryWriter,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not orgs:
+            raise ValueError("nothing to record: no org")
+        self.orgs = list(orgs)
+        self.writer = writer
+        self.clock = clock
+        self.monotonic = monotonic
+        self.polls = 0  # good polls handed to the writer
+        self.first_sign_in: dict[str, str | None] = {}  # org key -> why its first sign-in failed (None: it did not)
+        self._ended = asyncio.Event()
+        self.ending = Ending.STOPPED
+        share_backfill([org for org, _ in self.orgs])
+
+    async def run(self, stop: asyncio.Event) -> Ending:
+        """Poll until ``stop`` is set (or no org could sign in, or the history cannot be written); each
+        poll under way then is abandoned, and every org's connection closed."""
+        if self._faulted():
+            return self.ending
+        tasks = [asyncio.create_task(self._drive(org, sign_in), name=f"record {org.key}") for org, sign_in in self.orgs]
+        waits = [asyncio.create_task(stop.wait()), asyncio.create_task(self._ended.wait())]
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in [*tasks, *waits]:
+                task.cancel()
+            await asyncio.gather(*tasks, *waits, return_exceptions=True)
+            for org, _ in self.orgs:
+                if org.service is not None:
+                    await org.service.transport.aclose()
+        return self.ending
+
+    def _end(self, ending: Ending) -> None:
+        if not self._ended.is_set():
+            self.ending = ending
+            self._ended.set()
+
+    def _faulted(self) -> bool:
+        fault = self.writer.fault
+        if fault is not None:
+            log.error("the history cannot be written, so nothing is recorded: %s", fault)
+            self._end(Ending.HISTORY_FAULT)
+        return fault is not None
+
+    async def _drive(self, org: Org, sign_in: SignIn) -> None:
+        while not self._ended.is_set():
+            delay = await self._step(org, sign_in)
+            if delay > 0:
+                await asyncio.sleep(delay)
+
+    async def _step(self, org: Org, sign_in: SignIn) -> float:
+        """One transition: a sign-in (before the first poll, and after each failed one) or a poll.
+        Returns the delay to the next, as the org's model says (never paused: None does not come)."""
+        org.poll_starting()
+        if org.poller is None:
+            return await self._sign_in(org, sign_in)
+        cycle = org.state.poll_started()
+        before = org.state.jobs
+        try:
+            snapshot = await org.poller.cycle(watch=set(), look=org.schedule.idle, backfill=org.schedule.backfill())
+        except BulkError as exc:
+            return self._failed(org, PollFailure.of(exc))
+        except Exception as exc:  # a bug must not stop the recorder of every org; the log has the trace
+            log.exception("%s: poll cycle failed", _label(org))
+            return self._failed(org, PollFailure(f"unexpected {type(exc).__name__}; see the log"))
+        trouble = org.connection.failing_since
+        delay = org.polled(snapshot, cycle, self.clock(), self.monotonic())
+        if trouble is not None:
+            log.info("%s: read again after %s of trouble", _label(org), eta((self.clock() - trouble).total_seconds()))
+        self.writer.poll(recorded_name(org), changed_jobs(before, org.state.jobs), snapshot.taken_at.timestamp())
+        self.polls += 1
+        if self._faulted():
+            return 0.0
+        await self._limits(org)
+        return org.schedule.interval if delay is None else delay
+
+    async def _sign_in(self, org: Org, sign_in: SignIn) -> float:
+        first = org.key not in self.first_sign_in
+        try:
+            service = await sign_in()
+        except BulkError as exc:
+            failure = PollFailure.of(exc)
+            if first:
+                self.first_sign_in[org.key] = failure.error
+                if all(self.first_sign_in.get(each.key) for each, _ in self.orgs):
+                    self._end(Ending.NO_SIGN_IN)
+            return self._failed(org, failure)
+        self.first_sign_in.setdefault(org.key, None)
+        org.connected(service, service.username)
+        log.info("%s: signed in as %s", _label(org), org.name)
+        return 0.0  # poll at once
+
+    def _failed(self, org: Org, failure: PollFailure) -> float:
+        episode = org.connection.failing_since is None  # the first failure since the last good poll
+        delay = org.poll_failed(failure.error, self.clock(), self.monotonic(),
+                                limit_reached=failure.limit_reached, sign_in=failure.sign_in)  # fmt: skip
+        delay = org.schedule.interval if delay is None else delay
+        if episode:
+            log.warning("%s: %s (trying again in %s, then less and less often; logged once, until it is read again)",
+                        _label(org), failure.error, eta(delay))  # fmt: skip
+        return delay
+
+    async def _limits(self, org: Org) -> None:
+        """The org's limits at the dashboard's cadence (Org.limits_due), after the poll."""
+        now = self.clock().timestamp()
+        if org.service is None or not org.limits_due(now):
+            return
+        org.limits_read_at = now
+        try:
+            org.limits_arrived(await org.service.limits())
+        except BulkError as exc:
+            log.info("%s: limits not read: %s", _label(org), exc)
+
+
+def _label(org: Org) -> str:
+    """An org as the log names it: its config name or alias, and where it is reached."""
+    return f"org {org.key} ({org.target})" if org.key else f"org {org.target}"
