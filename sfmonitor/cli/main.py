@@ -212,6 +212,7 @@ HANDLERS = {
     "failures": ("failures", "cmd_failures"),
     "wait": ("wait", "cmd_wait"),
     "orgs": ("orgs", "cmd_orgs"),
+    "history": ("history", "cmd_history"),
     "simulate": ("simulate", "cmd_simulate"),
     "demo": ("simulate", "cmd_demo"),
     "watch": ("watch", "cmd_watch"),
