@@ -74,8 +74,10 @@ def row(r: Remembered, now: datetime) -> list[str]:
 def unended_note(r: Remembered, now: float, polled: float | None) -> str:
     """A job not ended when last recorded: what it was then, and when its org was last polled (its
     values are that old; the org may have moved it since, or dropped it)."""
-    said = f"{r.phase} when last recorded changing, {ago(now - r.seen_last)}"
-    return f"{said}; the org was last polled {ago(None if polled is None else now - polled)}"
+    said = f"{r.phase} as last recorded, {ago(now - r.seen_last)}"
+    return f"{said}; " + (
+        "its org was never polled" if polled is None else f"the org was last polled {ago(now - polled)}"
+    )
 
 
 def table(found: list[Remembered], now: float, polled: Mapping[str, float | None]) -> str:
@@ -126,7 +128,7 @@ def job_text(story: Timeline, now: float, polled: float | None, *, every_batch: 
         ("version", f"API {inert(job.api_version or '-')} · {inert(job.content_type or '-')} · created by "
                     f"{inert(job.created_by_id or '-')}"),
         ("recorded", f"first seen {when(r.seen_first)}, last change {when(r.seen_last)}; the org was last polled "
-                     f"{ago(None if polled is None else now - polled)}"),
+                     f"{when(polled)}"),
     ]  # fmt: skip
     if job.error_message:
         fields.insert(1, ("error", inert(job.error_message)))

@@ -136,7 +136,7 @@ def test_the_table_shows_each_job_with_its_counts(recorded: Recorded) -> None:
         )
         assert job.kind.label in line and job.object in line
     unended = sum(1 for job in said.values() if not job.finished)
-    assert sum("when last recorded changing" in line for line in lines) == unended
+    assert sum("as last recorded, " in line for line in lines) == unended
 
 
 def test_csv_is_the_json_fields_with_a_formula_neutralised(recorded: Recorded) -> None:
@@ -173,6 +173,8 @@ def test_filters_by_org_object_operation_and_state(recorded: Recorded) -> None:
     said = every(recorded)
     assert _matching(recorded, "-o", "stage") == {k for k in said if k[0] == "stage"}
     assert _matching(recorded, "-o", "stage", "-o", "prod") == set(said)
+    global_o = run_cli(["-o", "stage", "history", "--history-file", str(recorded.path), "--format", "json"])
+    assert keys(listed(global_o)) == {k for k in said if k[0] == "stage"}  # -o before the command, as elsewhere
     assert _matching(recorded, "--object", "account") == {k for k, j in said.items() if j.object == "Account"}
     assert _matching(recorded, "-o", "prod", "--operation", "UPSERT") == {
         k for k, j in said.items() if k[0] == "prod" and j.operation == "upsert"
@@ -360,11 +362,14 @@ async def test_hostile_names_are_inert_in_the_table_and_exact_in_json(sim: Simul
     recording.close()
     sim.stop()
     table = history(path, "--limit", "0").stdout
-    one = history(path, "--job", ingest.id).stdout + history(path, "--job", classic.id).stdout
+    batches = history(path, "--job", classic.id).stdout
+    one = history(path, "--job", ingest.id).stdout + batches
+    failed_batch = next(line for line in batches.splitlines() if classic.batches[0].id in line)
+    assert " Failed " in failed_batch and "[red]boom[/red] \\x1b]52;c;" in failed_batch
     for text in (table, one):
         assert not any(c in text for c in "\x1b\x07\u202e"), text
     assert "[bold]Acct[/b…" in table and "error: [red]boom[/red] \\x1b]52;c;ZXZpbA==\\x07 \\u202eRTL" in table
-    assert "· [bold]Acct[/bold]\\x1b]0;pwned\\x07\\x1b[31m ·" in one and "\\u202eRTL" in one  # the batch's too
+    assert "· [bold]Acct[/bold]\\x1b]0;pwned\\x07\\x1b[31m ·" in one and "\\u202eRTL" in one
     jobs = {j["id"]: j for j in listed(history(path, "--format", "json", "--limit", "0"))}
     assert jobs[ingest.id]["object"] == HOSTILE_OBJECT and jobs[ingest.id]["errorMessage"] == HOSTILE_MESSAGE
     neutral, raw = (_csv_rows(history(path, "--format", "csv", "--limit", "0", *more)) for more in ([], ["--raw"]))
