@@ -37,7 +37,8 @@ DEFAULT_LIMIT = 1000
 
 
 def history_file() -> Path:
-    """Where the history file is, unless ``--history-file`` says (the one place this command asks)."""
+    """Where the history file is, unless ``--history-file`` says (the one place this command asks; to
+    become config.paths.history_file(), the recorder's, when that lands)."""
     return platformdirs.user_data_path(paths.APP) / "history.sqlite3"
 
 

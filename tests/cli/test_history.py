@@ -30,6 +30,7 @@ from sfmonitor.numbers import compact
 from sfmonitor.simulator.server import Simulator
 from sfmonitor.simulator.world import Clock
 from sfmonitor.store.recording import Recording
+from sfmonitor.store.schema import connect
 from tests.conftest import connected
 
 from .runner import Result, run_cli
@@ -417,3 +418,10 @@ def test_a_damaged_file_is_said_in_one_line(tmp_path: Path) -> None:
     result = history(path, "--job", "7505g0000000NT0AAM")
     assert result.returncode == ExitCode.USAGE and result.stdout == ""
     assert result.stderr == f"sfmonitor: history file {path} is damaged (not a readable SQLite database)\n"
+
+
+def test_a_file_with_nothing_in_it_yet_is_an_empty_answer(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    connect(path, write=True).close()  # what a recorder leaves before its first poll
+    result = history(path, "--format", "json")
+    assert listed(result) == [] and result.stderr == "sfmonitor: no jobs remembered yet\n"
