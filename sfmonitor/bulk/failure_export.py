@@ -23,7 +23,7 @@ import stat
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
 from ..numbers import plural
 from ..text import inert
@@ -39,6 +39,19 @@ NEW_NAME_TRIES = 20  # failures-…csv, failures-…-2.csv, … failures-…-20.
 def neutral(value: str) -> str:
     """``value`` as a spreadsheet shows it without running it: a leading ``'`` before a formula start."""
     return "'" + value if value.startswith(FORMULA_START) else value
+
+
+def csv_cell(*, raw: bool, terminal: bool) -> Callable[[str], str]:
+    """How a value is written in a CSV cell, the one rule of every CSV sfmonitor writes (failures,
+    history): neutral unless ``raw``; on a terminal, inert as everywhere on screen too (a name's
+    OSC 0 would retitle it)."""
+    cell: Callable[[str], str] = str if raw else neutral
+    return (lambda value: inert(cell(value))) if terminal else cell
+
+
+def csv_writer(out: TextSink) -> Any:
+    """A ``csv.writer`` with RFC 4180's CRLF line ends (the caller writes :data:`BOM` first)."""
+    return csv.writer(out, lineterminator="\r\n")
 
 
 class TextSink(Protocol):
@@ -70,10 +83,8 @@ class CsvExport:
 
     def __init__(self, out: TextSink, *, raw: bool = False, terminal: bool = False) -> None:
         self._out = out
-        self._writer = csv.writer(out, lineterminator="\r\n")
-        cell: Callable[[str], str] = str if raw else neutral
-        # on a terminal, server text is inert as everywhere on screen (a name's OSC 0 would retitle it)
-        self._cell = (lambda value: inert(cell(value))) if terminal else cell
+        self._writer = csv_writer(out)
+        self._cell = csv_cell(raw=raw, terminal=terminal)
         self._columns: list[str] | None = None
         self.rows = 0
         self.dropped_columns: set[str] = set()
@@ -109,12 +120,17 @@ def to_stdout(stdout: IO[str], *, raw: bool = False) -> CsvExport:
     """The export on standard output: the same bytes as a file gets (its binary buffer, encoded here,
     not in the terminal's locale); a text stream without one (a test's) takes the text as it is. On a
     terminal, control characters in values are shown as ``\\x1b`` escapes, never sent to it."""
-    terminal = stdout.isatty()
+    return CsvExport(stdout_sink(stdout), raw=raw, terminal=stdout.isatty())
+
+
+def stdout_sink(stdout: IO[str]) -> TextSink:
+    """Standard output as a CSV's sink: its binary buffer, written in :data:`ENCODING` whatever the
+    terminal's locale; a text stream without one (a test's) takes the text as it is."""
     binary = getattr(stdout, "buffer", None)
     if binary is None:
-        return CsvExport(stdout, raw=raw, terminal=terminal)
+        return stdout
     stdout.flush()
-    return CsvExport(Encoded(binary), raw=raw, terminal=terminal)
+    return Encoded(binary)
 
 
 def unwritable_reason(error: OSError) -> str:

@@ -47,13 +47,16 @@ class ExitCode(enum.IntEnum):
 MEANINGS = {
     ExitCode.OK: "done",
     ExitCode.REFUSED: (
-        "refused: an illegal transition, the server's refusal (its code and message are printed), an unknown job"
+        "refused: an illegal transition, the server's refusal (its code and message are printed), an unknown job; "
+        "`history`: nothing recorded yet (no history file), or a job the history does not hold"
     ),
     ExitCode.USAGE: (
         "bad options or configuration (no org given, non-loopback `http://`, bad `--faults`, a config file "
         "that cannot be used, a job id that is not a Salesforce id: 15 or 18 letters and digits, a bare job id "
         "that more than one org holds for `close`/`abort`: give `ORG:JOBID`, an `--out` or standard output that "
-        "cannot be written: one line says why, never a traceback)"
+        "cannot be written, a history file that cannot be read: written by a newer sfmonitor, damaged or locked; "
+        "a bare job id the history holds for more than one org: give `ORG:JOBID`; one line says why, never a "
+        "traceback)"
     ),
     ExitCode.CONNECT: (
         "cannot reach or sign in to the org (network, TLS, `sf` missing or alias unknown, expired token); with "

@@ -226,6 +226,7 @@ HANDLERS = {
     "wait": ("wait", "cmd_wait"),
     "record": ("record", "cmd_record"),
     "orgs": ("orgs", "cmd_orgs"),
+    "history": ("history", "cmd_history"),
     "simulate": ("simulate", "cmd_simulate"),
     "demo": ("simulate", "cmd_demo"),
     "watch": ("watch", "cmd_watch"),

@@ -134,6 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     _history_args(record)
     _connection_args(record)
 
+    _history_command_args(sub.add_parser("history", help="remembered jobs, from the history file alone (no org asked)"))
+
     orgs = sub.add_parser("orgs", help="the configured and discovered orgs, and whether each can sign in")
     _connection_args(orgs)
 
@@ -158,6 +160,57 @@ API_BUDGET_HELP = ("keep sfmonitor's API calls under N a day, or N%% of the org'
                    "(default 10%%; polls stretch to fit")  # fmt: skip
 
 
+def _limit(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of jobs") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a number of jobs (0: every one)")
+    return value
+
+
+def _history_command_args(history: argparse.ArgumentParser) -> None:
+    """``history`` asks no org: of the connection options it takes ``-o`` (which orgs' jobs) and ``-v``."""
+    history.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    history.add_argument("-o", "--target-org", metavar="ORG", action="append", default=argparse.SUPPRESS,
+                         help="only the jobs recorded for this org (its name as the dashboard shows it); "
+                              "repeatable")  # fmt: skip
+    history.add_argument("--object", metavar="NAME", help="only jobs of this sObject (any case)")
+    history.add_argument("--operation", metavar="OP", help="only this operation: insert, upsert, query… (any case)")
+    history.add_argument("--state", metavar="WORD",
+                         help="only jobs in this Salesforce state (JobComplete, Failed…), phase (running, "
+                              "ended, waiting) or outcome (ok, records-failed, failed, aborted), as last "
+                              "recorded")  # fmt: skip
+    history.add_argument("--since", metavar="WHEN",
+                         help="only jobs created at or after WHEN: a duration ago (7d, 12h, 1h30m) or a date "
+                              "or date-time (2026-12-01, 2026-12-01T18:30; local time unless it names a "
+                              "zone)")  # fmt: skip
+    history.add_argument("--until", metavar="WHEN", help="only jobs created before WHEN (as --since)")
+    history.add_argument("--limit", metavar="N", type=_limit, default=1000,
+                         help="at most the newest N jobs (default 1000; 0: every one)")  # fmt: skip
+    history.add_argument("--format", choices=("table", "json", "csv"), default="table",
+                         help="table (default), json (Salesforce's field names, as status), or csv (the same "
+                              "fields; with --job: the timeline)")  # fmt: skip
+    history.add_argument(
+        "--raw",
+        action="store_true",
+        help="csv: values exactly as recorded: no ' before a value starting with = + - @ tab or CR",
+    )
+    history.add_argument(
+        "--job", metavar="[ORG:]ID", help="one job's record: its fields, timeline, Bulk 1.0 batches and failure groups"
+    )
+    history.add_argument(
+        "--all", action="store_true", help="with --job: every Bulk 1.0 batch (default: the failed and the slowest few)"
+    )
+    history.add_argument(
+        "--history-file",
+        metavar="PATH",
+        type=Path,
+        help="the history file to read (default: the one the dashboard records to)",
+    )
+
+
 def _dashboard_args(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("dashboard")
     group.add_argument("--interval", type=seconds, metavar="S", help="seconds between polls (default 5, floor 2)")
@@ -175,7 +228,8 @@ def _history_args(parser: argparse.ArgumentParser) -> None:
                         help="record nothing in the history (as history = false in the config file)")  # fmt: skip
 
 
-COMMANDS = ("watch", "status", "failures", "wait", "record", "orgs", "close", "abort", "simulate", "demo", "locate")
+COMMANDS = ("watch", "status", "failures", "wait", "record", "orgs", "history", "close", "abort", "simulate", "demo",
+            "locate")  # fmt: skip
 
 
 TAKES_VALUE = frozenset({"--instance-url", "--access-token", "-o", "--target-org", "--api-version", "--ca-bundle",

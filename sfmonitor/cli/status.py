@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -70,7 +71,7 @@ def row(job: Job, now: datetime) -> list[str]:
 def table(snapshot: Snapshot, instance_url: str, api_version: str, username: str | None = None) -> str:
     now = snapshot.taken_at
     lines = [heading(snapshot, instance_url, api_version, username)]
-    lines.append(" ".join(_cell(h, w, a) for h, w, a in COLUMNS).rstrip())
+    lines.append(columns_line([h for h, _, _ in COLUMNS], COLUMNS))
     live = [j for j in snapshot.jobs.values() if not ended(j)]
     done = [j for j in snapshot.jobs.values() if ended(j)]
     for job in live + done:
@@ -78,13 +79,13 @@ def table(snapshot: Snapshot, instance_url: str, api_version: str, username: str
         problem = snapshot.errors.get(job.id)
         if problem:
             cells[4] = "! " + cells[4]  # not read: what the row shows is older (or the listing's)
-        lines.append(" ".join(_cell(c, w, a) for c, (_, w, a) in zip(cells, COLUMNS, strict=True)).rstrip())
+        lines.append(columns_line(cells, COLUMNS))
         if job.error_message:
-            lines.append(" " * 11 + clip("error: " + inert(job.error_message), 108))
+            lines.append(note_line("error: " + inert(job.error_message)))
         if why := waiting_on_client(job, now.timestamp()):
-            lines.append(" " * 11 + clip(f"waits on its client: {why} ({REASONS[why]})", 108))
+            lines.append(note_line(f"waits on its client: {why} ({REASONS[why]})"))
         if problem:
-            lines.append(" " * 11 + clip("! not read: " + inert(problem), 108))
+            lines.append(note_line("! not read: " + inert(problem)))
     missing = [job_id for job_id in snapshot.errors if job_id in snapshot.missing]
     unasked = [job_id for job_id in snapshot.errors if job_id not in snapshot.jobs and job_id not in snapshot.missing]
     if missing:
@@ -114,9 +115,22 @@ def heading(snapshot: Snapshot, instance_url: str, api_version: str, username: s
     return clip(" · ".join(parts), 120)
 
 
-def _cell(text: str, width: int, align: str) -> str:
+def cell(text: str, width: int, align: str) -> str:
     """Clipped and padded by terminal cells: a wide character (CJK, emoji) takes two, so later columns stay put."""
     return pad(clip(text, width), width, align)
+
+
+def columns_line(cells: Sequence[str], columns: Sequence[tuple[str, int, str]]) -> str:
+    """One table line: each cell clipped and padded to its column (header, width, alignment)."""
+    return " ".join(cell(c, w, a) for c, (_, w, a) in zip(cells, columns, strict=True)).rstrip()
+
+
+NOTE_INDENT = 11  # a job's note lines (its error, why it waits) sit under its row, indented this far
+
+
+def note_line(text: str) -> str:
+    """A line under a job's row: indented, clipped to the table's 120 columns (``text`` already inert)."""
+    return " " * NOTE_INDENT + clip(text, 120 - NOTE_INDENT - 1)
 
 
 def _job_json(job: Job, problem: str | None, now: datetime) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..bulk.ids import same_id
 from .rows import JOB_COLUMNS, Remembered, remembered
 
 SELECT = f"SELECT {', '.join(JOB_COLUMNS)} FROM jobs"
@@ -53,10 +54,12 @@ def jobs(conn: sqlite3.Connection, which: Filter) -> list[Remembered]:
 
 
 def find(conn: sqlite3.Connection, job_id: str, orgs: Sequence[str] = ()) -> list[Remembered]:
-    """The remembered jobs with this id (one per org that has it), optionally in ``orgs``."""
-    rows = conn.execute(SELECT + " WHERE id = ? ORDER BY org", (job_id,)).fetchall()
+    """The remembered jobs with this id (one per org that has it), optionally in ``orgs``; a 15-character
+    id finds its 18-character form, as the org would (bulk.ids.same_id)."""
+    rows = conn.execute(SELECT + " WHERE id = ? OR substr(id, 1, 15) = substr(?, 1, 15) ORDER BY org",
+                        (job_id, job_id)).fetchall()  # fmt: skip
     found = [remembered(row) for row in rows]
-    return [r for r in found if not orgs or r.org in orgs]
+    return [r for r in found if same_id(job_id, r.job.id) and (not orgs or r.org in orgs)]
 
 
 def last_jobs(conn: sqlite3.Connection, org: str, limit: int = 2000) -> list[Remembered]:
