@@ -83,7 +83,7 @@ def cmd_record(args: argparse.Namespace) -> int:
                 return ExitCode.HISTORY
             recorder = Recorder(models, writer)
             names = ", ".join(inert(f"{org.key}: {org.target}" if org.key else org.target) for org, _ in models)
-            started = f"recorder {plural(len(models), 'org')} ({names}) to {history.path}"
+            started = f"recording {plural(len(models), 'org')} ({names}) to {history.path}"
             log.info("%s; keeping %d days, at most %s bytes", started, history.days, f"{history.max_bytes:,}")
             print(f"sfmonitor: {started}; log: {paths.log_file()}; SIGTERM or ctrl+c stops", file=sys.stderr)
             why = asyncio.run(_record(recorder)) or why
@@ -121,7 +121,7 @@ def _requests_quiet(unless: bool) -> Iterator[None]:
 
 
 async def _record(recorder: Recorder) -> str | None:
-    """Run until a stop signal (its name is returned) or the recorder ends itself (None)."""
+    """Run until a stop signal (its name is returned) or the recording ends itself (None)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     got: list[str] = []

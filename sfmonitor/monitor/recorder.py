@@ -139,7 +139,7 @@ class Recorder:
             snapshot = await org.poller.cycle(watch=set(), look=org.schedule.idle, backfill=org.schedule.backfill())
         except BulkError as exc:
             return self._failed(org, PollFailure.of(exc))
-        except Exception as exc:  # a bug must not stop the recorder of every org; the log has the trace
+        except Exception as exc:  # a bug must not stop the recording of every org; the log has the trace
             log.exception("%s: poll cycle failed", _label(org))
             return self._failed(org, PollFailure(f"unexpected {type(exc).__name__}; see the log"))
         trouble = org.connection.failing_since
