@@ -117,6 +117,9 @@ class Org:
             return read_only_refusal(self.shown_name, self.read_only_why)
         if job is None:
             return "no job selected"
+        remembered = self.state.memory.refusal(job.id, self.state.jobs, listed=self.state.listed)
+        if remembered is not None:
+            return remembered
         pending = self.state.pending.get(job.id)
         if pending is not None:
             return f"a {pending.value} request for job {job.id} is already on its way"
