@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from ..bulk.errors import (
     ConfigError,
@@ -12,6 +13,9 @@ from ..config import settings as config
 from ..config.orgs import OrgConfig
 from .exits import ExitCode, fail
 from .targets import orgs_of
+
+if TYPE_CHECKING:
+    from ..ui.remembering import HistoryOptions
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
@@ -50,6 +54,16 @@ def run_dashboard(orgs: list[OrgConfig], args: argparse.Namespace) -> int:
                 "for a snapshot in a script or a pipe use: sfmonitor status",
                 ExitCode.USAGE,
             )
-    app = SfMonitorApp(orgs, settings)  # each org's interval, budget, read-only: config.in_force
+    app = SfMonitorApp(orgs, settings, history=history_options())  # each org's interval, budget, read-only
     app.run()
     return app.return_code or ExitCode.OK
+
+
+def history_options() -> HistoryOptions | None:
+    """The dashboard's history file: recording on, in the platform's data folder (the one place
+    that says where, until the [history] settings and --no-history come)."""
+    import platformdirs
+
+    from ..ui.remembering import HistoryOptions
+
+    return HistoryOptions(platformdirs.user_data_path("sfmonitor") / "history.sqlite3")

@@ -42,6 +42,7 @@ class Org:
     label: str | None = None  # the config file's name for it, shown instead of ``name``
     colour: str | None = None  # the config file's colour for it
     production: bool | None = None  # None: not known (yet); treated as production, the careful answer
+    remembered_as: str = ""  # the history file's name for it (config.orgs.history_name)
     state: OrgState = field(default_factory=OrgState)
     history: History = field(default_factory=History)
     spend: Spend = field(default_factory=Spend)

@@ -18,6 +18,7 @@ from textual.timer import Timer
 from ..config.connection import ConnectionOptions
 from ..monitor.fleet import Fleet
 from ..monitor.org import Org
+from ..monitor.poller import Snapshot
 from . import org_workers
 from .alerting import Alerts
 from .messages import Connected, FirstRows, LimitsRead, OrgMessage, PollDone, PollFailed
@@ -37,6 +38,7 @@ class Polling(App[None]):
         def render_view(self) -> None: ...
         def _post_for(self, org: Org) -> Callable[[Message], object]: ...
         def _of(self, message: OrgMessage) -> Org | None: ...
+        def history_poll(self, org: Org, snapshot: Snapshot) -> None: ...
 
     def poll_now(self, full: bool = False, org: Org | None = None) -> None:
         """Start a poll cycle of ``org`` (else of every org; connecting first if need be) unless one is
@@ -70,9 +72,11 @@ class Polling(App[None]):
         if org.poller is None:
             work = org_workers.connect(self.options[org.key], post, ask_sandbox=org.production is None)
         else:
+            first = not org.state.polls_done
             work = org_workers.poll(org.poller, org.state.poll_started(), self.watched(org), post,
-                                    first=not org.state.polls_done, full=full, look=org.schedule.idle,
-                                    backfill=org.schedule.backfill())  # fmt: skip
+                                    first=first, full=full, look=org.schedule.idle,
+                                    backfill=org.schedule.backfill(),
+                                    first_reads=org.state.memory.to_read_first() if first else ())  # fmt: skip
         self.run_worker(work, group=f"poll-{org.key}", exit_on_error=False)
 
     def watched(self, org: Org) -> set[str]:
@@ -109,6 +113,7 @@ class Polling(App[None]):
         if org is None:
             return
         before = org.state.jobs
+        self.history_poll(org, message.snapshot)  # to the writer's thread: a queue put
         delay = org.polled(message.snapshot, message.cycle, self.clock(), time.monotonic())
         self.fleet.refresh(org)
         self.alerts.after_poll(org, before)
