@@ -73,8 +73,9 @@ class Fleet:
         moves only the rows whose job changed."""
         if not self.several:
             state = self.first.state
-            self.jobs = dict(state.rows(self.left))  # a copy: the index tells changes by the old mapping
-            self.index.remembered = self.jobs.keys() - state.jobs.keys()
+            rows = state.rows(self.left)
+            self.index.remembered = set(rows.keys() - state.jobs.keys()) if rows is not state.jobs else set()
+            self.jobs = dict(rows)  # a copy: the index tells changes by the old mapping
             self.index.update(self.jobs)
             return
         changed: list[str] = []

@@ -23,17 +23,20 @@ from ..numbers import ago
 from .economy import read_on_arrival
 
 RECALLED = 2000  # remembered jobs recalled per org at start (the newest)
+READ_FIRST = 100  # of those remembered as running, the newest read ahead of the listing
 
 
 @dataclass
 class Memory:
     jobs: dict[str, Job] = field(default_factory=dict)  # remembered, by id, newest first
     polled_at: float | None = None  # when a recording process last polled the org (seconds since the epoch)
+    seen: dict[str, float] = field(default_factory=dict)  # job id -> when it was last seen in the org
 
-    def recall(self, jobs: Mapping[str, Job], polled_at: float | None) -> bool:
+    def recall(self, jobs: Mapping[str, Job], polled_at: float | None, seen: Mapping[str, float] | None = None) -> bool:
         """What the history file remembers of the org arrived; True if there is any."""
         self.jobs = dict(jobs)
         self.polled_at = polled_at
+        self.seen = dict(seen or {})
         return bool(self.jobs)
 
     def shown(self, current: Mapping[str, Job], *, listed: bool, left: bool) -> dict[str, Job]:
@@ -55,11 +58,25 @@ class Memory:
     def to_read_first(self) -> list[Job]:
         """The jobs remembered as live: read as the org's first poll starts, before its listing ends
         (the listing's own rule for a row read on arrival)."""
-        return [job for job in self.jobs.values() if read_on_arrival(job, first_cycle=True)]
+        live = (job for job in self.jobs.values() if read_on_arrival(job, first_cycle=True))
+        return [job for job, _ in zip(live, range(READ_FIRST), strict=False)]  # the newest (the store's order)
 
     def age(self, now: float) -> str:
-        """How old the memory is: ``3h12m ago`` (when the org was last polled), or ``never polled``."""
+        """How old the memory is: ``3h12m ago`` (when the org was last polled)."""
         return ago(now - self.polled_at) if self.polled_at is not None else "at an unknown time"
+
+    def as_of(self, job_id: str, *, listed: bool) -> float | None:
+        """The moment a remembered row's values are of: the org's last poll, or (left the org) the
+        job's last sight."""
+        return self.seen.get(job_id) if listed else self.polled_at
+
+    def words(self, job_id: str, now: float, *, listed: bool) -> str:
+        """What a remembered row is: ``remembered 3h00m ago`` (the org's last poll) until the org's first
+        full listing; then, for one it no longer lists, ``left the org, last seen 9d ago``."""
+        if not listed:
+            return f"remembered {self.age(now)}"
+        seen = self.seen.get(job_id)
+        return f"left the org, last seen {ago(now - seen)}" if seen is not None else "left the org (remembered)"
 
     def refusal(self, job_id: str, current: Mapping[str, Job], *, listed: bool) -> str | None:
         """Why nothing may be sent for a remembered job (None: the org has brought it, or it is not

@@ -89,6 +89,7 @@ class Recalled(OrgMessage):
 
     jobs: dict[str, Job]
     polled_at: float | None  # when a recording process last polled it (seconds since the epoch)
+    seen: dict[str, float]  # job id -> when it was last seen in the org
 
 
 @dataclass

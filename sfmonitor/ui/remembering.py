@@ -84,7 +84,8 @@ class Remembering(App[None]):
                 remembered = reader.last_jobs(conn, org.remembered_as, RECALLED)
                 if remembered:
                     polled = reader.last_polled(conn, org.remembered_as)
-                    self._post_for(org)(Recalled({r.job.id: r.job for r in remembered}, polled))
+                    jobs, seen = {r.job.id: r.job for r in remembered}, {r.job.id: r.seen_last for r in remembered}
+                    self._post_for(org)(Recalled(jobs, polled, seen))
         except sqlite3.Error as exc:
             why = words(exc, options.path)
             log.warning("history not read: %s", why)
@@ -94,7 +95,7 @@ class Remembering(App[None]):
 
     def on_recalled(self, message: Recalled) -> None:
         org = self._of(message)
-        if org is not None and org.state.memory.recall(message.jobs, message.polled_at):
+        if org is not None and org.state.memory.recall(message.jobs, message.polled_at, message.seen):
             self.fleet.refresh(org)
             self.render_view()
 

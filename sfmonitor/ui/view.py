@@ -64,11 +64,9 @@ class View:
         """The job as the history file remembers it, when the org has not brought it."""
         return self.memory.only(job_id, self.jobs)
 
-    def memory_words(self) -> str:
-        """What a remembered row of this org is: ``remembered 3h00m ago`` (the org's last poll), or
-        ``left the org, remembered …`` once the org no longer lists it."""
-        age = self.memory.age(self.now.timestamp())
-        return f"left the org, remembered {age}" if self.listed else f"remembered {age}"
+    def memory_words(self, job_id: str) -> str:
+        """What a remembered row of this org is (Memory.words): ``remembered 3h00m ago``."""
+        return self.memory.words(job_id, self.now.timestamp(), listed=self.listed)
 
     @property
     def poll_gap(self) -> float:

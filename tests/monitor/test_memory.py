@@ -29,14 +29,15 @@ def job(job_id: str, state: str, processed: int = 10) -> Job:
 
 def org(key: str = "") -> Org:
     made = Org(Schedule(interval=5.0, rng=random.Random(1)), key=key)
-    made.state.memory.recall({ID: job(ID, "InProgress"), GONE: job(GONE, "JobComplete")}, NOW.timestamp() - 3 * 3600)
+    made.state.memory.recall({ID: job(ID, "InProgress"), GONE: job(GONE, "JobComplete")}, NOW.timestamp() - 3 * 3600,
+                             {GONE: NOW.timestamp() - 9 * 86400})  # fmt: skip
     return made
 
 
 def test_remembered_jobs_show_until_the_org_brings_them_and_hide_once_they_left() -> None:
     o = org()
     assert set(o.state.rows()) == {ID, GONE} and not o.state.jobs  # before the org answers
-    assert o.state.memory.age(NOW.timestamp()) == "3h00m ago"
+    assert o.state.memory.words(ID, NOW.timestamp(), listed=False) == "remembered 3h00m ago"
     assert [j.id for j in o.state.memory.to_read_first()] == [ID]  # remembered as running: read first
     o.state.first_rows({ID: job(ID, "InProgress", 500)})
     rows = o.state.rows()
@@ -45,6 +46,7 @@ def test_remembered_jobs_show_until_the_org_brings_them_and_hide_once_they_left(
     assert set(o.state.rows()) == {ID}  # the org no longer lists GONE: hidden
     assert set(o.state.rows(left=True)) == {ID, GONE} and o.state.memory.left(o.state.jobs) == 1
     assert o.state.job(GONE) is o.state.memory.jobs[GONE] and o.state.job(ID) is o.state.jobs[ID]
+    assert o.state.memory.words(GONE, NOW.timestamp(), listed=True) == "left the org, last seen 9d00h ago"
 
 
 def test_close_and_abort_of_a_remembered_job_are_refused_with_words() -> None:

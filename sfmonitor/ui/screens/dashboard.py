@@ -167,8 +167,8 @@ class DashboardScreen(BoardScreen):
         org = orgs.get(view.key)
         memory = None
         if row in board.remembered:
-            polled = view.memory.polled_at
-            memory = (view.memory_words(), datetime.fromtimestamp(polled, UTC) if polled is not None else None)
+            as_of = view.memory.as_of(job_id, listed=view.listed)
+            memory = (view.memory_words(job_id), datetime.fromtimestamp(as_of, UTC) if as_of is not None else None)
         looks = (*looks, hint, org, memory)
         if job.finished and not action and not unread:  # a finished job's cells change only with the job
             hit = self._cells.get(row)

@@ -110,7 +110,7 @@ class JobDetailScreen(JobScreen):
         problem = view.errors.get(job.id)
         words = (f"last read failed: {problem}",) if problem else ()
         if job.id not in view.jobs:  # the history file's values, not the org's: faded as unread
-            problem = f"{view.memory_words()} (history), not read from the org"
+            problem = f"{view.memory_words(job.id)} (history), not read from the org"
             words = (problem,)
         extra = (f"job {job.id}", job.kind.label, *words)
         header.show(view.header(extra), view.palette)
