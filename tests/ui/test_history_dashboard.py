@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.widgets import Static
 
 from sfmonitor.bulk.models import Job
 from sfmonitor.bulk.transport import Transport
@@ -138,7 +139,9 @@ async def test_a_damaged_history_file_is_said_once_and_polling_goes_on(sim: Simu
         assert app.org.connection.error is None and app.org.state.jobs
         await pilot.press("question_mark")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "HelpScreen")
-        assert "damaged" in str(app.history_note())
+        lines = [str(static.content) for static in app.screen.query(Static)]
+        assert any(line.startswith("History: off: history file") and "damaged" in line for line in lines)
+        assert len([n for n in notifications(app) if n.title == "History off"]) == 1  # still once
 
 
 async def test_recording_is_on_and_the_file_holds_the_jobs_polled(sim: Simulator, tmp_path: Path) -> None:
@@ -160,3 +163,34 @@ async def test_recording_is_on_and_the_file_holds_the_jobs_polled(sim: Simulator
         assert reader.last_polled(conn, app.org.remembered_as) is not None
     finally:
         conn.close()
+
+
+async def test_several_orgs_each_show_their_own_memory_and_the_header_counts_none_of_it(
+    sim: Simulator, quiet_sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sfmonitor.config.settings import Settings
+    from sfmonitor.monitor.schedule import Schedule
+
+    from .helpers import org
+
+    path = tmp_path / "history.sqlite3"
+    app = SfMonitorApp([org("prod", sim), org("uat", quiet_sim)], Settings(interval=0.5),
+                       schedule=Schedule(0.5, cap=1.0), history=HistoryOptions(path))  # fmt: skip
+    assert [o.remembered_as for o in app.fleet] == ["prod", "uat"]
+    prod = await recorded(sim, path, "prod")
+    await recorded(quiet_sim, path, "uat", gone_job())
+    release = asyncio.Event()
+    hold_the_org(monkeypatch, release)
+    try:
+        async with app.run_test(size=(250, 40)) as pilot:
+            table = jobs_table(app)
+            await wait_for(pilot, lambda: table.row_count == len(prod) + 1)
+            assert cell(table, f"uat/{GONE}", "state") == "~ InProgress"
+            assert f"{len(prod) + 1} remembered jobs (history), not read yet" in header(app)
+            assert "0 jobs, 0 running" in header(app)
+            release.set()
+            await wait_for(pilot, lambda: all(o.state.polls_done for o in app.fleet))
+            await wait_for(pilot, lambda: not app.fleet.index.remembered and table.row_count == len(app.fleet.jobs))
+            assert f"uat/{GONE}" not in app.fleet.jobs  # the org no longer has it
+    finally:
+        release.set()
