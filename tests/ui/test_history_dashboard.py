@@ -148,7 +148,7 @@ async def test_recording_is_on_and_the_file_holds_the_jobs_polled(sim: Simulator
     path = tmp_path / "history.sqlite3"
     app = history_app(sim, path)
     async with app.run_test(size=(160, 40)) as pilot:
-        await wait_for(pilot, lambda: app.org.state.polls_done >= 2)
+        await wait_for(pilot, lambda: app.org.state.polls_done >= 4)
         recording = app.recording
         assert recording is not None and recording.flush(10) and recording.fault is None
         polled = dict(app.org.state.jobs)
@@ -161,6 +161,9 @@ async def test_recording_is_on_and_the_file_holds_the_jobs_polled(sim: Simulator
         assert remembered[some].job.state == polled[some].state
         assert remembered[some].job.number_records_processed == polled[some].number_records_processed
         assert reader.last_polled(conn, app.org.remembered_as) is not None
+        running = [job_id for job_id, job in polled.items() if not job.finished]
+        points = [len(reader.timeline(conn, remembered[job_id]).points) for job_id in running]
+        assert running and max(points) >= 2  # each later poll's reads recorded too, not the first alone
     finally:
         conn.close()
 
@@ -194,3 +197,27 @@ async def test_several_orgs_each_show_their_own_memory_and_the_header_counts_non
             assert f"uat/{GONE}" not in app.fleet.jobs  # the org no longer has it
     finally:
         release.set()
+
+
+async def test_a_failures_report_read_is_recorded_with_its_groups(sim: Simulator, tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    app = history_app(sim, path)
+
+    def stored(job_id: str) -> list[tuple[str, str, int]]:
+        assert app.recording is not None and app.recording.flush(10)
+        conn = connect(path, write=False)
+        try:
+            found = reader.find(conn, job_id)
+            return sorted(reader.timeline(conn, found[0]).failure_groups) if found else []
+        finally:
+            conn.close()
+
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_for(pilot, lambda: app.org.state.polls_done)
+        failed = [job for job in app.org.state.jobs.values() if job.finished and (job.number_records_failed or 0) > 0]
+        job = next(job for job in failed if job.kind.label == "2.0 ingest")
+        app.open_failures(job.id, app.org.key)
+        await wait_for(pilot, lambda: app.org.failure_report(job).complete)
+        groups = sorted((g.code, g.message, g.count) for g in app.org.failure_report(job).ordered())
+        assert groups
+        await wait_for(pilot, lambda: stored(job.id) == groups)  # the report's groups, in the history file
