@@ -185,9 +185,11 @@ class Board:
         unread = [view for view in self.orgs.values() if not view.listed and view.memory.jobs]
         if unread and count:
             age = f" as of {unread[0].memory.age(self.now.timestamp())}" if len(unread) == 1 else ""
-            return f"{count:,} remembered jobs{age} (history), not read yet", "remembered"
+            return f"{plural(count, 'remembered job')}{age} (history), not read yet", "remembered"
         if self.left:
-            return f"H: {count:,} remembered jobs that left the org", f"+{count:,} left"
+            if not count:
+                return "H: no remembered job has left the org", "H"
+            return f"H: {plural(count, 'remembered job')} that left the org", f"+{count:,} left"
         return None
 
     @property

@@ -111,7 +111,7 @@ async def test_h_shows_a_job_only_the_history_file_has_and_abort_on_it_is_refuse
         await wait_for(pilot, lambda: GONE in app.fleet.jobs and table.row_count == len(app.org.state.jobs) + 1)
         assert cell(table, GONE, "state") == "~ InProgress"
         assert cell(table, GONE, "message").startswith(f"left the org, last seen {HOURS_AGO}h")
-        assert "H: 1 remembered jobs that left the org" in header(app)
+        assert "H: 1 remembered job that left the org" in header(app)
         table.select(GONE)
         await pilot.press("enter")  # its detail: the history file's values, said so
         await wait_for(pilot, lambda: type(app.screen).__name__ == "JobDetailScreen")
