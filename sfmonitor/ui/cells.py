@@ -74,8 +74,9 @@ COLUMN_HELP = (
                   "can exceed Elapsed"),
     ("! and faded", "the row could not be read this time: its values are older (or the listing's)"),
     ("⚠", "stalled: no progress for 6 polls and at least a minute"),
-    (f"{REMEMBERED} and faded", "remembered (history): the values when the org was last polled (their age in "
-                                "Message), not read yet; replaced as the org answers. H: those that left the org"),
+    (f"{REMEMBERED}, faded", "remembered (history), not read from the org: its values when the org was last "
+                             "polled (how long ago: Message, header), replaced as the org answers; with H, jobs "
+                             "that left the org (when each was last seen); read-only"),
 )  # fmt: skip
 
 BATCH_COLUMNS = (
