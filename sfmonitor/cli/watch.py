@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from ..bulk.errors import (
     ConfigError,
@@ -12,6 +13,10 @@ from ..config import settings as config
 from ..config.orgs import OrgConfig
 from .exits import ExitCode, fail
 from .targets import orgs_of
+
+if TYPE_CHECKING:
+    from ..config.history import HistorySettings
+    from ..ui.remembering import HistoryOptions
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
@@ -51,6 +56,17 @@ def run_dashboard(orgs: list[OrgConfig], args: argparse.Namespace) -> int:
                 "for a snapshot in a script or a pipe use: sfmonitor status",
                 ExitCode.USAGE,
             )
-    app = SfMonitorApp(orgs, settings)  # each org's interval, budget, read-only: config.in_force
+    app = SfMonitorApp(orgs, settings, history=history_options(settings.history))  # each org's interval, budget…
     app.run()
     return app.return_code or ExitCode.OK
+
+
+def history_options(history: HistorySettings) -> HistoryOptions | None:
+    """The dashboard's history file and retention, or None when history is off (--no-history,
+    ``history = false``): nothing recorded, nothing remembered, no usual pace."""
+    from ..store.recording import Retention
+    from ..ui.remembering import HistoryOptions
+
+    if history.off is not None:
+        return None
+    return HistoryOptions(history.path, Retention(days=history.days, max_bytes=history.max_bytes))

@@ -73,6 +73,16 @@ class OrgConfig:
     secret_env: tuple[str, ...] = ()  # the variables its token_env/client_secret_env name (never passed on)
 
 
+def history_name(org: OrgConfig, resolved: ConnectionOptions) -> str:
+    """The name the history file keeps an org's jobs under: its config name or sf alias (``-o``);
+    for the org of the flags or environment, the [orgs] table it stands for, else its sf alias, else
+    its instance's host (``resolved``: its options resolved), so one org is one history however named."""
+    from urllib.parse import urlsplit
+
+    host = urlsplit(resolved.instance_url or "").hostname
+    return org.name or org.table or resolved.target_org or host or "org"
+
+
 def table_for(
     configured: Mapping[str, OrgConfig],
     name: str | None = None,

@@ -39,7 +39,7 @@ from . import files, paths
 from .alerts import parse_alerts
 from .files import read_toml, shown
 from .history import HistorySettings, parse_history
-from .orgs import OrgConfig, parse_orgs
+from .orgs import OrgConfig, history_name, parse_orgs
 
 DEFAULT_THEME = "sfmonitor-dark"
 DEFAULT_BUDGET = Budget(percent=10.0)  # bounded out of the box: a tenth of the org's daily allowance
@@ -216,6 +216,7 @@ def org_model(target: OrgConfig, settings: Settings, schedule: Schedule | None =
     return Org(
         schedule,
         key=target.name,
+        remembered_as=history_name(target, resolved),
         name=urlsplit(resolved.instance_url or "").hostname or (resolved.target_org or "org"),
         target=resolved.instance_url or (f"sf org {resolved.target_org!r}" if resolved.target_org else "the org"),
         read_only=rules.read_only,

@@ -38,6 +38,8 @@ class Fleet:
         self.jobs: dict[str, Job] = {}  # by row key
         self.index = JobIndex(org=self.label_of if self.several else None, clock=clock)
         self._rows: dict[str, dict[str, Job]] = {}  # each org's jobs (by id) as last merged
+        self.left = False  # H: remembered jobs that left the org are shown too
+        self._memory: dict[str, set[str]] = {}  # each org's rows of remembered jobs (several orgs)
         self.alerts = AlertLog()  # the session's alerts, every org's
         share_backfill(orgs.values())
 
@@ -74,14 +76,22 @@ class Fleet:
         alone when only it changed, so one org's poll costs its own size, not the fleet's. The index
         moves only the rows whose job changed."""
         if not self.several:
-            self.jobs = dict(self.first.state.jobs)  # a copy: the index tells changes by the old mapping
+            state = self.first.state
+            rows = state.rows(self.left)
+            self.index.remembered = set(rows.keys() - state.jobs.keys()) if rows is not state.jobs else set()
+            self.jobs = dict(rows)  # a copy: the index tells changes by the old mapping
             self.index.update(self.jobs)
             return
         changed: list[str] = []
         gone: list[str] = []
         for key in [org.key] if org is not None else list(self.orgs):
-            now = dict(self.orgs[key].state.jobs) if self.focus in (None, key) else {}
+            state = self.orgs[key].state
+            now = dict(state.rows(self.left)) if self.focus in (None, key) else {}
             last = self._rows.get(key, {})
+            self.index.remembered -= self._memory.pop(key, set())
+            if len(now) > len(state.jobs):  # remembered rows beside the jobs read
+                self._memory[key] = {f"{key}/{job_id}" for job_id in now if job_id not in state.jobs}
+                self.index.remembered |= self._memory[key]
             moved = [f"{key}/{job_id}" for job_id, job in now.items() if last.get(job_id) is not job]
             left = [f"{key}/{job_id}" for job_id in last if job_id not in now]
             for row in left:
@@ -112,6 +122,16 @@ class Fleet:
         if key != self.focus:
             self.focus = key
             self.refresh()
+
+    def show_left(self, on: bool) -> None:
+        """Show (or hide) the remembered jobs that left their org (H)."""
+        if on != self.left:
+            self.left = on
+            self.refresh()
+
+    def remembered(self, row: str) -> bool:
+        """Whether the row shows a remembered job (history), not one read from its org."""
+        return row in self.index.remembered
 
     def cycle_focus(self) -> str | None:
         """All orgs, then each org in turn, then all again."""

@@ -53,6 +53,7 @@ class JobIndex:
         self.running: set[str] = set()  # rows not ended (their phase running, waiting or unknown)
         self.matching: set[str] = set()
         self.recent: dict[str, Job] = {}  # jobs created in the last day (when last seen): the totals' jobs
+        self.remembered: set[str] = set()  # rows of remembered jobs (history), never running nor in the totals
         self.clock = clock  # for which jobs are of the last day
         self._keys: dict[str, tuple[Any, ...]] = {}
         self._ordered: list[tuple[Any, ...]] = []
@@ -120,10 +121,11 @@ class JobIndex:
     def _rebuild(self) -> None:
         self._keys = {job_id: self._key(job_id, job) for job_id, job in self.jobs.items()}
         self._ordered = sorted(self._keys.values())
-        self.running = {job_id for job_id, job in self.jobs.items() if not ended(job)}
+        current = [(job_id, job) for job_id, job in self.jobs.items() if job_id not in self.remembered]
+        self.running = {job_id for job_id, job in current if not ended(job)}
         self.matching = {job_id for job_id, job in self.jobs.items() if self._matches(job_id, job)}
         since = self.clock() - RECENT_S
-        self.recent = {job_id: job for job_id, job in self.jobs.items()
+        self.recent = {job_id: job for job_id, job in current
                        if job.created_date is not None and job.created_date.timestamp() >= since}  # fmt: skip
 
     def _key(self, row: str, job: Job) -> tuple[Any, ...]:
@@ -140,10 +142,11 @@ class JobIndex:
                 del self._ordered[at]
 
     def _classify(self, row: str, job: Job) -> None:
-        (self.running.discard if ended(job) else self.running.add)(row)
+        memory = row in self.remembered
+        (self.running.discard if ended(job) or memory else self.running.add)(row)
         (self.matching.add if self._matches(row, job) else self.matching.discard)(row)
         created = job.created_date.timestamp() if job.created_date else None
-        if created is not None and created >= self.clock() - RECENT_S:
+        if created is not None and created >= self.clock() - RECENT_S and not memory:
             self.recent[row] = job
         else:
             self.recent.pop(row, None)

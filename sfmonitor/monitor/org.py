@@ -60,6 +60,7 @@ class Org:
     label: str | None = None  # the config file's name for it, shown instead of ``name``
     colour: str | None = None  # the config file's colour for it
     production: bool | None = None  # None: not known (yet); treated as production, the careful answer
+    remembered_as: str = ""  # the history file's name for it (config.orgs.history_name)
     state: OrgState = field(default_factory=OrgState)
     history: History = field(default_factory=History)
     spend: Spend = field(default_factory=Spend)
@@ -136,6 +137,9 @@ class Org:
             return read_only_refusal(self.shown_name, self.read_only_why)
         if job is None:
             return "no job selected"
+        remembered = self.state.memory.refusal(job.id, self.state.jobs, listed=self.state.listed)
+        if remembered is not None:
+            return remembered
         pending = self.state.pending.get(job.id)
         if pending is not None:
             return f"a {pending.value} request for job {job.id} is already on its way"

@@ -137,6 +137,7 @@ class Poller:
         on_progress: Callable[[dict[str, Job]], None] | None = None,
         look: bool = False,
         backfill: int | None = None,
+        first_reads: Collection[Job] = (),
     ) -> Snapshot:
         """List the org's jobs and read every one that may have changed (see :mod:`economy`).
 
@@ -147,6 +148,8 @@ class Poller:
         ``look``: both listings, whatever the economy says (an idle org's poll: it is for new jobs).
         ``backfill``: finished jobs not read yet that the API budget lets this cycle read, within the
         poller's own cap (None: no budget limit; see Schedule.backfill).
+        ``first_reads``: in the org's first cycle, jobs to read at once, before the listing's first
+        page (the jobs the history file remembers as running); one the listing then lacks is left out.
         """
         before = self.service.transport.requests_made
         self.cycles += 1
@@ -157,6 +160,7 @@ class Poller:
         failures: list[BulkError] = []
         watched = set(watch)
         progress = FirstRows(on_progress) if first and on_progress is not None else None
+        ahead = {job.id: job for job in first_reads} if first else {}  # read before the listing
 
         async def read(job_id: str, listed_job: Job, early: bool = False) -> tuple[str, Job | None]:
             """``early``: a job read as its page arrived. A Bulk 1.0 job's info is shown at once, its
@@ -178,7 +182,7 @@ class Poller:
                 if not isinstance(exc, NotAnId):  # never asked: says nothing of whether the org answers
                     failures.append(exc)
                 if early:
-                    counted(job_id, base)
+                    counted(job_id, None if job_id in ahead else base)  # never the memory's values as read
                 return job_id, base
             track.read_at(cycle, self.clock(), info)
             if early:
@@ -230,6 +234,9 @@ class Poller:
             if progress is not None:
                 progress.listed(page, live)
 
+        for job_id, job in ahead.items():
+            awaiting_info.add(job_id)
+            early[job_id] = asyncio.create_task(read_early(job_id, job))
         try:
             rows = await self._list(kinds, cycle, page_arrived)
         except BaseException:  # the cycle fails: the reads it started go with it
@@ -287,7 +294,11 @@ class Poller:
                 progress.close()
         if not kinds and results and len(failures) == len(results):
             raise failures[0]  # no listing this cycle and not one read answered: the org is not reachable
+        for job_id in ahead.keys() - listed.keys():  # read ahead, and not listed: not the org's (now)
+            errors.pop(job_id, None)
         fresh = {job_id: job for job_id, job in results if job is not None}
+        for job_id in ahead.keys() & errors.keys() & listed.keys():  # its read failed: the listing's row
+            fresh[job_id] = listed[job_id]
         # a failed read is tried again next cycle, whatever the economy says: the job stays marked
         # unread (with the latest reason) until a read answers, never unmarked by not being read
         self.failed = set(errors)

@@ -17,7 +17,6 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Protocol
-from urllib.parse import urlsplit
 
 from ..bulk.errors import BulkError
 from ..bulk.models import Job
@@ -50,15 +49,6 @@ def changed_jobs(before: Mapping[str, Job], after: Mapping[str, Job]) -> list[Jo
     The poller keeps the same object for a job it did not read and whose listing did not change, so
     this is the jobs read or re-listed, without comparing their fields."""
     return [job for job_id, job in after.items() if before.get(job_id) is not job]
-
-
-def recorded_name(org: Org) -> str:
-    """The name an org's jobs are recorded under: its config name or sf alias, else (the org of the
-    flags or the environment) its instance's host, which names the org however it was signed in to."""
-    if org.key:
-        return org.key
-    host = urlsplit(org.service.instance_url).hostname if org.service is not None else None
-    return host or org.name
 
 
 class Ending(enum.Enum):
@@ -146,7 +136,9 @@ class Recorder:
         delay = org.polled(snapshot, cycle, self.clock(), self.monotonic())
         if trouble is not None:
             log.info("%s: read again after %s of trouble", _label(org), eta((self.clock() - trouble).total_seconds()))
-        self.writer.poll(recorded_name(org), changed_jobs(before, org.state.jobs), snapshot.taken_at.timestamp())
+        self.writer.poll(
+            org.remembered_as or org.name, changed_jobs(before, org.state.jobs), snapshot.taken_at.timestamp()
+        )
         self.polls += 1
         if self._faulted():
             return 0.0

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from ..bulk.models import Action, Job
 from .index import JobIndex
+from .memory import Memory
 from .poller import Snapshot
 
 
@@ -24,12 +25,28 @@ class OrgState:
     cycles_started: int = 0
     polls_done: int = 0
     index: JobIndex = field(default_factory=JobIndex)  # order, filter and running, kept from what changed
+    memory: Memory = field(default_factory=Memory)  # what the history file remembers (never counted as current)
     _fences: dict[str, int] = field(default_factory=dict)  # job id -> last cycle that started before its answer
 
     def poll_started(self) -> int:
         """Number the cycle about to start; its snapshot comes back with this number."""
         self.cycles_started += 1
         return self.cycles_started
+
+    @property
+    def listed(self) -> bool:
+        """The org has been listed in full once (its first poll is done): what it lacks has left it."""
+        return self.polls_done > 0
+
+    def rows(self, left: bool = False) -> dict[str, Job]:
+        """The table's rows: the jobs read, and beside them the remembered ones shown
+        (:meth:`Memory.shown`; ``left``: those that left the org too). A new mapping when any are."""
+        remembered = self.memory.shown(self.jobs, listed=self.listed, left=left)
+        return {**self.jobs, **remembered} if remembered else self.jobs
+
+    def job(self, job_id: str) -> Job | None:
+        """The job as read, else as remembered."""
+        return self.jobs.get(job_id) or self.memory.only(job_id, self.jobs)
 
     def first_rows(self, jobs: dict[str, Job]) -> bool:
         """The first poll's rows so far (listed, some read), shown until the first poll ends; False

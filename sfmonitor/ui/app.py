@@ -32,6 +32,7 @@ from ..monitor.fleet import Fleet
 from ..monitor.org import Org
 from ..monitor.schedule import Schedule
 from ..monitor.usual import PastRuns, Usuals
+from ..store.memory import Memory
 from ..text import inert
 from . import org_workers, textual_private
 from .actions import CloseAndAbort
@@ -50,6 +51,7 @@ from .messages import (
 )
 from .palette import key_commands
 from .polling import Polling
+from .remembering import HistoryOptions, Remembering
 from .screens.base import BoardScreen, Stage
 from .screens.dashboard import DashboardScreen
 from .screens.detail import JobDetailScreen
@@ -65,7 +67,7 @@ log = logging.getLogger(__name__)
 STALENESS_EVERY_S = 5.0  # how often the header re-checks the age of its data between polls
 
 
-class SfMonitorApp(Polling, CloseAndAbort, AlertKeys):
+class SfMonitorApp(Polling, CloseAndAbort, AlertKeys, Remembering):
     TITLE = "sfmonitor"
     CSS_PATH = "sfmonitor.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -136,13 +138,15 @@ class SfMonitorApp(Polling, CloseAndAbort, AlertKeys):
         colour: str | None = None,
         production: bool | None = None,
         past_runs: PastRuns | None = None,
+        history: HistoryOptions | None = None,
     ) -> None:
         """``orgs``: the orgs to watch (their config tables, their interval and budget already
         settled against the flags), or one org's options; ``schedule``: one org's (a test's pace),
         else each org's own from its interval; ``past_runs``: the history's past runs of an org's
         object and operation (blocking: called in a thread), for its jobs' usual pace (None: no
-        history, no usual shown)."""
+        usual shown); ``history``: the history file recorded to and remembered from (None: none)."""
         super().__init__()
+        self.history_options = history
         self.staleness_every = staleness_every
         self.settings = settings
         self.clock = clock or (lambda: datetime.now(UTC))
@@ -152,8 +156,9 @@ class SfMonitorApp(Polling, CloseAndAbort, AlertKeys):
         self._collector = CalmCollector()
         self.fleet = Fleet({target.name: config.org_model(target, settings, schedule, single=len(orgs) == 1)
                             for target in orgs}, clock=lambda: self.clock().timestamp())  # fmt: skip
-        self.past_runs = past_runs
-        for org in self.fleet if past_runs is not None else ():
+        self.history_memory = Memory(history.path) if history is not None else None  # h, the usual pace
+        self.past_runs = past_runs or (self.history_memory.runs if self.history_memory is not None else None)
+        for org in self.fleet if self.past_runs is not None else ():
             org.usuals = Usuals()
         self._binding_state: tuple[object, ...] | None = None
         self._shown_status: tuple[object, ...] = ()  # the connection words on screen
@@ -189,6 +194,7 @@ class SfMonitorApp(Polling, CloseAndAbort, AlertKeys):
         self.theme_names = install_themes(self, self.settings.theme)
         self.push_screen(DashboardScreen(several=self.fleet.several))
         self.call_after_refresh(self.render_view)  # "connecting to …" from the first frame
+        self.start_history()  # each org's remembered jobs, read in a thread while it connects
         self.poll_now()  # connects first: every org at once, each on its own
         self.set_interval(self.staleness_every, self._watch_staleness, name="staleness")
         if not self.is_headless:
@@ -197,6 +203,7 @@ class SfMonitorApp(Polling, CloseAndAbort, AlertKeys):
     def on_unmount(self) -> None:
         self._collector.uninstall()
         self.alerts.close()  # no --on-event command outlives sfmonitor
+        self.stop_history()  # what was handed over is written (bounded)
 
     def _fatal_error(self) -> None:
         """A bug reached Textual's crash handler. Its default traceback prints every frame's local
@@ -232,7 +239,8 @@ class SfMonitorApp(Polling, CloseAndAbort, AlertKeys):
         keys apply."""
         if not self.screen_stack:
             return  # a late answer while the app closes: nothing left to draw on
-        board = present_board(self.fleet, self.clock(), palette(self), muted=self.alerts.muted)
+        board = present_board(self.fleet, self.clock(), palette(self), muted=self.alerts.muted,
+                              history_fault=self.history_fault)  # fmt: skip
         self._shown_status = self._statuses()
         self.board_changed.publish(board)
         self.sync_bindings()
@@ -278,7 +286,9 @@ class SfMonitorApp(Polling, CloseAndAbort, AlertKeys):
         org = self.fleet.orgs.get(org_key)
         job = org.state.jobs.get(job_id) if org else None
         if org is None or job is None:
-            say(self, "No job selected", severity="warning", timeout=3)
+            remembered = org is not None and org.state.memory.only(job_id, org.state.jobs) is not None
+            say(self, f"job {job_id} is only remembered (history): its failures are read once the org lists it"
+                if remembered else "No job selected", severity="warning", timeout=3)  # fmt: skip
             return
         screen = FailuresScreen(job, org)
         self.push_screen(screen)
@@ -290,8 +300,11 @@ class SfMonitorApp(Polling, CloseAndAbort, AlertKeys):
             self.failures_changed.publish((message.job_id, self.view(org)))
 
     def on_failures_read(self, message: FailuresRead) -> None:
+        org = self._of(message)
         if message.error:
             say(self, message.error, title="Failures not read", severity="error", timeout=10)
+        elif org is not None:
+            self.history_failures(org, message.job_id)
         self.render_view()  # the jobs table's top-error hint too
 
     def on_failures_exported(self, message: FailuresExported) -> None:
@@ -325,7 +338,7 @@ class SfMonitorApp(Polling, CloseAndAbort, AlertKeys):
         screen = self.screen
         picked = screen.picked() if isinstance(screen, BoardScreen) else None
         org = self.fleet.orgs.get(picked[0]) if picked else None
-        job = org.state.jobs.get(picked[1]) if org and picked else None
+        job = org.state.job(picked[1]) if org and picked else None  # a remembered one too: refused with words
         return (org, job) if org is not None and job is not None else None
 
     def action_copy_id(self) -> None:
@@ -398,7 +411,8 @@ class SfMonitorApp(Polling, CloseAndAbort, AlertKeys):
         screen = self.screen
         where, columns = (screen.HELP_TITLE, screen.HELP_COLUMNS) if isinstance(screen, BoardScreen) else ("jobs", ())
         self.alerts.decide_afresh()  # what the help says of notifications is true now
-        notes = (f"Desktop notifications: {self.desktop_words()} (n on the alerts screen (!) sends a test)",)
+        notes = (f"Desktop notifications: {self.desktop_words()} (n on the alerts screen (!) sends a test)",
+                 self.history_note())  # fmt: skip
         calls = tuple((org.shown_name, breakdown(org.service.transport.calls.last_hour()) if org.service
                        else "not signed in yet") for org in self.fleet)  # fmt: skip
         self.push_screen(HelpScreen(f"Keys: {where}", key_rows(self.screen), columns, notes, calls))

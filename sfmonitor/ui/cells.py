@@ -56,6 +56,9 @@ class Column:
     grow: int = 0  # spare room this column may take, beyond its width
 
 
+REMEMBERED = "~"  # a remembered row's mark (history, not read from the org)
+REMEMBERED_STYLE = "dim italic"
+
 JOB_COLUMNS = (
     Column("kind", "API", 10, 2, narrow=6),
     Column("id", "Job ID", 18, 0),
@@ -85,6 +88,9 @@ COLUMN_HELP = (
     ("⚠", "stalled: no progress for 6 polls and at least a minute"),
     (FLAG, "running well below its usual pace: under half the median records/s of its past runs (same org, "
            "object and operation), or past 1.5x their usual duration and still slower (needs the history)"),
+    (f"{REMEMBERED}, faded", "remembered (history), not read from the org: its values when the org was last "
+                             "polled (how long ago: Message, header), replaced as the org answers; with H, jobs "
+                             "that left the org (when each was last seen); read-only"),
 )  # fmt: skip
 
 BATCH_COLUMNS = (
@@ -204,16 +210,24 @@ def job_cells(
     unread: bool = False,
     top_error: tuple[str, int] | None = None,
     org: OrgCell | None = None,
+    remembered: tuple[str, datetime | None] | None = None,
 ) -> tuple[Text, ...]:
     """One jobs-table row. Finished jobs are dimmed; failures, stalls and slow jobs are coloured; a job whose
     last read failed is faded and marked ``!`` (its values are older, or the listing's). The Message
     column shows the job's own error message, else, once its failures were read, its top error
     (``REQUIRED_FIELD_MISSING ×1.2k``). ``org``: with several orgs, the row's org; while that org
-    cannot be read, its rows are faded and the Org cell marked ``!``."""  # noqa: RUF002
-    throughput = None if unread else history.throughput(job)
+    cannot be read, its rows are faded and the Org cell marked ``!``. ``remembered``: a job the history
+    file remembers, not read from the org (its words, ``remembered 3h00m ago``, and when the org was
+    last polled): faded, italic, marked ``~``, its figures as of then."""  # noqa: RUF002
+    if remembered is not None:
+        unread, pending, stalled, top_error = False, None, None, None
+        now = remembered[1] or now  # its elapsed time as of the memory, not growing now
+    throughput = None if unread or remembered else history.throughput(job)
     state = inert(job.state) or "?"
     state_style = ""
-    if pending:
+    if remembered is not None:
+        state, state_style = f"{REMEMBERED} {state}", REMEMBERED_STYLE
+    elif pending:
         state, state_style = f"{pending}…", f"bold {palette.accent}"
     elif unread:
         state, state_style = f"! {state}", f"dim {palette.warning}"
@@ -239,18 +253,22 @@ def job_cells(
         "elapsed": elapsed(job, now),
         "time": duration(job.total_processing_time),
         "created": clock(job.created_date, now),
-        "message": inert(job.error_message),
+        "message": f"{remembered[0]}: {inert(job.error_message)}".removesuffix(": ")
+        if remembered
+        else inert(job.error_message),
         "org": ("! " if org and org.down else "") + inert(org.label) if org else "",
     }
     down = org is not None and org.down
     base = "dim" if (ended(job) or unread or down) and not pending else ""
+    if remembered is not None:
+        base = REMEMBERED_STYLE
     cells = []
     for column in columns:
         style = base
         if column.key == "state" and state_style:
             style = state_style
         elif column.key == "failed" and (job.number_records_failed or 0) > 0:
-            style = f"dim {palette.error}" if unread else f"bold {palette.error}"
+            style = f"dim {palette.error}" if unread or remembered else f"bold {palette.error}"
         elif column.key == "message" and top_error and not job.error_message:
             style = palette.error
         elif column.key == "org" and org is not None:

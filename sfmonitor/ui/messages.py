@@ -85,6 +85,26 @@ class ActionFailed(OrgMessage):
 
 
 @dataclass
+class Recalled(OrgMessage):
+    """What the history file remembers of the org (its newest jobs), read off the event loop at start."""
+
+    jobs: dict[str, Job]
+    polled_at: float | None  # when a recording process last polled it (seconds since the epoch)
+    seen: dict[str, float]  # job id -> when it was last seen in the org
+
+
+@dataclass
+class HistoryFault(Message):
+    """The history file cannot be used (said once; the dashboard goes on without history)."""
+
+    why: str
+
+
+class ShowLeft(Message):
+    """H: show or hide the remembered jobs that left their org."""
+
+
+@dataclass
 class OpenJob(Message):
     job_id: str
     org: str = ""  # the org that holds the job

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -76,19 +76,25 @@ async def poll(
     full: bool = False,
     look: bool = False,
     backfill: int | None = None,
+    first_reads: Collection[Job] = (),
 ) -> None:
     """One cycle. ``first``: the org's first, whose rows are shown as they come, before the cycle
     ends (the first page of the listing, then each live job as it is listed and read: the first
     screen shows the org's work with its counts, not a blank table or the listing's dashes);
     ``look``: an idle org's poll, which lists the org; ``backfill``: history reads the API budget
-    allows (Schedule.backfill)."""
+    allows (Schedule.backfill); ``first_reads``: the jobs remembered as running, read first."""
 
     def on_progress(jobs: dict[str, Job]) -> None:
         post(FirstRows(jobs))
 
     try:
         snapshot = await poller.cycle(
-            watch=watch, full=full, on_progress=on_progress if first else None, look=look, backfill=backfill
+            watch=watch,
+            full=full,
+            on_progress=on_progress if first else None,
+            look=look,
+            backfill=backfill,
+            first_reads=first_reads,
         )
     except BulkError as exc:
         post(PollFailed.of(exc))

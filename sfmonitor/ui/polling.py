@@ -19,6 +19,7 @@ from textual.timer import Timer
 from ..config.connection import ConnectionOptions
 from ..monitor.fleet import Fleet
 from ..monitor.org import Org
+from ..monitor.poller import Snapshot
 from ..monitor.usual import PastRuns
 from . import org_workers
 from .alerting import Alerts
@@ -40,6 +41,7 @@ class Polling(App[None]):
         def render_view(self) -> None: ...
         def _post_for(self, org: Org) -> Callable[[Message], object]: ...
         def _of(self, message: OrgMessage) -> Org | None: ...
+        def history_poll(self, org: Org, snapshot: Snapshot) -> None: ...
 
     def poll_now(self, full: bool = False, org: Org | None = None) -> None:
         """Start a poll cycle of ``org`` (else of every org; connecting first if need be) unless one is
@@ -73,9 +75,11 @@ class Polling(App[None]):
         if org.poller is None:
             work = org_workers.connect(self.options[org.key], post, ask_sandbox=org.production is None)
         else:
+            first = not org.state.polls_done
             work = org_workers.poll(org.poller, org.state.poll_started(), self.watched(org), post,
-                                    first=not org.state.polls_done, full=full, look=org.schedule.idle,
-                                    backfill=org.schedule.backfill())  # fmt: skip
+                                    first=first, full=full, look=org.schedule.idle,
+                                    backfill=org.schedule.backfill(),
+                                    first_reads=org.state.memory.to_read_first() if first else ())  # fmt: skip
         self.run_worker(work, group=f"poll-{org.key}", exit_on_error=False)
 
     def watched(self, org: Org) -> set[str]:
@@ -112,6 +116,7 @@ class Polling(App[None]):
         if org is None:
             return
         before = org.state.jobs
+        self.history_poll(org, message.snapshot)  # to the writer's thread: a queue put
         delay = org.polled(message.snapshot, message.cycle, self.clock(), time.monotonic())
         self.fleet.refresh(org)
         self.alerts.after_poll(org, before)
@@ -134,7 +139,7 @@ class Polling(App[None]):
         now = self.clock().timestamp()
         keys = org.usuals_due(now, self.watched(org) | ({opened} if opened else set()))
         if keys:
-            work = partial(org_workers.past_runs, self.past_runs, org.key, keys, now, self._post_for(org))
+            work = partial(org_workers.past_runs, self.past_runs, org.remembered_as, keys, now, self._post_for(org))
             self.run_worker(work, thread=True, group=f"usual-{org.key}", exit_on_error=False)
 
     def on_usuals_read(self, message: UsualsRead) -> None:

@@ -16,6 +16,7 @@ from ..monitor.board import Connection, SortMode
 from ..monitor.fleet import Fleet
 from ..monitor.history import History
 from ..monitor.index import JobIndex
+from ..monitor.memory import Memory
 from ..monitor.org import Org
 from ..monitor.phase import working
 from ..monitor.spend import Budget, Polling, Spend, SpendWords, polling, spend_words
@@ -58,6 +59,16 @@ class View:
     polls: int = 0  # the org's poll cycles done: a screen that reads more each poll tells a new one
     alert: AlertNote | None = None  # the session's newest alert (any org's), for the header
     usuals: Usuals | None = None  # its jobs' usual pace (None: no history: nothing shown)
+    memory: Memory = field(default_factory=Memory)  # what the history file remembers (never counted)
+    listed: bool = False  # the org was listed in full once: a remembered job it lacks has left it
+
+    def remembered(self, job_id: str) -> Job | None:
+        """The job as the history file remembers it, when the org has not brought it."""
+        return self.memory.only(job_id, self.jobs)
+
+    def memory_words(self, job_id: str) -> str:
+        """What a remembered row of this org is (Memory.words): ``remembered 3h00m ago``."""
+        return self.memory.words(job_id, self.now.timestamp(), listed=self.listed)
 
     @property
     def poll_gap(self) -> float:
@@ -166,6 +177,22 @@ class Board:
     filter: str = ""
     focus: str | None = None  # the one org in view, None: all
     muted: bool = False  # alerts muted (m)
+    remembered: frozenset[str] = frozenset()  # rows of remembered jobs (history): faded, never counted
+    left: bool = False  # H: the remembered jobs that left their org are shown
+    history_fault: str | None = None  # why the history file is not used
+
+    def memory_mark(self) -> tuple[str, str] | None:
+        """The header's words for the remembered rows shown (None: none, and H off)."""
+        count = len(self.remembered)
+        unread = [view for view in self.orgs.values() if not view.listed and view.memory.jobs]
+        if unread and count:
+            age = f" as of {unread[0].memory.age(self.now.timestamp())}" if len(unread) == 1 else ""
+            return f"{plural(count, 'remembered job')}{age} (history), not read yet", "remembered"
+        if self.left:
+            if not count:
+                return "H: no remembered job has left the org", "H"
+            return f"H: {plural(count, 'remembered job')} that left the org", f"+{count:,} left"
+        return None
 
     @property
     def several(self) -> bool:
@@ -203,8 +230,9 @@ class Board:
         goods = [v.connection.last_good for v in views if v.connection.last_good]
         if goods:
             updated = f"updated {clock(max(goods), self.now)}"
-        elif self.jobs:
-            updated = f"reading {len(views)} orgs: {len(self.jobs):,} jobs listed so far, not read yet…"
+        elif len(self.jobs) > len(self.remembered):
+            listed = len(self.jobs) - len(self.remembered)
+            updated = f"reading {len(views)} orgs: {listed:,} jobs listed so far, not read yet…"
         else:
             updated = f"connecting to {len(views)} orgs…"
         if self.focus is not None and self.focus in self.orgs:
@@ -217,7 +245,7 @@ class Board:
             updated=updated,
             level="offline" if troubled else "ok",
             trouble=trouble,
-            jobs=len(self.jobs),
+            jobs=len(self.jobs) - len(self.remembered),
             running=running,
             waiting=waiting,
             extra=extra,
@@ -260,6 +288,8 @@ def present(org: Org, fleet: Fleet, now: datetime, palette: Palette) -> View:
         polls=org.state.polls_done,
         alert=alert_note(fleet.alerts),
         usuals=org.usuals,
+        memory=org.state.memory,
+        listed=org.state.listed,
     )
 
 
@@ -272,7 +302,9 @@ def alert_note(log: AlertLog) -> AlertNote | None:
     return AlertNote(when, newest.title, newest.body, newest.bad, max(0, log.unseen - 1), log.unseen == 0)
 
 
-def present_board(fleet: Fleet, now: datetime, palette: Palette, *, muted: bool) -> Board:
+def present_board(
+    fleet: Fleet, now: datetime, palette: Palette, *, muted: bool, history_fault: str | None = None
+) -> Board:
     """The dashboard's view: every org's, and their rows merged."""
     views = {org.key: present(org, fleet, now, palette) for org in fleet}
 
@@ -281,4 +313,4 @@ def present_board(fleet: Fleet, now: datetime, palette: Palette, *, muted: bool)
         return (found[0].key, found[1]) if found else None
 
     return Board(views, fleet.jobs, fleet.index, locate, now, palette, fleet.index.sort, fleet.index.text,
-                 fleet.focus, muted)  # fmt: skip
+                 fleet.focus, muted, frozenset(fleet.index.remembered), fleet.left, history_fault)  # fmt: skip

@@ -112,3 +112,39 @@ async def test_the_first_cycle_shows_the_live_jobs_with_counts_before_the_listin
     reads = [path for method, path, _ in quiet_sim.log if method == "GET" and any(j in path for j in live)]
     info_reads = [path for path in reads if not path.endswith("/batch")]
     assert sorted(path.rsplit("/", 1)[-1] for path in info_reads) == sorted(live)
+
+
+async def test_jobs_remembered_as_running_are_read_before_the_listing_answers(
+    quiet_sim: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The history file's running jobs (first_reads) are read as the first cycle starts: their counts
+    are told while the listing's first page is still held; one the org no longer has is left out."""
+    from sfmonitor.monitor.snapshot import read_snapshot
+
+    live = long_history(quiet_sim)
+    async with connected(quiet_sim) as service:
+        remembered = [job for job in (await read_snapshot(service)).jobs.values() if not job.finished]
+    gone = Job.from_fields({"id": "750000000000099AAA", "jobType": "V2Ingest", "state": "InProgress"})
+    events: list[str] = []
+    release = asyncio.Event()
+    before = len(quiet_sim.log)
+    holding_last_ingest_page(monkeypatch, events, release, pages=1)  # the ingest listing's first page
+    async with connected(quiet_sim) as service:
+        shown = asyncio.Event()
+
+        def on_progress(jobs: dict[str, Job]) -> None:
+            if all_read(live)(jobs):
+                shown.set()
+
+        cycle = asyncio.ensure_future(Poller(service).cycle(on_progress=on_progress, first_reads=[*remembered, gone]))
+        try:
+            await asyncio.wait_for(shown.wait(), timeout=15)
+            assert events == ["last page held"]  # the ingest listing has not answered a page yet
+        finally:
+            release.set()
+        snapshot = await cycle
+    assert all_read(live)(snapshot.jobs) and len(snapshot.jobs) == 33
+    assert gone.id not in snapshot.jobs and gone.id not in snapshot.errors  # left the org: no row, no error
+    log = list(quiet_sim.log)[before:]
+    reads = [path for method, path, _ in log if method == "GET" and any(j in path for j in live)]
+    assert sorted(p.rsplit("/", 1)[-1] for p in reads if not p.endswith("/batch")) == sorted(live)  # once each

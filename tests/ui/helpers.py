@@ -15,6 +15,7 @@ from sfmonitor.config.settings import Settings
 from sfmonitor.monitor.schedule import Schedule
 from sfmonitor.simulator.server import Simulator
 from sfmonitor.ui.app import SfMonitorApp
+from sfmonitor.ui.remembering import HistoryOptions
 from sfmonitor.ui.widgets.keyed_table import KeyedTable
 from tests.conftest import writes
 
@@ -29,6 +30,7 @@ def make_app(
     options: ConnectionOptions | None = None,
     timeout: float = 10.0,
     staleness_every: float = 5.0,
+    history: HistoryOptions | None = None,
     **settings: object,
 ) -> SfMonitorApp:
     options = options or ConnectionOptions(instance_url=sim.base_url, access_token=sim.token, timeout=timeout)
@@ -39,6 +41,7 @@ def make_app(
         clock=clock,
         schedule=schedule or Schedule(float(values["interval"])),  # type: ignore[arg-type]
         staleness_every=staleness_every,
+        history=history,
     )
 
 

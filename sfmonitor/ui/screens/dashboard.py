@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import ClassVar
 
 from rich.text import Text
@@ -17,7 +18,7 @@ from ...bulk.models import Job
 from ...monitor.history import live_work
 from ...monitor.totals import totals
 from ..cells import COLUMN_HELP, JOB_COLUMNS, NARROW, ORG_COLUMN, OrgCell, job_cells, visible
-from ..messages import CycleSort, FilterChanged, NextOrg, OpenFailures, OpenJob
+from ..messages import CycleSort, FilterChanged, NextOrg, OpenFailures, OpenJob, ShowLeft
 from ..view import MAX_ROWS, Board, View
 from ..widgets.jobs_table import JobsTable
 from ..widgets.key_bar import KeyBar
@@ -77,6 +78,15 @@ class DashboardScreen(BoardScreen):
         ),
         Binding("o", "next_org", "Org", id="org", tooltip="several orgs: show all of them, then each org in turn"),
         Binding(
+            "H",
+            "show_left",
+            "Left jobs",
+            id="left_jobs",
+            show=False,
+            tooltip="show or hide the remembered jobs that left the org (history; Salesforce drops a job 7 days "
+            "after it ends): faded, marked ~, read-only",
+        ),
+        Binding(
             "s",
             "sort",
             "Sort",
@@ -112,6 +122,11 @@ class DashboardScreen(BoardScreen):
         self.view = board
         order, matching = board.shown_rows()
         marks = [("alerts muted (m)", "muted")] if board.muted else []
+        memory = board.memory_mark()
+        if memory is not None:
+            marks.insert(0, memory)
+        if board.history_fault is not None:
+            marks.append(("history off (? says why)", "no history"))
         if not board.several and board.first.read_only:
             marks.insert(0, ("read-only: no close or abort", "read-only"))  # several orgs: RO on each chip
         notes = [f"showing {len(order):,} of {matching:,} (/ filters all)"] if matching > len(order) else []
@@ -150,7 +165,11 @@ class DashboardScreen(BoardScreen):
         unread = job_id in view.errors
         hint = view.top_errors.get(job_id)
         org = orgs.get(view.key)
-        looks = (*looks, hint, org)
+        memory = None
+        if row in board.remembered:
+            as_of = view.memory.as_of(job_id, listed=view.listed)
+            memory = (view.memory_words(job_id), datetime.fromtimestamp(as_of, UTC) if as_of is not None else None)
+        looks = (*looks, hint, org, memory)
         if job.finished and not action and not unread:  # a finished job's cells change only with the job
             hit = self._cells.get(row)
             if hit is not None and hit[0] is job and hit[1] == looks:
@@ -172,6 +191,7 @@ class DashboardScreen(BoardScreen):
             unread=unread,
             top_error=hint,
             org=org,
+            remembered=memory,
         )
         if len(self._cells) > 4 * MAX_ROWS:  # rows long gone from view: start the cache afresh
             self._cells = {}
@@ -219,6 +239,9 @@ class DashboardScreen(BoardScreen):
 
     def action_sort(self) -> None:
         self.post_message(CycleSort())
+
+    def action_show_left(self) -> None:
+        self.post_message(ShowLeft())
 
     def action_next_org(self) -> None:
         self.post_message(NextOrg())

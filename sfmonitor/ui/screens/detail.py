@@ -105,13 +105,17 @@ class JobDetailScreen(JobScreen):
 
     def show(self, view: View) -> None:
         self.view = view
-        job = view.jobs.get(self.job_id)
+        job = view.jobs.get(self.job_id) or view.remembered(self.job_id)
         header = self.query_one("#header", StatusBar)
         if job is None:
             header.show(view.header((f"job {self.job_id}: no longer listed by the org",)), view.palette)
             return
         problem = view.errors.get(job.id)
-        extra = (f"job {job.id}", job.kind.label) + ((f"last read failed: {problem}",) if problem else ())
+        words = (f"last read failed: {problem}",) if problem else ()
+        if job.id not in view.jobs:  # the history file's values, not the org's: faded as unread
+            problem = f"{view.memory_words(job.id)} (history), not read from the org"
+            words = (problem,)
+        extra = (f"job {job.id}", job.kind.label, *words)
         header.show(view.header(extra), view.palette)
         history = view.history.of(job.id)
         screen_width = self.size.width or self.app.size.width
@@ -202,7 +206,7 @@ class JobDetailScreen(JobScreen):
         self.query_one("#batches", KeyedTable).focus()
 
     def selected_job(self) -> Job | None:
-        return self.view.jobs.get(self.job_id) if self.view else None
+        return (self.view.jobs.get(self.job_id) or self.view.remembered(self.job_id)) if self.view else None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """No batch order to change where there is no batch table (Bulk 2.0 jobs)."""

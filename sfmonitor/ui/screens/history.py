@@ -61,9 +61,16 @@ class HistoryScreen(BoardScreen):
         Binding("escape", "back", "Back", id="history.back", tooltip="back to where h was pressed"),
     ]
 
-    def __init__(self, org_key: str, org_name: str, job: Job, memory: Memory) -> None:
+    def __init__(self, org_key: str, history_name: str, org_name: str, job: Job, memory: Memory) -> None:
+        """``org_key``: the app's name for the org; ``history_name``: the history file's; ``org_name``: shown."""
         super().__init__()
-        self.org_key, self.org_name, self.job, self.memory = org_key, org_name, job, memory
+        self.org_key, self.history_name, self.org_name, self.job, self.memory = (
+            org_key,
+            history_name,
+            org_name,
+            job,
+            memory,
+        )
         self.runs: list[Remembered] | None = None  # None: not read yet
         self.problem: str | None = None
         self._now = datetime.now(UTC)
@@ -90,7 +97,7 @@ class HistoryScreen(BoardScreen):
     def _read(self) -> None:
         created = self.job.created_date.timestamp() if self.job.created_date else self._now.timestamp()
         try:
-            runs = self.memory.past_runs(self.org_key, self.job.object, self.job.operation, created, RUNS)
+            runs = self.memory.past_runs(self.history_name, self.job.object, self.job.operation, created, RUNS)
             problem = None
         except StoreError as exc:
             runs, problem = [], str(exc)
