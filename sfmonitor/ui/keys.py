@@ -15,6 +15,8 @@ from .screens.dashboard import DashboardScreen
 from .screens.detail import JobDetailScreen
 from .screens.failures import FailuresScreen
 from .screens.help import HelpScreen
+from .screens.history import HistoryScreen
+from .screens.past_job import PastJobScreen
 from .widgets.jobs_table import JobsTable
 from .widgets.keyed_table import KeyedTable
 
@@ -27,6 +29,8 @@ PLACES = (
     ("failures", FailuresScreen),
     ("alerts", AlertsScreen),
     ("alerts", AlertsTable),
+    ("past runs", HistoryScreen),
+    ("remembered job", PastJobScreen),
     ("confirmation", ConfirmScreen),
     ("help", HelpScreen),
 )

@@ -14,10 +14,9 @@ from collections.abc import Callable, KeysView
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
 from textual.app import App
-from textual.binding import Binding, BindingType
 from textual.message import Message
 
 from ..bulk.models import Job
@@ -48,11 +47,6 @@ class HistoryOptions:
 
 
 class Remembering(App[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("h", "job_history", "History", id="history", show=False,
-                tooltip="the selected job's past runs (same object and operation, this org) from the history"),
-    ]  # fmt: skip
-
     if TYPE_CHECKING:  # the app's
         fleet: Fleet
         clock: Callable[[], datetime]
