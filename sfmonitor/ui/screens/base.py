@@ -23,6 +23,8 @@ class Stage(Protocol):
     board_changed: Signal[Board]  # every change: the whole board
     failures_changed: Signal[tuple[str, View]]  # more of a job's failures read: (job id, its org's view)
 
+    def render_view(self) -> None: ...  # publish the board now (a screen's first drawing)
+
 
 def stage(node: DOMNode) -> Stage:
     return cast(Stage, node.app)

@@ -24,7 +24,7 @@ from ..cells import sparkline
 from ..view import Board
 from ..widgets.key_bar import KeyBar
 from ..widgets.status_bar import StatusBar
-from .base import BoardScreen
+from .base import BoardScreen, stage
 from .past_job import PastJobScreen
 
 RUNS = 50  # past runs listed (the newest)
@@ -92,6 +92,7 @@ class HistoryScreen(BoardScreen):
         super().on_mount()
         self.query_one("#runs", DataTable).focus()
         self._read()
+        self.call_after_refresh(stage(self).render_view)  # its first drawing, not at the next poll
 
     @work(thread=True, exclusive=True)
     def _read(self) -> None:

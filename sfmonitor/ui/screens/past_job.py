@@ -26,7 +26,7 @@ from ..view import Board
 from ..widgets.job_fields import JobFields
 from ..widgets.key_bar import KeyBar
 from ..widgets.status_bar import StatusBar
-from .base import BoardScreen
+from .base import BoardScreen, stage
 
 POINT_COLUMNS = (("Time", 14), ("State", 16), ("Processed", 10), ("Failed", 8), ("Rec/s", 8))
 
@@ -64,6 +64,7 @@ class PastJobScreen(BoardScreen):
         super().on_mount()
         self.query_one("#timeline", DataTable).focus()
         self._read()
+        self.call_after_refresh(stage(self).render_view)  # its first drawing, not at the next poll
 
     @work(thread=True, exclusive=True)
     def _read(self) -> None:
