@@ -33,7 +33,7 @@ def past_run(
     rows = int(minutes * 60 * 1000)
 
     def seen(state: str, done: int, when: float) -> tuple[Job, float]:
-        fields = {"id": job_id, "jobType": "V2Ingest", "object": name, "operation": "upsert", "state": state,
+        fields = {"id": job_id, "jobType": "V2Ingest", "object": "Invoice__c", "operation": "upsert", "state": state,
                   "createdDate": _sf(created), "systemModstamp": _sf(when), "numberRecordsProcessed": done,
                   "numberRecordsFailed": failed if state == "JobComplete" else 0}  # fmt: skip
         return Job.from_fields(fields), when
