@@ -24,16 +24,14 @@ from .helpers import jobs_table, make_app, wait_for
 DAY = 86_400.0
 
 
-def past_run(
-    n: int, minutes: float, at: float, *, failed: int = 0, name: str = "Invoice__c"
-) -> list[tuple[Job, float]]:
-    """A past upsert ``n`` nights ago: created, half-way, ended (``minutes`` long, 1,000 rows a second)."""
+def past_run(n: int, minutes: float, at: float, *, failed: int = 0) -> list[tuple[Job, float]]:
+    """A past upsert (of an object the simulator's own jobs never load) ``n`` nights ago: created, half-way, ended (``minutes`` long, 1,000 rows a second)."""
     created = at - n * DAY
     job_id = f"7503000000PAST{n:02d}A"[:18]
     rows = int(minutes * 60 * 1000)
 
     def seen(state: str, done: int, when: float) -> tuple[Job, float]:
-        fields = {"id": job_id, "jobType": "V2Ingest", "object": "Invoice__c", "operation": "upsert", "state": state,
+        fields = {"id": job_id, "jobType": "V2Ingest", "object": "Tonight__c", "operation": "upsert", "state": state,
                   "createdDate": _sf(created), "systemModstamp": _sf(when), "numberRecordsProcessed": done,
                   "numberRecordsFailed": failed if state == "JobComplete" else 0}  # fmt: skip
         return Job.from_fields(fields), when
@@ -49,7 +47,7 @@ async def test_h_shows_the_past_runs_and_opens_one_read_only(sim: Simulator, tmp
     with sim.world.lock:
         now = sim.world.clock.now()
         tonight = ingest_job(sim.world, now, created=now - 600, start=now - 595, total=10**9, rate=50,
-                             object="Invoice__c", operation="upsert").id  # fmt: skip
+                             object="Tonight__c", operation="upsert").id  # fmt: skip
     path = tmp_path / "history.sqlite3"
     app = make_app(sim, interval=1.0, history=HistoryOptions(path))
     writer = Writer(connect(path, write=True))
@@ -74,7 +72,8 @@ async def test_h_shows_the_past_runs_and_opens_one_read_only(sim: Simulator, tmp
         assert second[3] == "7" and second[5] == "records-failed"
         assert str(screen.query_one("#spark-label", Static).content).startswith("durations of the last 5 runs")
         assert len(str(screen.query_one("#spark", Static).content)) == 5
-        await wait_for(pilot, lambda: "usual 12m" in str(screen.query_one("#usual", Static).content))
+        usual = screen.query_one("#usual", Static)
+        await wait_for(pilot, lambda: "usual 12m" in str(usual.content))
         assert "this run 10m so far" in str(screen.query_one("#usual", Static).content)
 
         runs.move_cursor(row=1)
