@@ -25,7 +25,8 @@ DAY = 86_400.0
 
 
 def past_run(n: int, minutes: float, at: float, *, failed: int = 0) -> list[tuple[Job, float]]:
-    """A past upsert (of an object the simulator's own jobs never load) ``n`` nights ago: created, half-way, ended (``minutes`` long, 1,000 rows a second)."""
+    """A past upsert ``n`` nights ago (of an object the simulator's own jobs never load): half-way, then
+    ended (``minutes`` long, 1,000 rows a second)."""
     created = at - n * DAY
     job_id = f"7503000000PAST{n:02d}A"[:18]
     rows = int(minutes * 60 * 1000)
