@@ -10,10 +10,13 @@ the database's permissions) and holds no token: only what the org said of its jo
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 import sqlite3
 from pathlib import Path
 
+LOW_DISK = 1 << 20  # an I/O error with less free than this on the disk: the disk is full
 BUSY_MS = 5000  # another process's write: wait this long for it before calling the file locked
 
 MIGRATIONS: tuple[str, ...] = (
@@ -104,8 +107,14 @@ def words(exc: BaseException, path: Path) -> str:
         return f"history file {path} is locked by another program"
     if "readonly" in text or "read-only" in text:
         return f"history file {path} is read-only"
-    if "full" in text:
-        return f"history file {path}: the disk is full"
+    if "full" in text or "disk i/o" in text or getattr(exc, "errno", None) == errno.ENOSPC:
+        try:
+            free: int | None = shutil.disk_usage(path.parent).free
+        except OSError:
+            free = None
+        if "full" in text or getattr(exc, "errno", None) == errno.ENOSPC or (free is not None and free < LOW_DISK):
+            return f"history file {path}: the disk is full"
+        return f"history file {path}: the disk could not read or write it (disk I/O error)"
     if "not a database" in text or "malformed" in text or "corrupt" in text:
         return f"history file {path} is damaged (not a readable SQLite database)"
     if "unable to open" in text or isinstance(exc, OSError):

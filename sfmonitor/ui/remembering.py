@@ -27,7 +27,7 @@ from ..monitor.poller import Snapshot
 from ..store import reader
 from ..store.memory import Memory as StoreMemory
 from ..store.recording import Recording, Retention
-from ..store.schema import StoreError, connect, words
+from ..store.schema import BUSY_MS, StoreError, connect, words
 from .messages import HistoryFault, OrgMessage, Recalled, ShowLeft
 from .screens.history import HistoryScreen
 from .toast import say
@@ -44,6 +44,7 @@ class HistoryOptions:
 
     path: Path
     retention: Retention = field(default_factory=Retention)
+    busy_ms: int = BUSY_MS  # another program's lock: waited on this long before history is off
 
 
 class Remembering(App[None]):
@@ -69,7 +70,7 @@ class Remembering(App[None]):
         options = self.history_options
         if options is None:
             return
-        self.recording = Recording(options.path, options.retention,
+        self.recording = Recording(options.path, options.retention, busy_ms=options.busy_ms,
                                    on_fault=lambda why: self.post_message(HistoryFault(why)))  # fmt: skip
         self.run_worker(self._recall, thread=True, group="history", exit_on_error=False)
 
@@ -79,7 +80,7 @@ class Remembering(App[None]):
         if recording is None or options is None or not recording.flush(OPEN_WAIT_S) or recording.fault:
             return  # the writer says its own fault
         try:
-            conn = connect(options.path, write=False)
+            conn = connect(options.path, write=False, busy_ms=options.busy_ms)
         except StoreError as exc:
             log.warning("history not read: %s", exc)
             self.post_message(HistoryFault(str(exc)))
