@@ -122,3 +122,20 @@ async def test_a_full_disk_mid_write_injected(sim: Simulator, tmp_path: Path, mo
     with sqlite3.connect(path) as conn:  # the poll under way rolled back whole: nothing half-written
         assert conn.execute("SELECT count(*) FROM jobs").fetchone()[0] == 0
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+async def test_no_history_records_nothing(sim: Simulator, tmp_path: Path) -> None:
+    """``--no-history`` (as ``history = false``): the dashboard polls, and no history file appears."""
+    from sfmonitor.cli.watch import history_options
+    from sfmonitor.config import paths
+    from sfmonitor.config import settings as config
+
+    settings = config.load(path=tmp_path / "config.toml", env={}, no_history=True)
+    assert history_options(settings.history) is None
+    app = make_app(sim, interval=0.5, history=history_options(settings.history))
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_for(pilot, lambda: app.org.state.polls_done >= 2)
+        await pilot.press("h")
+        await pilot.pause()
+        assert "History: off (nothing recorded" in app.history_note()
+    assert not paths.history_file().exists()
