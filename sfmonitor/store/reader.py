@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .rows import JOB_COLUMNS, Remembered, remembered
+from .rows import JOB_COLUMNS, Remembered, remembered, state_of_point
 
 SELECT = f"SELECT {', '.join(JOB_COLUMNS)} FROM jobs"
 
@@ -104,7 +104,7 @@ def timeline(conn: sqlite3.Connection, job: Remembered) -> Timeline:
     """The job's recorded changes, its Bulk 1.0 batches at their final state, its failure groups."""
     (jid,) = conn.execute("SELECT jid FROM jobs WHERE org = ? AND id = ?", (job.org, job.job.id)).fetchone()
     points = [
-        Point(at / 1000, state, processed, failed)
+        Point(at / 1000, state_of_point(state), processed, failed)
         for at, state, processed, failed in conn.execute(
             "SELECT at, state, processed, failed FROM points WHERE jid = ? ORDER BY at", (jid,)
         )

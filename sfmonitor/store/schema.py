@@ -57,11 +57,11 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE points (
         jid INTEGER NOT NULL,
         at INTEGER NOT NULL,
-        state TEXT,
+        state,
         processed INTEGER,
         failed INTEGER,
         PRIMARY KEY (jid, at)
-    ) WITHOUT ROWID;
+    ) WITHOUT ROWID;  -- state: rows.POINT_STATES's index, or the text (no type: neither is converted)
     CREATE TABLE batches (
         jid INTEGER NOT NULL,
         id TEXT NOT NULL,

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from ..bulk.models import Job, JobKind
-from .rows import JOB_COLUMNS, batch_row, job_row
+from .rows import JOB_COLUMNS, batch_row, job_row, point_state
 
 MAX_POINTS = 120  # a job's timeline past this is thinned
 CACHE = 50_000  # jobs whose last written values are remembered (a miss costs one SELECT, not a wrong write)
@@ -38,8 +39,8 @@ class Written:
     batches_done: int  # terminal batches written
 
 
-def _values(row: dict[str, Any]) -> tuple[Any, ...]:
-    return tuple(row[c] for c in _UPDATED if c != "seen_last")
+# a row's values that decide whether it is written again (picked at C speed: a poll hands every job it holds)
+_values: Callable[[dict[str, Any]], tuple[Any, ...]] = itemgetter(*(c for c in _UPDATED if c != "seen_last"))
 
 
 class Writer:
@@ -91,7 +92,7 @@ class Writer:
         return True
 
     def _point(self, jid: int, job: Job, at: float) -> None:
-        point = (job.state, job.number_records_processed, job.number_records_failed)
+        point = (point_state(job.state), job.number_records_processed, job.number_records_failed)
         at_ms = round(at * 1000)
         for order, compare in (("DESC", "<="), ("ASC", ">")):  # its neighbours in time: another process's sight
             near = self.conn.execute(

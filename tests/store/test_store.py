@@ -17,6 +17,7 @@ from sfmonitor.monitor.snapshot import read_snapshot
 from sfmonitor.simulator.server import Simulator
 from sfmonitor.store import reader
 from sfmonitor.store.recording import Recording
+from sfmonitor.store.rows import state_of_point
 from sfmonitor.store.schema import StoreError, connect
 from sfmonitor.store.writer import MAX_POINTS, Writer, prune
 from tests.conftest import connected
@@ -42,7 +43,8 @@ def job(job_id: str = "7503000000000A1AAA", state: str = "InProgress", processed
 
 def points(path: Path) -> list[tuple[Any, ...]]:
     with sqlite3.connect(path) as conn:
-        return conn.execute("SELECT at, state, processed FROM points ORDER BY at").fetchall()
+        rows = conn.execute("SELECT at, state, processed FROM points ORDER BY at").fetchall()
+    return [(at, state_of_point(state), processed) for at, state, processed in rows]
 
 
 def writer(path: Path) -> Writer:
@@ -232,3 +234,17 @@ def _dt(seconds: float) -> Any:
     from datetime import UTC, datetime
 
     return datetime.fromtimestamp(seconds, UTC)
+
+
+def test_a_timeline_gives_back_every_state_as_the_org_said_it(tmp_path: Path) -> None:
+    """Known states are kept as small numbers (a million jobs' points are most of the file); any other
+    state, even one that looks like such a number, comes back as its text."""
+    path = tmp_path / "h.sqlite3"
+    w = writer(path)
+    said = ["Open", "UploadComplete", "InProgress", "Queued For Review", "3", "InProgress", "JobComplete"]
+    for step, state in enumerate(said):
+        w.poll("prod", [job(state=state, processed=step)], T0 + step * 10)
+    conn = connect(path, write=False)
+    (found,) = reader.find(conn, "7503000000000A1AAA")
+    assert [p.state for p in reader.timeline(conn, found).points] == said
+    assert [s for _, s, _ in points(path)] == said
