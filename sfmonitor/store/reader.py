@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .rows import JOB_COLUMNS, Remembered, remembered, state_of_point
+from .rows import JOB_COLUMNS, Remembered, moment_of_point, remembered, state_of_point
 
 SELECT = f"SELECT {', '.join(JOB_COLUMNS)} FROM jobs"
 
@@ -102,9 +102,11 @@ class Timeline:
 
 def timeline(conn: sqlite3.Connection, job: Remembered) -> Timeline:
     """The job's recorded changes, its Bulk 1.0 batches at their final state, its failure groups."""
-    (jid,) = conn.execute("SELECT jid FROM jobs WHERE org = ? AND id = ?", (job.org, job.job.id)).fetchone()
+    jid, seen_first = conn.execute(
+        "SELECT jid, seen_first FROM jobs WHERE org = ? AND id = ?", (job.org, job.job.id)
+    ).fetchone()
     points = [
-        Point(at / 1000, state_of_point(state), processed, failed)
+        Point(moment_of_point(at, seen_first), state_of_point(state), processed, failed)
         for at, state, processed, failed in conn.execute(
             "SELECT at, state, processed, failed FROM points WHERE jid = ? ORDER BY at", (jid,)
         )

@@ -1,7 +1,9 @@
 """A job as the history file keeps it, and back: one home for the columns and what they mean.
 
-Times are seconds since the epoch (UTC); a timeline point's ``at`` is milliseconds, and its state is
-stored as a small number when it is one the APIs define (:data:`POINT_STATES`). A remembered job
+Times are seconds since the epoch (UTC). A timeline point is kept small (a million jobs hold ~10 million
+points): its ``at`` is milliseconds after the job was first seen (its row's ``seen_first``, written once,
+never rewritten), 3 or 4 bytes where the moment itself takes 6, and its state a small number when it is
+one the APIs define (:data:`POINT_STATES`). A remembered job
 comes back as a :class:`~sfmonitor.bulk.models.Job` built from Salesforce's own field names, so the
 dashboard, ``history`` and ``status`` write it the same way.
 """
@@ -59,6 +61,16 @@ def state_of_point(stored: int | str | None) -> str | None:
     if isinstance(stored, int):
         return POINT_STATES[stored] if 0 <= stored < len(POINT_STATES) else str(stored)
     return stored
+
+
+def point_at(at: float, seen_first: float) -> int:
+    """A point's ``at`` in the file: milliseconds after the job was first seen."""
+    return round(at * 1000) - round(seen_first * 1000)
+
+
+def moment_of_point(stored: int, seen_first: float) -> float:
+    """A point's moment, seconds since the epoch."""
+    return (stored + round(seen_first * 1000)) / 1000
 
 
 def epoch(moment: datetime | None) -> float | None:

@@ -18,7 +18,7 @@ from operator import itemgetter
 from typing import Any
 
 from ..bulk.models import Job, JobKind
-from .rows import JOB_COLUMNS, batch_row, job_row, point_state
+from .rows import JOB_COLUMNS, batch_row, job_row, point_at, point_state
 
 MAX_POINTS = 120  # a job's timeline past this is thinned
 CACHE = 50_000  # jobs whose last written values are remembered (a miss costs one SELECT, not a wrong write)
@@ -28,7 +28,7 @@ _UPDATED = [c for c in JOB_COLUMNS if c not in ("org", "id", "seen_first", "ende
 UPSERT = (
     f"INSERT INTO jobs ({', '.join(JOB_COLUMNS)}) VALUES ({', '.join(':' + c for c in JOB_COLUMNS)}) "
     f"ON CONFLICT (org, id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in _UPDATED)}, "
-    "ended = COALESCE(jobs.ended, excluded.ended) RETURNING jid"
+    "ended = COALESCE(jobs.ended, excluded.ended) RETURNING jid, seen_first"
 )
 
 
@@ -78,8 +78,8 @@ class Writer:
         if before is not None and before.values == values and before.batches_done >= done:
             self._written.move_to_end(key)
             return False
-        jid = self.conn.execute(UPSERT, row).fetchone()[0]
-        self._point(jid, job, at)
+        jid, seen_first = self.conn.execute(UPSERT, row).fetchone()
+        self._point(jid, job, point_at(at, seen_first))
         if job.kind is JobKind.CLASSIC and job.batches and (before is None or done > before.batches_done):
             self.conn.executemany(
                 "INSERT OR REPLACE INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -91,9 +91,8 @@ class Writer:
             self._written.popitem(last=False)
         return True
 
-    def _point(self, jid: int, job: Job, at: float) -> None:
+    def _point(self, jid: int, job: Job, at_ms: int) -> None:
         point = (point_state(job.state), job.number_records_processed, job.number_records_failed)
-        at_ms = round(at * 1000)
         for order, compare in (("DESC", "<="), ("ASC", ">")):  # its neighbours in time: another process's sight
             near = self.conn.execute(
                 "SELECT state, processed, failed FROM points "

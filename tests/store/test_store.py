@@ -236,15 +236,18 @@ def _dt(seconds: float) -> Any:
     return datetime.fromtimestamp(seconds, UTC)
 
 
-def test_a_timeline_gives_back_every_state_as_the_org_said_it(tmp_path: Path) -> None:
-    """Known states are kept as small numbers (a million jobs' points are most of the file); any other
-    state, even one that looks like such a number, comes back as its text."""
+def test_a_timeline_gives_back_every_moment_and_state_as_recorded(tmp_path: Path) -> None:
+    """A point is kept small (a million jobs' points are most of the file): its moment relative to the
+    job's first sight, a known state as a small number. What comes back is what was seen: the moments
+    to the millisecond, and any other state, even one that looks like such a number, as its text."""
     path = tmp_path / "h.sqlite3"
     w = writer(path)
     said = ["Open", "UploadComplete", "InProgress", "Queued For Review", "3", "InProgress", "JobComplete"]
     for step, state in enumerate(said):
-        w.poll("prod", [job(state=state, processed=step)], T0 + step * 10)
+        w.poll("prod", [job(state=state, processed=step)], T0 + 0.123 + step * 10)
     conn = connect(path, write=False)
     (found,) = reader.find(conn, "7503000000000A1AAA")
-    assert [p.state for p in reader.timeline(conn, found).points] == said
+    timeline = reader.timeline(conn, found).points
+    assert [p.state for p in timeline] == said
+    assert [p.at for p in timeline] == [T0 + 0.123 + step * 10 for step in range(len(said))]
     assert [s for _, s, _ in points(path)] == said
