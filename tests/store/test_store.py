@@ -271,3 +271,30 @@ def test_an_orgs_newest_jobs_and_a_job_by_id_are_read_from_an_index(tmp_path: Pa
     for statement in ran:
         plan = " ".join(row[-1] for row in conn.execute("EXPLAIN QUERY PLAN " + statement))
         assert "SEARCH jobs USING INDEX" in plan and "TEMP B-TREE FOR ORDER BY" not in plan, (statement, plan)
+
+
+def test_a_poll_of_many_unchanged_jobs_lets_the_event_loops_thread_in(tmp_path: Path) -> None:
+    """Checking unchanged jobs is Python alone, no SQL call letting go of the interpreter lock: the
+    writer lets it go every few dozen jobs, so the loop's thread is not held for a whole poll (with the
+    switch interval made huge here, it could only get in where the writer lets it)."""
+    import sys
+    import threading
+    import time
+
+    path = tmp_path / "h.sqlite3"
+    w = writer(path)
+    jobs = [job(f"75030000000{n:04d}AAA", state="JobComplete", processed=n) for n in range(3000)]
+    w.poll("prod", jobs, T0)
+    polling = threading.Thread(target=lambda: [w.poll("prod", jobs, T0 + n) for n in range(5)])
+    ran_meanwhile = 0
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(30.0)
+    try:
+        polling.start()
+        while polling.is_alive():
+            ran_meanwhile += 1
+            time.sleep(0.0002)
+    finally:
+        sys.setswitchinterval(interval)
+        polling.join()
+    assert ran_meanwhile >= 20  # held for the whole poll: a handful at most
