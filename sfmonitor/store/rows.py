@@ -1,12 +1,13 @@
 """A job as the history file keeps it, and back: one home for the columns and what they mean.
 
-Times are seconds since the epoch (UTC). A timeline point is kept small (a million jobs hold ~10 million
-points): its ``at`` is milliseconds after the job was first seen (its row's ``seen_first``, written once,
-never rewritten), 3 or 4 bytes where the moment itself takes 6, and its state a small number when it is
-one the APIs define (:data:`POINT_STATES`). A remembered job
-comes back as a :class:`~sfmonitor.bulk.models.Job` built from Salesforce's own field names, so the
-dashboard, ``history`` and ``status`` write it the same way.
-"""
+Times are seconds since the epoch (UTC). A remembered job comes back as a
+:class:`~sfmonitor.bulk.models.Job` built from Salesforce's own field names, so the dashboard,
+``history`` and ``status`` write it the same way.
+
+A timeline point is kept small (a million jobs hold ~10 million points, most of the file): its ``at``
+is milliseconds after the job was first seen (its row's ``seen_first``, written once and never
+rewritten), 3 or 4 bytes where the moment itself takes 6; its state is a small number when it is one
+the APIs define (:data:`POINT_STATES`), else the text."""
 
 from __future__ import annotations
 
