@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..bulk.ids import same_id
-from .rows import JOB_COLUMNS, Remembered, remembered
+from .rows import JOB_COLUMNS, Remembered, moment_of_point, remembered, state_of_point
 
 SELECT = f"SELECT {', '.join(JOB_COLUMNS)} FROM jobs"
 
@@ -56,9 +56,9 @@ def jobs(conn: sqlite3.Connection, which: Filter) -> list[Remembered]:
 def find(conn: sqlite3.Connection, job_id: str, orgs: Sequence[str] = ()) -> list[Remembered]:
     """The remembered jobs with this id (one per org that has it), optionally in ``orgs``; a 15-character
     id finds its 18-character form, as the org would (bulk.ids.same_id)."""
-    rows = conn.execute(SELECT + " WHERE id = ? OR substr(id, 1, 15) = substr(?, 1, 15) ORDER BY org",
-                        (job_id, job_id)).fetchall()  # fmt: skip
-    found = [remembered(row) for row in rows]
+    prefix = job_id[:15]  # an index range: the id's 15 characters, then any checksum ("~" sorts after them)
+    rows = conn.execute(SELECT + " WHERE id >= ? AND id < ?", (prefix, prefix + "~")).fetchall()
+    found = sorted((remembered(row) for row in rows), key=lambda r: r.org)
     return [r for r in found if same_id(job_id, r.job.id) and (not orgs or r.org in orgs)]
 
 
@@ -105,9 +105,11 @@ class Timeline:
 
 def timeline(conn: sqlite3.Connection, job: Remembered) -> Timeline:
     """The job's recorded changes, its Bulk 1.0 batches at their final state, its failure groups."""
-    (jid,) = conn.execute("SELECT jid FROM jobs WHERE org = ? AND id = ?", (job.org, job.job.id)).fetchone()
+    jid, seen_first = conn.execute(
+        "SELECT jid, seen_first FROM jobs WHERE org = ? AND id = ?", (job.org, job.job.id)
+    ).fetchone()
     points = [
-        Point(at / 1000, state, processed, failed)
+        Point(moment_of_point(at, seen_first), state_of_point(state), processed, failed)
         for at, state, processed, failed in conn.execute(
             "SELECT at, state, processed, failed FROM points WHERE jid = ? ORDER BY at", (jid,)
         )

@@ -53,18 +53,19 @@ MIGRATIONS: tuple[str, ...] = (
         batches_completed INTEGER,
         batches_failed INTEGER,
         batches_total INTEGER,
-        UNIQUE (org, id)
+        UNIQUE (id, org)  -- id first: history --job ID finds it without naming the org
     );
     CREATE INDEX jobs_created ON jobs (created);
+    CREATE INDEX jobs_org ON jobs (org, created);  -- an org's newest first: history -o, the instant start
     CREATE INDEX jobs_usual ON jobs (org, object, operation, created);
     CREATE TABLE points (
         jid INTEGER NOT NULL,
-        at INTEGER NOT NULL,
-        state TEXT,
+        at INTEGER NOT NULL,  -- ms after the job's seen_first (rows.point_at)
+        state,
         processed INTEGER,
         failed INTEGER,
         PRIMARY KEY (jid, at)
-    ) WITHOUT ROWID;
+    ) WITHOUT ROWID;  -- state: rows.POINT_STATES's index, or the text (no type: neither is converted)
     CREATE TABLE batches (
         jid INTEGER NOT NULL,
         id TEXT NOT NULL,

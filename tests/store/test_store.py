@@ -17,6 +17,7 @@ from sfmonitor.monitor.snapshot import read_snapshot
 from sfmonitor.simulator.server import Simulator
 from sfmonitor.store import reader
 from sfmonitor.store.recording import Recording
+from sfmonitor.store.rows import state_of_point
 from sfmonitor.store.schema import StoreError, connect
 from sfmonitor.store.writer import MAX_POINTS, Writer, prune
 from tests.conftest import connected
@@ -42,7 +43,8 @@ def job(job_id: str = "7503000000000A1AAA", state: str = "InProgress", processed
 
 def points(path: Path) -> list[tuple[Any, ...]]:
     with sqlite3.connect(path) as conn:
-        return conn.execute("SELECT at, state, processed FROM points ORDER BY at").fetchall()
+        rows = conn.execute("SELECT at, state, processed FROM points ORDER BY at").fetchall()
+    return [(at, state_of_point(state), processed) for at, state, processed in rows]
 
 
 def writer(path: Path) -> Writer:
@@ -232,3 +234,67 @@ def _dt(seconds: float) -> Any:
     from datetime import UTC, datetime
 
     return datetime.fromtimestamp(seconds, UTC)
+
+
+def test_a_timeline_gives_back_every_moment_and_state_as_recorded(tmp_path: Path) -> None:
+    """A point is kept small (a million jobs' points are most of the file): its moment relative to the
+    job's first sight, a known state as a small number. What comes back is what was seen: the moments
+    to the millisecond, and any other state, even one that looks like such a number, as its text."""
+    path = tmp_path / "h.sqlite3"
+    w = writer(path)
+    said = ["Open", "UploadComplete", "InProgress", "Queued For Review", "3", "InProgress", "JobComplete"]
+    for step, state in enumerate(said):
+        w.poll("prod", [job(state=state, processed=step)], T0 + 0.123 + step * 10)
+    conn = connect(path, write=False)
+    (found,) = reader.find(conn, "7503000000000A1AAA")
+    timeline = reader.timeline(conn, found).points
+    assert [p.state for p in timeline] == said
+    assert [p.at for p in timeline] == [T0 + 0.123 + step * 10 for step in range(len(said))]
+    assert [s for _, s, _ in points(path)] == said
+
+
+def test_an_orgs_newest_jobs_and_a_job_by_id_are_read_from_an_index(tmp_path: Path) -> None:
+    """Over a million jobs, sorting an org's jobs (history -o, the dashboard's instant start) took ~0.9 s
+    and finding an id without its org a whole scan: each read here is an index search, never a sort
+    of every match nor a scan of the file (checked on the statements the reader runs)."""
+    path = tmp_path / "h.sqlite3"
+    w = writer(path)
+    w.poll("prod", [job(f"75030000000{n:04d}AAA", processed=n) for n in range(50)], T0)
+    conn = connect(path, write=False)
+    ran: list[str] = []
+    conn.set_trace_callback(ran.append)
+    assert len(reader.jobs(conn, reader.Filter(orgs=("prod",)))) == 50
+    assert len(reader.last_jobs(conn, "prod")) == 50
+    assert len(reader.find(conn, "750300000000007AAA")) == 1
+    conn.set_trace_callback(None)
+    assert len(ran) == 3
+    for statement in ran:
+        plan = " ".join(row[-1] for row in conn.execute("EXPLAIN QUERY PLAN " + statement))
+        assert "SEARCH jobs USING INDEX" in plan and "TEMP B-TREE FOR ORDER BY" not in plan, (statement, plan)
+
+
+def test_a_poll_of_many_unchanged_jobs_lets_the_event_loops_thread_in(tmp_path: Path) -> None:
+    """Checking unchanged jobs is Python alone, no SQL call letting go of the interpreter lock: the
+    writer lets it go every few dozen jobs, so the loop's thread is not held for a whole poll (with the
+    switch interval made huge here, it could only get in where the writer lets it)."""
+    import sys
+    import threading
+    import time
+
+    path = tmp_path / "h.sqlite3"
+    w = writer(path)
+    jobs = [job(f"75030000000{n:04d}AAA", state="JobComplete", processed=n) for n in range(3000)]
+    w.poll("prod", jobs, T0)
+    polling = threading.Thread(target=lambda: [w.poll("prod", jobs, T0 + n) for n in range(5)])
+    ran_meanwhile = 0
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(30.0)
+    try:
+        polling.start()
+        while polling.is_alive():
+            ran_meanwhile += 1
+            time.sleep(0.0002)
+    finally:
+        sys.setswitchinterval(interval)
+        polling.join()
+    assert ran_meanwhile >= 20  # held for the whole poll: a handful at most
