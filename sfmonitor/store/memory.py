@@ -54,7 +54,9 @@ class Memory:
         with self._lock:
             try:
                 return timeline(self._connection(), job)
-            except (sqlite3.Error, TypeError) as exc:  # TypeError: the job is gone (pruned meanwhile)
+            except LookupError as exc:  # the job is gone (pruned meanwhile)
+                raise StoreError(str(exc)) from exc
+            except sqlite3.Error as exc:
                 raise StoreError(words(exc, self.path)) from exc
 
     def last_jobs(self, org: str, limit: int = 2000) -> tuple[list[Remembered], float | None]:

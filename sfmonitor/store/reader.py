@@ -105,9 +105,10 @@ class Timeline:
 
 def timeline(conn: sqlite3.Connection, job: Remembered) -> Timeline:
     """The job's recorded changes, its Bulk 1.0 batches at their final state, its failure groups."""
-    jid, seen_first = conn.execute(
-        "SELECT jid, seen_first FROM jobs WHERE org = ? AND id = ?", (job.org, job.job.id)
-    ).fetchone()
+    held = conn.execute("SELECT jid, seen_first FROM jobs WHERE org = ? AND id = ?", (job.org, job.job.id)).fetchone()
+    if held is None:
+        raise LookupError(f"job {job.job.id} is no longer in the history file (pruned by its retention)")
+    jid, seen_first = held
     points = [
         Point(moment_of_point(at, seen_first), state_of_point(state), processed, failed)
         for at, state, processed, failed in conn.execute(

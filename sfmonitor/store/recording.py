@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 QUEUED = 256  # polls waiting to be written; past this one is dropped and counted
 PRUNE_EVERY_S = 3600.0
+PRUNE_FIRST_S = 120.0  # the first pruning waits this long after the file opens (a start reads it first)
 GiB = 1 << 30
 
 
@@ -104,8 +105,7 @@ class Recording:
         try:
             conn = connect(self.path, write=True, busy_ms=self.busy_ms)
             writer = Writer(conn)
-            pruned_at = self.clock()
-            self._prune(conn, writer)
+            pruned_at = self.clock() - PRUNE_EVERY_S + PRUNE_FIRST_S  # not before the instant start's read
             while True:
                 item = self._queue.get()
                 if item is _STOP:
@@ -123,8 +123,13 @@ class Recording:
                     self._prune(conn, writer)
         except (sqlite3.Error, StoreError, OSError) as exc:
             self._failed(words(exc, self.path))
+        except Exception as exc:  # a bug must not leave history silently off: said like any fault
+            log.exception("history writer stopped")
+            self._failed(f"history file {self.path}: the writer stopped ({type(exc).__name__}: {exc})")
         finally:
             if conn is not None:
+                with contextlib.suppress(sqlite3.Error):  # the file whole again, not its log beside it
+                    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 conn.close()
 
     def _prune(self, conn: sqlite3.Connection, writer: Writer) -> None:

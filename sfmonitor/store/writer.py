@@ -2,10 +2,11 @@
 
 Only what changed is written: a job whose values are the ones last written is skipped without SQL
 (a cache of what this writer wrote, bounded), and a timeline point is added only when the job's
-state or counts differ from the file's points just before and just after it in time, so two
-processes recording the same org add each change once. Every job keeps its state changes; count-only
-points are halved, oldest half first, whenever a job holds more than :data:`MAX_POINTS`, so a
-day-long job stays small.
+state or counts differ from the file's points just before and just after it in time (and it is not
+within a second of one of the same state), so two processes recording the same org add each change
+once. A job id seen with another creation time than the file's is another job: the old record goes.
+Every job keeps its state changes; count-only points are halved, oldest half first, whenever a job
+holds more than :data:`MAX_POINTS`, so a day-long job stays small.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ..bulk.models import Job, JobKind
 from .rows import JOB_COLUMNS, batch_row, job_row, point_at, point_state
 
 MAX_POINTS = 120  # a job's timeline past this is thinned
+NEAR_MS = 1000  # a point this close to one of the same state is another process's sight of that moment
 CACHE = 50_000  # jobs whose last written values are remembered (a miss costs one SELECT, not a wrong write)
 DAY_S = 86_400.0
 # A job unchanged since this writer wrote it costs Python alone (no SQL call lets go of the interpreter
@@ -34,7 +36,8 @@ _UPDATED = [c for c in JOB_COLUMNS if c not in ("org", "id", "seen_first", "ende
 UPSERT = (
     f"INSERT INTO jobs ({', '.join(JOB_COLUMNS)}) VALUES ({', '.join(':' + c for c in JOB_COLUMNS)}) "
     f"ON CONFLICT (org, id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in _UPDATED)}, "
-    "ended = COALESCE(jobs.ended, excluded.ended) RETURNING jid, seen_first"
+    "ended = CASE WHEN excluded.ended IS NULL THEN NULL ELSE COALESCE(jobs.ended, excluded.ended) END "
+    "RETURNING jid, seen_first"
 )
 
 
@@ -43,6 +46,7 @@ class Written:
     jid: int
     values: tuple[Any, ...]  # what decides whether the row changed
     batches_done: int  # terminal batches written
+    created: float | None  # the job's createdDate: the same id created at another moment is another job
 
 
 # a row's values that decide whether it is written again (picked at C speed: a poll hands every job it holds)
@@ -86,6 +90,8 @@ class Writer:
         if before is not None and before.values == values and before.batches_done >= done:
             self._written.move_to_end(key)
             return False
+        if before is None or before.created != row["created"]:
+            self._replaced(org, job.id, row["created"])
         jid, seen_first = self.conn.execute(UPSERT, row).fetchone()
         self._point(jid, job, point_at(at, seen_first))
         if job.kind is JobKind.CLASSIC and job.batches and (before is None or done > before.batches_done):
@@ -93,22 +99,31 @@ class Writer:
                 "INSERT OR REPLACE INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (batch_row(jid, b) for b in job.batches if b.terminal),
             )
-        self._written[key] = Written(jid, values, done)
+        self._written[key] = Written(jid, values, done, row["created"])
         self._written.move_to_end(key)
         if len(self._written) > CACHE:
             self._written.popitem(last=False)
         return True
 
+    def _replaced(self, org: str, job_id: str, created: float | None) -> None:
+        """A job id the file holds with another creation time is another job (an org reset, a simulator
+        started again): the old record goes, never merged into the new one."""
+        held = self.conn.execute("SELECT jid, created FROM jobs WHERE id = ? AND org = ?", (job_id, org)).fetchone()
+        if held is not None and created is not None and held[1] is not None and abs(held[1] - created) >= 1.0:
+            _delete(self.conn, [held[0]])
+
     def _point(self, jid: int, job: Job, at_ms: int) -> None:
         point = (point_state(job.state), job.number_records_processed, job.number_records_failed)
         for order, compare in (("DESC", "<="), ("ASC", ">")):  # its neighbours in time: another process's sight
             near = self.conn.execute(
-                "SELECT state, processed, failed FROM points "
+                "SELECT at, state, processed, failed FROM points "
                 f"WHERE jid = ? AND at {compare} ? ORDER BY at {order} LIMIT 1",
                 (jid, at_ms),
             ).fetchone()
-            if near is not None and tuple(near) == point:
-                return
+            if near is not None and (
+                tuple(near[1:]) == point or (near[1] == point[0] and abs(near[0] - at_ms) < NEAR_MS)
+            ):
+                return  # the same sight, or the same state within a second of it: another process's poll
         self.conn.execute("INSERT OR REPLACE INTO points VALUES (?, ?, ?, ?, ?)", (jid, at_ms, *point))
         (count,) = self.conn.execute("SELECT count(*) FROM points WHERE jid = ?", (jid,)).fetchone()
         if count > MAX_POINTS:
@@ -173,12 +188,16 @@ def used_bytes(conn: sqlite3.Connection) -> int:
     return int(pages * conn.execute("PRAGMA page_size").fetchone()[0])
 
 
+def _delete(conn: sqlite3.Connection, jids: list[int]) -> None:
+    for table in ("points", "batches", "failure_groups", "jobs"):
+        conn.executemany(f"DELETE FROM {table} WHERE jid = ?", ((jid,) for jid in jids))
+
+
 def _forget(conn: sqlite3.Connection, select: str, args: tuple[Any, ...]) -> int:
     conn.execute("BEGIN IMMEDIATE")
     try:
         jids = [row[0] for row in conn.execute(select, args).fetchall()]
-        for table in ("points", "batches", "failure_groups", "jobs"):
-            conn.executemany(f"DELETE FROM {table} WHERE jid = ?", ((jid,) for jid in jids))
+        _delete(conn, jids)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")

@@ -298,3 +298,75 @@ def test_a_poll_of_many_unchanged_jobs_lets_the_event_loops_thread_in(tmp_path: 
         sys.setswitchinterval(interval)
         polling.join()
     assert ran_meanwhile >= 20  # held for the whole poll: a handful at most
+
+
+def test_the_same_id_created_again_is_another_job(tmp_path: Path) -> None:
+    """A simulator started again (or an org reset) reuses ids: the old record goes, never merged into
+    the new one (which had shown a running job "ended" before it was created, in 0 s)."""
+    path = tmp_path / "h.sqlite3"
+    w = writer(path)
+    w.poll("demo", [job(state="InProgress", processed=5)], T0)
+    w.poll("demo", [job(state="JobComplete", processed=9)], T0 + 60)
+    again = {"createdDate": "2026-05-29T08:00:00.000+0000", "systemModstamp": "2026-05-29T08:00:05.000+0000"}
+    w2 = writer(path)  # a new process: nothing cached
+    w2.poll("demo", [job(state="InProgress", processed=1, **again)], T0 + 86_400)
+    (found,) = reader.find(connect(path, write=False), "7503000000000A1AAA")
+    assert found.phase == "running" and found.ended is None and found.duration_s is None
+    assert found.job.created_date is not None and found.job.created_date.day == 29
+    assert [(s, p) for _, s, p in points(path)] == [("InProgress", 1)]  # the old run's points went with it
+
+
+def test_an_end_is_never_kept_for_a_job_running_again(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    w = writer(path)
+    w.poll("prod", [job(state="JobComplete", processed=9)], T0)
+    w.poll("prod", [job(state="InProgress", processed=9)], T0 + 5)  # the org says so: believed, not the end
+    (found,) = reader.find(connect(path, write=False), "7503000000000A1AAA")
+    assert found.ended is None and found.phase == "running"
+
+
+def test_another_processs_sight_within_a_second_adds_no_point(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    Writer(connect(path, write=True)).poll("prod", [job(processed=100)], T0)
+    Writer(connect(path, write=True)).poll("prod", [job(processed=130)], T0 + 0.4)  # two dashboards' polls
+    Writer(connect(path, write=True)).poll("prod", [job(processed=900)], T0 + 5)
+    Writer(connect(path, write=True)).poll("prod", [job(state="JobComplete", processed=950)], T0 + 5.3)
+    assert [p for _, _, p in points(path)] == [100, 900, 950]  # a state change is always kept
+
+
+def test_recording_prunes_after_its_start_and_leaves_one_whole_file(tmp_path: Path) -> None:
+    from sfmonitor.store.recording import PRUNE_FIRST_S, Retention
+
+    path = tmp_path / "h.sqlite3"
+    old = {"createdDate": _sf(T0 - 500 * 86_400), "systemModstamp": _sf(T0 - 500 * 86_400 + 60)}
+    Writer(connect(path, write=True)).poll("prod", [job("750300000000OLDAAA", state="JobComplete", **old)], T0 - 9)
+    now = [T0]
+    recording = Recording(path, Retention(days=400), clock=lambda: now[0])
+    recording.poll("prod", [job()], T0)
+    assert recording.flush(10)
+    conn = connect(path, write=False)
+    assert len(reader.jobs(conn, reader.Filter())) == 2  # not pruned at the start: the instant start reads first
+    now[0] = T0 + PRUNE_FIRST_S + 1
+    recording.poll("prod", [job(processed=7)], now[0])
+    assert recording.flush(10)
+    assert [r.job.id for r in reader.jobs(conn, reader.Filter())] == ["7503000000000A1AAA"]
+    conn.close()
+    recording.close()
+    wal = path.with_name(path.name + "-wal")
+    assert not wal.exists() or wal.stat().st_size == 0  # checkpointed: a copy of the file alone is whole
+    copy = tmp_path / "copy.sqlite3"
+    copy.write_bytes(path.read_bytes())
+    assert [r.job.id for r in reader.jobs(connect(copy, write=False), reader.Filter())] == ["7503000000000A1AAA"]
+
+
+def test_a_job_pruned_while_its_screen_is_open_is_said_in_words(tmp_path: Path) -> None:
+    from sfmonitor.store.memory import Memory
+
+    path = tmp_path / "h.sqlite3"
+    w = writer(path)
+    w.poll("prod", [job()], T0)
+    memory = Memory(path)
+    (shown,) = memory.last_jobs("prod")[0]
+    prune(w.conn, T0 + 1, days=400, max_bytes=1)
+    with pytest.raises(StoreError, match="no longer in the history file"):
+        memory.timeline(shown)
