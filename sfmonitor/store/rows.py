@@ -151,7 +151,7 @@ class Remembered:
 
     org: str
     job: Job
-    phase: str  # the phase rule's word when last seen
+    phase: str  # the phase rule's word at its last recorded change
     outcome: str | None
     ended: float | None  # seconds since the epoch
     seen_first: float
@@ -171,7 +171,7 @@ class Remembered:
             outcome=self.outcome,
             endedDate=sf_date(self.ended),
             durationSeconds=None if self.duration_s is None else round(self.duration_s, 3),
-            lastSeenDate=sf_date(self.seen_last),
+            lastChangeDate=sf_date(self.seen_last),
         )
         return out
 
