@@ -227,6 +227,10 @@ def test_a_filter_nothing_matches_is_a_true_empty_answer(recorded: Recorded) -> 
     assert listed(result) == [] and result.stderr == "sfmonitor: no remembered jobs match\n"
     table = history(recorded.path, "--state", "Nonesuch")
     assert table.returncode == ExitCode.OK and table.stdout == ""
+    assert table.stderr.startswith("sfmonitor: no remembered jobs match; 'Nonesuch' is no state, phase or outcome")
+    assert "JobComplete" in table.stderr and "records-failed" in table.stderr and table.stderr.count("\n") == 1
+    known = history(recorded.path, "--state", "aborted", "--object", "NoSuchObject__c")  # known: no hint
+    assert known.returncode == ExitCode.OK and known.stderr == "sfmonitor: no remembered jobs match\n"
 
 
 @pytest.mark.parametrize(
