@@ -21,7 +21,9 @@ from typing import Any
 
 from ..bulk.errors import ConfigError
 from ..bulk.failure_export import BOM, csv_cell, csv_writer, stdout_sink
+from ..bulk.models import V1_ABORTABLE, V1_TERMINAL, V2_INGEST_ABORTABLE, V2_TERMINAL
 from ..config import settings as config
+from ..monitor.phase import Outcome, Phase
 from ..numbers import parse_duration
 from ..store import reader
 from ..store.reader import Filter
@@ -122,10 +124,26 @@ def _listed(args: argparse.Namespace, conn: sqlite3.Connection, question: Asked,
     sys.stdout.flush()
     if not found:
         filtered = any((args.target_org, args.object, args.operation, args.state, args.since, args.until))
-        fail("no remembered jobs match" if filtered else "no jobs remembered yet", 0)
+        fail(("no remembered jobs match" if filtered else "no jobs remembered yet") + _unknown_state(args.state), 0)
     elif more:
         fail(f"showing the newest {question.limit:,}; --limit to see more", 0)
     return ExitCode.OK
+
+
+# the words --state knows: Salesforce's states (Bulk 2.0 and 1.0), the phases, the outcomes
+STATE_WORDS = (
+    sorted(V2_INGEST_ABORTABLE | V2_TERMINAL | V1_ABORTABLE | V1_TERMINAL)
+    + [phase.value for phase in Phase]
+    + [outcome.value for outcome in Outcome]
+)
+
+
+def _unknown_state(word: str | None) -> str:
+    """A hint when ``--state`` is a word sfmonitor does not know (it is still asked: Salesforce may
+    add states), else nothing."""
+    if word is None or word.casefold() in {known.casefold() for known in STATE_WORDS}:
+        return ""
+    return f"; {inert(word)!r} is no state, phase or outcome sfmonitor knows ({', '.join(STATE_WORDS)})"
 
 
 def _one(args: argparse.Namespace, conn: sqlite3.Connection, question: Asked, now: float) -> int:

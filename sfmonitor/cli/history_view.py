@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from itertools import pairwise
 from typing import Any
 
+from ..monitor.history import per_second
 from ..numbers import ago, clock, compact, count, duration, local, plural
 from ..store.reader import BatchRow, Point, Timeline
 from ..store.rows import Remembered, sf_date
@@ -101,10 +102,11 @@ def when(seconds: float | None) -> str:
 
 
 def rate(before: Point, after: Point) -> float | None:
-    """Records a second between two points, when both counts are known and time passed."""
+    """Records a second between two points, when both counts are known and time passed: the one rule
+    (monitor.history.per_second), never negative (a count the org lowered is no backward pace)."""
     if before.processed is None or after.processed is None or after.at <= before.at:
         return None
-    return (after.processed - before.processed) / (after.at - before.at)
+    return per_second(after.processed - before.processed, after.at - before.at)
 
 
 def rates(points: list[Point]) -> list[float | None]:

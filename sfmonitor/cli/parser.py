@@ -174,7 +174,8 @@ def _history_command_args(history: argparse.ArgumentParser) -> None:
     """``history`` asks no org: of the connection options it takes ``-o`` (which orgs' jobs) and ``-v``."""
     history.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     history.add_argument("-o", "--target-org", metavar="ORG", action="append", default=argparse.SUPPRESS,
-                         help="only the jobs recorded for this org (its name as the dashboard shows it); "
+                         help="only the jobs recorded for this org: its [orgs] name or sf alias (an org given by "
+                              "URL and token alone: its instance's host, acme.my.salesforce.com); "
                               "repeatable")  # fmt: skip
     history.add_argument("--object", metavar="NAME", help="only jobs of this sObject (any case)")
     history.add_argument("--operation", metavar="OP", help="only this operation: insert, upsert, query… (any case)")

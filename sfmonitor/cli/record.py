@@ -149,7 +149,7 @@ def _ended(recorder: Recorder | None, writer: HistoryWriter | None, history: His
     if fault is not None:
         return fail(f"the history {history.path} cannot be written: {fault}", ExitCode.HISTORY)
     if ending is Ending.NO_SIGN_IN and recorder is not None:
-        why_not = "; ".join(f"{key or 'the org'}: {error}" for key, error in recorder.first_sign_in.items())
+        why_not = "; ".join(f"{key}: {error}" if key else f"{error}" for key, error in recorder.first_sign_in.items())
         log.error("no org could sign in: %s", why_not)
         return fail(f"no org could sign in, so nothing was recorded ({why_not})", ExitCode.CONNECT)
     polls = recorder.polls if recorder is not None else 0

@@ -23,6 +23,7 @@ from ..bulk.service import BulkService
 from ..config.connection import ConnectionOptions, signed_in
 from ..monitor.poller import Poller
 from ..monitor.usual import Key, PastRun, PastRuns
+from ..store.schema import StoreError
 from ..text import inert
 from .messages import (
     ActionDone,
@@ -175,10 +176,16 @@ def past_runs(read: PastRuns, org_key: str, keys: list[Key], before: float, post
     """In a thread (the read blocks): each object and operation's past runs, or why they were not read,
     in one message (one redraw)."""
     found: dict[Key, list[PastRun] | str] = {}
+    said: set[str] = set()
     for key in keys:
         try:
             found[key] = list(read(org_key, key[0], key[1], before))
-        except Exception as exc:  # a broken history must not take the dashboard down; the log has the trace
+        except StoreError as exc:  # the history cannot be read: its words, one line per cause (no trace)
+            found[key] = why = inert(str(exc))  # the store's words: they are whole
+            if why not in said:
+                said.add(why)
+                log.warning("past runs not read: %s", why)
+        except Exception as exc:  # a bug must not take the dashboard down; the log has the trace
             log.warning("past runs of %s %s not read", *key, exc_info=True)
-            found[key] = inert(str(exc) or type(exc).__name__)  # the store's words (StoreError: they are whole)
+            found[key] = inert(str(exc) or type(exc).__name__)
     post(UsualsRead(found))

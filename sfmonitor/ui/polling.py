@@ -37,6 +37,7 @@ class Polling(App[None]):
         alerts: Alerts
         _next_poll: dict[str, Timer]
         past_runs: PastRuns | None
+        history_fault: str | None
 
         def render_view(self) -> None: ...
         def _post_for(self, org: Org) -> Callable[[Message], object]: ...
@@ -133,8 +134,9 @@ class Polling(App[None]):
     def read_usuals(self, org: Org, opened: str | None = None) -> None:
         """Ask the history, in a thread, for the past runs the org's running jobs and open details need
         now (each object and operation at most every few minutes: Usuals.due); ``opened``: a job whose
-        detail is opening."""
-        if self.past_runs is None:
+        detail is opening. Nothing while the history is off for a fault (said once: the file is not
+        opened again at every poll)."""
+        if self.past_runs is None or self.history_fault is not None:
             return
         now = self.clock().timestamp()
         keys = org.usuals_due(now, self.watched(org) | ({opened} if opened else set()))

@@ -227,6 +227,10 @@ def test_a_filter_nothing_matches_is_a_true_empty_answer(recorded: Recorded) -> 
     assert listed(result) == [] and result.stderr == "sfmonitor: no remembered jobs match\n"
     table = history(recorded.path, "--state", "Nonesuch")
     assert table.returncode == ExitCode.OK and table.stdout == ""
+    assert table.stderr.startswith("sfmonitor: no remembered jobs match; 'Nonesuch' is no state, phase or outcome")
+    assert "JobComplete" in table.stderr and "records-failed" in table.stderr and table.stderr.count("\n") == 1
+    known = history(recorded.path, "--state", "aborted", "--object", "NoSuchObject__c")  # known: no hint
+    assert known.returncode == ExitCode.OK and known.stderr == "sfmonitor: no remembered jobs match\n"
 
 
 @pytest.mark.parametrize(
@@ -425,3 +429,13 @@ def test_a_file_with_nothing_in_it_yet_is_an_empty_answer(tmp_path: Path) -> Non
     connect(path, write=True).close()  # what a recorder leaves before its first poll
     result = history(path, "--format", "json")
     assert listed(result) == [] and result.stderr == "sfmonitor: no jobs remembered yet\n"
+
+
+def test_a_count_the_org_lowered_is_no_negative_rate() -> None:
+    """The rate between timeline points is the one rule (monitor.history.per_second): never below 0."""
+    from sfmonitor.cli.history_view import rates
+    from sfmonitor.store.reader import Point
+
+    points = [Point(0.0, "InProgress", 100, 0), Point(10.0, "InProgress", 50, 0), Point(20.0, "InProgress", 250, 0)]
+    assert rates(points) == [None, 0.0, 20.0]
+    assert rates([Point(0.0, None, None, None), Point(5.0, None, 10, 0), Point(5.0, None, 20, 0)]) == [None] * 3

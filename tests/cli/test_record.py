@@ -96,6 +96,22 @@ def test_record_when_no_org_can_sign_in_says_why_and_exits_3(writers: list[tuple
     assert writer.polls == [] and writer.closed is not None
 
 
+def test_record_whose_static_token_is_refused_at_once_exits_3(
+    sim: Simulator, writers: list[tuple[object, MemoryWriter]]
+) -> None:
+    """A static token is not checked until it is used: the first poll's 401 is the sign-in failing."""
+    result = run_cli(["record"], {"SF_INSTANCE_URL": sim.base_url, "SF_ACCESS_TOKEN": "bad-token-xyz"})
+    assert result.returncode == 3, result.stderr
+    last = result.stderr.splitlines()[-1]
+    assert last.startswith("sfmonitor: no org could sign in, so nothing was recorded (") and "access token" in last
+    log = paths.log_file().read_text()
+    assert "signed in as" not in log and "its first poll tells whether the access token is accepted" in log
+    assert "trying again" not in log  # it ends: not retried every few minutes for ever
+    assert "no org could sign in" in log and "bad-token-xyz" not in log + result.stderr
+    [(_, writer)] = writers
+    assert writer.polls == [] and writer.closed is not None
+
+
 def test_record_whose_history_cannot_be_written_exits_11(org: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
     writer = MemoryWriter(fail_after=1)
     monkeypatch.setattr(record, "open_writer", lambda history: writer)

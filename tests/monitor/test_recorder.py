@@ -11,11 +11,12 @@ from functools import partial
 
 import pytest
 
+from sfmonitor.bulk.models import Job
 from sfmonitor.config import settings as config
 from sfmonitor.config.connection import ConnectionOptions, signed_in
 from sfmonitor.config.orgs import OrgConfig
 from sfmonitor.monitor.org import Org
-from sfmonitor.monitor.recorder import Ending, HistoryWriter, Recorder, SignIn, changed_jobs
+from sfmonitor.monitor.recorder import Ending, HistoryWriter, Recorder, SignIn, to_record
 from sfmonitor.monitor.schedule import Schedule
 from sfmonitor.simulator.faults import FaultSpec
 from sfmonitor.simulator.server import Simulator
@@ -68,12 +69,67 @@ async def test_each_poll_hands_the_writer_the_jobs_it_changed(sim: Simulator) ->
     assert writer.closed is None  # the writer is the caller's to close
 
 
-def test_changed_jobs_are_those_whose_object_changed() -> None:
+def test_to_record_is_every_job_then_those_read_and_those_new() -> None:
+    from datetime import UTC, datetime
+
+    from sfmonitor.monitor.poller import Snapshot
     from tests.monitor.test_fleet import job
 
     a, b, c = job("750A", 1), job("750B", 2), job("750C", 3)
-    assert changed_jobs({}, {"750A": a, "750B": b}) == [a, b]
-    assert changed_jobs({"750A": a, "750B": b}, {"750A": a, "750B": job("750B", 5), "750C": c})[1:] == [c]
+
+    def snapshot(*jobs: Job, read: set[str]) -> Snapshot:
+        return Snapshot({j.id: j for j in jobs}, None, datetime.now(UTC), 0, read=frozenset(read))
+
+    first = snapshot(a, b, read=set())
+    assert to_record(first, None) == [a, b]  # none handed over yet: every job, read or not
+    later = snapshot(a, job("750B", 5), c, read={"750B"})
+    assert {j.id for j in to_record(later, first.jobs.keys())} == {"750B", "750C"}  # read, and new
+    assert to_record(snapshot(a, read={"750GONE"}), later.jobs.keys()) == []  # read, then left the listing
+
+
+def test_an_org_without_its_history_name_is_refused() -> None:
+    with pytest.raises(ValueError, match="remembered_as"):
+        Recorder([(Org(Schedule(1.0), key="bare"), partial(signed_in, ConnectionOptions()))], MemoryWriter())
+
+
+async def test_a_token_refused_at_the_first_poll_is_no_sign_in(sim: Simulator) -> None:
+    """A static token is not checked when the service starts: its first poll's 401 is the sign-in
+    failing, so with no other org the recording ends (exit 3), saying why."""
+    writer = MemoryWriter()
+    bad = _org("bad", ConnectionOptions(instance_url=sim.base_url, access_token="not-a-token"))
+    recorder = Recorder([bad], writer)
+    assert await asyncio.wait_for(recorder.run(asyncio.Event()), timeout=30) is Ending.NO_SIGN_IN
+    assert "token" in (recorder.first_sign_in["bad"] or "") and writer.polls == []
+    assert "not-a-token" not in (recorder.first_sign_in["bad"] or "")
+
+
+async def test_a_refused_token_does_not_end_the_recording_of_an_org_that_signs_in(sim: Simulator) -> None:
+    writer = MemoryWriter(wanted=3)
+    good = _sim_org(sim, several=True)
+    bad = _org("bad", ConnectionOptions(instance_url=sim.base_url, access_token="not-a-token"), several=True)
+    recorder = Recorder([good, bad], writer)
+    assert await _record_until(recorder, writer.enough.is_set, lambda: bad[0].schedule.failures >= 1) is Ending.STOPPED
+    assert recorder.first_sign_in["sim"] is None and recorder.first_sign_in["bad"]
+    assert {org for org, _, _ in writer.polls} == {"sim"}
+
+
+async def test_a_token_refused_after_good_polls_is_retried_not_the_end(sim: Simulator) -> None:
+    writer = MemoryWriter(wanted=2)
+    org, sign_in = _sim_org(sim)
+    recorder = Recorder([(org, sign_in)], writer)
+    stop = asyncio.Event()
+    run = asyncio.create_task(recorder.run(stop))
+    await asyncio.wait_for(writer.enough.wait(), timeout=30)
+    with sim.world.lock:
+        del sim.api.tokens[sim.token]  # revoked: every later request is refused
+    async with asyncio.timeout(30):
+        while org.schedule.failures < 1:
+            await asyncio.sleep(0.02)
+    # settled when the refusal came (the end would be set before the failure is counted): tried again later
+    assert not run.done() and recorder.ending is Ending.STOPPED and recorder.first_sign_in == {"sim": None}
+    stop.set()
+    assert await asyncio.wait_for(run, timeout=10) is Ending.STOPPED
+    assert org.connection.error is not None and "token" in org.connection.error
 
 
 async def test_an_org_that_cannot_be_read_does_not_stop_the_others_nor_fill_the_log(

@@ -6,9 +6,11 @@ the ``slow`` alert fires once, only where ``[alerts] events`` asks for it."""
 from __future__ import annotations
 
 import itertools
+import logging
 import re
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from textual.widgets import Static
@@ -20,8 +22,9 @@ from sfmonitor.monitor.usual import FRESH_S, PastRun
 from sfmonitor.simulator.recipe import ingest_job
 from sfmonitor.simulator.server import Simulator
 from sfmonitor.ui.app import SfMonitorApp
+from sfmonitor.ui.remembering import HistoryOptions
 from sfmonitor.ui.screens.detail import JobDetailScreen
-from tests.ui.helpers import cell, jobs_table, wait_for
+from tests.ui.helpers import cell, jobs_table, make_app, wait_for
 
 MIN = 60.0
 
@@ -150,3 +153,26 @@ async def test_a_history_that_cannot_be_read_is_said_and_the_dashboard_goes_on(s
         assert usual_line(app) == "usual: past runs not read (database is locked)"
         polls = app.org.state.polls_done
         await wait_for(pilot, lambda: app.org.state.polls_done >= polls + 2)  # still polling, still drawing
+
+
+async def test_a_damaged_history_file_is_logged_once_not_at_each_poll(
+    sim: Simulator, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The past runs are not asked again of a history the dashboard has turned off: the log says the
+    damage once per cause, in one line each (no trace), however many polls and running jobs follow."""
+    jobs = [running(sim, object, "insert", rate=50, minutes=10) for object in ("Invoice__c", "Payment__c", "Case")]
+    path = tmp_path / "history.sqlite3"
+    path.write_bytes(b"this is not a database, " * 400)
+    org_clock = lambda: datetime.fromtimestamp(sim.world.clock.now(), UTC)  # noqa: E731 - the org's minutes
+    app = make_app(sim, clock=org_clock, history=HistoryOptions(path))
+    caplog.set_level(logging.INFO)
+    async with app.run_test(size=(160, 40)) as pilot:
+        table = jobs_table(app)
+        await wait_for(pilot, lambda: all(job in table.rows for job in jobs) and app.history_fault is not None)
+        polls = app.org.state.polls_done
+        await wait_for(pilot, lambda: app.org.state.polls_done >= polls + 4, timeout=20)
+    said = [r for r in caplog.records if r.name.startswith("sfmonitor") and r.levelno >= logging.WARNING]
+    messages = [r.getMessage() for r in said]
+    assert messages and all("damaged" in message for message in messages), messages
+    assert not [r for r in said if r.exc_info], "a trace for a damaged file"
+    assert len(messages) == len(set(messages)) <= 2, messages  # the writer's and the past runs': once each
