@@ -55,7 +55,7 @@ class CloseAndAbort(App[None]):
             if all(org.read_only for org in self.fleet):
                 return False  # hidden, and refused in the action too
             if not (isinstance(self.screen, BoardScreen) and self.screen.OFFERS_ACTIONS):
-                return None
+                return False  # not offered here (past runs, a remembered job, failures, alerts): not shown
             return None if self.refusal(Action.CLOSE if action == "close_job" else Action.ABORT) else True
         return True
 
