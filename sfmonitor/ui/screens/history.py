@@ -34,7 +34,7 @@ from .past_job import PastJobScreen
 RUNS = 50  # past runs listed (the newest)
 JOB_ID = 18  # a Salesforce id, whole: the columns before it give way on a narrow terminal
 COLUMNS = (("When", 12), ("Duration", 9), ("Records", 8), ("Failed", 7), ("Rec/s", 7), ("Outcome", 15), ("Job", JOB_ID))
-SHRINKS = {"When": 8, "Outcome": 8}  # the narrowest these two get, in turn, so the Job column stays whole
+SHRINKS = {"When": 8, "Outcome": 7}  # the narrowest these two get, in turn, so the Job column stays whole
 BAD = frozenset(o.value for o in Outcome if o is not Outcome.OK)  # the outcomes shown bold
 
 
