@@ -165,3 +165,20 @@ async def test_h_with_one_past_run_says_not_enough(sim: Simulator, tmp_path: Pat
         await wait_for(pilot, lambda: str(usual.content) == not_enough(1))
         header = screen.query_one("#header", StatusBar).content.plain
         assert "1 past run" in header and "1 past runs" not in header
+
+
+def test_a_past_jobs_failure_groups_say_when_they_were_read() -> None:
+    from sfmonitor.numbers import clock
+    from sfmonitor.store.reader import Timeline
+    from sfmonitor.store.rows import Remembered
+    from sfmonitor.ui.screens.past_job import groups_text
+
+    now = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+    job = past_run(1, 12, now.timestamp())[1][0]
+    run = Remembered("acme", job, "ended", "records-failed", now.timestamp() - 3 * DAY, 0.0, 0.0)
+    read_at = now.timestamp() - 3 * DAY
+    found = Timeline(run, [], [], [("DUPLICATE_VALUE", "duplicate value found", 7)], read_at)
+    first = groups_text(found, now).splitlines()[0]
+    when = clock(datetime.fromtimestamp(read_at, UTC), now)  # the day and time (the local clock's)
+    assert first == f"why rows failed (as read {when}, 3d00h ago):"
+    assert "at an unknown time" in groups_text(Timeline(run, [], [], found.failure_groups, None), now)
