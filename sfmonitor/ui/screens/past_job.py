@@ -41,7 +41,7 @@ class PastJobScreen(BoardScreen):
     PastJobScreen .title { padding: 0 1; text-style: bold; }
     PastJobScreen #batches, PastJobScreen #groups { padding: 0 1; height: auto; }
     """
-    BINDINGS = [Binding("escape", "back", "Back", id="past.back", tooltip="back to where it was opened")]
+    BINDINGS = [Binding("escape", "back", "Back", id="past.back", tooltip="back to the past runs")]
 
     def __init__(self, run: Remembered, memory: Memory) -> None:
         super().__init__()
