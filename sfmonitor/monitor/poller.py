@@ -202,6 +202,8 @@ class Poller:
 
         async def read_early(job_id: str, listed_job: Job) -> tuple[str, Job | None]:
             job_id, job = await read(job_id, listed_job, early=True)
+            if job is not None and job is ahead.get(job_id):  # not read: the memory's values are never a read row
+                return job_id, job
             if progress is not None and job is not None:
                 progress.read(job_id, job)  # a Bulk 1.0 job with its batch list
             return job_id, job

@@ -54,8 +54,10 @@ class CloseAndAbort(App[None]):
         if action in ("close_job", "abort_job"):
             if all(org.read_only for org in self.fleet):
                 return False  # hidden, and refused in the action too
-            if not (isinstance(self.screen, BoardScreen) and self.screen.OFFERS_ACTIONS):
-                return None
+            if not isinstance(self.screen, BoardScreen):
+                return None  # a confirmation or the help over the board: greyed, as it was
+            if not self.screen.OFFERS_ACTIONS:
+                return False  # not offered here (past runs, a remembered job, failures, alerts): not shown
             return None if self.refusal(Action.CLOSE if action == "close_job" else Action.ABORT) else True
         return True
 

@@ -271,7 +271,7 @@ class SfMonitorApp(Polling, CloseAndAbort, AlertKeys, Remembering):
 
     def on_open_job(self, message: OpenJob) -> None:
         org = self.fleet.orgs.get(message.org)
-        if org is None:
+        if org is None or self.open_remembered(org, message.job_id):  # a ~ row: read-only, from history
             return
         screen = JobDetailScreen(message.job_id, org.key)
         self.push_screen(screen)

@@ -20,16 +20,19 @@ from textual.app import App
 from textual.message import Message
 
 from ..bulk.models import Job
+from ..monitor import memory as memory_rule
+from ..monitor import phase as phase_rule
 from ..monitor.fleet import Fleet
-from ..monitor.memory import RECALLED
 from ..monitor.org import Org
 from ..monitor.poller import Snapshot
 from ..store import reader
 from ..store.memory import Memory as StoreMemory
 from ..store.recording import Recording, Retention
+from ..store.rows import Remembered, ended_at
 from ..store.schema import BUSY_MS, StoreError, connect, words
 from .messages import HistoryFault, OrgMessage, Recalled, ShowLeft
 from .screens.history import HistoryScreen
+from .screens.past_job import PastJobScreen
 from .toast import say
 
 log = logging.getLogger(__name__)
@@ -87,7 +90,7 @@ class Remembering(App[None]):
             return
         try:
             for org in list(self.fleet):
-                remembered = reader.last_jobs(conn, org.remembered_as, RECALLED)
+                remembered = reader.last_jobs(conn, org.remembered_as, memory_rule.RECALLED)
                 if remembered:
                     polled = reader.last_polled(conn, org.remembered_as)
                     jobs, seen = {r.job.id: r.job for r in remembered}, {r.job.id: r.seen_last for r in remembered}
@@ -146,6 +149,23 @@ class Remembering(App[None]):
         org, job = chosen
         self.push_screen(HistoryScreen(org.key, org.remembered_as, org.shown_name, job, self.history_memory))
 
+    def open_remembered(self, org: Org, job_id: str) -> bool:
+        """Enter on a remembered row (a job the org has not brought, one that left it too): the
+        read-only past-job screen, from the memory's values as the history file has them; never the
+        job detail (its clock, throughput and usual are the org's). False: the org has the job."""
+        memory = org.state.memory
+        job = memory.only(job_id, org.state.jobs)
+        if job is None or self.history_memory is None:
+            return False
+        seen = memory.seen.get(job_id, memory.polled_at)
+        seen = self.clock().timestamp() if seen is None else seen
+        ending = phase_rule.outcome(job)
+        run = Remembered(org=org.remembered_as, job=job, phase=phase_rule.phase(job, seen).value,
+                         outcome=ending.value if ending else None, ended=ended_at(job, seen),
+                         seen_first=seen, seen_last=seen)  # fmt: skip
+        self.push_screen(PastJobScreen(run, self.history_memory))
+        return True
+
     def stop_history(self) -> None:
         if self.recording is not None:
             self.recording.close(CLOSE_WAIT_S)
@@ -166,8 +186,18 @@ class Remembering(App[None]):
         left = len(self.fleet.index.remembered) if self.fleet.left else 0
         listed = all(org.state.listed for org in self.fleet)
         if self.fleet.left and not left and listed:
-            say(self, "no remembered job has left the org", timeout=4)
+            say(self, none_left(self.fleet), timeout=4)
         else:
             say(self, "showing remembered jobs that left the org (faded, read-only; H hides them)"
                 if self.fleet.left else "remembered jobs that left the org hidden", timeout=4)  # fmt: skip
         self.render_view()
+
+
+def none_left(fleet: Fleet) -> str:
+    """H found no remembered job that left the org: said of what was loaded (each org's newest
+    :data:`~sfmonitor.monitor.memory.RECALLED` when it has more), never of the whole file."""
+    recalled = memory_rule.RECALLED
+    if not any(len(org.state.memory.jobs) >= recalled for org in fleet):
+        return "no remembered job has left the org"
+    each = " (each org's)" if fleet.several else ""
+    return f"none of the {recalled:,} newest remembered jobs{each} has left the org"

@@ -114,7 +114,7 @@ class View:
         if last:
             updated = f"updated {clock(last, self.now)}"
         elif self.jobs:
-            updated = f"reading the org: {len(self.jobs):,} jobs listed so far, not read yet…"
+            updated = f"reading the org: {plural(len(self.jobs), 'job')} listed so far, not read yet…"
         else:
             updated = f"connecting to {self.target}…"
         running, waiting = working(self.jobs, self._index().running, self.now.timestamp())
@@ -232,7 +232,7 @@ class Board:
             updated = f"updated {clock(max(goods), self.now)}"
         elif len(self.jobs) > len(self.remembered):
             listed = len(self.jobs) - len(self.remembered)
-            updated = f"reading {len(views)} orgs: {listed:,} jobs listed so far, not read yet…"
+            updated = f"reading {len(views)} orgs: {plural(listed, 'job')} listed so far, not read yet…"
         else:
             updated = f"connecting to {len(views)} orgs…"
         if self.focus is not None and self.focus in self.orgs:

@@ -148,3 +148,33 @@ async def test_jobs_remembered_as_running_are_read_before_the_listing_answers(
     log = list(quiet_sim.log)[before:]
     reads = [path for method, path, _ in log if method == "GET" and any(j in path for j in live)]
     assert sorted(p.rsplit("/", 1)[-1] for p in reads if not p.endswith("/batch")) == sorted(live)  # once each
+
+
+async def test_a_remembered_running_job_whose_early_read_fails_is_never_told_as_read(
+    quiet_sim: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The history file's running job is read first; its read fails (not a 404): the memory's values
+    are never told as the org's row (they stay the memory's, marked), and the cycle's snapshot has the
+    listing's row for it, marked unread."""
+    from sfmonitor.bulk.errors import TransportError
+    from sfmonitor.monitor.snapshot import read_snapshot
+
+    long_history(quiet_sim)
+    async with connected(quiet_sim) as service:
+        remembered = [job for job in (await read_snapshot(service)).jobs.values() if not job.finished]
+    failing = next(job for job in remembered if job.kind is JobKind.INGEST)
+    real = Transport.request
+
+    async def request(self: Transport, method: str, path: str, **kwargs: Any) -> Any:
+        if method == "GET" and path.endswith("/" + failing.id):
+            raise TransportError("connection reset while reading the job")
+        return await real(self, method, path, **kwargs)
+
+    monkeypatch.setattr(Transport, "request", request)
+    told: list[dict[str, Job]] = []
+    async with connected(quiet_sim) as service:
+        snapshot = await Poller(service).cycle(on_progress=told.append, first_reads=remembered)
+    assert told
+    assert not any(jobs.get(failing.id) is failing for jobs in told)  # never the memory's values as read
+    assert failing.id in snapshot.errors
+    assert snapshot.jobs[failing.id] is not failing  # the listing's row, not the memory's

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from rich.text import Text
 
-from sfmonitor.bulk.models import ApiUsage
+from sfmonitor.bulk.models import ApiUsage, Job
 from sfmonitor.monitor.board import Connection
 from sfmonitor.monitor.history import History
 from sfmonitor.monitor.spend import Budget
@@ -67,3 +67,15 @@ def test_a_chip_marks_an_idle_or_stretched_org_where_there_is_room() -> None:
     assert view(looking_every=60.0).chip().pace == "idle"
     assert view(interval_in_force=27_067.0).chip().pace == "stretched"
     assert view().chip().pace == ""
+
+
+def test_one_job_is_one_job_in_the_header() -> None:
+    info = HeaderInfo("me@acme", None, None, "updated 09:00:00", "ok", "", 1, 1)
+    assert "1 job, 1 running" in lines(info, 200)[0].plain
+    assert "1 job listed so far" in View(org="me@acme", jobs={"7505g0000000001AAA": _job()}, history=History(),
+                                         now=NOW, palette=Palette(), connection=Connection(), interval=5.0,
+                                         budget=Budget.parse("10%")).header().updated  # fmt: skip
+
+
+def _job() -> Job:
+    return Job.from_fields({"id": "7505g0000000001AAA", "jobType": "V2Ingest", "state": "InProgress"})

@@ -22,7 +22,9 @@ from sfmonitor.store.recording import Recording
 from sfmonitor.store.schema import connect
 from sfmonitor.ui.app import SfMonitorApp
 from sfmonitor.ui.remembering import HistoryOptions
+from sfmonitor.ui.screens.past_job import PastJobScreen
 from sfmonitor.ui.textual_private import notifications
+from sfmonitor.ui.widgets.key_bar import KeyBar
 from sfmonitor.ui.widgets.status_bar import StatusBar
 from tests.conftest import connected
 
@@ -113,11 +115,23 @@ async def test_h_shows_a_job_only_the_history_file_has_and_abort_on_it_is_refuse
         assert cell(table, GONE, "message").startswith(f"left the org, last seen {HOURS_AGO}h")
         assert "H: 1 remembered job that left the org" in header(app)
         table.select(GONE)
-        await pilot.press("enter")  # its detail: the history file's values, said so
-        await wait_for(pilot, lambda: type(app.screen).__name__ == "JobDetailScreen")
-        await wait_for(
-            pilot, lambda: "left the org, last seen" in header(app) and "not read from the org" in header(app)
-        )
+        await pilot.press("enter")  # the remembered job, read-only from the history file: not the live detail
+        await wait_for(pilot, lambda: isinstance(app.screen, PastJobScreen) and app.screen.timeline is not None)
+        past = app.screen
+        assert isinstance(past, PastJobScreen)
+        assert past.run.job.number_records_processed == 1200 and past.run.phase == "running"
+        assert past.run.outcome is None and past.run.ended is None
+        assert abs(past.run.seen_last - (time.time() - HOURS_AGO * 3600)) < 60  # when it was last seen
+        note = str(past.query_one("#note", Static).content)
+        assert f"last seen in {app.org.remembered_as} {HOURS_AGO}h" in note and "nothing can be sent" in note
+        shown = " ".join(str(w.render()) for w in past.query("*") if isinstance(w, Static))
+        assert "last read failed" not in shown and "reading the past runs" not in shown
+        assert "waiting for two polls" not in shown and "Setup" not in shown
+        keys = past.query_one(KeyBar).render().plain
+        assert " Close" not in keys and " Abort" not in keys  # nothing can be sent: not offered
+        await pilot.press("c")
+        await pilot.pause()
+        assert not any("Cannot close" in n.message for n in notifications(app))
         await pilot.press("escape")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "DashboardScreen")
         table.select(GONE)
@@ -221,3 +235,23 @@ async def test_a_failures_report_read_is_recorded_with_its_groups(sim: Simulator
         groups = sorted((g.code, g.message, g.count) for g in app.org.failure_report(job).ordered())
         assert groups
         await wait_for(pilot, lambda: stored(job.id) == groups)  # the report's groups, in the history file
+
+
+async def test_h_with_none_left_says_so_of_the_jobs_loaded_only(
+    sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A big org: only the newest RECALLED remembered jobs are loaded; none of them has left, and H
+    says so of those, never of the whole file (older ones may have left)."""
+    monkeypatch.setattr("sfmonitor.monitor.memory.RECALLED", 3)  # the org has more jobs than that
+    path = tmp_path / "history.sqlite3"
+    app = history_app(sim, path)
+    jobs = await recorded(sim, path, app.org.remembered_as)
+    assert len(jobs) > 3
+    async with app.run_test(size=(250, 40), notifications=True) as pilot:
+        table = jobs_table(app)
+        await wait_for(pilot, lambda: app.org.state.polls_done and table.row_count == len(app.org.state.jobs))
+        assert len(app.org.state.memory.jobs) == 3
+        await pilot.press("H")
+        await wait_for(pilot, lambda: any("has left the org" in n.message for n in notifications(app)))
+        said = [n.message for n in notifications(app) if "left the org" in n.message]
+        assert said == ["none of the 3 newest remembered jobs has left the org"]

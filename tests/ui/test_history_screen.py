@@ -8,16 +8,21 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
 from sfmonitor.bulk.models import Job
+from sfmonitor.monitor.usual import not_enough
 from sfmonitor.simulator.recipe import ingest_job
 from sfmonitor.simulator.server import Simulator
 from sfmonitor.store.schema import connect
 from sfmonitor.store.writer import Writer
+from sfmonitor.ui.app import SfMonitorApp
 from sfmonitor.ui.remembering import HistoryOptions
 from sfmonitor.ui.screens.history import HistoryScreen
 from sfmonitor.ui.screens.past_job import PastJobScreen
+from sfmonitor.ui.widgets.key_bar import KeyBar
+from sfmonitor.ui.widgets.status_bar import StatusBar
 
 from .helpers import jobs_table, make_app, wait_for
 
@@ -102,3 +107,78 @@ async def test_h_with_history_off_says_so(sim: Simulator) -> None:
         await pilot.pause()
         assert not isinstance(app.screen, HistoryScreen)
         assert any("History: off" in str(n.message) for n in app._notifications)
+
+
+def _record(app: SfMonitorApp, path: Path, nights: tuple[float, ...]) -> None:
+    writer = Writer(connect(path, write=True))
+    wall = time.time()
+    for n, minutes in enumerate(nights, 1):
+        for job, when in past_run(n, minutes, wall):
+            writer.poll(app.org.remembered_as, [job], when)
+    writer.conn.close()
+
+
+async def _past_runs_of_an_ended_job(sim: Simulator, app: SfMonitorApp, pilot: Pilot[None]) -> HistoryScreen:
+    """h on a job that has ended (the org's usual pace is only read for running jobs and open details)."""
+    with sim.world.lock:
+        now = sim.world.clock.now()
+        ended = ingest_job(sim.world, now, created=now - 600, start=now - 595, total=1000, rate=1000,
+                           object="Tonight__c", operation="upsert").id  # fmt: skip
+    table = jobs_table(app)
+    await wait_for(pilot, lambda: ended in app.org.state.jobs and app.org.state.jobs[ended].finished)
+    await wait_for(pilot, lambda: ended in table.rows)
+    table.select(ended)
+    await pilot.press("h")
+    await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen) and app.screen.runs is not None)
+    assert isinstance(app.screen, HistoryScreen)
+    return app.screen
+
+
+async def test_h_on_an_ended_job_says_its_usual_from_the_runs_it_read(sim: Simulator, tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    app = make_app(sim, interval=1.0, history=HistoryOptions(path))
+    _record(app, path, (12, 11, 14, 12, 13))
+    async with app.run_test(size=(80, 30)) as pilot:
+        screen = await _past_runs_of_an_ended_job(sim, app, pilot)
+        usual = screen.query_one("#usual", Static)
+        await wait_for(pilot, lambda: str(usual.content).startswith("usual 12m"))
+        assert "; this run took " in str(usual.content)  # the detail's wording, never "reading…" forever
+        assert "5 past runs" in screen.query_one("#header", StatusBar).content.plain
+        runs: DataTable[object] = screen.query_one("#runs", DataTable)
+        ids = [str(runs.get_row_at(i)[-1]) for i in range(runs.row_count)]
+        assert ids == [f"7503000000PAST{n:02d}A"[:18] for n in range(1, 6)]
+        assert runs.virtual_size.width <= runs.scrollable_content_region.width  # the ids whole at 80 columns
+        keys = screen.query_one(KeyBar).render().plain
+        assert " Close" not in keys and " Abort" not in keys and "Refresh" in keys  # as on the alerts screen
+        await pilot.press("c")
+        await pilot.pause()
+        assert not any("Cannot close" in str(n.message) for n in app._notifications)
+
+
+async def test_h_with_one_past_run_says_not_enough(sim: Simulator, tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    app = make_app(sim, interval=1.0, history=HistoryOptions(path))
+    _record(app, path, (12,))
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await _past_runs_of_an_ended_job(sim, app, pilot)
+        usual = screen.query_one("#usual", Static)
+        await wait_for(pilot, lambda: str(usual.content) == not_enough(1))
+        header = screen.query_one("#header", StatusBar).content.plain
+        assert "1 past run" in header and "1 past runs" not in header
+
+
+def test_a_past_jobs_failure_groups_say_when_they_were_read() -> None:
+    from sfmonitor.numbers import clock
+    from sfmonitor.store.reader import Timeline
+    from sfmonitor.store.rows import Remembered
+    from sfmonitor.ui.screens.past_job import groups_text
+
+    now = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+    job = past_run(1, 12, now.timestamp())[1][0]
+    run = Remembered("acme", job, "ended", "records-failed", now.timestamp() - 3 * DAY, 0.0, 0.0)
+    read_at = now.timestamp() - 3 * DAY
+    found = Timeline(run, [], [], [("DUPLICATE_VALUE", "duplicate value found", 7)], read_at)
+    first = groups_text(found, now).splitlines()[0]
+    when = clock(datetime.fromtimestamp(read_at, UTC), now)  # the day and time (the local clock's)
+    assert first == f"why rows failed (as read {when}, 3d00h ago):"
+    assert "at an unknown time" in groups_text(Timeline(run, [], [], found.failure_groups, None), now)

@@ -105,7 +105,7 @@ class PastJobScreen(BoardScreen):
                           key=str(index))  # fmt: skip
             previous = point
         self.query_one("#batches", Static).update(Text(batches_line(found)))
-        self.query_one("#groups", Static).update(Text(groups_text(found)))
+        self.query_one("#groups", Static).update(Text(groups_text(found, self._now)))
 
     def action_back(self) -> None:
         self.dismiss(None)
@@ -121,10 +121,16 @@ def batches_line(found: Timeline) -> str:
     return f"batches at their end: {told}{slowest}"
 
 
-def groups_text(found: Timeline) -> str:
+def groups_text(found: Timeline, now: datetime) -> str:
+    """The failure groups as recorded, and when they were read: ``why rows failed (as read Nov 19
+    14:29, 9d ago):``."""
     if not found.failure_groups:
         return ""
-    lines = ["why rows failed (as read " + (ago(None) if found.failures_read_at is None else "then") + "):"]
+    when = "at an unknown time"
+    if found.failures_read_at is not None:
+        read = datetime.fromtimestamp(found.failures_read_at, UTC)
+        when = f"{clock(read, now)}, {ago((now - read).total_seconds())}"
+    lines = [f"why rows failed (as read {when}):"]
     lines += [f"  {rows:>8,}  {inert(code)}: {clip(inert(message), 90)}" for code, message, rows in
               itertools.islice(found.failure_groups, 20)]  # fmt: skip
     return "\n".join(lines)

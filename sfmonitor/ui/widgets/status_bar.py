@@ -9,6 +9,7 @@ from textual.geometry import Region
 from textual.widget import Widget
 
 from ...bulk.models import ApiUsage, Limit
+from ...numbers import plural
 from ...text import inert
 from ..cells import Palette
 
@@ -258,7 +259,7 @@ def _status(info: HeaderInfo, palette: Palette, width: int) -> Text:
         used, most = info.batches.used, info.batches.max
         share = used / most if most else 0.0
         batches = Text("batches today ").append(f"{used:,}/{most:,}", style=_share_style(share, palette))
-    jobs = f"{info.jobs:,} jobs, {info.running:,} running"
+    jobs = f"{plural(info.jobs, 'job')}, {info.running:,} running"
     waiting = [f"{jobs}, {info.waiting:,} waiting on their client", f"{jobs}, {info.waiting:,} waiting"]
     jobs_forms = [Text(form) for form in (waiting if info.waiting else [jobs])]
     updated = Text(info.updated)
