@@ -30,7 +30,7 @@ READ_FIRST = 100  # of those remembered as running, the newest read ahead of the
 class Memory:
     jobs: dict[str, Job] = field(default_factory=dict)  # remembered, by id, newest first
     polled_at: float | None = None  # when a recording process last polled the org (seconds since the epoch)
-    seen: dict[str, float] = field(default_factory=dict)  # job id -> when it was last seen in the org
+    seen: dict[str, float] = field(default_factory=dict)  # job id -> when its values last changed, as recorded
 
     def recall(self, jobs: Mapping[str, Job], polled_at: float | None, seen: Mapping[str, float] | None = None) -> bool:
         """What the history file remembers of the org arrived; True if there is any."""
@@ -72,11 +72,11 @@ class Memory:
 
     def words(self, job_id: str, now: float, *, listed: bool) -> str:
         """What a remembered row is: ``remembered 3h00m ago`` (the org's last poll) until the org's first
-        full listing; then, for one it no longer lists, ``left the org, last seen 9d ago``."""
+        full listing; then, for one it no longer lists, ``left the org, last changed 9d ago``."""
         if not listed:
             return f"remembered {self.age(now)}"
         seen = self.seen.get(job_id)
-        return f"left the org, last seen {ago(now - seen)}" if seen is not None else "left the org (remembered)"
+        return f"left the org, last changed {ago(now - seen)}" if seen is not None else "left the org (remembered)"
 
     def refusal(self, job_id: str, current: Mapping[str, Job], *, listed: bool) -> str | None:
         """Why nothing may be sent for a remembered job (None: the org has brought it, or it is not

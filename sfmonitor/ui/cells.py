@@ -90,7 +90,7 @@ COLUMN_HELP = (
            "object and operation), or past 1.5x their usual duration and still slower (needs the history)"),
     (f"{REMEMBERED}, faded", "remembered (history), not read from the org: its values when the org was last "
                              "polled (how long ago: Message, header), replaced as the org answers; with H, jobs "
-                             "that left the org (when each was last seen); read-only"),
+                             "that left the org (when each last changed); read-only"),
 )  # fmt: skip
 
 BATCH_COLUMNS = (

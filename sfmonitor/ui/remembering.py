@@ -25,6 +25,7 @@ from ..monitor import phase as phase_rule
 from ..monitor.fleet import Fleet
 from ..monitor.org import Org
 from ..monitor.poller import Snapshot
+from ..monitor.recorder import to_record
 from ..store import reader
 from ..store.memory import Memory as StoreMemory
 from ..store.recording import Recording, Retention
@@ -122,11 +123,9 @@ class Remembering(App[None]):
         of each job would take several), and the moment (the age of the memory next time)."""
         if self.recording is None or self.history_fault is not None:
             return
-        jobs, last = snapshot.jobs, self._recorded.get(org.key)
-        ids = snapshot.read | (jobs.keys() - last) if last is not None else jobs.keys()
-        self._recorded[org.key] = jobs.keys()
-        self.recording.poll(org.remembered_as, [jobs[job_id] for job_id in ids if job_id in jobs],
-                            self.clock().timestamp())  # fmt: skip
+        jobs = to_record(snapshot, self._recorded.get(org.key))
+        self._recorded[org.key] = snapshot.jobs.keys()
+        self.recording.poll(org.remembered_as, jobs, self.clock().timestamp())
 
     def history_failures(self, org: Org, job_id: str) -> None:
         """A failures report read through: its groups (code, message, rows) to the writer."""
@@ -167,6 +166,10 @@ class Remembering(App[None]):
         return True
 
     def stop_history(self) -> None:
+        """At quit: what was handed over is written (bounded), and the read connection let go, so the
+        writer's close leaves one whole file (its log checkpointed into it)."""
+        if self.history_memory is not None:
+            self.history_memory.close()
         if self.recording is not None:
             self.recording.close(CLOSE_WAIT_S)
 

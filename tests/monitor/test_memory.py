@@ -46,7 +46,7 @@ def test_remembered_jobs_show_until_the_org_brings_them_and_hide_once_they_left(
     assert set(o.state.rows()) == {ID}  # the org no longer lists GONE: hidden
     assert set(o.state.rows(left=True)) == {ID, GONE} and o.state.memory.left(o.state.jobs) == 1
     assert o.state.job(GONE) is o.state.memory.jobs[GONE] and o.state.job(ID) is o.state.jobs[ID]
-    assert o.state.memory.words(GONE, NOW.timestamp(), listed=True) == "left the org, last seen 9d00h ago"
+    assert o.state.memory.words(GONE, NOW.timestamp(), listed=True) == "left the org, last changed 9d00h ago"
 
 
 def test_close_and_abort_of_a_remembered_job_are_refused_with_words() -> None:

@@ -112,7 +112,7 @@ async def test_h_shows_a_job_only_the_history_file_has_and_abort_on_it_is_refuse
         await pilot.press("H")
         await wait_for(pilot, lambda: GONE in app.fleet.jobs and table.row_count == len(app.org.state.jobs) + 1)
         assert cell(table, GONE, "state") == "~ InProgress"
-        assert cell(table, GONE, "message").startswith(f"left the org, last seen {HOURS_AGO}h")
+        assert cell(table, GONE, "message").startswith(f"left the org, last changed {HOURS_AGO}h")
         assert "H: 1 remembered job that left the org" in header(app)
         table.select(GONE)
         await pilot.press("enter")  # the remembered job, read-only from the history file: not the live detail
@@ -121,9 +121,9 @@ async def test_h_shows_a_job_only_the_history_file_has_and_abort_on_it_is_refuse
         assert isinstance(past, PastJobScreen)
         assert past.run.job.number_records_processed == 1200 and past.run.phase == "running"
         assert past.run.outcome is None and past.run.ended is None
-        assert abs(past.run.seen_last - (time.time() - HOURS_AGO * 3600)) < 60  # when it was last seen
+        assert abs(past.run.seen_last - (time.time() - HOURS_AGO * 3600)) < 60  # its last recorded change
         note = str(past.query_one("#note", Static).content)
-        assert f"last seen in {app.org.remembered_as} {HOURS_AGO}h" in note and "nothing can be sent" in note
+        assert f"last recorded change in {app.org.remembered_as} {HOURS_AGO}h" in note and "nothing can be sent" in note
         shown = " ".join(str(w.render()) for w in past.query("*") if isinstance(w, Static))
         assert "last read failed" not in shown and "reading the past runs" not in shown
         assert "waiting for two polls" not in shown and "Setup" not in shown

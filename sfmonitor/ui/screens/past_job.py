@@ -41,7 +41,7 @@ class PastJobScreen(BoardScreen):
     PastJobScreen .title { padding: 0 1; text-style: bold; }
     PastJobScreen #batches, PastJobScreen #groups { padding: 0 1; height: auto; }
     """
-    BINDINGS = [Binding("escape", "back", "Back", id="past.back", tooltip="back to the past runs")]
+    BINDINGS = [Binding("escape", "back", "Back", id="past.back", tooltip="back to where it was opened")]
 
     def __init__(self, run: Remembered, memory: Memory) -> None:
         super().__init__()
@@ -79,7 +79,7 @@ class PastJobScreen(BoardScreen):
         extra = (f"job {self.run.job.id}", "remembered")
         self.query_one("#header", StatusBar).show(board.header(extra), board.palette)
         seen = ago((board.now - datetime.fromtimestamp(self.run.seen_last, UTC)).total_seconds())
-        note = f"remembered: read from the history file, last seen in {inert(self.run.org)} {seen}"
+        note = f"remembered: read from the history file; its last recorded change in {inert(self.run.org)} {seen}"
         self.query_one("#note", Static).update(Text(f"{note}; nothing can be sent for it from here", style="dim"))
         self.query_one("#fields", JobFields).show(self.run.job, f"bold {board.palette.error}", board.now,
                                                   self.size.width or self.app.size.width)  # fmt: skip
