@@ -111,6 +111,7 @@ def main() -> None:
     parser.add_argument("--only", default="size,poll,query,soak", help="steps to run (size,poll,query,soak)")
     parser.add_argument("--hours", type=float, default=24.0, help="soak: simulated hours (24)")
     parser.add_argument("--speed", type=float, default=360.0, help="soak: simulated seconds per real second (360)")
+    parser.add_argument("--no-record", action="store_true", help="soak: poll the same way, recording nothing")
     args = parser.parse_args()
     steps = set(args.only.split(","))
     print(f"machine: {machine()}; figures vary with what else runs")
@@ -128,7 +129,7 @@ def main() -> None:
     if "soak" in steps:
         from history_soak import soak
 
-        asyncio.run(soak(args.hours, args.speed))
+        asyncio.run(soak(args.hours, args.speed, record=not args.no_record))
 
 
 if __name__ == "__main__":

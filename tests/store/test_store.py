@@ -370,3 +370,19 @@ def test_a_job_pruned_while_its_screen_is_open_is_said_in_words(tmp_path: Path) 
     prune(w.conn, T0 + 1, days=400, max_bytes=1)
     with pytest.raises(StoreError, match="no longer in the history file"):
         memory.timeline(shown)
+
+
+def test_the_writer_forgets_jobs_no_longer_handed_over(tmp_path: Path) -> None:
+    """Its memory of what it wrote is that of the jobs its orgs hold: a job that left the org (not
+    handed over for an hour) is dropped, so a recorder running for weeks does not grow with every job
+    it ever saw. One handed over again is still skipped while unchanged."""
+    w = writer(tmp_path / "h.sqlite3")
+    old = [job(f"75030000000{n:04d}AAA", state="JobComplete", processed=n) for n in range(100)]
+    kept = old[:10]
+    assert w.poll("prod", old, T0) == 100
+    assert w.poll("prod", kept, T0 + 1800) == 0
+    assert w.remembered == 100  # within the hour: all still held
+    assert w.poll("prod", kept, T0 + 3700) == 0
+    assert w.remembered == 10  # the 90 not handed over since T0 are forgotten
+    assert w.poll("prod", old, T0 + 3800) == 90  # seen again: written again (a miss, never a wrong skip)
+    assert len(points(tmp_path / "h.sqlite3")) == 100  # and no point repeats what the file had
