@@ -36,6 +36,7 @@ from pathlib import Path
 from history_mix import POLL_S, describe, polls
 
 from sfmonitor.store.schema import connect
+from sfmonitor.store.recording import analyse
 from sfmonitor.store.writer import Writer
 
 END = 1_796_000_000.0  # the newest job's moment: 2026-11-30
@@ -66,6 +67,7 @@ def build(path: Path, jobs: int, days: float, poll_s: float) -> None:
         if count % 100_000 == 0:
             recorded = writer.conn.execute("SELECT max(jid) FROM jobs").fetchone()[0]
             print(f"  {recorded:,} jobs recorded, {time.perf_counter() - started:.0f} s", flush=True)
+    analyse(writer.conn)  # as a recording does after its pruning: the index statistics the planner reads
     writer.conn.close()
     elapsed = time.perf_counter() - started
     print(f"built: {count:,} polls (one transaction each), {sights:,} job sights, {elapsed:.0f} s "

@@ -140,8 +140,8 @@ def past_runs(
 ) -> list[Remembered]:
     """The newest ended runs of the same object and operation in the org, created before ``before``."""
     rows = conn.execute(
-        SELECT + " WHERE org = ? AND object = ? AND operation = ? AND created < ? AND ended IS NOT NULL "
-        "ORDER BY created DESC LIMIT ?",
+        SELECT + " WHERE org = ? AND object = ? COLLATE NOCASE AND operation = ? COLLATE NOCASE AND created < ? "
+        "AND ended IS NOT NULL ORDER BY created DESC LIMIT ?",
         (org, object_name, operation, before, limit),
     ).fetchall()
     return [remembered(row) for row in rows]

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 QUEUED = 256  # polls waiting to be written; past this one is dropped and counted
 PRUNE_EVERY_S = 3600.0
+ANALYSE_FROM = 10_000  # jobs: below this every plan is fast
 PRUNE_FIRST_S = 120.0  # the first pruning waits this long after the file opens (a start reads it first)
 GiB = 1 << 30
 
@@ -138,6 +139,7 @@ class Recording:
             writer.forget()
             log.info("history: %d old jobs forgotten (retention %g days, %d bytes)", gone, self.retention.days,
                      self.retention.max_bytes)  # fmt: skip
+        analyse(conn)
 
     def _failed(self, why: str) -> None:
         self.fault = why
@@ -151,3 +153,22 @@ class Recording:
                 item[1].set()
         if self.on_fault is not None:
             self.on_fault(why)
+
+
+def analyse(conn: sqlite3.Connection) -> None:
+    """SQLite's statistics of the indexes, renewed once the jobs grew by a quarter: without them a
+    filter on an org's object (history -o ORG --object X) walks the org's rows by date, and on a cold
+    disk over a million jobs that took 2.5 s; with them, the object's index (0.3 s). ANALYZE of a
+    million jobs takes ~1 s, on this thread."""
+    (jobs,) = conn.execute("SELECT count(*) FROM jobs").fetchone()
+    row = conn.execute("SELECT value FROM meta WHERE key = 'analysed_jobs'").fetchone()
+    if jobs < ANALYSE_FROM or (row is not None and jobs < int(row[0]) * 1.25):
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("ANALYZE")
+        conn.execute("INSERT OR REPLACE INTO meta VALUES ('analysed_jobs', ?)", (str(jobs),))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise

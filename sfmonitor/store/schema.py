@@ -57,7 +57,8 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX jobs_created ON jobs (created);
     CREATE INDEX jobs_org ON jobs (org, created);  -- an org's newest first: history -o, the instant start
-    CREATE INDEX jobs_usual ON jobs (org, object, operation, created);
+    -- an org's object and operation in any case (history --object, the usual pace's past runs)
+    CREATE INDEX jobs_usual ON jobs (org, object COLLATE NOCASE, operation COLLATE NOCASE, created);
     CREATE TABLE points (
         jid INTEGER NOT NULL,
         at INTEGER NOT NULL,  -- ms after the job's seen_first (rows.point_at)
@@ -77,6 +78,10 @@ MIGRATIONS: tuple[str, ...] = (
         failed INTEGER,
         total_ms INTEGER,
         PRIMARY KEY (jid, id)
+    ) WITHOUT ROWID;
+    CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
     ) WITHOUT ROWID;
     CREATE TABLE orgs (
         org TEXT PRIMARY KEY,
