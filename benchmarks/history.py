@@ -35,8 +35,8 @@ from pathlib import Path
 
 from history_mix import POLL_S, describe, polls
 
-from sfmonitor.store.schema import connect
 from sfmonitor.store.recording import analyse
+from sfmonitor.store.schema import connect
 from sfmonitor.store.writer import Writer
 
 END = 1_796_000_000.0  # the newest job's moment: 2026-11-30
