@@ -32,7 +32,7 @@ from sfmonitor.monitor.board import Connection
 from sfmonitor.monitor.figures import Published, Tally
 from sfmonitor.monitor.index import JobIndex
 from sfmonitor.serve.access import Listen
-from sfmonitor.serve.metrics import registry_of
+from sfmonitor.serve.metrics import Exposition
 from sfmonitor.serve.server import MetricsServer
 from sfmonitor.simulator.seed import spawn_job
 from sfmonitor.simulator.server import Simulator
@@ -76,7 +76,7 @@ def run(orgs: int, jobs: int, scrapes: int, spread_s: float, shape: str) -> None
                                             Connection(last_good=now), 5.0, None, {"listings": 1}))  # fmt: skip
         built = time.perf_counter() - built
         before = [sim.requests for sim in sims]
-        server = MetricsServer(Listen("127.0.0.1", 0), registry_of(published), None).start()
+        server = MetricsServer(Listen("127.0.0.1", 0), Exposition(published), None).start()
         url = f"http://127.0.0.1:{server.port}/metrics"
         try:
             with httpx.Client() as client:
@@ -89,7 +89,7 @@ def run(orgs: int, jobs: int, scrapes: int, spread_s: float, shape: str) -> None
                         times.append(time.perf_counter() - began)
                         size = len(answer.content)
                     series = sum(1 for line in answer.text.splitlines() if line and not line.startswith("#"))
-                    cuts = quantiles(times, n=100)
+                    cuts = quantiles(times, n=100, method="inclusive")
                     print(f"{shape:12} {label:11}: p50 {cuts[49] * 1000:6.1f} ms  p99 {cuts[98] * 1000:6.1f} ms  "
                           f"max {max(times) * 1000:6.1f} ms  "
                           f"({series:,} series, {size / 1024:,.0f} KiB)")  # fmt: skip

@@ -22,7 +22,7 @@ from ..config.history import HistorySettings
 from ..monitor.recorder import Ending, HistoryWriter, Recorder
 from ..numbers import plural
 from ..serve.access import Listen, parse_listen, token_for
-from ..serve.metrics import registry_of
+from ..serve.metrics import Exposition
 from ..serve.server import MetricsServer
 from ..store.recording import Recording, Retention
 from ..text import inert
@@ -92,7 +92,7 @@ def cmd_record(args: argparse.Namespace) -> int:
             recorder = Recorder(models, writer)
             if listen is not None:
                 try:
-                    server = MetricsServer(listen, registry_of(recorder.published), token).start()
+                    server = MetricsServer(listen, Exposition(recorder.published), token).start()
                 except OSError as exc:
                     writer.close(CLOSE_TIMEOUT_S)
                     return fail(f"record: cannot listen on {listen}: {exc.strerror or exc}", ExitCode.USAGE)

@@ -17,12 +17,12 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from prometheus_client.exposition import choose_encoder, gzip_accepted
-from prometheus_client.registry import CollectorRegistry
+from prometheus_client.exposition import gzip_accepted
 
 from ..bulk.auth import Secret
 from ..text import clip, inert
 from .access import Listen, authorised
+from .metrics import Exposition
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ TIMEOUT_S = 30.0  # a client that sends nothing is dropped (a thread each, not h
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
-    registry: CollectorRegistry
+    exposition: Exposition
     token: Secret | None
     refusals: dict[str, tuple[float, int]]  # address -> (when last logged, refused since)
     lock: threading.Lock
@@ -65,8 +65,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path.split("?", 1)[0] != METRICS_PATH:
             self._plain(404, b"not found: the recorder serves /metrics\n")
             return
-        encoder, content_type = choose_encoder(self.headers.get("Accept") or "")
-        output = encoder(self.server.registry)
+        output, content_type = self.server.exposition.render(self.headers.get("Accept") or "")
         headers = [("Content-Type", content_type)]
         if gzip_accepted(self.headers.get("Accept-Encoding") or ""):
             output = gzip.compress(output, compresslevel=1)
@@ -116,13 +115,13 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class MetricsServer:
-    """Serves ``registry`` on ``listen`` from its own threads; ``start`` binds (an OSError when the
+    """Serves ``exposition`` on ``listen`` from its own threads; ``start`` binds (an OSError when the
     address cannot be had), ``stop`` ends it."""
 
-    def __init__(self, listen: Listen, registry: CollectorRegistry, token: Secret | None) -> None:
+    def __init__(self, listen: Listen, exposition: Exposition, token: Secret | None) -> None:
         kind = _Server6 if ":" in listen.host else _Server
         self._httpd = kind((listen.host, listen.port), _Handler, bind_and_activate=False)
-        self._httpd.registry = registry
+        self._httpd.exposition = exposition
         self._httpd.token = token
         self._httpd.refusals = {}
         self._httpd.lock = threading.Lock()

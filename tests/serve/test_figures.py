@@ -8,13 +8,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from prometheus_client import generate_latest
+from prometheus_client.openmetrics.exposition import generate_latest as openmetrics_latest
+from prometheus_client.openmetrics.parser import text_string_to_metric_families as openmetrics_parse
 from prometheus_client.parser import text_string_to_metric_families
 
 from sfmonitor.bulk.models import ApiUsage, Job
 from sfmonitor.monitor.board import Connection
 from sfmonitor.monitor.figures import OrgFigures, Published, Tally
 from sfmonitor.monitor.index import JobIndex
-from sfmonitor.serve.metrics import registry_of
+from sfmonitor.serve.metrics import Exposition, registry_of
+from sfmonitor.text import inert
 
 T0 = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
 
@@ -101,3 +104,32 @@ def test_org_up_is_decided_at_scrape_time_and_the_usage_is_absent_until_said() -
     published.publish(OrgFigures("prod", failing, 5.0, polled=True))
     now[0] = T0.timestamp()
     assert scrape() == {"sfmonitor_org_up": 0}  # the usage of a figure that has none: absent
+
+
+HOSTILE = 'Evil"Obj\n# TYPE x counter\n[bold]boom[/] \x1b]52;c;ZXZpbA==\x07\\'
+
+
+def test_the_servers_own_job_lines_read_as_the_librarys_in_both_formats() -> None:
+    """The jobs' own series are written by serve/metrics.Exposition, the rest by prometheus_client:
+    both parsers read the whole answer as they read the library's own rendering, hostile names too."""
+    tally, index = Tally(), JobIndex(clock=lambda: T0.timestamp())
+    jobs = [job(f"750{i:03d}", "InProgress", 10 * i, i) for i in range(20)]
+    jobs.append(Job.from_fields({**jobs[0].fields, "id": "750EVIL", "object": HOSTILE, "operation": HOSTILE}))
+    figures = poll(tally, index, jobs, jobs, T0)
+    published = Published()
+    published.publish(figures)
+    clock = lambda: T0.timestamp()  # noqa: E731
+    registry = registry_of(published, clock)
+    for accept, library, parse in (
+        ("", generate_latest, text_string_to_metric_families),
+        ("application/openmetrics-text; version=1.0.0", openmetrics_latest, openmetrics_parse),
+    ):
+        body, content_type = Exposition(published, clock).render(accept)
+        assert content_type.startswith("application/openmetrics-text" if accept else "text/plain")
+        ours = sorted((s.name, sorted(s.labels.items()), s.value) for f in parse(body.decode()) for s in f.samples)
+        theirs = sorted((s.name, sorted(s.labels.items()), s.value) for f in parse(library(registry).decode())
+                        for s in f.samples)  # fmt: skip
+        assert ours == theirs and len(ours) > 40
+        evil = [labels for name, labels, _ in ours if dict(labels).get("job_id") == "750EVIL"]
+        assert evil and all(dict(labels)["object"] == inert(HOSTILE) for labels in evil)
+        assert b"\x1b" not in body and b"\x07" not in body and b"\n# TYPE x" not in body
