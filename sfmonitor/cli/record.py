@@ -13,6 +13,7 @@ import signal
 import sys
 from collections.abc import Callable, Iterator
 from functools import partial
+from typing import TYPE_CHECKING
 
 from ..bulk.errors import ConfigError
 from ..config import paths
@@ -22,12 +23,13 @@ from ..config.history import HistorySettings
 from ..monitor.recorder import Ending, HistoryWriter, Recorder
 from ..numbers import plural
 from ..serve.access import Listen, parse_listen, token_for
-from ..serve.metrics import Exposition
-from ..serve.server import MetricsServer
 from ..store.recording import Recording, Retention
 from ..text import inert
 from .exits import ExitCode, fail
 from .targets import orgs_of
+
+if TYPE_CHECKING:
+    from ..serve.server import MetricsServer
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +84,7 @@ def cmd_record(args: argparse.Namespace) -> int:
               for org in orgs]  # fmt: skip
     recorder: Recorder | None = None
     writer: HistoryWriter | None = None
-    server: MetricsServer | None = None
+    server: MetricsServer | None = None  # record --listen's /metrics
     why = "the end"
     with _stop_signals(_stop_now), _requests_quiet(unless=args.verbose):
         try:
@@ -91,6 +93,9 @@ def cmd_record(args: argparse.Namespace) -> int:
                 return ExitCode.HISTORY
             recorder = Recorder(models, writer)
             if listen is not None:
+                from ..serve.metrics import Exposition  # prometheus-client: loaded for --listen only
+                from ..serve.server import MetricsServer
+
                 try:
                     server = MetricsServer(listen, Exposition(recorder.published), token).start()
                 except OSError as exc:

@@ -218,3 +218,17 @@ def test_a_token_file_of_another_user_is_refused(sim: Simulator, token_file: Pat
     result = run_cli(["record", "--listen", "127.0.0.1:0", "--token-file", str(token_file)], env)
     assert result.returncode == 2 and result.stderr.count("\n") == 1
     assert "belongs to another user (uid 1)" in result.stderr and TOKEN not in result.stderr
+
+
+def test_an_address_in_use_is_refused_in_one_line(sim: Simulator) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {"SF_INSTANCE_URL": sim.base_url, "SF_ACCESS_TOKEN": sim.token}
+        result = run_cli(["record", "--listen", f"127.0.0.1:{port}"], env)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert f"record: cannot listen on 127.0.0.1:{port}: Address already in use" in result.stderr
+    assert sim.requests == 0  # nothing polled
