@@ -199,8 +199,8 @@ def read_secret_file(path: str, what: str) -> bytes:
     """The bytes of a secret file (``what``: ``client_secret_file``, ``the JWT private key``), checked as
     ssh checks a private key: a regular file (a FIFO or a device is refused without a read, so neither
     blocks nor reads without bound), open to its owner only (no group or other bits: ``chmod 600``), of
-    at most ``SECRET_FILE_LIMIT`` bytes. A symbolic link is followed and its target checked. An
-    AuthError names the file and the fix in one line, never its content."""
+    at most ``SECRET_FILE_LIMIT`` bytes, owned by the user (or root). A symbolic link is followed and its
+    target checked. An AuthError names the file and the fix in one line, never its content."""
     try:
         # O_NONBLOCK: opening a FIFO with no writer returns at once instead of waiting for one
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | getattr(os, "O_NOCTTY", 0))
@@ -210,6 +210,10 @@ def read_secret_file(path: str, what: str) -> bytes:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise AuthError(f"{what} {path} is not a regular file (a FIFO, device or folder): not read")
+        owner = os.geteuid() if hasattr(os, "geteuid") else info.st_uid
+        if info.st_uid not in (owner, 0):  # as ssh: its own user's, or root's
+            raise AuthError(f"{what} {path} belongs to another user (uid {info.st_uid}): not read; "
+                            "it must be the user's own file")  # fmt: skip
         if info.st_mode & 0o077:
             exposed = "readable" if info.st_mode & 0o044 else "writable"
             raise AuthError(f"{what} {path} is {exposed} by others (mode {stat.S_IMODE(info.st_mode):04o}): "

@@ -131,6 +131,10 @@ def build_parser() -> argparse.ArgumentParser:
                                            "(no terminal needed; SIGTERM stops it)")  # fmt: skip
     record.add_argument("--interval", type=seconds, metavar="S", help="seconds between polls (default 5, floor 2)")
     record.add_argument("--api-budget", metavar="N|N%|off", help=API_BUDGET_HELP + ")")
+    record.add_argument("--listen", metavar="HOST:PORT",
+                        help="also serve /metrics for Prometheus there (loopback, or with --token-file)")  # fmt: skip
+    record.add_argument("--token-file", metavar="PATH",
+                        help="the bearer token every request to --listen must show (a chmod 600 file)")  # fmt: skip
     _history_args(record)
     _connection_args(record)
 

@@ -13,6 +13,7 @@ import signal
 import sys
 from collections.abc import Callable, Iterator
 from functools import partial
+from typing import TYPE_CHECKING
 
 from ..bulk.errors import ConfigError
 from ..config import paths
@@ -21,10 +22,14 @@ from ..config.connection import signed_in
 from ..config.history import HistorySettings
 from ..monitor.recorder import Ending, HistoryWriter, Recorder
 from ..numbers import plural
+from ..serve.access import Listen, parse_listen, token_for
 from ..store.recording import Recording, Retention
 from ..text import inert
 from .exits import ExitCode, fail
 from .targets import orgs_of
+
+if TYPE_CHECKING:
+    from ..serve.server import MetricsServer
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +65,10 @@ def _stop_signals(handler: Callable[[int, object], None] | int) -> Iterator[None
 
 def cmd_record(args: argparse.Namespace) -> int:
     try:
+        listen = parse_listen(args.listen) if args.listen else None
+        if args.token_file and listen is None:
+            raise ConfigError("--token-file is the token of --listen: give --listen HOST:PORT too")
+        token = token_for(listen, args.token_file) if listen is not None else None
         orgs = orgs_of(args)
         settings = config.load(interval=args.interval, api_budget=args.api_budget, no_history=args.no_history)
         if len(orgs) == 1:  # as the dashboard: what can be checked before starting is (several: each its own)
@@ -75,6 +84,7 @@ def cmd_record(args: argparse.Namespace) -> int:
               for org in orgs]  # fmt: skip
     recorder: Recorder | None = None
     writer: HistoryWriter | None = None
+    server: MetricsServer | None = None  # record --listen's /metrics
     why = "the end"
     with _stop_signals(_stop_now), _requests_quiet(unless=args.verbose):
         try:
@@ -82,13 +92,28 @@ def cmd_record(args: argparse.Namespace) -> int:
             if writer is None:
                 return ExitCode.HISTORY
             recorder = Recorder(models, writer)
+            if listen is not None:
+                from ..serve.metrics import Exposition  # prometheus-client: loaded for --listen only
+                from ..serve.server import MetricsServer
+
+                try:
+                    server = MetricsServer(listen, Exposition(recorder.published), token).start()
+                except OSError as exc:
+                    writer.close(CLOSE_TIMEOUT_S)
+                    return fail(f"record: cannot listen on {listen}: {exc.strerror or exc}", ExitCode.USAGE)
+                log.info("serving http://%s/metrics (%s)", Listen(listen.host, server.port),
+                         "bearer token asked" if token else "no token")  # fmt: skip
             names = ", ".join(inert(f"{org.key}: {org.target}" if org.key else org.target) for org, _ in models)
             started = f"recording {plural(len(models), 'org')} ({names}) to {history.path}"
             log.info("%s; keeping %d days, at most %s bytes", started, history.days, f"{history.max_bytes:,}")
-            print(f"sfmonitor: {started}; log: {paths.log_file()}; SIGTERM or ctrl+c stops", file=sys.stderr)
+            serving = f"; metrics: http://{Listen(listen.host, server.port)}/metrics" if listen and server else ""
+            print(f"sfmonitor: {started}; log: {paths.log_file()}{serving}; SIGTERM or ctrl+c stops", file=sys.stderr)
             why = asyncio.run(_record(recorder)) or why
         except _Stopped as exc:
             why = str(exc)
+        finally:
+            if server is not None:
+                server.stop()
     with _stop_signals(signal.SIG_IGN):  # the write under way is finished, whatever else comes
         if writer is not None:
             writer.close(CLOSE_TIMEOUT_S)

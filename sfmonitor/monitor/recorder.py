@@ -14,14 +14,18 @@ import asyncio
 import enum
 import logging
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, KeysView, Sequence
 from datetime import UTC, datetime
 from typing import Protocol
 
+from ..bulk.calls import KINDS
 from ..bulk.errors import BulkError
 from ..bulk.models import Job
 from ..bulk.service import BulkService
+from ..bulk.transport import Transport
 from ..numbers import eta
+from .figures import Published, Tally
 from .fleet import share_backfill
 from .org import Org, PollFailure
 from .poller import Snapshot
@@ -71,7 +75,10 @@ class Recorder:
     An org signs in at the start if its first sign-in succeeds and its first poll is not refused
     for the token (a static token is not checked until it is used: the first poll's 401 is the
     sign-in failing). When no org signs in at the start, the recording ends (Ending.NO_SIGN_IN); an
-    org refused later, after good polls, is retried on the schedule's terms like any failure."""
+    org refused later, after good polls, is retried on the schedule's terms like any failure.
+
+    After each poll, good or failed, the org's figures are published (``published``, monitor/figures.py):
+    what a reader on another thread (``record --listen``'s /metrics) serves, never asking the org."""
 
     def __init__(
         self,
@@ -96,7 +103,13 @@ class Recorder:
         self._handed: dict[str, KeysView[str]] = {}  # org key -> the jobs of the poll last handed to the writer
         self._ended = asyncio.Event()
         self.ending = Ending.STOPPED
+        self.published = Published()
+        self._tallies = {org.key: Tally() for org, _ in self.orgs}
+        # org key -> (its transport, the calls of the transports before it)
+        self._calls: dict[str, tuple[Transport, Counter[str]]] = {}
         share_backfill([org for org, _ in self.orgs])
+        for org, _ in self.orgs:
+            self._publish(org)
 
     async def run(self, stop: asyncio.Event) -> Ending:
         """Poll until ``stop`` is set (or no org could sign in, or the history cannot be written); each
@@ -141,30 +154,52 @@ class Recorder:
         if org.poller is None:
             return await self._sign_in(org, sign_in)
         cycle = org.state.poll_started()
+        tally = self._tallies[org.key]
+        began = self.monotonic()
         try:
             snapshot = await org.poller.cycle(watch=set(), look=org.schedule.idle, backfill=org.schedule.backfill())
         except BulkError as exc:
             failure = PollFailure.of(exc)
             self._signed_in(org, failure.error if failure.sign_in else None)  # its first poll: the token's test
+            tally.polls = tally.polls.observed(self.monotonic() - began)
             return self._failed(org, failure)
         except Exception as exc:  # a bug must not stop the recording of every org; the log has the trace
             log.exception("%s: poll cycle failed", _label(org))
             self._signed_in(org, None)
+            tally.polls = tally.polls.observed(self.monotonic() - began)
             return self._failed(org, PollFailure(f"unexpected {type(exc).__name__}; see the log"))
+        tally.polls = tally.polls.observed(self.monotonic() - began)
         self._signed_in(org, None)
         trouble = org.connection.failing_since
         delay = org.polled(snapshot, cycle, self.clock(), self.monotonic())
         if trouble is not None:
             log.info("%s: read again after %s of trouble", _label(org), eta((self.clock() - trouble).total_seconds()))
-        self.writer.poll(
-            org.remembered_as, to_record(snapshot, self._handed.get(org.key)), snapshot.taken_at.timestamp()
-        )
+        changed = to_record(snapshot, self._handed.get(org.key))
+        tally.polled(org.state.jobs, changed, self.clock().timestamp())
+        self.writer.poll(org.remembered_as, changed, snapshot.taken_at.timestamp())
         self._handed[org.key] = snapshot.jobs.keys()
         self.polls += 1
         if self._faulted():
             return 0.0
         await self._limits(org)
+        self._publish(org)
         return org.schedule.interval if delay is None else delay
+
+    def _publish(self, org: Org) -> None:
+        """The org's figures as they are now, for the readers on other threads (Recorder.published)."""
+        calls: Counter[str] = Counter()
+        if org.service is not None:
+            transport = org.service.transport
+            before, earlier = self._calls.get(org.key, (transport, Counter()))
+            if before is not transport:  # signed in anew: the calls of the transports before still count
+                earlier = earlier + before.calls.totals
+            self._calls[org.key] = (transport, earlier)
+            calls = earlier + transport.calls.totals
+        tally = self._tallies[org.key]
+        self.published.publish(tally.figures(
+            org.remembered_as, org.state.jobs, org.state.index.running, self.clock().timestamp(), org.connection,
+            org.poll_gap, org.usage, {kind: calls[kind] for kind, _, _ in KINDS},
+        ))  # fmt: skip
 
     async def _sign_in(self, org: Org, sign_in: SignIn) -> float:
         try:
@@ -193,6 +228,7 @@ class Recorder:
         episode = org.connection.failing_since is None  # the first failure since the last good poll
         delay = org.poll_failed(failure.error, self.clock(), self.monotonic(),
                                 limit_reached=failure.limit_reached, sign_in=failure.sign_in)  # fmt: skip
+        self._publish(org)
         delay = org.schedule.interval if delay is None else delay
         if episode and not self._ended.is_set():  # else the recording ends here, and says why
             log.warning("%s: %s (trying again in %s, then less and less often; logged once, until it is read again)",

@@ -1,0 +1,150 @@
+"""The recorder's HTTP server: its own threads (stdlib ThreadingHTTPServer), never the polling loop.
+
+``GET /metrics`` (and HEAD): the Prometheus text format, or OpenMetrics when the scraper's Accept
+asks for it (prometheus_client's ``choose_encoder``), gzip when accepted. Any other path: 404. With a
+token (serve/access.py), a request without ``Authorization: Bearer <token>`` gets 401 and
+``WWW-Authenticate: Bearer``, and is logged (the address, the path, why) without the header's value;
+refusals from one address are logged at most once a minute, with how many were not.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from prometheus_client.exposition import gzip_accepted
+
+from ..bulk.auth import Secret
+from ..text import clip, inert
+from .access import Listen, authorised
+from .metrics import Exposition
+
+log = logging.getLogger(__name__)
+
+METRICS_PATH = "/metrics"
+REFUSALS_LOGGED_EVERY_S = 60.0
+TIMEOUT_S = 30.0  # a client that sends nothing is dropped (a thread each, not held for ever)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    exposition: Exposition
+    token: Secret | None
+    refusals: dict[str, tuple[float, int]]  # address -> (when last logged, refused since)
+    lock: threading.Lock
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        log.debug("metrics: a request from %s broke off", client_address, exc_info=True)
+
+
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    timeout = TIMEOUT_S
+    server_version = "sfmonitor"
+    sys_version = ""
+
+    def do_GET(self) -> None:
+        self._answer(body=True)
+
+    def do_HEAD(self) -> None:
+        self._answer(body=False)
+
+    def _answer(self, body: bool) -> None:
+        if not authorised(self.server.token, self.headers.get("Authorization")):
+            self._refused()
+            return
+        if self.path.split("?", 1)[0] != METRICS_PATH:
+            self._plain(404, b"not found: the recorder serves /metrics\n")
+            return
+        output, content_type = self.server.exposition.render(self.headers.get("Accept") or "")
+        headers = [("Content-Type", content_type)]
+        if gzip_accepted(self.headers.get("Accept-Encoding") or ""):
+            output = gzip.compress(output, compresslevel=1)
+            headers.append(("Content-Encoding", "gzip"))
+        self.send_response(200)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(output)))
+        self.end_headers()
+        if body:
+            self.wfile.write(output)
+
+    def _refused(self) -> None:
+        why = "no bearer token" if not self.headers.get("Authorization") else "a wrong token or scheme"
+        address = str(self.client_address[0])
+        now = time.monotonic()
+        with self.server.lock:
+            logged, since = self.server.refusals.get(address, (-REFUSALS_LOGGED_EVERY_S, 0))
+            if now - logged >= REFUSALS_LOGGED_EVERY_S:
+                more = f" ({since} more refused since the last line)" if since else ""
+                log.warning("metrics: refused %s for %s: %s (401)%s", inert(address),
+                            clip(inert(self.path), 120), why, more)  # fmt: skip
+                self.server.refusals[address] = (now, 0)
+                if len(self.server.refusals) > 10_000:  # bounded whoever knocks
+                    self.server.refusals.clear()
+            else:
+                self.server.refusals[address] = (logged, since + 1)
+        self.send_response(401)
+        self.send_header("WWW-Authenticate", 'Bearer realm="sfmonitor"')
+        body = b"401: this recorder wants Authorization: Bearer <token>\n"
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _plain(self, status: int, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Nothing on stderr (the recorder prints nothing); refusals are logged by ``_refused``."""
+
+
+class MetricsServer:
+    """Serves ``exposition`` on ``listen`` from its own threads; ``start`` binds (an OSError when the
+    address cannot be had), ``stop`` ends it."""
+
+    def __init__(self, listen: Listen, exposition: Exposition, token: Secret | None) -> None:
+        kind = _Server6 if ":" in listen.host else _Server
+        self._httpd = kind((listen.host, listen.port), _Handler, bind_and_activate=False)
+        self._httpd.exposition = exposition
+        self._httpd.token = token
+        self._httpd.refusals = {}
+        self._httpd.lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self._httpd.server_address[1])
+
+    def start(self) -> MetricsServer:
+        try:
+            self._httpd.server_bind()
+            self._httpd.server_activate()
+        except OSError:
+            self._httpd.server_close()
+            raise
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.25,), name="sfmonitor-metrics",
+                                        daemon=True)  # fmt: skip
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._httpd.shutdown()
+            self._thread.join(5)
+        self._httpd.server_close()
