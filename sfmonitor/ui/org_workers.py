@@ -7,6 +7,7 @@ read's model changes are the exception: the report is changed on the loop, betwe
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Collection
 from pathlib import Path
@@ -172,18 +173,23 @@ async def export_failures(service: BulkService, job: Job, path: Path, post: Post
         post(FailuresExported(job.id, export_note(export, written)))
 
 
+_SAID: set[str] = set()  # why the history could not be read, as logged (each cause once a session)
+_SAID_LOCK = threading.Lock()
+
+
 def past_runs(read: PastRuns, org_key: str, keys: list[Key], before: float, post: Post) -> None:
     """In a thread (the read blocks): each object and operation's past runs, or why they were not read,
     in one message (one redraw)."""
     found: dict[Key, list[PastRun] | str] = {}
-    said: set[str] = set()
     for key in keys:
         try:
             found[key] = list(read(org_key, key[0], key[1], before))
         except StoreError as exc:  # the history cannot be read: its words, one line per cause (no trace)
             found[key] = why = inert(str(exc))  # the store's words: they are whole
-            if why not in said:
-                said.add(why)
+            with _SAID_LOCK:  # once a session: reads already under way when the fault is known say it too
+                first = why not in _SAID and len(_SAID) < 100
+                _SAID.add(why)
+            if first:
                 log.warning("past runs not read: %s", why)
         except Exception as exc:  # a bug must not take the dashboard down; the log has the trace
             log.warning("past runs of %s %s not read", *key, exc_info=True)
