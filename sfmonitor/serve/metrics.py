@@ -37,8 +37,9 @@ JOB_FAMILIES = (  # a running (or in the last hour ended) job's own series
 
 
 def label(text: str) -> str:
-    """Server text as a label value: control characters as visible escapes, one short line."""
-    return clip(inert(text), LABEL_MAX)
+    """Server text as a label value: control characters as visible escapes, one short line, and text
+    that is no Unicode (a lone surrogate from JSON) escaped, so one job cannot break every scrape."""
+    return clip(inert(text), LABEL_MAX).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def up(figures: OrgFigures, now: datetime) -> bool:
@@ -94,13 +95,14 @@ class RecorderCollector(Collector):
                                       labels=("org",))  # fmt: skip
         for name, figures in sorted(orgs.items()):
             org = label(name)
-            for job in figures.jobs if self.per_job else ():
+            current = up(figures, now)  # a stale org's jobs, phases and usage are not served as current
+            for job in figures.jobs if self.per_job and current else ():
                 labels = [org, label(job.id), job.api, label(job.object), label(job.operation)]
                 if job.processed is not None:
                     processed.add_metric(labels, job.processed)
                 if job.failed is not None:
                     failed.add_metric(labels, job.failed)
-            for api, step, n in figures.phases:
+            for api, step, n in figures.phases if current else ():
                 jobs.add_metric([org, api, step], n)
             for api, end, n in figures.ended:
                 ended.add_metric([org, api, end], n)
@@ -108,8 +110,8 @@ class RecorderCollector(Collector):
                 processed_total.add_metric([org, api], n)
             for api, n in figures.failed:
                 failed_total.add_metric([org, api], n)
-            org_up.add_metric([org], 1 if up(figures, now) else 0)
-            if figures.usage is not None:  # absent while the org has not said: never a 0 passed off as read
+            org_up.add_metric([org], 1 if current else 0)
+            if figures.usage is not None and current:  # absent while not said, or stale: never passed off as read
                 used.add_metric([org], figures.usage.used)
                 most.add_metric([org], figures.usage.max)
             for kind, n in figures.calls:
@@ -165,7 +167,10 @@ class Exposition:
         now: dict[tuple[str, str, str, str, str], str] = {}
         processed: list[str] = []
         failed: list[str] = []
+        now_s = self.clock()
         for name, figures in sorted(orgs.items()):
+            if not up(figures, datetime.fromtimestamp(now_s, UTC)):
+                continue  # the org is down or its data stale: its jobs' series are not served as current
             for job in figures.jobs:
                 key = (name, job.id, job.api, job.object, job.operation)
                 labels = before.get(key) or now.get(key)

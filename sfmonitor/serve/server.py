@@ -29,10 +29,30 @@ log = logging.getLogger(__name__)
 METRICS_PATH = "/metrics"
 REFUSALS_LOGGED_EVERY_S = 60.0
 TIMEOUT_S = 30.0  # a client that sends nothing is dropped (a thread each, not held for ever)
+CONNECTIONS = 32  # at once: Prometheus needs one or two
 
 
 class _Server(ThreadingHTTPServer):
+    """At most :data:`CONNECTIONS` connections at once: one more is closed unanswered (a client that
+    trickles its headers holds a thread; many must not hold the recorder's)."""
+
     daemon_threads = True
+    request_queue_size = 64  # connections the kernel holds before they are taken (the stdlib's 5 stalls a crowd)
+    slots = threading.BoundedSemaphore(1)  # replaced per server by MetricsServer
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self.slots.acquire(blocking=False):
+            log.debug("metrics: %s connections at once: one from %s closed", CONNECTIONS, client_address)
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
+
     exposition: Exposition
     token: Secret | None
     refusals: dict[str, tuple[float, int]]  # address -> (when last logged, refused since)
@@ -86,8 +106,9 @@ class _Handler(BaseHTTPRequestHandler):
             logged, since = self.server.refusals.get(address, (-REFUSALS_LOGGED_EVERY_S, 0))
             if now - logged >= REFUSALS_LOGGED_EVERY_S:
                 more = f" ({since} more refused since the last line)" if since else ""
-                log.warning("metrics: refused %s for %s: %s (401)%s", inert(address),
-                            clip(inert(self.path), 120), why, more)  # fmt: skip
+                path = self.path.split("?", 1)[0]  # never its query: a token may have been put there
+                log.warning("metrics: refused %s for %s: %s (401)%s", inert(address), clip(inert(path), 120), why,
+                            more)  # fmt: skip
                 self.server.refusals[address] = (now, 0)
                 if len(self.server.refusals) > 10_000:  # bounded whoever knocks
                     self.server.refusals.clear()
@@ -125,6 +146,7 @@ class MetricsServer:
         self._httpd.token = token
         self._httpd.refusals = {}
         self._httpd.lock = threading.Lock()
+        self._httpd.slots = threading.BoundedSemaphore(CONNECTIONS)
         self._thread: threading.Thread | None = None
 
     @property

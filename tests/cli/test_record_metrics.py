@@ -176,6 +176,8 @@ def test_with_a_token_every_request_must_show_it_and_refusals_are_logged_without
     sim: Simulator, launch: list[Recorder], token_file: Path
 ) -> None:
     launch.append(recorder := Recorder(sim, "--token-file", str(token_file)))
+    queried = httpx.get(f"{recorder.url}?token={TOKEN}")  # the first refusal logged: the token put in the query
+    assert queried.status_code == 401
     bare = httpx.get(recorder.url)
     assert bare.status_code == 401 and bare.headers["www-authenticate"].startswith("Bearer")
     wrong = httpx.get(recorder.url, headers={"Authorization": "Bearer not-the-token"})

@@ -5,6 +5,7 @@ figures while it runs and for an hour after it ended, and whether the org is up 
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 from prometheus_client import generate_latest
@@ -133,3 +134,77 @@ def test_the_servers_own_job_lines_read_as_the_librarys_in_both_formats() -> Non
         evil = [labels for name, labels, _ in ours if dict(labels).get("job_id") == "750EVIL"]
         assert evil and all(dict(labels)["object"] == inert(HOSTILE) for labels in evil)
         assert b"\x1b" not in body and b"\x07" not in body and b"\n# TYPE x" not in body
+
+
+def test_a_stale_org_serves_no_job_phase_or_usage_figure_as_current() -> None:
+    """The org went away: org_up 0, and its jobs' series, its jobs by phase and its API usage are not
+    served (they would be read as current, and a stall rule would fire for every job)."""
+    tally, index = Tally(), JobIndex()
+    figures = poll(tally, index, [job("750A", "InProgress", 10)], [job("750A", "InProgress", 10)], T0)
+    published, now = Published(), [T0.timestamp()]
+    published.publish(figures)
+    exposition = Exposition(published, clock=lambda: now[0])
+
+    def names() -> set[str]:
+        body, _ = exposition.render("text/plain")
+        return {s.name for f in text_string_to_metric_families(body.decode()) for s in f.samples}
+
+    assert {"sfmonitor_job_records_processed", "sfmonitor_jobs"} <= names()
+    now[0] += 3600  # no good poll since: stale
+    left = names()
+    assert "sfmonitor_job_records_processed" not in left and "sfmonitor_jobs" not in left
+    assert "sfmonitor_org_up" in left and "sfmonitor_api_calls_total" in left  # what is still true is served
+
+
+def test_text_that_is_no_unicode_cannot_break_a_scrape() -> None:
+    """A lone surrogate (valid in JSON, no Unicode) in an object name: escaped, the scrape whole."""
+    tally, index = Tally(), JobIndex()
+    fields = {
+        "id": "750S",
+        "state": "InProgress",
+        "object": "Bad" + chr(0xD800) + "Obj",
+        "operation": "insert",
+        "jobType": "V2Ingest",
+        "numberRecordsProcessed": 1,
+        "createdDate": "2026-12-03T09:00:00.000+0000",
+    }
+    odd = Job.from_fields(fields)
+    published = Published()
+    published.publish(poll(tally, index, [odd], [odd], T0))
+    body, _ = Exposition(published, clock=lambda: T0.timestamp()).render("text/plain")
+    assert b"ud800Obj" in body and b"sfmonitor_org_up" in body
+
+
+def test_clients_that_never_finish_their_request_hold_a_bounded_number_of_threads() -> None:
+    """Each connection is a thread: a crowd of clients trickling nothing holds at most CONNECTIONS of them
+    (the rest are closed at once), and once they go a scrape is answered again."""
+    import socket
+    import threading
+
+    import httpx
+
+    from sfmonitor.serve.access import Listen
+    from sfmonitor.serve.server import CONNECTIONS, MetricsServer
+
+    published = Published()
+    published.publish(OrgFigures("prod", Connection(last_good=T0), 5.0, polled=True))
+    server = MetricsServer(Listen("127.0.0.1", 0), Exposition(published), None).start()
+    before = threading.active_count()
+    crowd = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(CONNECTIONS + 40)]
+    try:
+        for sock in crowd:
+            sock.sendall(b"GET /metrics HTTP/1.1\r\n")  # and never the rest
+        deadline = time.monotonic() + 5
+        while threading.active_count() - before < CONNECTIONS and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert threading.active_count() - before <= CONNECTIONS
+    finally:
+        for sock in crowd:
+            sock.close()
+    deadline = time.monotonic() + 10
+    while threading.active_count() > before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    try:
+        assert httpx.get(f"http://127.0.0.1:{server.port}/metrics").status_code == 200
+    finally:
+        server.stop()
