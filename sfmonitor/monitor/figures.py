@@ -21,12 +21,15 @@ from types import MappingProxyType
 
 from ..bulk.models import ApiUsage, Job, JobKind
 from .board import Connection
-from .phase import Phase, outcome, phase
+from .phase import Outcome, Phase, outcome, phase
 
 RECENT_END_S = 3600.0  # an ended job's own figures are published this long after it ended
 POLL_BUCKETS_S = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)  # a poll's duration, seconds
 
 API = {JobKind.CLASSIC: "bulk1", JobKind.INGEST: "bulk2-ingest", JobKind.QUERY: "bulk2-query"}  # the api label
+# once the org is listed every counter is served, at 0 until it moves: a first end is an increase, not a new series
+APIS = tuple(sorted(API.values()))
+OUTCOMES = tuple(o.value for o in Outcome)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +127,9 @@ class Tally:
         if seen is None:
             # known before this recorder (its first listing): counted from the first figure it gives;
             # new since: from 0
-            seen = (None, None) if first else (0, 0)
+            # a 2.0 job still Open or UploadComplete has processed nothing yet, whatever the listing lacks
+            waiting = job.kind is not JobKind.CLASSIC and job.state in ("Open", "UploadComplete")
+            seen = (None, None) if first and not waiting else (0, 0)
             if not first or phase(job, now) not in (Phase.ENDED, Phase.UNKNOWN):
                 self._counting.add(job.id)
         processed = _grown(seen[0], job.number_records_processed)
@@ -182,9 +187,9 @@ class Tally:
             polled=self._listed,
             jobs=tuple(shown),
             phases=tuple((api, step, n) for (api, step), n in sorted(phases.items())),
-            ended=tuple((api, end, n) for (api, end), n in sorted(self.ended.items())),
-            processed=tuple(sorted(self.processed.items())),
-            failed=tuple(sorted(self.failed.items())),
+            ended=tuple((api, end, self.ended[(api, end)]) for api in APIS for end in OUTCOMES) if self._listed else (),
+            processed=tuple((api, self.processed[api]) for api in APIS) if self._listed else (),
+            failed=tuple((api, self.failed[api]) for api in APIS) if self._listed else (),
             usage=usage,
             calls=tuple(calls.items()),
             polls=self.polls,
