@@ -102,6 +102,7 @@ class Tally:
     def __init__(self) -> None:
         self._last: dict[str, tuple[int | None, int | None]] = {}  # job id -> (processed, failed) counted
         self._counting: set[str] = set()  # jobs whose end this recorder will count (seen before it)
+        self._undecided: set[str] = set()  # listed at the start with a phase not known yet
         self._recent: dict[str, float] = {}  # job id -> when it ended (recently)
         self._listed = False
         self.ended: Counter[tuple[str, str]] = Counter()
@@ -119,6 +120,7 @@ class Tally:
             for gone in self._last.keys() - jobs.keys():
                 self._last.pop(gone, None)
                 self._counting.discard(gone)
+                self._undecided.discard(gone)
                 self._recent.pop(gone, None)
 
     def _count(self, job: Job, first: bool, now: float) -> None:
@@ -130,7 +132,14 @@ class Tally:
             # a 2.0 job still Open or UploadComplete has processed nothing yet, whatever the listing lacks
             waiting = job.kind is not JobKind.CLASSIC and job.state in ("Open", "UploadComplete")
             seen = (None, None) if first and not waiting else (0, 0)
-            if not first or phase(job, now) not in (Phase.ENDED, Phase.UNKNOWN):
+            step = phase(job, now)
+            if not first or step not in (Phase.ENDED, Phase.UNKNOWN):
+                self._counting.add(job.id)
+            elif step is Phase.UNKNOWN:  # a Bulk 1.0 job its first read has not placed yet: decided when read
+                self._undecided.add(job.id)
+        elif job.id in self._undecided and phase(job, now) is not Phase.UNKNOWN:
+            self._undecided.discard(job.id)  # ended when first known: before this recorder saw it
+            if phase(job, now) is not Phase.ENDED:
                 self._counting.add(job.id)
         processed = _grown(seen[0], job.number_records_processed)
         failed = _grown(seen[1], job.number_records_failed)

@@ -222,3 +222,35 @@ def test_an_open_upload_at_the_first_listing_counts_every_record_it_processes_af
     done = job("750O", "JobComplete", 1000)
     figures = poll(tally, index, [done], [done], T0 + timedelta(seconds=10))
     assert values(figures)["processed"] == {("bulk2-ingest",): 1000}
+
+
+def test_a_bulk1_job_unknown_at_the_first_listing_has_its_end_counted_once_known_running() -> None:
+    """A Bulk 1.0 job the first listing shows without its batch counters (its read failed): counted once
+    a later read shows it running, so its end is counted; one that shows ended at once is not (it ended
+    before this recorder knew it)."""
+
+    def classic(job_id: str, state: str, done: int | None, total: int | None) -> Job:
+        fields = {
+            "id": job_id,
+            "state": state,
+            "object": "Account",
+            "operation": "insert",
+            "jobType": "Classic",
+            "numberRecordsProcessed": 0 if done is None else done * 100,
+            "numberRecordsFailed": 0,
+            "createdDate": "2026-12-03T09:00:00.000+0000",
+            "systemModstamp": "2026-12-03T10:05:00.000+0000",
+        }
+        if total is not None:
+            fields.update(numberBatchesTotal=total, numberBatchesCompleted=done, numberBatchesQueued=0,
+                          numberBatchesInProgress=total - (done or 0), numberBatchesFailed=0)  # fmt: skip
+        return Job.from_fields(fields)
+
+    tally, index = Tally(), JobIndex()
+    listed = [classic("751A", "Closed", None, None), classic("751B", "Closed", None, None)]
+    poll(tally, index, listed, listed, T0)  # both unknown: their reads failed
+    later = [classic("751A", "Closed", 1, 3), classic("751B", "Closed", 3, 3)]  # A running, B already ended
+    poll(tally, index, later, later, T0 + timedelta(seconds=5))
+    done = [classic("751A", "Closed", 3, 3), later[1]]
+    figures = poll(tally, index, done, done[:1], T0 + timedelta(seconds=10))
+    assert values(figures)["ended"] == {("bulk1", "ok"): 1}
