@@ -14,6 +14,7 @@ import errno
 import os
 import shutil
 import sqlite3
+import time
 from pathlib import Path
 
 LOW_DISK = 1 << 20  # an I/O error with less free than this on the disk: the disk is full
@@ -149,9 +150,7 @@ def connect(path: Path, *, write: bool, busy_ms: int = BUSY_MS) -> sqlite3.Conne
                     f"{VERSION}): left as it is"
                 )
             if write:
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.execute("PRAGMA synchronous = NORMAL")
-                _migrate(conn, path)
+                _prepare(conn, path, busy_ms)
             elif version < VERSION:
                 raise StoreError(f"history file {path} is from an older sfmonitor: run sfmonitor record or watch once")
             conn.execute("PRAGMA foreign_keys = OFF")
@@ -161,6 +160,23 @@ def connect(path: Path, *, write: bool, busy_ms: int = BUSY_MS) -> sqlite3.Conne
             raise
     except (sqlite3.Error, OSError) as exc:
         raise StoreError(words(exc, path)) from exc
+
+
+def _prepare(conn: sqlite3.Connection, path: Path, busy_ms: int) -> None:
+    """WAL mode and this schema. Two processes opening a new file at once: SQLite answers the second's
+    switch to WAL "locked" at once, without waiting (its busy handler is not asked for that lock), so
+    the switch and the migration are tried again for as long as a write would wait."""
+    deadline = time.monotonic() + busy_ms / 1000
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            _migrate(conn, path)
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc).lower() or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _create_private(path: Path) -> None:

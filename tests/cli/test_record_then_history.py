@@ -4,6 +4,7 @@ the file alone with what the org had said."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -67,3 +68,55 @@ def test_recorded_jobs_are_answered_after_the_org_is_gone() -> None:
     table = run_cli(["history", "-o", "127.0.0.1", "--state", "ended", "--limit", "0"], {})
     assert table.returncode == 0 and sum(job_id in table.stdout for job_id in truth) == len(ended)
     assert paths.history_file().stat().st_mode & 0o077 == 0
+
+
+def test_two_recorders_on_one_history_file_record_each_change_once() -> None:
+    """Two real ``record`` processes polling one org into one file (a jump host's recorder and a
+    teammate's): the file stays whole, every job once, no timeline point beside an identical one."""
+    sim = Simulator(speed=60, spawn_every=0).start()
+    procs: list[subprocess.Popen[str]] = []
+    try:
+        env = {**os.environ, "SF_INSTANCE_URL": sim.base_url, "SF_ACCESS_TOKEN": sim.token}
+        for _ in range(2):
+            procs.append(subprocess.Popen(
+                [sys.executable, "-m", "sfmonitor", "record", "--interval", "2"],
+                env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            ))  # fmt: skip
+        deadline = time.monotonic() + 60
+        while not _polls_recorded(4):  # polls of both: each writing while the other does
+            assert all(p.poll() is None for p in procs) and time.monotonic() < deadline, [
+                p.communicate(timeout=10) for p in procs if p.poll() is not None
+            ]
+            time.sleep(0.05)
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            _, err = proc.communicate(timeout=30)
+            assert proc.returncode == 0, err
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+        sim.stop()
+    with sqlite3.connect(paths.history_file()) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        ids = [row[0] for row in conn.execute("SELECT id FROM jobs")]
+        assert len(ids) == len(set(ids)) == len(sim.world.jobs)
+        points = conn.execute("SELECT jid, at, state, processed, failed FROM points ORDER BY jid, at").fetchall()
+    repeats = [(a, b) for a, b in itertools.pairwise(points) if a[0] == b[0] and a[2:] == b[2:]]
+    assert not repeats, repeats[:3]
+
+
+def _polls_recorded(count: int) -> bool:
+    """Whether the file holds points from at least ``count`` distinct moments (polls of either process)."""
+    path = paths.history_file()
+    if not path.exists():
+        return False
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+            return bool(
+                conn.execute("SELECT count(DISTINCT polled) FROM orgs").fetchone()[0] >= 1
+                and conn.execute("SELECT count(DISTINCT at) FROM points").fetchone()[0] >= count
+            )
+    except sqlite3.Error:
+        return False

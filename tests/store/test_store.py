@@ -410,3 +410,20 @@ def test_index_statistics_are_renewed_as_the_jobs_grow(tmp_path: Path, monkeypat
     recording.analyse(w.conn)
     assert w.conn.execute("SELECT value FROM meta WHERE key = 'analysed_jobs'").fetchone() == ("70",)
     assert w.conn.execute("SELECT count(*) FROM sqlite_stat1 WHERE idx = 'jobs_usual'").fetchone() == (1,)
+
+
+def test_a_file_another_process_is_creating_is_waited_for_not_called_locked(tmp_path: Path) -> None:
+    """Two recorders (or a recorder and a dashboard) started together on a new history file: while one
+    creates it, SQLite answers the other's switch to WAL "locked" at once, without waiting, and history
+    was off for it (found with two real ``record`` processes). It waits now, as for any write."""
+    import threading
+
+    path = tmp_path / "h.sqlite3"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")  # the other process, mid-creation, before its switch to WAL
+    other.execute("CREATE TABLE being_made (x)")
+    threading.Timer(0.3, lambda: other.execute("COMMIT")).start()
+    conn = connect(path, write=True, busy_ms=5000)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
+    other.close()
