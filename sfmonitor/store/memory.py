@@ -11,20 +11,38 @@ from pathlib import Path
 from ..monitor.usual import PastRun
 from .reader import Timeline, last_jobs, last_polled, past_runs, timeline
 from .rows import Remembered
-from .schema import StoreError, connect, words
+from .schema import BUSY_MS, StoreError, connect, words
+
+
+def as_past_runs(runs: list[Remembered]) -> list[PastRun]:
+    """Remembered runs as the usual pace reads them (``monitor.usual.PastRun``): ended, with a creation time."""
+    return [
+        PastRun(
+            r.org,
+            r.job.id,
+            r.job.created_date.timestamp(),
+            r.ended,
+            r.job.number_records_processed,
+            r.job.number_records_failed,
+            r.outcome or "",
+        )
+        for r in runs
+        if r.ended is not None and r.job.created_date is not None
+    ]
 
 
 class Memory:
     """The history file at ``path``, read. Each method raises :class:`StoreError` with words."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, busy_ms: int = BUSY_MS) -> None:
         self.path = path
+        self.busy_ms = busy_ms
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
-            self._conn = connect(self.path, write=False)
+            self._conn = connect(self.path, write=False, busy_ms=self.busy_ms)
         return self._conn
 
     def past_runs(self, org: str, object_name: str, operation: str, before: float, limit: int = 50) -> list[Remembered]:
@@ -36,19 +54,7 @@ class Memory:
 
     def runs(self, org: str, object_name: str, operation: str, before: float) -> list[PastRun]:
         """The past runs that make the usual pace (``monitor.usual.PastRuns``): ended, with a creation time."""
-        return [
-            PastRun(
-                r.org,
-                r.job.id,
-                r.job.created_date.timestamp(),
-                r.ended,
-                r.job.number_records_processed,
-                r.job.number_records_failed,
-                r.outcome or "",
-            )
-            for r in self.past_runs(org, object_name, operation, before)
-            if r.ended is not None and r.job.created_date is not None
-        ]
+        return as_past_runs(self.past_runs(org, object_name, operation, before))
 
     def timeline(self, job: Remembered) -> Timeline:
         with self._lock:

@@ -164,7 +164,9 @@ class SfMonitorApp(Polling, CloseAndAbort, AlertKeys, Remembering):
         self._collector = CalmCollector()
         self.fleet = Fleet({target.name: config.org_model(target, settings, schedule, single=len(orgs) == 1)
                             for target in orgs}, clock=lambda: self.clock().timestamp())  # fmt: skip
-        self.history_memory = Memory(history.path) if history is not None else None  # h, the usual pace
+        self.history_memory = (
+            Memory(history.path, history.busy_ms) if history is not None else None
+        )  # h, the usual pace
         self.past_runs = past_runs or (self.history_memory.runs if self.history_memory is not None else None)
         for org in self.fleet if self.past_runs is not None else ():
             org.usuals = Usuals()

@@ -9,7 +9,6 @@ on polling without history."""
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Callable, KeysView
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,11 +25,10 @@ from ..monitor.fleet import Fleet
 from ..monitor.org import Org
 from ..monitor.poller import Snapshot
 from ..monitor.recorder import to_record
-from ..store import reader
 from ..store.memory import Memory as StoreMemory
 from ..store.recording import Recording, Retention
 from ..store.rows import Remembered, ended_at
-from ..store.schema import BUSY_MS, StoreError, connect, words
+from ..store.schema import BUSY_MS, StoreError
 from .messages import HistoryFault, OrgMessage, Recalled, ShowLeft
 from .screens.history import HistoryScreen
 from .screens.past_job import PastJobScreen
@@ -80,28 +78,18 @@ class Remembering(App[None]):
 
     def _recall(self) -> None:
         """On a thread: each org's newest remembered jobs and when it was last polled."""
-        recording, options = self.recording, self.history_options
-        if recording is None or options is None or not recording.flush(OPEN_WAIT_S) or recording.fault:
+        recording, memory = self.recording, self.history_memory
+        if recording is None or memory is None or not recording.flush(OPEN_WAIT_S) or recording.fault:
             return  # the writer says its own fault
         try:
-            conn = connect(options.path, write=False, busy_ms=options.busy_ms)
+            for org in list(self.fleet):
+                remembered, polled = memory.last_jobs(org.remembered_as, memory_rule.RECALLED)
+                if remembered:
+                    jobs, seen = {r.job.id: r.job for r in remembered}, {r.job.id: r.seen_last for r in remembered}
+                    self._post_for(org)(Recalled(jobs, polled, seen))
         except StoreError as exc:
             log.warning("history not read: %s", exc)
             self.post_message(HistoryFault(str(exc)))
-            return
-        try:
-            for org in list(self.fleet):
-                remembered = reader.last_jobs(conn, org.remembered_as, memory_rule.RECALLED)
-                if remembered:
-                    polled = reader.last_polled(conn, org.remembered_as)
-                    jobs, seen = {r.job.id: r.job for r in remembered}, {r.job.id: r.seen_last for r in remembered}
-                    self._post_for(org)(Recalled(jobs, polled, seen))
-        except sqlite3.Error as exc:
-            why = words(exc, options.path)
-            log.warning("history not read: %s", why)
-            self.post_message(HistoryFault(why))
-        finally:
-            conn.close()
 
     def on_recalled(self, message: Recalled) -> None:
         org = self._of(message)

@@ -18,15 +18,21 @@ from sfmonitor.simulator.server import Simulator
 from tests.cli.runner import run_cli
 
 
-def _recorded(count: int) -> bool:
+def _file_shows(query: str, count: int) -> bool:
+    """Whether the history file, read as it is now, answers ``query`` with at least ``count`` (False
+    while it is not there or not made yet)."""
     path = paths.history_file()
     if not path.exists():
         return False
     try:
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
-            return bool(conn.execute("SELECT count(*) FROM jobs").fetchone()[0] >= count)
+            return bool(conn.execute(query).fetchone()[0] >= count)
     except sqlite3.Error:  # not created yet
         return False
+
+
+def _recorded(count: int) -> bool:
+    return _file_shows("SELECT count(*) FROM jobs", count)
 
 
 def test_recorded_jobs_are_answered_after_the_org_is_gone() -> None:
@@ -109,14 +115,4 @@ def test_two_recorders_on_one_history_file_record_each_change_once() -> None:
 
 def _polls_recorded(count: int) -> bool:
     """Whether the file holds points from at least ``count`` distinct moments (polls of either process)."""
-    path = paths.history_file()
-    if not path.exists():
-        return False
-    try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
-            return bool(
-                conn.execute("SELECT count(DISTINCT polled) FROM orgs").fetchone()[0] >= 1
-                and conn.execute("SELECT count(DISTINCT at) FROM points").fetchone()[0] >= count
-            )
-    except sqlite3.Error:
-        return False
+    return _file_shows("SELECT count(DISTINCT at) FROM points", count)

@@ -20,7 +20,7 @@ from ...monitor.history import per_second
 from ...monitor.phase import Outcome
 from ...monitor.usual import PastRun
 from ...numbers import clock, compact, duration, plural, rate
-from ...store.memory import Memory
+from ...store.memory import Memory, as_past_runs
 from ...store.rows import Remembered
 from ...store.schema import StoreError
 from ...text import clip, inert
@@ -121,7 +121,7 @@ class HistoryScreen(BoardScreen):
         created = self.job.created_date.timestamp() if self.job.created_date else self._now.timestamp()
         try:
             runs = self.memory.past_runs(self.history_name, self.job.object, self.job.operation, created, RUNS)
-            usual_runs = self.memory.runs(self.history_name, self.job.object, self.job.operation, created)
+            usual_runs = as_past_runs(runs)  # the same rows: read once
             problem = None
         except StoreError as exc:
             runs, usual_runs, problem = [], [], str(exc)
