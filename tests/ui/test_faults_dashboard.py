@@ -211,27 +211,23 @@ async def test_action_meeting_a_fault_is_unknown_checked_and_never_resent(spec: 
 
 
 async def test_log_file_holds_the_details_without_the_token() -> None:
+    from sfmonitor.cli.main import _logger_kept, _logging
+
     sim = make_sim(speed=60, faults=FaultSpec(error=503), held=False)
     try:
-        from sfmonitor.cli.main import _logging
-
-        _logging(False, to_file=True)
-        app = make_app(sim, schedule=Schedule(**FAST))
-        async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(pilot, lambda: app.org.state.polls_done)
-            sim.faults.hold(True)
-            await wait_for(pilot, lambda: "OFFLINE" in header(app), timeout=10)
+        with _logger_kept():  # the next test in this process logs as before (propagating to pytest's capture)
+            _logging(False, to_file=True)
+            app = make_app(sim, schedule=Schedule(**FAST))
+            async with app.run_test(size=(120, 40)) as pilot:
+                await wait_for(pilot, lambda: app.org.state.polls_done)
+                sim.faults.hold(True)
+                await wait_for(pilot, lambda: "OFFLINE" in header(app), timeout=10)
         log = paths.log_file()
         text = log.read_text()
         assert "poll failed" in text and "503" in text
         assert sim.token not in text
         assert stat.S_IMODE(log.stat().st_mode) == 0o600
     finally:
-        import logging
-
-        for handler in list(logging.getLogger("sfmonitor").handlers):
-            logging.getLogger("sfmonitor").removeHandler(handler)
-            handler.close()
         sim.stop()
 
 

@@ -36,20 +36,21 @@ def test_process_title_hides_a_token_given_on_the_command_line(sim: Simulator) -
 
 
 async def test_crash_output_and_log_hold_no_token(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> None:
-    from sfmonitor.cli.main import _logging
+    from sfmonitor.cli.main import _logger_kept, _logging
 
     def broken(self: SfMonitorApp, message: object) -> None:
         token = sim.token  # a frame whose locals hold the token, as a request's do
         raise RuntimeError(f"a bug while handling a poll ({len(token)} characters)")
 
     monkeypatch.setattr(SfMonitorApp, "on_poll_done", broken)
-    _logging(False, to_file=True)
-    app = make_app(sim)
     captured: list[object] = []
-    with pytest.raises(RuntimeError, match="a bug while handling a poll"):
-        async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(pilot, lambda: app._exit_renderables, timeout=15)
-            captured = list(app._exit_renderables)  # what would be printed on the terminal
+    with _logger_kept():  # the next test in this process logs as before (propagating to pytest's capture)
+        _logging(False, to_file=True)
+        app = make_app(sim)
+        with pytest.raises(RuntimeError, match="a bug while handling a poll"):
+            async with app.run_test(size=(120, 40)) as pilot:
+                await wait_for(pilot, lambda: app._exit_renderables, timeout=15)
+                captured = list(app._exit_renderables)  # what would be printed on the terminal
     out = io.StringIO()
     console = Console(file=out, width=120, force_terminal=False)
     for renderable in captured:
