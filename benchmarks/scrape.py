@@ -34,7 +34,7 @@ from sfmonitor.monitor.figures import Published, Tally
 from sfmonitor.monitor.index import JobIndex
 from sfmonitor.serve.access import Listen
 from sfmonitor.serve.metrics import Exposition
-from sfmonitor.serve.server import MetricsServer
+from sfmonitor.serve.server import RecorderServer
 from sfmonitor.simulator.seed import spawn_job
 from sfmonitor.simulator.server import Simulator
 from sfmonitor.simulator.world import Clock
@@ -81,7 +81,7 @@ def run(orgs: int, jobs: int, scrapes: int, spread_s: float, shape: str) -> None
             published.publish(figures)
         built = time.perf_counter() - built
         before = [sim.requests for sim in sims]
-        server = MetricsServer(Listen("127.0.0.1", 0), Exposition(published), None).start()
+        server = RecorderServer(Listen("127.0.0.1", 0), Exposition(published), None).start()
         url = f"http://127.0.0.1:{server.port}/metrics"
         try:
             with httpx.Client() as client:

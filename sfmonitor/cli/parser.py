@@ -225,6 +225,11 @@ def _dashboard_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--on-event", metavar="CMD",
                        help="run CMD (split as a shell would, run without one) for each alert, the event as "
                             "JSON on stdin")  # fmt: skip
+    group.add_argument("--recorder", metavar="URL",
+                       help="read the orgs through this recorder (sfmonitor record --listen), not from the org: "
+                            "without -o, every org it records")  # fmt: skip
+    group.add_argument("--recorder-token-file", metavar="PATH",
+                       help="the recorder's bearer token (a chmod 600 file), when it asks for one")  # fmt: skip
     _history_args(parser)
 
 
@@ -238,7 +243,7 @@ COMMANDS = ("watch", "status", "failures", "wait", "record", "orgs", "history", 
 
 
 TAKES_VALUE = frozenset({"--instance-url", "--access-token", "-o", "--target-org", "--api-version", "--ca-bundle",
-                         "--timeout"})  # fmt: skip
+                         "--timeout", "--recorder", "--recorder-token-file"})  # fmt: skip
 
 
 def with_default_command(argv: Sequence[str]) -> list[str]:

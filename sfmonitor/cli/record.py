@@ -20,6 +20,7 @@ from ..config import paths
 from ..config import settings as config
 from ..config.connection import signed_in
 from ..config.history import HistorySettings
+from ..monitor.feed import Feed
 from ..monitor.recorder import Ending, HistoryWriter, Recorder
 from ..numbers import plural
 from ..serve.access import Listen, parse_listen, token_for
@@ -29,7 +30,7 @@ from .exits import ExitCode, fail
 from .targets import orgs_of
 
 if TYPE_CHECKING:
-    from ..serve.server import MetricsServer
+    from ..serve.server import RecorderServer
 
 log = logging.getLogger(__name__)
 
@@ -84,29 +85,30 @@ def cmd_record(args: argparse.Namespace) -> int:
               for org in orgs]  # fmt: skip
     recorder: Recorder | None = None
     writer: HistoryWriter | None = None
-    server: MetricsServer | None = None  # record --listen's /metrics
+    server: RecorderServer | None = None  # record --listen's /metrics and the dashboards' feed
     why = "the end"
     with _stop_signals(_stop_now), _requests_quiet(unless=args.verbose):
         try:
             writer = _opened(history)
             if writer is None:
                 return ExitCode.HISTORY
-            recorder = Recorder(models, writer)
+            recorder = Recorder(models, writer, feed=Feed() if listen is not None else None)
             if listen is not None:
                 from ..serve.metrics import Exposition  # prometheus-client: loaded for --listen only
-                from ..serve.server import MetricsServer
+                from ..serve.server import RecorderServer
 
                 try:
-                    server = MetricsServer(listen, Exposition(recorder.published), token).start()
+                    server = RecorderServer(listen, Exposition(recorder.published), token, recorder.feed).start()
                 except OSError as exc:
                     writer.close(CLOSE_TIMEOUT_S)
                     return fail(f"record: cannot listen on {listen}: {exc.strerror or exc}", ExitCode.USAGE)
-                log.info("serving http://%s/metrics (%s)", Listen(listen.host, server.port),
+                log.info("serving http://%s/metrics and the dashboards' feed (%s)", Listen(listen.host, server.port),
                          "bearer token asked" if token else "no token")  # fmt: skip
             names = ", ".join(inert(f"{org.key}: {org.target}" if org.key else org.target) for org, _ in models)
             started = f"recording {plural(len(models), 'org')} ({names}) to {history.path}"
             log.info("%s; keeping %d days, at most %s bytes", started, history.days, f"{history.max_bytes:,}")
-            serving = f"; metrics: http://{Listen(listen.host, server.port)}/metrics" if listen and server else ""
+            at = f"http://{Listen(listen.host, server.port)}" if listen and server else ""
+            serving = f"; metrics: {at}/metrics; dashboards: sfmonitor --recorder {at}" if at else ""
             print(f"sfmonitor: {started}; log: {paths.log_file()}{serving}; SIGTERM or ctrl+c stops", file=sys.stderr)
             why = asyncio.run(_record(recorder)) or why
         except _Stopped as exc:

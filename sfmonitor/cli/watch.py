@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..bulk.errors import (
@@ -16,15 +18,64 @@ from .targets import orgs_of
 
 if TYPE_CHECKING:
     from ..config.history import HistorySettings
+    from ..serve.attach import RecorderAddress
     from ..ui.remembering import HistoryOptions
+
+ORG_VARIABLES = ("SF_INSTANCE_URL", "SF_ACCESS_TOKEN", "SF_TARGET_ORG")
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
+    from ..serve.attach import RecorderError
+
     try:
-        orgs = orgs_of(args)
+        every = getattr(args, "recorder", None) and not _names_an_org(args)  # every org the recorder records
+        orgs = recorded(args) if every else orgs_of(args)
     except ConfigError as exc:
         return fail(str(exc), ExitCode.USAGE)
+    except RecorderError as exc:
+        return fail(f"{exc}; name the orgs (-o NAME) to start anyway and wait for it", ExitCode.CONNECT)
     return run_dashboard(orgs, args)
+
+
+def _names_an_org(args: argparse.Namespace) -> bool:
+    """Whether the flags or the environment name an org (else ``--recorder`` shows every org it records)."""
+    return bool(args.target_org or args.all_orgs or args.instance_url or args.access_token
+                or any(os.environ.get(name) for name in ORG_VARIABLES))  # fmt: skip
+
+
+def recorded(args: argparse.Namespace) -> list[OrgConfig]:
+    """The orgs ``--recorder`` records, asked of it: each signs in (for close, abort, failures) as the
+    config file's table of that name says, else as the sf CLI alias of that name."""
+    from ..serve.attach import recorded_orgs, recorder_address
+
+    address = recorder_address(args.recorder, args.recorder_token_file)
+    names = recorded_orgs(address)
+    if not names:
+        raise ConfigError(f"the recorder at {address.url} records no org yet")
+    args.target_org = names
+    return orgs_of(args)
+
+
+def recorders_of(orgs: list[OrgConfig], args: argparse.Namespace) -> tuple[list[OrgConfig], dict[str, RecorderAddress]]:
+    """Each org read through a recorder (``--recorder`` for every org, else its table's ``recorder``),
+    and each recorder's address checked (http only on loopback) with its token read: a ConfigError."""
+    from ..serve.attach import recorder_address
+
+    flag = getattr(args, "recorder", None)
+    addresses: dict[str, RecorderAddress] = {}
+    out = []
+    for org in orgs:
+        if flag:
+            address = recorder_address(flag, args.recorder_token_file)
+        elif org.recorder:
+            where = f"[orgs.{org.table or org.name}] recorder"
+            address = recorder_address(org.recorder, org.recorder_token_file, where=where)
+        else:
+            out.append(org)
+            continue
+        addresses.setdefault(address.url, address)
+        out.append(replace(org, recorder=address.url))
+    return out, addresses
 
 
 def run_dashboard(orgs: list[OrgConfig], args: argparse.Namespace) -> int:
@@ -43,7 +94,8 @@ def run_dashboard(orgs: list[OrgConfig], args: argparse.Namespace) -> int:
             no_history=args.no_history,
         )
         check_keymap(settings.keymap, settings.where)
-        if len(orgs) == 1:
+        orgs, recorders = recorders_of(orgs, args)
+        if len(orgs) == 1 and not recorders:  # read through a recorder: signed in when first needed
             resolved = orgs[0].options.resolved()
             resolved.token_source()
             resolved.verify()
@@ -56,7 +108,9 @@ def run_dashboard(orgs: list[OrgConfig], args: argparse.Namespace) -> int:
                 "for a snapshot in a script or a pipe use: sfmonitor status",
                 ExitCode.USAGE,
             )
-    app = SfMonitorApp(orgs, settings, history=history_options(settings.history))  # each org's interval, budget…
+    attached = all(org.recorder for org in orgs)  # the recorder keeps their history
+    history = None if attached else history_options(settings.history)
+    app = SfMonitorApp(orgs, settings, history=history, recorders=recorders)  # each org's interval, budget…
     app.run()
     return app.return_code or ExitCode.OK
 

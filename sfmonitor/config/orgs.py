@@ -55,6 +55,7 @@ from .files import shown
 KEYS = frozenset({
     "sf_alias", "instance_url", "token_env", "client_id", "client_secret_env", "client_secret_file", "username",
     "private_key_file", "login_url", "label", "colour", "read_only", "production", "interval", "api_budget",
+    "recorder", "recorder_token_file",
 })  # fmt: skip
 
 
@@ -71,6 +72,8 @@ class OrgConfig:
     api_budget: Budget | None = None
     table: str | None = None  # the [orgs.NAME] table its rules come from, when it is named otherwise
     secret_env: tuple[str, ...] = ()  # the variables its token_env/client_secret_env name (never passed on)
+    recorder: str | None = None  # read through this recorder (sfmonitor record --listen), not polled
+    recorder_token_file: str | None = None  # the bearer token that recorder asks for
 
 
 def history_name(org: OrgConfig, resolved: ConnectionOptions) -> str:
@@ -168,6 +171,9 @@ def _org(name: str, table: Mapping[str, Any], where: str, env: Mapping[str, str]
     for key in ("token_env", "client_secret_env"):
         check_variable_name(text[key], key, where)
     options, sign_in = _sign_in(text, where, env, f"[orgs.{name}]")
+    token_file = text["recorder_token_file"]
+    if token_file is not None:
+        token_file = str(files.expand_home(token_file, f"{where}: recorder_token_file"))
     return OrgConfig(
         name=name,
         label=text["label"] or name,
@@ -179,6 +185,8 @@ def _org(name: str, table: Mapping[str, Any], where: str, env: Mapping[str, str]
         interval=clamp_interval(float(interval)) if interval is not None else None,
         api_budget=budget,
         secret_env=tuple(v for v in (text["token_env"], text["client_secret_env"]) if v),
+        recorder=text["recorder"],
+        recorder_token_file=token_file,
     )
 
 
@@ -235,6 +243,9 @@ def _sign_in(
             raise ConfigError(f"{where}: instance_url needs token_env (the variable holding the access token)")
         token, missing = _from_env(env, variable, org, "the access token")
         return ConnectionOptions(instance_url=url, access_token=token, unusable=missing), f"token from ${variable}"
+    if text["recorder"]:  # read through a recorder, and nothing sent to the org from here
+        why = f"{org} says no sign-in (only recorder): close, abort and failures need one of its sign-in keys"
+        return ConnectionOptions(unusable=why), "none (read through its recorder)"
     raise ConfigError(f"{where}: say how it signs in: sf_alias, instance_url + token_env, client credentials "
                       "(instance_url, client_id, client_secret_env or client_secret_file) or JWT bearer "
                       "(client_id, username, private_key_file)")  # fmt: skip

@@ -225,4 +225,5 @@ def org_model(target: OrgConfig, settings: Settings, schedule: Schedule | None =
         colour=target.colour,
         production=target.production,
         alerter=Alerter(settings.alerts_for(target.name)),
+        recorder=target.recorder,
     )

@@ -19,6 +19,7 @@ from .alerts import Alerter
 from .board import Connection
 from .confirm import needs_typed, production_of, read_only_refusal
 from .failure_store import FailureStore
+from .feed import Replica, Update
 from .history import History
 from .phase import Phase, phase, working
 from .poller import BACKFILL, Poller, Snapshot
@@ -76,6 +77,8 @@ class Org:
     alerter: Alerter = field(default_factory=Alerter)  # what its polls change that the operator hears of
     backfill: int = BACKFILL  # finished jobs of a big org's history read per cycle (a fleet shares it)
     usuals: Usuals | None = None  # its jobs' usual pace, from past runs (None: no history to ask)
+    recorder: str | None = None  # read through this recorder (its feed), never polled from here
+    replica: Replica = field(default_factory=Replica)  # the recorder's copy of it, kept from the feed
     _requests_seen: int = 0
     _results_seen: int = 0
     _asked: bool = False  # the poll under way was asked for (r): no pace for the day to come
@@ -170,6 +173,32 @@ class Org:
         return self.schedule.after_success(
             running, calls, appeared=appeared, settled=snapshot.backlog == 0 or snapshot.deferred > 0, now=monotonic
         )
+
+    def fed(self, update: Update, monotonic: float) -> None:
+        """An event of the recorder's feed (``recorder``): its poll taken, then its failure, by the
+        transitions a poll of the dashboard's own makes (what the recorder reads is shown as read)."""
+        self.name = update.name or self.name
+        self.production = self.production if self.production is not None else update.production
+        self.next_poll_delay = update.gap if update.gap is not None else self.next_poll_delay
+        if update.polled is not None:
+            snapshot, at = update.polled
+            self.polled(snapshot, self.state.poll_started(), at, monotonic)
+        if update.failing is not None:
+            error, since = update.failing
+            since = since or self.connection.failing_since
+            self.connection = replace(self.connection, error=error, failing_since=since)
+        self.replica.failing = update.failing
+
+    def recorder_lost(self, words: str, now: datetime) -> None:
+        """The recorder's feed is lost: what it last said stands, marked as not current (OFFLINE)."""
+        self.polling = False
+        self.connection = replace(self.connection, error=words, failing_since=self.connection.failing_since or now)
+
+    def recorder_back(self) -> None:
+        """The feed is back: the org is as the recorder last said (its events bring what changed since)."""
+        failing = self.replica.failing
+        self.connection = replace(self.connection, error=failing[0] if failing else None,
+                                  failing_since=failing[1] if failing else None)  # fmt: skip
 
     def poll_failed(
         self, error: str, now: datetime, monotonic: float, *, limit_reached: bool = False, sign_in: bool = False

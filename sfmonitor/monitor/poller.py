@@ -278,7 +278,7 @@ class Poller:
                 )
             ):
                 to_read.append((job_id, job))
-        backlog.sort(key=_newest_first)
+        backlog.sort(key=newest_first)
         if self.backfill is None or len(backlog) <= max(self.backfill, BACKFILL):
             budget = len(backlog)  # a small org (or one snapshot): all at once
         else:
@@ -323,7 +323,7 @@ class Poller:
         if jobs.keys() == self.jobs.keys():  # the same jobs: the same order (no sort of the org per cycle)
             self.jobs = {job_id: jobs[job_id] for job_id in self.jobs}
         else:
-            self.jobs = dict(sorted(jobs.items(), key=_newest_first))
+            self.jobs = dict(sorted(jobs.items(), key=newest_first))
         return Snapshot(
             jobs=self.jobs,
             api_usage=self.service.transport.api_usage,
@@ -414,5 +414,5 @@ def _age(job: Job) -> float:
     return -(job.created_date.timestamp() if job.created_date else 0.0)
 
 
-def _newest_first(item: tuple[str, Job]) -> tuple[float, str]:
+def newest_first(item: tuple[str, Job]) -> tuple[float, str]:
     return (_age(item[1]), item[0])

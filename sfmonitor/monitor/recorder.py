@@ -25,6 +25,7 @@ from ..bulk.models import Job
 from ..bulk.service import BulkService
 from ..bulk.transport import Transport
 from ..numbers import eta
+from .feed import Feed
 from .figures import Published, Tally
 from .fleet import share_backfill
 from .org import Org, PollFailure
@@ -78,7 +79,8 @@ class Recorder:
     org refused later, after good polls, is retried on the schedule's terms like any failure.
 
     After each poll, good or failed, the org's figures are published (``published``, monitor/figures.py):
-    what a reader on another thread (``record --listen``'s /metrics) serves, never asking the org."""
+    what a reader on another thread (``record --listen``'s /metrics) serves, never asking the org; and
+    with a ``feed``, what each poll changed, for the dashboards attached (monitor/feed.py)."""
 
     def __init__(
         self,
@@ -87,6 +89,7 @@ class Recorder:
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         monotonic: Callable[[], float] = time.monotonic,
+        feed: Feed | None = None,
     ) -> None:
         if not orgs:
             raise ValueError("nothing to record: no org")
@@ -108,6 +111,9 @@ class Recorder:
         # org key -> (its transport, the calls of the transports before it)
         self._calls: dict[str, tuple[Transport, Counter[str]]] = {}
         share_backfill([org for org, _ in self.orgs])
+        self.feed = feed
+        if feed is not None:
+            feed.listed([org for org, _ in self.orgs])
         for org, _ in self.orgs:
             self._publish(org)
 
@@ -183,6 +189,8 @@ class Recorder:
             return 0.0
         await self._limits(org)
         self._publish(org)
+        if self.feed is not None:
+            self.feed.polled(org, snapshot)
         return org.schedule.interval if delay is None else delay
 
     def _publish(self, org: Org) -> None:
@@ -229,6 +237,8 @@ class Recorder:
         delay = org.poll_failed(failure.error, self.clock(), self.monotonic(),
                                 limit_reached=failure.limit_reached, sign_in=failure.sign_in)  # fmt: skip
         self._publish(org)
+        if self.feed is not None:
+            self.feed.failed(org)
         delay = org.schedule.interval if delay is None else delay
         if episode and not self._ended.is_set():  # else the recording ends here, and says why
             log.warning("%s: %s (trying again in %s, then less and less often; logged once, until it is read again)",

@@ -19,7 +19,7 @@ from ..bulk.errors import BulkError, NotFound
 from ..bulk.models import Job, JobKind
 from ..bulk.retry import retrying
 from ..bulk.service import BulkService
-from .poller import Snapshot
+from .poller import Snapshot, newest_first
 
 T = TypeVar("T")
 
@@ -70,7 +70,7 @@ async def read_snapshot(
     results = await asyncio.gather(*(read(job_id) for job_id in wanted))
     jobs = {job_id: job for job_id, job in zip(wanted, results, strict=True) if job is not None}
     return Snapshot(
-        jobs=dict(sorted(jobs.items(), key=_newest_first)),
+        jobs=dict(sorted(jobs.items(), key=newest_first)),
         api_usage=service.transport.api_usage,
         taken_at=datetime.now(UTC),
         requests=service.transport.requests_made - before,
@@ -78,8 +78,3 @@ async def read_snapshot(
         read=frozenset(job_id for job_id in jobs if job_id not in errors),
         missing=frozenset(missing),
     )
-
-
-def _newest_first(item: tuple[str, Job]) -> tuple[float, str]:
-    created = item[1].created_date
-    return (-(created.timestamp() if created else 0.0), item[0])

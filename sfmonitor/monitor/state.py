@@ -4,7 +4,9 @@ requests on their way, with the transitions the app applies as events arrive.
 The rule that lives here: a close or abort is *pending* from the moment it is sent until a poll
 that started after its answer came back has read the job. A poll already in flight when the write
 went out carries the state from before it; applied, it would put the old state back on screen (and
-make the key legal again), so its read of that job is set aside.
+make the key legal again), so its read of that job is set aside. So is a read older than the
+answer by the org's own clock (its ``systemModstamp`` before the answer's): a recorder's poll, which
+a dashboard attached to it did not start, tells its age this way.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ class OrgState:
     index: JobIndex = field(default_factory=JobIndex)  # order, filter and running, kept from what changed
     memory: Memory = field(default_factory=Memory)  # what the history file remembers (never counted as current)
     _fences: dict[str, int] = field(default_factory=dict)  # job id -> last cycle that started before its answer
+    _answers: dict[str, Job] = field(default_factory=dict)  # job id -> the org's answer to the close/abort
 
     def poll_started(self) -> int:
         """Number the cycle about to start; its snapshot comes back with this number."""
@@ -62,12 +65,13 @@ class OrgState:
         jobs = dict(snapshot.jobs)
         errors = dict(snapshot.errors)
         for job_id, fence in list(self._fences.items()):
-            if cycle <= fence:  # read before (or while) the write went out: ours is newer
+            if cycle <= fence or _older(jobs.get(job_id), self._answers.get(job_id)):  # ours is newer
                 if job_id in self.jobs:
                     jobs[job_id] = self.jobs[job_id]
                 errors.pop(job_id, None)
                 continue
             del self._fences[job_id]  # read after the answer: this is the truth, and the action is over
+            self._answers.pop(job_id, None)
             self.pending.pop(job_id, None)
         self.jobs, self.errors = jobs, errors
         self.index.update(jobs)
@@ -85,6 +89,8 @@ class OrgState:
         if answer is not None and job_id in self.jobs:
             self.jobs = {**self.jobs, job_id: answer}  # a new mapping: the index tells changes by the old one
             self.index.update(self.jobs)
+        if answer is not None:
+            self._answers[job_id] = answer
         self._fences[job_id] = self.cycles_started
 
     def action_refused(self, job_id: str) -> None:
@@ -95,3 +101,10 @@ class OrgState:
     def awaiting_read(self) -> bool:
         """Some action waits for a read made after its answer: poll again soon."""
         return bool(self._fences)
+
+
+def _older(read: Job | None, answer: Job | None) -> bool:
+    """Whether ``read`` was made before the org's ``answer`` to a close/abort, by the org's clock."""
+    if read is None or answer is None or read.system_modstamp is None or answer.system_modstamp is None:
+        return False
+    return read.system_modstamp < answer.system_modstamp

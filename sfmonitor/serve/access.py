@@ -52,15 +52,21 @@ def token_for(listen: Listen, token_file: str | None) -> Secret | None:
             raise ConfigError(f"--listen {listen} is not a loopback address: give --token-file (a file of the "
                               "user's own, chmod 600, holding the bearer token every request must show)")  # fmt: skip
         return None
+    return read_token_file(token_file, "--token-file")
+
+
+def read_token_file(path: str, flag: str) -> Secret:
+    """The bearer token in ``path`` (``flag``: the option or key that named it), the file checked as
+    every secret file is; a ConfigError in one line otherwise (never its content)."""
     try:
-        raw = read_secret_file(token_file, "--token-file")
-        token = clean_secret(raw.decode(), f"--token-file {token_file}")
+        raw = read_secret_file(path, flag)
+        token = clean_secret(raw.decode(), f"{flag} {path}")
     except AuthError as exc:
         raise ConfigError(str(exc)) from None
     except UnicodeDecodeError:
-        raise ConfigError(f"--token-file {token_file} is not text (UTF-8)") from None
+        raise ConfigError(f"{flag} {path} is not text (UTF-8)") from None
     if not token:
-        raise ConfigError(f"--token-file {token_file} is empty")
+        raise ConfigError(f"{flag} {path} is empty")
     return Secret(token)
 
 

@@ -37,6 +37,7 @@ class CloseAndAbort(App[None]):
         def poll_now(self, full: bool = False, org: Org | None = None) -> None: ...
         def _post_for(self, org: Org) -> Callable[[Message], object]: ...
         def _of(self, message: OrgMessage) -> Org | None: ...
+        def sign_in_then(self, org: Org, then: Callable[[], object]) -> None: ...
 
     def refusal(self, action: Action, job: Job | None = None, org: Org | None = None) -> str | None:
         """Why ``action`` cannot be used now (on ``job`` of ``org``, else the selected one), or None."""
@@ -59,6 +60,8 @@ class CloseAndAbort(App[None]):
             if not self.screen.OFFERS_ACTIONS:
                 return False  # not offered here (past runs, a remembered job, failures, alerts): not shown
             return None if self.refusal(Action.CLOSE if action == "close_job" else Action.ABORT) else True
+        if action in ("refresh", "pause"):  # polls of the dashboard's own: none when a recorder reads every org
+            return not all(org.recorder for org in self.fleet)
         return True
 
     def on_key(self, event: Key) -> None:
@@ -118,6 +121,9 @@ class CloseAndAbort(App[None]):
         late = org.refusal(action, job)
         if late is not None:
             say(self, f"Not sent to {org.shown_name}: {late}", severity="warning")
+            return
+        if org.service is None and org.recorder is not None:  # read through a recorder: the operator's own sign-in
+            self.sign_in_then(org, lambda: self._send(org, org.state.jobs.get(job.id, job), action))
             return
         if org.service is None or not org.state.action_sent(job.id, action):
             return  # a second confirmation for the same job sends nothing

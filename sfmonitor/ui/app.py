@@ -32,11 +32,13 @@ from ..monitor.fleet import Fleet
 from ..monitor.org import Org
 from ..monitor.schedule import Schedule
 from ..monitor.usual import PastRuns, Usuals
+from ..serve.attach import RecorderAddress
 from ..store.memory import Memory
 from ..text import inert
 from . import org_workers, textual_private
 from .actions import CloseAndAbort
 from .alerting import AlertKeys, Alerts
+from .attached import Attached
 from .gc_pauses import CalmCollector
 from .messages import (
     CycleSort,
@@ -67,7 +69,7 @@ log = logging.getLogger(__name__)
 STALENESS_EVERY_S = 5.0  # how often the header re-checks the age of its data between polls
 
 
-class SfMonitorApp(Polling, CloseAndAbort, AlertKeys, Remembering):
+class SfMonitorApp(Polling, CloseAndAbort, AlertKeys, Remembering, Attached):
     TITLE = "sfmonitor"
     CSS_PATH = "sfmonitor.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -147,14 +149,17 @@ class SfMonitorApp(Polling, CloseAndAbort, AlertKeys, Remembering):
         production: bool | None = None,
         past_runs: PastRuns | None = None,
         history: HistoryOptions | None = None,
+        recorders: dict[str, RecorderAddress] | None = None,
     ) -> None:
         """``orgs``: the orgs to watch (their config tables, their interval and budget already
         settled against the flags), or one org's options; ``schedule``: one org's (a test's pace),
         else each org's own from its interval; ``past_runs``: the history's past runs of an org's
         object and operation (blocking: called in a thread), for its jobs' usual pace (None: no
-        usual shown); ``history``: the history file recorded to and remembered from (None: none)."""
+        usual shown); ``history``: the history file recorded to and remembered from (None: none);
+        ``recorders``: where the orgs read through a recorder (OrgConfig.recorder) are read from."""
         super().__init__()
         self.history_options = history
+        self.recorders = recorders or {}
         self.staleness_every = staleness_every
         self.settings = settings
         self.clock = clock or (lambda: datetime.now(UTC))
@@ -206,6 +211,7 @@ class SfMonitorApp(Polling, CloseAndAbort, AlertKeys, Remembering):
         self.call_after_refresh(self.render_view)  # "connecting to …" from the first frame
         self.start_history()  # each org's remembered jobs, read in a thread while it connects
         self.poll_now()  # connects first: every org at once, each on its own
+        self.attach()  # the orgs read through a recorder: its feed
         self.set_interval(self.staleness_every, self._watch_staleness, name="staleness")
         if not self.is_headless:
             watch_terminal(self)

@@ -9,7 +9,9 @@ The app pushes the result to the screens through its signals (ui/screens/base.py
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from textual.message import Message
 
@@ -159,3 +161,34 @@ class UsualsRead(OrgMessage):
     runs, or why its read failed."""
 
     runs: dict[Key, list[PastRun] | str]
+
+
+@dataclass
+class RecorderHello(Message):
+    """A recorder's feed is (again) connected: ``orgs``, the history names of the orgs it records."""
+
+    url: str
+    orgs: frozenset[str]
+
+
+@dataclass
+class RecorderEvent(Message):
+    """One org event of a recorder's feed (monitor/feed.py), in the order it came."""
+
+    url: str
+    event: Mapping[str, Any]
+
+
+@dataclass
+class RecorderLost(Message):
+    """A recorder's feed is lost (or could not be had), in words; it is tried again on its own."""
+
+    url: str
+    words: str
+
+
+@dataclass
+class SignInFailed(OrgMessage):
+    """An attached org's own sign-in (for a close, an abort or a failures read) failed, in words."""
+
+    error: str

@@ -38,6 +38,7 @@ from .messages import (
     OrgMessage,
     PollDone,
     PollFailed,
+    SignInFailed,
     UsualsRead,
 )
 
@@ -66,6 +67,21 @@ async def connect(options: ConnectionOptions, post: Post, *, ask_sandbox: bool =
         return
     sandbox = await service.is_sandbox() if ask_sandbox else None  # production or not decides the confirmation
     post(Connected(service, service.username or urlsplit(service.instance_url).hostname, sandbox))
+
+
+async def sign_in(options: ConnectionOptions, post: Post) -> None:
+    """An attached org's own sign-in (its close, abort and failures go to the org with it): nothing
+    else is asked of the org (whether it is production comes from the config or the recorder)."""
+    try:
+        service = await signed_in(options)
+    except BulkError as exc:
+        post(SignInFailed(str(exc)))
+        return
+    except Exception as exc:  # a bug must not take the dashboard down; the log has the trace
+        log.exception("sign-in failed")
+        post(SignInFailed(f"unexpected {type(exc).__name__}; see the log"))
+        return
+    post(Connected(service, service.username or urlsplit(service.instance_url).hostname))
 
 
 async def poll(

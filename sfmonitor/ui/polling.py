@@ -43,6 +43,7 @@ class Polling(App[None]):
         def _post_for(self, org: Org) -> Callable[[Message], object]: ...
         def _of(self, message: OrgMessage) -> Org | None: ...
         def history_poll(self, org: Org, snapshot: Snapshot) -> None: ...
+        def signed_in(self, org: Org) -> None: ...
 
     def poll_now(self, full: bool = False, org: Org | None = None) -> None:
         """Start a poll cycle of ``org`` (else of every org; connecting first if need be) unless one is
@@ -65,6 +66,8 @@ class Polling(App[None]):
                 self.poll_now(org=org)
 
     def _poll(self, org: Org, full: bool) -> None:
+        if org.recorder is not None:
+            return  # read through its recorder's feed (ui/attached.py), never polled from here
         if full:
             org.schedule.stir(time.monotonic())
         timer = self._next_poll.pop(org.key, None)
@@ -105,6 +108,7 @@ class Polling(App[None]):
         if org is not None:
             org.connected(message.service, message.name, message.sandbox)
             self.poll_now(org=org)
+            self.signed_in(org)  # what waited on an attached org's own sign-in
 
     def on_first_rows(self, message: FirstRows) -> None:
         org = self._of(message)

@@ -61,6 +61,7 @@ class View:
     usuals: Usuals | None = None  # its jobs' usual pace (None: no history: nothing shown)
     memory: Memory = field(default_factory=Memory)  # what the history file remembers (never counted)
     listed: bool = False  # the org was listed in full once: a remembered job it lacks has left it
+    recorder: str | None = None  # read through this recorder (its address), not polled from here
 
     def remembered(self, job_id: str) -> Job | None:
         """The job as the history file remembers it, when the org has not brought it."""
@@ -88,6 +89,8 @@ class View:
             words = "reading…" if self.jobs else "connecting…"  # listed, not yet read through
         elif level == "offline" and last is None:
             words = "not connected"
+        if self.recorder is not None:
+            words = f"recorder {words}"  # its state is the recorder's (and the recorder's word on the org)
         mine = f"{short_count(self.spend.last_hour(time.monotonic()))}/h" if self.spend and self.spend.total else ""
         return Chip(self.org, self.colour, level, words, self.usage, mine, self.read_only, self.production is True,
                     spend_warn=self.spend_words().warn, pace=self.polling().mark)  # fmt: skip
@@ -111,12 +114,13 @@ class View:
         muted); ``notes``: phrases dropped first (sort, filter) when the line is short."""
         level, trouble = self.connection.status(self.now, self.poll_gap)
         last = self.connection.last_good
+        via = f" by recorder {self.recorder.split('://', 1)[-1]}" if self.recorder else ""
         if last:
-            updated = f"updated {clock(last, self.now)}"
+            updated = f"updated {clock(last, self.now)}{via}"
         elif self.jobs:
             updated = f"reading the org: {plural(len(self.jobs), 'job')} listed so far, not read yet…"
         else:
-            updated = f"connecting to {self.target}…"
+            updated = f"connecting to recorder {self.recorder}…" if self.recorder else f"connecting to {self.target}…"
         running, waiting = working(self.jobs, self._index().running, self.now.timestamp())
         spent = self.spend_words()
         unread = sum(1 for job_id in self.errors if job_id in self.jobs)
@@ -290,6 +294,7 @@ def present(org: Org, fleet: Fleet, now: datetime, palette: Palette) -> View:
         usuals=org.usuals,
         memory=org.state.memory,
         listed=org.state.listed,
+        recorder=org.recorder,
     )
 
 

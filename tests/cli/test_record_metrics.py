@@ -188,7 +188,7 @@ def test_with_a_token_every_request_must_show_it_and_refusals_are_logged_without
     assert [s.value for s in got["sfmonitor_org_up"]] == [1.0]
     out, err = recorder.stop()
     log = paths.log_file().read_text()
-    assert "metrics: refused 127.0.0.1 for /metrics: no bearer token (401)" in log
+    assert "recorder: refused 127.0.0.1 for /metrics: no bearer token (401)" in log
     assert TOKEN not in log + out + err and "not-the-token" not in log
 
 

@@ -186,11 +186,11 @@ def test_clients_that_never_finish_their_request_hold_a_bounded_number_of_thread
     import httpx
 
     from sfmonitor.serve.access import Listen
-    from sfmonitor.serve.server import CONNECTIONS, MetricsServer
+    from sfmonitor.serve.server import CONNECTIONS, RecorderServer
 
     published = Published()
     published.publish(OrgFigures("prod", Connection(last_good=T0), 5.0, polled=True))
-    server = MetricsServer(Listen("127.0.0.1", 0), Exposition(published), None).start()
+    server = RecorderServer(Listen("127.0.0.1", 0), Exposition(published), None).start()
     before = threading.active_count()
     crowd = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(CONNECTIONS + 40)]
     try:

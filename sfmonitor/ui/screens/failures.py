@@ -241,6 +241,9 @@ class FailuresScreen(JobScreen):
         """Bring the report up to date, if a read may start now (the org model says)."""
         org = self.org
         job = org.state.jobs.get(self.job_id)
+        if job is not None and org.service is None and org.recorder is not None:  # the operator's own sign-in
+            stage(self).sign_in_then(org, lambda: self.read(asked=asked))
+            return
         if job is None or org.service is None:
             return
         report = org.failures_starting(job, asked=asked)
@@ -252,6 +255,9 @@ class FailuresScreen(JobScreen):
     def action_export(self) -> None:
         org = self.org
         job = org.state.jobs.get(self.job_id)
+        if job is not None and org.service is None and org.recorder is not None:  # the operator's own sign-in
+            stage(self).sign_in_then(org, self.action_export)
+            return
         if job is None or org.service is None:
             say(self.app, "Not connected: nothing exported", severity="warning")
             return

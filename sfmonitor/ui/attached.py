@@ -1,0 +1,139 @@
+"""Orgs read through a recorder (``sfmonitor --recorder URL``, ``recorder = "…"``): each recorder's feed
+followed by one worker (serve/attach.py's Link), its events applied to the org's model by the same
+transitions a poll of the dashboard's own goes through (Org.fed); no poll of the org is made here.
+Mixed into the app (ui/app.py).
+
+A close, an abort or a failures read still goes to the org, with the operator's own sign-in: made
+when first needed (never at start: an attached dashboard asks nothing of the org until then), the
+request waiting on it; a sign-in that fails says so and sends nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from textual.app import App
+from textual.message import Message
+
+from ..config.connection import ConnectionOptions
+from ..monitor.fleet import Fleet
+from ..monitor.org import Org
+from ..serve.attach import Link, RecorderAddress
+from ..text import clip, inert
+from . import org_workers
+from .alerting import Alerts
+from .messages import OrgMessage, RecorderEvent, RecorderHello, RecorderLost, SignInFailed
+from .toast import say
+
+log = logging.getLogger(__name__)
+
+
+class Attached(App[None]):
+    if TYPE_CHECKING:  # the app's
+        fleet: Fleet
+        options: dict[str, ConnectionOptions]
+        clock: Callable[[], datetime]
+        alerts: Alerts
+
+        def render_view(self) -> None: ...
+        def _post_for(self, org: Org) -> Callable[[Message], object]: ...
+        def _of(self, message: OrgMessage) -> Org | None: ...
+        def read_usuals(self, org: Org, opened: str | None = None) -> None: ...
+
+    recorders: dict[str, RecorderAddress]  # url -> where and how: the app's
+
+    def attach(self) -> None:
+        """Follow each recorder's feed, a worker each (on mount)."""
+        self._links: dict[str, Link] = {}
+        self._waiting: dict[str, list[Callable[[], object]]] = {}  # org key -> what waits on its sign-in
+        self._lost: set[str] = set()  # recorders whose loss was logged (once an episode)
+        for url, address in self.recorders.items():
+            link = Link(address, partial(self._hello, url), partial(self._event, url), partial(self._lost_it, url))
+            self._links[url] = link
+            self.run_worker(link.follow(), group=f"recorder-{url}", exit_on_error=False)
+
+    def _hello(self, url: str, hello: Mapping[str, Any]) -> None:
+        self.post_message(RecorderHello(url, frozenset(str(org.get("org")) for org in hello["orgs"])))
+
+    def _event(self, url: str, event: Mapping[str, Any]) -> None:
+        self.post_message(RecorderEvent(url, event))
+
+    def _lost_it(self, url: str, words: str) -> None:
+        self.post_message(RecorderLost(url, words))
+
+    def _attached(self, url: str) -> list[Org]:
+        return [org for org in self.fleet if org.recorder == url]
+
+    def on_recorder_hello(self, message: RecorderHello) -> None:
+        if message.url in self._lost:
+            self._lost.discard(message.url)
+            log.info("recorder %s: connected again", message.url)
+        recorded = ", ".join(sorted(inert(name) for name in message.orgs)) or "none"
+        for org in self._attached(message.url):
+            if org.remembered_as in message.orgs:
+                org.recorder_back()
+            else:
+                org.recorder_lost(f"recorder {message.url} does not record {inert(org.remembered_as)!r} "
+                                  f"(it records: {clip(recorded, 200)})", self.clock())  # fmt: skip
+        self.render_view()
+
+    def on_recorder_event(self, message: RecorderEvent) -> None:
+        event = message.event
+        org = next((org for org in self._attached(message.url) if org.remembered_as == event.get("org")), None)
+        if org is None:
+            return  # an org this dashboard does not show
+        before = org.state.jobs
+        try:
+            update = org.replica.apply(event)
+        except (ValueError, KeyError, TypeError, IndexError) as exc:  # the org whole is asked for again
+            log.warning("recorder %s: an event of %s not read (%s): asking for it whole", message.url,
+                        inert(org.remembered_as), clip(inert(str(exc)), 200))  # fmt: skip
+            self._links[message.url].resync()
+            return
+        if update is None:
+            return
+        org.fed(update, time.monotonic())
+        self.fleet.refresh(org)
+        if update.polled is not None:
+            self.alerts.after_poll(org, before)
+            self.read_usuals(org)
+        self.render_view()
+
+    def on_recorder_lost(self, message: RecorderLost) -> None:
+        if message.url not in self._lost:  # logged once an episode, not at each try
+            self._lost.add(message.url)
+            log.warning("%s (trying again on its own)", message.words)
+        for org in self._attached(message.url):
+            org.recorder_lost(message.words, self.clock())
+        self.render_view()
+
+    # --- the operator's own sign-in, for what goes to the org ------------------------------------------
+
+    def sign_in_then(self, org: Org, then: Callable[[], object]) -> None:
+        """Run ``then`` once ``org`` (attached to a recorder) is signed in with this dashboard's own
+        options; the first such call signs in, later ones wait with it."""
+        waiting = self._waiting.setdefault(org.key, [])
+        waiting.append(then)
+        if len(waiting) == 1:
+            say(self, f"{org.shown_name}: signing in (read through the recorder until now)…", timeout=4)
+            work = org_workers.sign_in(self.options[org.key], self._post_for(org))
+            self.run_worker(work, group=f"sign-in-{org.key}", exit_on_error=False)
+
+    def signed_in(self, org: Org) -> None:
+        """``org`` is signed in (Polling.on_connected): what waited on it runs now."""
+        for then in self._waiting.pop(org.key, []):
+            then()
+
+    def on_sign_in_failed(self, message: SignInFailed) -> None:
+        org = self._of(message)
+        if org is None:
+            return
+        dropped = len(self._waiting.pop(org.key, []))
+        log.warning("sign-in to %s failed: %s", inert(org.shown_name), message.error)
+        say(self, f"{org.shown_name}: {message.error}; nothing sent" if dropped else message.error,
+            title="Sign-in failed", severity="error", timeout=15)  # fmt: skip
