@@ -24,6 +24,7 @@ from ..monitor.feed import Feed
 from ..monitor.recorder import Ending, HistoryWriter, Recorder
 from ..numbers import plural
 from ..serve.access import Listen, parse_listen, token_for
+from ..store.memory import Memory
 from ..store.recording import Recording, Retention
 from ..text import inert
 from .exits import ExitCode, fail
@@ -98,7 +99,9 @@ def cmd_record(args: argparse.Namespace) -> int:
                 from ..serve.server import RecorderServer
 
                 try:
-                    server = RecorderServer(listen, Exposition(recorder.published), token, recorder.feed).start()
+                    memory = Memory(history.path)  # the dashboards' history reads (its own connection)
+                    server = RecorderServer(listen, Exposition(recorder.published), token, recorder.feed, memory)
+                    server.start()
                 except OSError as exc:
                     writer.close(CLOSE_TIMEOUT_S)
                     return fail(f"record: cannot listen on {listen}: {exc.strerror or exc}", ExitCode.USAGE)

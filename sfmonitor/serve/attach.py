@@ -17,9 +17,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -27,10 +28,18 @@ import httpx
 from ..bulk.auth import Secret, is_loopback
 from ..bulk.errors import ConfigError
 from ..monitor.feed import PING_S, VERSION
+from ..monitor.usual import PastRun
+from ..store.memory import as_past_runs
+from ..store.reader import Timeline
+from ..store.rows import Remembered
+from ..store.schema import StoreError
+from ..store.wire import remembered_from_wire, timeline_from_wire
 from ..text import clip, inert
 from .access import read_token_file
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 RETRY_S = (0.5, 1.0, 2.0, 5.0, 10.0)  # after each loss in a row; the last repeats
 CONNECT_S = 5.0
@@ -187,3 +196,54 @@ class Link:
                     raise ValueError("an event without its number")
                 self.on_event(event)
                 self.seq = seq
+
+
+class RemoteHistory:
+    """The recorder's history, asked over HTTP (serve/history_api.py), for a dashboard attached to it:
+    what ``h`` and the usual pace read (store.memory.HistoryReader). Blocking: asked from a thread.
+    Each failure is a StoreError in words (the recorder's, or why it could not be asked)."""
+
+    def __init__(self, address: RecorderAddress, timeout: float = 10.0) -> None:
+        self.address = address
+        self._client = httpx.Client(timeout=timeout, headers=address.headers(), trust_env=False)
+        self._lock = threading.Lock()
+
+    def _get(self, what: str, **params: str) -> Any:
+        try:
+            with self._lock:
+                response = self._client.get(f"{self.address.url}/api/v1/history/{what}", params=params)
+            body = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise StoreError(f"the recorder {self.address.url} did not answer: {_words(exc, self.address)}") from None
+        if response.status_code != 200:
+            said = body.get("error") if isinstance(body, dict) else None
+            raise StoreError(str(said) if said else f"the recorder {self.address.url}: {_refusal(response)}")
+        return body
+
+    def past_runs(self, org: str, object_name: str, operation: str, before: float, limit: int = 50) -> list[Remembered]:
+        asked = {"org": org, "object": object_name, "operation": operation, "before": repr(before), "limit": str(limit)}
+        body = self._get("runs", **asked)
+        return self._decoded(lambda: [remembered_from_wire(run) for run in body])
+
+    def runs(self, org: str, object_name: str, operation: str, before: float) -> list[PastRun]:
+        return as_past_runs(self.past_runs(org, object_name, operation, before))
+
+    def timeline(self, job: Remembered) -> Timeline:
+        body = self._get("timeline", org=job.org, id=job.job.id)
+        return self._decoded(lambda: timeline_from_wire(body))
+
+    def last_jobs(self, org: str, limit: int = 2000) -> tuple[list[Remembered], float | None]:
+        body = self._get("last", org=org, limit=str(limit))
+        polled = body.get("polled") if isinstance(body, dict) else None
+        jobs = self._decoded(lambda: [remembered_from_wire(run) for run in body["jobs"]])
+        return jobs, float(polled) if isinstance(polled, int | float) else None
+
+    def _decoded(self, decode: Callable[[], T]) -> T:
+        try:
+            return decode()
+        except (ValueError, KeyError, TypeError) as exc:
+            raise StoreError(f"the recorder {self.address.url} sent a history this dashboard cannot read "
+                             f"({clip(inert(str(exc)), 80)})") from None  # fmt: skip
+
+    def close(self) -> None:
+        self._client.close()

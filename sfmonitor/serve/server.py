@@ -5,7 +5,8 @@ asks for it (prometheus_client's ``choose_encoder``), gzip when accepted.
 ``GET /api/v1/feed[?boot=B&after=N]``: the dashboards' stream (monitor/feed.py), one JSON object a
 line, gzip when accepted, open until the recorder stops: the hello, what was missed since event N of
 recorder B (else each org whole), then each poll's changes as they come, a ping when idle.
-``GET /api/v1/orgs``: the hello alone (the orgs recorded). Any other path: 404. With a
+``GET /api/v1/orgs``: the hello alone (the orgs recorded). ``GET /api/v1/history/…``: the history file
+read for a dashboard (serve/history_api.py). Any other path: 404. With a
 token (serve/access.py), a request without ``Authorization: Bearer <token>`` gets 401 and
 ``WWW-Authenticate: Bearer``, and is logged (the address, the path, why) without the header's value;
 refusals from one address are logged at most once a minute, with how many were not.
@@ -27,7 +28,9 @@ from prometheus_client.exposition import gzip_accepted
 
 from ..bulk.auth import Secret
 from ..monitor.feed import Feed
+from ..store.memory import Memory
 from ..text import clip, inert
+from . import history_api
 from .access import Listen, authorised
 from .metrics import Exposition
 
@@ -64,6 +67,7 @@ class _Server(ThreadingHTTPServer):
 
     exposition: Exposition
     feed: Feed | None
+    history: Memory | None
     token: Secret | None
     refusals: dict[str, tuple[float, int]]  # address -> (when last logged, refused since)
     lock: threading.Lock
@@ -100,6 +104,10 @@ class _Handler(BaseHTTPRequestHandler):
                 self._stream(self.server.feed, query)
             else:
                 self._plain(405, b"the feed is a stream: GET it\n")
+            return
+        if path.startswith(history_api.PREFIX) and self.server.history is not None:
+            status, answer = history_api.answer(self.server.history, path, query)
+            self._plain(status, answer, "application/json")
             return
         if path != METRICS_PATH:
             self._plain(404, b"not found: the recorder serves /metrics, /api/v1/feed and /api/v1/orgs\n")
@@ -186,11 +194,15 @@ class RecorderServer:
     """Serves ``exposition`` (and ``feed``, to attached dashboards) on ``listen`` from its own threads;
     ``start`` binds (an OSError when the address cannot be had), ``stop`` ends it."""
 
-    def __init__(self, listen: Listen, exposition: Exposition, token: Secret | None, feed: Feed | None = None) -> None:
+    def __init__(
+        self, listen: Listen, exposition: Exposition, token: Secret | None, feed: Feed | None = None,
+        history: Memory | None = None,
+    ) -> None:  # fmt: skip
         kind = _Server6 if ":" in listen.host else _Server
         self._httpd = kind((listen.host, listen.port), _Handler, bind_and_activate=False)
         self._httpd.exposition = exposition
         self._httpd.feed = feed
+        self._httpd.history = history
         self._httpd.token = token
         self._httpd.refusals = {}
         self._httpd.lock = threading.Lock()
@@ -208,7 +220,7 @@ class RecorderServer:
         except OSError:
             self._httpd.server_close()
             raise
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.25,), name="sfmonitor-metrics",
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.25,), name="sfmonitor-server",
                                         daemon=True)  # fmt: skip
         self._thread.start()
         return self
@@ -220,3 +232,5 @@ class RecorderServer:
             self._httpd.shutdown()
             self._thread.join(5)
         self._httpd.server_close()
+        if self._httpd.history is not None:
+            self._httpd.history.close()

@@ -7,9 +7,10 @@ from __future__ import annotations
 import sqlite3
 import threading
 from pathlib import Path
+from typing import Protocol
 
 from ..monitor.usual import PastRun
-from .reader import Timeline, last_jobs, last_polled, past_runs, timeline
+from .reader import Timeline, find, last_jobs, last_polled, past_runs, timeline
 from .rows import Remembered
 from .schema import BUSY_MS, StoreError, connect, words
 
@@ -29,6 +30,20 @@ def as_past_runs(runs: list[Remembered]) -> list[PastRun]:
         for r in runs
         if r.ended is not None and r.job.created_date is not None
     ]
+
+
+class HistoryReader(Protocol):
+    """What the dashboard asks of a history: this machine's file (:class:`Memory`), or a recorder's
+    over HTTP (serve/attach.py's RemoteHistory). Each method raises :class:`StoreError` with words;
+    each may block (the dashboard asks from a thread)."""
+
+    def past_runs(
+        self, org: str, object_name: str, operation: str, before: float, limit: int = 50
+    ) -> list[Remembered]: ...
+    def runs(self, org: str, object_name: str, operation: str, before: float) -> list[PastRun]: ...
+    def timeline(self, job: Remembered) -> Timeline: ...
+    def last_jobs(self, org: str, limit: int = 2000) -> tuple[list[Remembered], float | None]: ...
+    def close(self) -> None: ...
 
 
 class Memory:
@@ -55,6 +70,17 @@ class Memory:
     def runs(self, org: str, object_name: str, operation: str, before: float) -> list[PastRun]:
         """The past runs that make the usual pace (``monitor.usual.PastRuns``): ended, with a creation time."""
         return as_past_runs(self.past_runs(org, object_name, operation, before))
+
+    def job(self, org: str, job_id: str) -> Remembered:
+        """The job as remembered; a StoreError when the file has it not (never recorded, or pruned)."""
+        with self._lock:
+            try:
+                found = find(self._connection(), job_id, [org])
+            except sqlite3.Error as exc:
+                raise StoreError(words(exc, self.path)) from exc
+        if not found:
+            raise StoreError(f"job {job_id} of {org} is not in the history file")
+        return found[0]
 
     def timeline(self, job: Remembered) -> Timeline:
         with self._lock:

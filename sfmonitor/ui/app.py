@@ -220,6 +220,7 @@ class SfMonitorApp(Polling, CloseAndAbort, AlertKeys, Remembering, Attached):
         self._collector.uninstall()
         self.alerts.close()  # no --on-event command outlives sfmonitor
         self.stop_history()  # what was handed over is written (bounded)
+        self.detach()
 
     def _fatal_error(self) -> None:
         """A bug reached Textual's crash handler. Its default traceback prints every frame's local

@@ -23,7 +23,10 @@ from textual.message import Message
 from ..config.connection import ConnectionOptions
 from ..monitor.fleet import Fleet
 from ..monitor.org import Org
-from ..serve.attach import Link, RecorderAddress
+from ..monitor.usual import Usuals
+from ..serve.attach import Link, RecorderAddress, RemoteHistory
+from ..store.memory import HistoryReader
+from ..store.memory import Memory as StoreMemory
 from ..text import clip, inert
 from . import org_workers
 from .alerting import Alerts
@@ -45,17 +48,33 @@ class Attached(App[None]):
         def _of(self, message: OrgMessage) -> Org | None: ...
         def read_usuals(self, org: Org, opened: str | None = None) -> None: ...
 
+        history_memory: StoreMemory | None  # this machine's history file (None: off)
+
     recorders: dict[str, RecorderAddress]  # url -> where and how: the app's
 
     def attach(self) -> None:
-        """Follow each recorder's feed, a worker each (on mount)."""
+        """Follow each recorder's feed, a worker each (on mount); its history answers ``h`` and the
+        usual pace of the orgs it records."""
         self._links: dict[str, Link] = {}
+        self._histories = {url: RemoteHistory(address) for url, address in self.recorders.items()}
+        for org in self.fleet:
+            if org.recorder is not None:
+                org.usuals = Usuals()
         self._waiting: dict[str, list[Callable[[], object]]] = {}  # org key -> what waits on its sign-in
         self._lost: set[str] = set()  # recorders whose loss was logged (once an episode)
         for url, address in self.recorders.items():
             link = Link(address, partial(self._hello, url), partial(self._event, url), partial(self._lost_it, url))
             self._links[url] = link
             self.run_worker(link.follow(), group=f"recorder-{url}", exit_on_error=False)
+
+    def history_of(self, org: Org) -> HistoryReader | None:
+        """Where ``org``'s past runs are read: its recorder's history, else this machine's file."""
+        return self._histories[org.recorder] if org.recorder is not None else self.history_memory
+
+    def detach(self) -> None:
+        """At quit: the recorders' history connections let go (the feeds' workers end with the app)."""
+        for history in self._histories.values():
+            history.close()
 
     def _hello(self, url: str, hello: Mapping[str, Any]) -> None:
         self.post_message(RecorderHello(url, frozenset(str(org.get("org")) for org in hello["orgs"])))

@@ -21,6 +21,7 @@ from ..monitor.fleet import Fleet
 from ..monitor.org import Org
 from ..monitor.poller import Snapshot
 from ..monitor.usual import PastRuns
+from ..store.memory import HistoryReader
 from . import org_workers
 from .alerting import Alerts
 from .messages import Connected, FirstRows, LimitsRead, OrgMessage, PollDone, PollFailed, UsualsRead
@@ -44,6 +45,7 @@ class Polling(App[None]):
         def _of(self, message: OrgMessage) -> Org | None: ...
         def history_poll(self, org: Org, snapshot: Snapshot) -> None: ...
         def signed_in(self, org: Org) -> None: ...
+        def history_of(self, org: Org) -> HistoryReader | None: ...
 
     def poll_now(self, full: bool = False, org: Org | None = None) -> None:
         """Start a poll cycle of ``org`` (else of every org; connecting first if need be) unless one is
@@ -140,12 +142,14 @@ class Polling(App[None]):
         now (each object and operation at most every few minutes: Usuals.due); ``opened``: a job whose
         detail is opening. Nothing while the history is off for a fault (said once: the file is not
         opened again at every poll)."""
-        if self.past_runs is None or self.history_fault is not None:
+        remote = self.history_of(org) if org.recorder is not None else None  # its recorder's history
+        read = remote.runs if remote is not None else self.past_runs
+        if read is None or (remote is None and self.history_fault is not None):
             return
         now = self.clock().timestamp()
         keys = org.usuals_due(now, self.watched(org) | ({opened} if opened else set()))
         if keys:
-            work = partial(org_workers.past_runs, self.past_runs, org.remembered_as, keys, now, self._post_for(org))
+            work = partial(org_workers.past_runs, read, org.remembered_as, keys, now, self._post_for(org))
             self.run_worker(work, thread=True, group=f"usual-{org.key}", exit_on_error=False)
 
     def on_usuals_read(self, message: UsualsRead) -> None:

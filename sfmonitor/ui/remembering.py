@@ -25,6 +25,7 @@ from ..monitor.fleet import Fleet
 from ..monitor.org import Org
 from ..monitor.poller import Snapshot
 from ..monitor.recorder import to_record
+from ..store.memory import HistoryReader
 from ..store.memory import Memory as StoreMemory
 from ..store.recording import Recording, Retention
 from ..store.rows import Remembered, ended_at
@@ -54,6 +55,8 @@ class Remembering(App[None]):
         fleet: Fleet
         clock: Callable[[], datetime]
         history_memory: StoreMemory | None
+
+        def history_of(self, org: Org) -> HistoryReader | None: ...
 
         def selected(self) -> tuple[Org, Job] | None: ...
 
@@ -130,11 +133,12 @@ class Remembering(App[None]):
         if chosen is None:
             say(self, "No job selected", severity="warning", timeout=3)
             return
-        if self.history_memory is None or self.history_fault is not None:
+        org, job = chosen
+        history = self.history_of(org)
+        if history is None or (history is self.history_memory and self.history_fault is not None):
             say(self, self.history_note(), severity="warning", timeout=6)
             return
-        org, job = chosen
-        self.push_screen(HistoryScreen(org.key, org.remembered_as, org.shown_name, job, self.history_memory))
+        self.push_screen(HistoryScreen(org.key, org.remembered_as, org.shown_name, job, history))
 
     def open_remembered(self, org: Org, job_id: str) -> bool:
         """Enter on a remembered row (a job the org has not brought, one that left it too): the
@@ -142,7 +146,8 @@ class Remembering(App[None]):
         job detail (its clock, throughput and usual are the org's). False: the org has the job."""
         memory = org.state.memory
         job = memory.only(job_id, org.state.jobs)
-        if job is None or self.history_memory is None:
+        history = self.history_of(org)
+        if job is None or history is None:
             return False
         seen = memory.seen.get(job_id, memory.polled_at)
         seen = self.clock().timestamp() if seen is None else seen
@@ -150,7 +155,7 @@ class Remembering(App[None]):
         run = Remembered(org=org.remembered_as, job=job, phase=phase_rule.phase(job, seen).value,
                          outcome=ending.value if ending else None, ended=ended_at(job, seen),
                          seen_first=seen, seen_last=seen)  # fmt: skip
-        self.push_screen(PastJobScreen(run, self.history_memory))
+        self.push_screen(PastJobScreen(run, history))
         return True
 
     def stop_history(self) -> None:

@@ -20,7 +20,7 @@ from ...monitor.history import per_second
 from ...monitor.phase import Outcome
 from ...monitor.usual import PastRun
 from ...numbers import clock, compact, duration, plural, rate
-from ...store.memory import Memory, as_past_runs
+from ...store.memory import HistoryReader, as_past_runs
 from ...store.rows import Remembered
 from ...store.schema import StoreError
 from ...text import clip, inert
@@ -81,7 +81,7 @@ class HistoryScreen(BoardScreen):
         Binding("escape", "back", "Back", id="history.back", tooltip="back to where h was pressed"),
     ]
 
-    def __init__(self, org_key: str, history_name: str, org_name: str, job: Job, memory: Memory) -> None:
+    def __init__(self, org_key: str, history_name: str, org_name: str, job: Job, memory: HistoryReader) -> None:
         """``org_key``: the app's name for the org; ``history_name``: the history file's; ``org_name``: shown."""
         super().__init__()
         self.org_key, self.history_name, self.org_name, self.job, self.memory = (

@@ -17,7 +17,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
 
 from ...numbers import ago, clock, compact, rate
-from ...store.memory import Memory
+from ...store.memory import HistoryReader
 from ...store.reader import Timeline
 from ...store.rows import Remembered
 from ...store.schema import StoreError
@@ -43,7 +43,7 @@ class PastJobScreen(BoardScreen):
     """
     BINDINGS = [Binding("escape", "back", "Back", id="past.back", tooltip="back to where it was opened")]
 
-    def __init__(self, run: Remembered, memory: Memory) -> None:
+    def __init__(self, run: Remembered, memory: HistoryReader) -> None:
         super().__init__()
         self.run, self.memory = run, memory
         self.timeline: Timeline | None = None
