@@ -431,7 +431,8 @@ class SfMonitorApp(Polling, CloseAndAbort, AlertKeys, Remembering, Attached):
         notes = (f"Desktop notifications: {self.desktop_words()} (n on the alerts screen (!) sends a test)",
                  self.history_note())  # fmt: skip
         calls = tuple((org.shown_name, breakdown(org.service.transport.calls.last_hour()) if org.service
-                       else "not signed in yet") for org in self.fleet)  # fmt: skip
+                       else "none: read through its recorder" if org.recorder else "not signed in yet")
+                      for org in self.fleet)  # fmt: skip
         self.push_screen(HelpScreen(f"Keys: {where}", key_rows(self.screen), columns, notes, calls))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:

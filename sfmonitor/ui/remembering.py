@@ -168,6 +168,9 @@ class Remembering(App[None]):
 
     def history_note(self) -> str:
         """The help's words on the history file."""
+        recorders = sorted({org.recorder for org in self.fleet if org.recorder is not None})
+        if self.history_options is None and recorders:
+            return f"History: the recorder's ({', '.join(recorders)}): past runs (h) are read from it"
         if self.history_options is None:
             return "History: off (nothing recorded, nothing remembered)"
         if self.history_fault is not None:
@@ -176,7 +179,8 @@ class Remembering(App[None]):
 
     def on_show_left(self, message: ShowLeft) -> None:
         if self.history_options is None:
-            say(self, "history is off: no job is remembered", severity="warning", timeout=4)
+            say(self, "no job is remembered here (history off, or kept by the recorder)", severity="warning",
+                timeout=4)  # fmt: skip
             return
         self.fleet.show_left(not self.fleet.left)
         left = len(self.fleet.index.remembered) if self.fleet.left else 0
