@@ -187,10 +187,10 @@ class Recorder:
         self.polls += 1
         if self._faulted():
             return 0.0
+        if self.feed is not None:  # the dashboards' copy first: /limits, when due, is one more call to wait for
+            self.feed.polled(org, snapshot)
         await self._limits(org)
         self._publish(org)
-        if self.feed is not None:
-            self.feed.polled(org, snapshot)
         return org.schedule.interval if delay is None else delay
 
     def _publish(self, org: Org) -> None:
