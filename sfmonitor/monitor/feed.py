@@ -112,7 +112,8 @@ class Feed:
 
     def polled(self, org: Org, snapshot: Snapshot) -> None:
         """A good poll: the jobs whose read changed since the last event, and the ids gone."""
-        held = self._orgs.setdefault(org.remembered_as, _Held({}, {}, {}))
+        with self._cond:  # an org not listed is added under the lock: a reader may be iterating the orgs
+            held = self._orgs.setdefault(org.remembered_as, _Held({}, {}, {}))
         jobs = snapshot.jobs
         changed = {job_id: job for job_id, job in jobs.items() if held.sent.get(job_id) is not job}
         gone = [job_id for job_id in held.sent if job_id not in jobs]
