@@ -169,7 +169,10 @@ class Link:
             if response.status_code != 200:
                 raise _refusal(response)
             lines = response.aiter_lines()
-            hello = _hello(await anext(lines))
+            first = await anext(lines, None)
+            if first is None:  # else StopAsyncIteration, whose name would be the words
+                raise RecorderError("closed the feed before its first line")
+            hello = _hello(first)
             if hello.get("boot") != self.boot:
                 self.boot, self.seq = str(hello.get("boot")), None
             self.connected = True
