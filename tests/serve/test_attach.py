@@ -17,6 +17,7 @@ import pytest
 from sfmonitor.bulk.auth import Secret
 from sfmonitor.bulk.errors import ConfigError
 from sfmonitor.monitor.feed import Feed
+from sfmonitor.serve import attach
 from sfmonitor.serve.attach import Link, RecorderAddress, RecorderError, recorded_orgs, recorder_address
 from sfmonitor.serve.server import RecorderServer
 from tests.hostile import Asked, HostileServer, Wire
@@ -232,3 +233,36 @@ async def test_an_event_the_dashboard_cannot_use_asks_for_each_org_whole() -> No
             await seen.until(lambda: len(seen.of("event")) >= 3 and seen.of("event")[-1]["full"])
     assert "could not use" in seen.of("lost")[0]
     assert seen.of("event")[-1]["jobs"][0]["fields"]["numberRecordsProcessed"] == 4
+
+
+async def test_a_line_that_never_ends_is_refused_at_the_limit_not_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(attach, "LINE_LIMIT", 100_000)
+
+    def endless(asked: Asked, wire: Wire) -> None:
+        wire.head(200, Content_Type="application/x-ndjson")
+        wire.send((HELLO + "\n").encode())
+        wire.endless(b"x" * 65536)  # one line, for ever
+
+    seen = Seen()
+    with HostileServer(endless) as hostile:
+        async with following(seen.link(address_of(hostile))):
+            await seen.until(lambda: len(seen.of("lost")) >= 1)
+    assert "sent a line of more than 100,000 characters" in seen.of("lost")[0]
+    assert len(seen.of("hello")) >= 1 and seen.of("event") == []
+
+
+async def test_lines_are_cut_where_the_recorder_cut_them_whatever_the_chunks() -> None:
+    events = [json.dumps({"type": "org", "seq": n, "pad": "y" * (n * 7919 % 90_000)}) for n in range(1, 40)]
+
+    def dripped(asked: Asked, wire: Wire) -> None:
+        wire.head(200, Content_Type="application/x-ndjson")
+        body = "".join(line + "\n" for line in [HELLO, *events]).encode()
+        for at in range(0, len(body), 4093):  # chunks that cut lines anywhere
+            wire.send(body[at : at + 4093])
+
+    seen = Seen()
+    with HostileServer(dripped) as hostile:
+        async with following(seen.link(address_of(hostile))):
+            await seen.until(lambda: len(seen.of("lost")) >= 1)
+    assert [e["seq"] for e in seen.of("event")] == list(range(1, 40))
+    assert [json.dumps(e) for e in seen.of("event")] == events
