@@ -132,7 +132,7 @@ class Feed:
         health = _health(org)
         with self._cond:
             held = self._orgs.setdefault(org.remembered_as, _Held({}, {}, health))
-            held.health = health
+            held.health = {**held.health, **health}  # sent whole: the last good poll's unread jobs still marked
             self._emit(org.remembered_as, health, (), (), full=False)
 
     def close(self) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -325,3 +326,20 @@ def test_a_feed_read_older_than_an_abort_answer_keeps_the_answer_and_a_newer_one
     replay(feed, replica, dashboard, seq)
     assert dashboard.state.jobs["750A"].state == "Aborted" and not dashboard.state.pending
     assert not dashboard.state.awaiting_read
+
+
+def test_the_org_whole_while_failing_keeps_what_its_last_good_poll_could_not_read() -> None:
+    feed, org = Feed(), recorder_org()
+    feed.listed([org])
+    last = replace(snap(job("750A"), job("750B"), read={"750A"}), errors={"750B": "HTTP 500 reading job 750B"},
+                   backlog=3)  # fmt: skip
+    poll(feed, org, last)
+    fail(feed, org, "not reachable", at=5)
+    lines, _ = feed.start(None, None)
+    update = Replica().apply(json.loads(lines[1]))
+    assert update is not None and update.polled is not None and update.failing is not None
+    assert update.polled[0].errors == {"750B": "HTTP 500 reading job 750B"}  # still marked unread
+    assert update.polled[0].backlog == 3
+    dashboard = Org(Schedule(5.0), recorder="http://127.0.0.1:9464")
+    dashboard.fed(update, 0.0)
+    assert dashboard.state.errors == {"750B": "HTTP 500 reading job 750B"}
