@@ -343,3 +343,32 @@ def test_the_org_whole_while_failing_keeps_what_its_last_good_poll_could_not_rea
     dashboard = Org(Schedule(5.0), recorder="http://127.0.0.1:9464")
     dashboard.fed(update, 0.0)
     assert dashboard.state.errors == {"750B": "HTTP 500 reading job 750B"}
+
+
+async def test_the_recorder_hands_its_feed_each_poll_and_each_failure(sim: Simulator) -> None:
+    from sfmonitor.config.connection import ConnectionOptions
+    from sfmonitor.monitor.recorder import Recorder
+    from tests.fakes import MemoryWriter
+    from tests.monitor.test_recorder import _org, _record_until, _sim_org
+
+    good = _sim_org(sim, several=True)
+    bad = _org("bad", ConnectionOptions(instance_url=sim.base_url, access_token="not-a-token"), several=True)
+    feed, writer = Feed(), MemoryWriter(wanted=2)
+    recorder = Recorder([good, bad], writer, feed=feed)
+    assert [o["org"] for o in json.loads(feed.hello())["orgs"]] == ["sim", "bad"]
+    await _record_until(recorder, writer.enough.is_set, lambda: bad[0].schedule.failures >= 1)
+    got = feed.after(0, timeout=0)
+    assert got is not None
+    by_org: dict[str, list[dict[str, Any]]] = {}
+    for event in events(got[0]):
+        by_org.setdefault(event["org"], []).append(event)
+    first = by_org["sim"][0]
+    assert first["error"] is None and first["last_good"] is not None
+    assert {j["fields"]["id"] for j in first["jobs"]} == {job.id for job in writer.polls[0][1]}  # the first: every job
+    assert all(e["jobs"] == [] and "token" in e["error"] and "not-a-token" not in e["error"] for e in by_org["bad"])
+    replica = Replica()
+    lines, _ = feed.start(None, None)
+    for event in events(lines[1:]):
+        if event["org"] == "sim":
+            replica.apply(event)
+    assert replica.jobs == good[0].state.jobs
