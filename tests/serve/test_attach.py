@@ -266,3 +266,16 @@ async def test_lines_are_cut_where_the_recorder_cut_them_whatever_the_chunks() -
             await seen.until(lambda: len(seen.of("lost")) >= 1)
     assert [e["seq"] for e in seen.of("event")] == list(range(1, 40))
     assert [json.dumps(e) for e in seen.of("event")] == events
+
+
+async def test_after_a_cut_the_link_asks_for_what_it_missed_since_its_last_event() -> None:
+    event = {"type": "org", "seq": 5, "org": "prod", "full": True, "gone": [], "jobs": []}
+    answer = answering(HELLO, json.dumps(event), json.dumps({"type": "ping"}))  # then the line is cut
+    seen = Seen()
+    with HostileServer(answer) as hostile:
+        link = seen.link(address_of(hostile))
+        async with following(link):
+            await seen.until(lambda: len(seen.of("hello")) >= 3)
+        asked = [a.path for a in hostile.asked]
+    assert asked[0] == "/api/v1/feed" and asked[1] == asked[2] == "/api/v1/feed?boot=b&after=5"
+    assert "closed the feed" in seen.of("lost")[0] and [e["seq"] for e in seen.of("event")][:2] == [5, 5]
