@@ -112,7 +112,8 @@ class Feed:
 
     def polled(self, org: Org, snapshot: Snapshot) -> None:
         """A good poll: the jobs whose read changed since the last event, and the ids gone."""
-        held = self._orgs.setdefault(org.remembered_as, _Held({}, {}, {}))
+        with self._cond:  # an org not listed is added under the lock: a reader may be iterating the orgs
+            held = self._orgs.setdefault(org.remembered_as, _Held({}, {}, {}))
         jobs = snapshot.jobs
         changed = {job_id: job for job_id, job in jobs.items() if held.sent.get(job_id) is not job}
         gone = [job_id for job_id in held.sent if job_id not in jobs]
@@ -131,7 +132,7 @@ class Feed:
         health = _health(org)
         with self._cond:
             held = self._orgs.setdefault(org.remembered_as, _Held({}, {}, health))
-            held.health = health
+            held.health = {**held.health, **health}  # sent whole: the last good poll's unread jobs still marked
             self._emit(org.remembered_as, health, (), (), full=False)
 
     def close(self) -> None:
@@ -236,8 +237,7 @@ class Replica:
         if not isinstance(gone, list):
             raise ValueError("gone is not a list")
         if full:
-            self.jobs = dict(sorted(((job.id, job) for job in jobs), key=newest_first))
-            self.whole = True
+            copy = dict(sorted(((job.id, job) for job in jobs), key=newest_first))
         elif not self.whole:
             return None
         else:
@@ -248,7 +248,12 @@ class Replica:
             for job in jobs:
                 new = new or job.id not in merged
                 merged[job.id] = job
-            self.jobs = dict(sorted(merged.items(), key=newest_first)) if new else merged
+            copy = dict(sorted(merged.items(), key=newest_first)) if new else merged
+        update = self._update(event, copy, full)  # the whole event read before the copy changes
+        self.jobs, self.whole = copy, True
+        return update
+
+    def _update(self, event: Mapping[str, Any], jobs: dict[str, Job], full: bool) -> Update:
         error = event.get("error")
         gap = event.get("gap")
         usage = event.get("usage")
@@ -263,14 +268,14 @@ class Replica:
         if not isinstance(errors, dict) or not isinstance(read, list):
             raise ValueError("errors or read of the wrong shape")
         snapshot = Snapshot(
-            jobs=self.jobs,
+            jobs=jobs,
             api_usage=ApiUsage(int(usage[0]), int(usage[1])) if isinstance(usage, list) and len(usage) == 2 else None,
             taken_at=good,
             requests=0,  # the dashboard's own: none (the recorder reads the org)
             errors={str(k): str(v) for k, v in errors.items()},
             backlog=int(event.get("backlog") or 0),
             deferred=int(event.get("deferred") or 0),
-            read=frozenset(self.jobs) if full else frozenset(str(job_id) for job_id in read),
+            read=frozenset(jobs) if full else frozenset(str(job_id) for job_id in read),
         )
         return Update((snapshot, good), failing, name, production, gap_s)
 

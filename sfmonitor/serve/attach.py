@@ -18,7 +18,7 @@ import asyncio
 import json
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -125,6 +125,27 @@ def recorded_orgs(address: RecorderAddress, timeout: float = CONNECT_S) -> list[
         raise RecorderError(f"the recorder at {address.url} {_words(exc, address)}") from None
 
 
+async def _lines(response: httpx.Response) -> AsyncIterator[str]:
+    """The stream's lines, none longer than LINE_LIMIT characters (httpx's own line reader keeps a
+    line that never ends without bound: a recorder that is not one would fill the dashboard's memory)."""
+    parts: list[str] = []
+    size = 0
+    async for text in response.aiter_text():
+        start = 0
+        while (cut := text.find("\n", start)) >= 0:
+            if size + cut - start > LINE_LIMIT:
+                break
+            parts.append(text[start:cut])
+            yield "".join(parts)
+            parts, size, start = [], 0, cut + 1
+        parts.append(text[start:])
+        size += len(text) - start
+        if size > LINE_LIMIT:
+            raise RecorderError(f"sent a line of more than {LINE_LIMIT:,} characters: not its feed")
+    if parts and (last := "".join(parts)):
+        yield last
+
+
 class Link:
     """The feed of one recorder, followed until cancelled. ``on_hello(hello)`` when a connection is
     made, ``on_event(event)`` for each org event in order, ``on_lost(words)`` when one is lost (or
@@ -177,8 +198,11 @@ class Link:
         async with client.stream("GET", f"{self.address.url}/api/v1/feed", params=params) as response:
             if response.status_code != 200:
                 raise _refusal(response)
-            lines = response.aiter_lines()
-            hello = _hello(await anext(lines))
+            lines = _lines(response)
+            first = await anext(lines, None)
+            if first is None:  # else StopAsyncIteration, whose name would be the words
+                raise RecorderError("closed the feed before its first line")
+            hello = _hello(first)
             if hello.get("boot") != self.boot:
                 self.boot, self.seq = str(hello.get("boot")), None
             self.connected = True

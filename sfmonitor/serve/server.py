@@ -131,7 +131,7 @@ class _Handler(BaseHTTPRequestHandler):
         asked = parse_qs(query)
         boot = asked.get("boot", [None])[0]
         after_text = asked.get("after", [""])[0]
-        after = int(after_text) if after_text.isdigit() and len(after_text) < 19 else None
+        after = int(after_text) if after_text.isascii() and after_text.isdigit() and len(after_text) < 19 else None
         lines, seq = feed.start(boot, after)
         gzipped = gzip_accepted(self.headers.get("Accept-Encoding") or "")
         packed = zlib.compressobj(1, zlib.DEFLATED, 31) if gzipped else None
