@@ -84,14 +84,15 @@ class OrgState:
         self.pending[job_id] = action
         return True
 
-    def action_answered(self, job_id: str, answer: Job | None = None) -> None:
-        """The org answered (or the answer was lost). The job stays pending until a later poll reads it."""
+    def action_answered(self, job_id: str, answer: Job | None = None, *, later: int = 0) -> None:
+        """The org answered (or the answer was lost). The job stays pending until a later poll reads it:
+        one that started after the answer, ``later`` cycles more (a recorder's: see Org.action_answered)."""
         if answer is not None and job_id in self.jobs:
             self.jobs = {**self.jobs, job_id: answer}  # a new mapping: the index tells changes by the old one
             self.index.update(self.jobs)
         if answer is not None:
             self._answers[job_id] = answer
-        self._fences[job_id] = self.cycles_started
+        self._fences[job_id] = self.cycles_started + later
 
     def action_refused(self, job_id: str) -> None:
         """Refused before or by the org, nothing changed: not pending any more."""

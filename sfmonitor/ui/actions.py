@@ -135,7 +135,7 @@ class CloseAndAbort(App[None]):
         org = self._of(message)
         if org is None:
             return
-        org.state.action_answered(message.job.id, message.job)
+        org.action_answered(message.job.id, message.job)
         self.fleet.refresh(org)
         where = f"{org.shown_name}: "  # every toast of an action names its org
         say(self, f"{where}Job {message.job.id}: {message.before} → {message.job.state}",
@@ -148,7 +148,7 @@ class CloseAndAbort(App[None]):
         if org is None:
             return
         if message.unknown:
-            org.state.action_answered(message.job.id)  # pending until the job is read again
+            org.action_answered(message.job.id)  # pending until the job is read again
         else:
             org.state.action_refused(message.job.id)
         title = "Outcome unknown" if message.unknown else f"{message.action.value.capitalize()} refused"

@@ -315,7 +315,7 @@ def test_a_feed_read_older_than_an_abort_answer_keeps_the_answer_and_a_newer_one
     poll(feed, org, snap(job("750A", "InProgress", 10, modstamp=0)))
     seq = replay(feed, replica, dashboard, None)
     assert dashboard.state.action_sent("750A", Action.ABORT)
-    dashboard.state.action_answered("750A", job("750A", "Aborted", 20, modstamp=2))  # the org's answer
+    dashboard.action_answered("750A", job("750A", "Aborted", 20, modstamp=2))  # the org's answer
 
     poll(feed, org, snap(job("750A", "InProgress", 15, modstamp=1), at=1))  # the recorder read it before
     seq = replay(feed, replica, dashboard, seq)
@@ -326,6 +326,27 @@ def test_a_feed_read_older_than_an_abort_answer_keeps_the_answer_and_a_newer_one
     replay(feed, replica, dashboard, seq)
     assert dashboard.state.jobs["750A"].state == "Aborted" and not dashboard.state.pending
     assert not dashboard.state.awaiting_read
+
+
+def test_an_abort_whose_answer_was_lost_is_not_undone_by_a_poll_the_recorder_began_before_it() -> None:
+    """No answer, so no time of the org's to compare: the next event may come from a poll the recorder
+    began before the request went out (its read is set aside); the one after it began after."""
+    feed, org = Feed(), recorder_org()
+    feed.listed([org])
+    replica, dashboard = Replica(), Org(Schedule(5.0), recorder="http://127.0.0.1:9464")
+    poll(feed, org, snap(job("750A", "InProgress", 10, modstamp=0)))
+    seq = replay(feed, replica, dashboard, None)
+    assert dashboard.state.action_sent("750A", Action.ABORT)
+    dashboard.action_answered("750A")  # the answer was lost: the outcome is not known
+
+    poll(feed, org, snap(job("750A", "InProgress", 15, modstamp=1), at=1))  # begun before the request
+    seq = replay(feed, replica, dashboard, seq)
+    assert dashboard.state.pending == {"750A": Action.ABORT}  # still on its way: abort is not offered again
+    assert dashboard.refusal(Action.ABORT, dashboard.state.jobs["750A"]) is not None
+
+    poll(feed, org, snap(job("750A", "Aborted", 15, modstamp=2), at=2))  # begun after it
+    replay(feed, replica, dashboard, seq)
+    assert dashboard.state.jobs["750A"].state == "Aborted" and not dashboard.state.pending
 
 
 def test_the_org_whole_while_failing_keeps_what_its_last_good_poll_could_not_read() -> None:
