@@ -43,6 +43,7 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -223,6 +224,7 @@ def run(args: argparse.Namespace, dashboards: int) -> Run:
             recorder.wait(timeout=30)
         sim.terminate()
         sim.wait(timeout=10)
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def main() -> None:
