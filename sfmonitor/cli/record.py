@@ -111,7 +111,8 @@ def cmd_record(args: argparse.Namespace) -> int:
             started = f"recording {plural(len(models), 'org')} ({names}) to {history.path}"
             log.info("%s; keeping %d days, at most %s bytes", started, history.days, f"{history.max_bytes:,}")
             at = f"http://{Listen(listen.host, server.port)}" if listen and server else ""
-            serving = f"; metrics: {at}/metrics; dashboards: sfmonitor --recorder {at}" if at else ""
+            attach = at if listen and listen.loopback else "https://THIS-HOST (its TLS proxy) --recorder-token-file F"
+            serving = f"; metrics: {at}/metrics; dashboards: sfmonitor --recorder {attach}" if at else ""
             print(f"sfmonitor: {started}; log: {paths.log_file()}{serving}; SIGTERM or ctrl+c stops", file=sys.stderr)
             why = asyncio.run(_record(recorder)) or why
         except _Stopped as exc:

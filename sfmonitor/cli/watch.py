@@ -12,7 +12,7 @@ from ..bulk.errors import (
     ConfigError,
 )
 from ..config import settings as config
-from ..config.orgs import OrgConfig
+from ..config.orgs import OrgConfig, history_name
 from .exits import ExitCode, fail
 from .targets import orgs_of
 
@@ -25,35 +25,37 @@ ORG_VARIABLES = ("SF_INSTANCE_URL", "SF_ACCESS_TOKEN", "SF_TARGET_ORG")
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
-    from ..serve.attach import RecorderError
+    from ..serve.attach import RecorderError, RecorderRefused
 
     try:
-        every = getattr(args, "recorder", None) and not _names_an_org(args)  # every org the recorder records
+        every = getattr(args, "recorder", None) and not (args.target_org or args.all_orgs)  # every org it records
         orgs = recorded(args) if every else orgs_of(args)
     except ConfigError as exc:
         return fail(str(exc), ExitCode.USAGE)
+    except RecorderRefused as exc:
+        return fail(str(exc), ExitCode.CONNECT)
     except RecorderError as exc:
         return fail(f"{exc}; name the orgs (-o NAME) to start anyway and wait for it", ExitCode.CONNECT)
     return run_dashboard(orgs, args)
 
 
-def _names_an_org(args: argparse.Namespace) -> bool:
-    """Whether the flags or the environment name an org (else ``--recorder`` shows every org it records)."""
-    return bool(args.target_org or args.all_orgs or args.instance_url or args.access_token
-                or any(os.environ.get(name) for name in ORG_VARIABLES))  # fmt: skip
-
-
 def recorded(args: argparse.Namespace) -> list[OrgConfig]:
-    """The orgs ``--recorder`` records, asked of it: each signs in (for close, abort, failures) as the
-    config file's table of that name says, else as the sf CLI alias of that name."""
+    """The orgs ``--recorder`` records, asked of it, in its order. Each signs in (for close, abort,
+    failures) as the org of the flags or environment does when it is that org (the same history
+    name), else as the config file's table of that name says, else as the sf CLI alias of that name."""
     from ..serve.attach import recorded_orgs, recorder_address
 
     address = recorder_address(args.recorder, args.recorder_token_file)
     names = recorded_orgs(address)
     if not names:
         raise ConfigError(f"the recorder at {address.url} records no org yet")
-    args.target_org = names
-    return orgs_of(args)
+    own: dict[str, OrgConfig] = {}
+    if args.instance_url or args.access_token or any(os.environ.get(name) for name in ORG_VARIABLES):
+        [flags_org] = orgs_of(args)  # resolved: its history name is the one the recorder would give it
+        own[history_name(flags_org, flags_org.options)] = flags_org
+    args.target_org = [name for name in names if name not in own]
+    named = {org.name: org for org in orgs_of(args)} if args.target_org else {}
+    return [own.get(name) or named[name] for name in names]
 
 
 def recorders_of(orgs: list[OrgConfig], args: argparse.Namespace) -> tuple[list[OrgConfig], dict[str, RecorderAddress]]:

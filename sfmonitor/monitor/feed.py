@@ -20,12 +20,14 @@ batches' (``to_wire``); the dashboard builds it with the same ``Job.from_fields`
 from __future__ import annotations
 
 import json
+import math
 import secrets
 import threading
+import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ..bulk.models import ApiUsage, Batch, Job, JobKind
@@ -35,20 +37,31 @@ if TYPE_CHECKING:
     from .org import Org
 
 RING = 4096  # events kept for a dashboard that reconnects (a minute of 10 orgs polled each 5 s, many times over)
+RING_BYTES = 32 * 1024 * 1024  # ... and at most this much of them (an org's first poll of 20,000 jobs is ~12 MB)
 PING_S = 15.0  # a line at least this often on an idle stream: a dead connection is noticed (the reader's timeout)
 VERSION = 1  # of the wire; a dashboard refuses another
 
 KINDS = {kind.name.lower(): kind for kind in JobKind}
 
 
-def to_wire(job: Job) -> dict[str, Any]:
-    """A job as it goes to a dashboard: its kind, Salesforce's fields as read, its batches' (None: not read)."""
-    batches = None if job.batches is None else [dict(batch.fields) for batch in job.batches]
-    return {"kind": job.kind.name.lower(), "fields": dict(job.fields), "batches": batches}
+def to_wire(job: Job, before: Job | None = None) -> dict[str, Any]:
+    """A job as it goes to a dashboard: its kind, Salesforce's fields as read, its batches' (None: not
+    read). ``before``: the job as last sent: a batch as it was at the same place is sent as null (a
+    Bulk 1.0 job of 15,000 batches changes a few between polls, and is not sent whole each time)."""
+    out: dict[str, Any] = {"kind": job.kind.name.lower(), "fields": dict(job.fields), "batches": None}
+    if job.batches is None:
+        return out
+    kept = before.batches if before is not None and before.batches is not None else ()
+    same = [i < len(kept) and kept[i].fields == batch.fields for i, batch in enumerate(job.batches)]
+    out["batches"] = [None if same[i] else dict(batch.fields) for i, batch in enumerate(job.batches)]
+    if any(same):
+        out["batches_as_before"] = True
+    return out
 
 
-def from_wire(raw: Any) -> Job:
-    """A job from the wire, built as a read builds it; a ValueError for anything else."""
+def from_wire(raw: Any, before: Job | None = None) -> Job:
+    """A job from the wire, built as a read builds it (``before``: the copy's, for the batches sent as
+    before); a ValueError for anything else."""
     if not isinstance(raw, dict) or not isinstance(raw.get("fields"), dict) or raw.get("kind") not in KINDS:
         raise ValueError("not a job")
     job = Job.from_fields(raw["fields"], listed_as=KINDS[raw["kind"]])
@@ -57,9 +70,13 @@ def from_wire(raw: Any) -> Job:
     batches = raw.get("batches")
     if batches is None:
         return job
-    if not isinstance(batches, list) or not all(isinstance(b, dict) for b in batches):
+    if not isinstance(batches, list) or not all(isinstance(b, dict) or b is None for b in batches):
         raise ValueError("batches that are not a list of objects")
-    return job.with_batches(tuple(Batch.from_fields(b) for b in batches))
+    kept = before.batches if before is not None and before.batches is not None else ()
+    as_before = [i for i, b in enumerate(batches) if b is None]
+    if as_before and (not raw.get("batches_as_before") or as_before[-1] >= len(kept)):
+        raise ValueError("batches as before, and no such batches before")
+    return job.with_batches(tuple(kept[i] if b is None else Batch.from_fields(b) for i, b in enumerate(batches)))
 
 
 def _when(moment: datetime | None) -> str | None:
@@ -85,18 +102,20 @@ class _Held:
     poller hands the same object for a job it did not read again), and the org's health."""
 
     sent: dict[str, Job]
-    encoded: dict[str, str]
+    encoded: dict[str, str | Job]  # a job's whole wire text, or the job, encoded when an org is sent whole
     health: dict[str, Any]
 
 
 class Feed:
     """The recorder's events, numbered from 1 within one ``boot`` (a new one each process)."""
 
-    def __init__(self, ring: int = RING) -> None:
+    def __init__(self, ring: int = RING, ring_bytes: int = RING_BYTES, clock: Callable[[], float] = time.time) -> None:
         self.boot = secrets.token_hex(8)
+        self.clock = clock  # each event says when it was sent: a dashboard tells the age of a poll by it
         self._cond = threading.Condition()
         self._seq = 0
-        self._ring: deque[tuple[int, str]] = deque(maxlen=ring)
+        self._ring: deque[tuple[int, str]] = deque()
+        self._ring_max, self._ring_bytes, self._ring_size = ring, ring_bytes, 0
         self._orgs: dict[str, _Held] = {}
         self._info: list[dict[str, Any]] = []
         self.closed = False
@@ -117,15 +136,15 @@ class Feed:
         jobs = snapshot.jobs
         changed = {job_id: job for job_id, job in jobs.items() if held.sent.get(job_id) is not job}
         gone = [job_id for job_id in held.sent if job_id not in jobs]
-        encoded = {job_id: _dumps(to_wire(job)) for job_id, job in changed.items()}  # off the lock
+        sent = [_dumps(to_wire(job, held.sent.get(job_id))) for job_id, job in changed.items()]  # off the lock
         health = _health(org, snapshot)
         with self._cond:
             held.sent = dict(jobs)
             for job_id in gone:
                 held.encoded.pop(job_id, None)
-            held.encoded.update(encoded)
+            held.encoded.update(changed)  # encoded whole only if a dashboard asks for the org whole
             held.health = health
-            self._emit(org.remembered_as, health, encoded.values(), gone, full=False)
+            self._emit(org.remembered_as, health, sent, gone, full=False)
 
     def failed(self, org: Org) -> None:
         """A failed poll (or sign-in): the org's health says why; its jobs stand as last sent."""
@@ -143,11 +162,16 @@ class Feed:
 
     def _emit(self, name: str, health: dict[str, Any], jobs: Any, gone: Any, *, full: bool) -> None:
         self._seq += 1
-        self._ring.append((self._seq, self._event(name, health, jobs, gone, full=full)))
+        line = self._event(name, health, jobs, gone, full=full)
+        self._ring.append((self._seq, line))
+        self._ring_size += len(line)
+        while len(self._ring) > 1 and (len(self._ring) > self._ring_max or self._ring_size > self._ring_bytes):
+            self._ring_size -= len(self._ring.popleft()[1])  # a dashboard that missed more gets each org whole
         self._cond.notify_all()
 
     def _event(self, name: str, health: dict[str, Any], jobs: Any, gone: Any, *, full: bool) -> str:
-        head = _dumps({"type": "org", "seq": self._seq, "org": name, "full": full, "gone": list(gone), **health})
+        head = _dumps({"type": "org", "seq": self._seq, "org": name, "full": full, "gone": list(gone),
+                       "sent": self.clock(), **health})  # fmt: skip
         return f'{head[:-1]},"jobs":[{",".join(jobs)}]}}'
 
     # --- the readers (other threads) ------------------------------------------------------------
@@ -183,8 +207,13 @@ class Feed:
         return seq <= self._seq and seq >= oldest - 1
 
     def _whole(self) -> list[str]:
-        orgs = self._orgs.items()
-        return [self._event(name, held.health, held.encoded.values(), (), full=True) for name, held in orgs]
+        out = []
+        for name, held in self._orgs.items():
+            for job_id, job in held.encoded.items():
+                if isinstance(job, Job):
+                    held.encoded[job_id] = _dumps(to_wire(job))
+            out.append(self._event(name, held.health, held.encoded.values(), (), full=True))
+        return out
 
 
 def _health(org: Org, snapshot: Snapshot | None = None) -> dict[str, Any]:
@@ -228,11 +257,18 @@ class Replica:
         self.whole = False  # an event with the org whole has come (the copy is the recorder's)
         self.failing: tuple[str, datetime | None] | None = None  # the recorder's last word on the org's trouble
 
-    def apply(self, event: Mapping[str, Any]) -> Update | None:
+    def apply(self, event: Mapping[str, Any], now: datetime | None = None) -> Update | None:
         """Take one ``org`` event; a ValueError (or KeyError, TypeError) if it is not one. None: an event
-        that changes nothing a dashboard shows (before the org came whole)."""
+        that changes nothing a dashboard shows (before the org came whole). ``now``: the dashboard's
+        clock: the recorder's moments are moved onto it by the event's ``sent`` (the two clocks may
+        differ; a poll's age is the recorder's word, not the difference of two machines' clocks)."""
         full = bool(event["full"])
-        jobs = [from_wire(raw) for raw in event["jobs"]]
+        raws = event["jobs"]
+        if not isinstance(raws, list):
+            raise ValueError("jobs is not a list")
+        before = {} if full else self.jobs
+        jobs = [from_wire(raw, before.get(raw.get("fields", {}).get("id")) if isinstance(raw, dict) else None)
+                for raw in raws]  # fmt: skip
         gone = event["gone"]
         if not isinstance(gone, list):
             raise ValueError("gone is not a list")
@@ -249,18 +285,22 @@ class Replica:
                 new = new or job.id not in merged
                 merged[job.id] = job
             copy = dict(sorted(merged.items(), key=newest_first)) if new else merged
-        update = self._update(event, copy, full)  # the whole event read before the copy changes
+        sent = _seconds(event.get("sent"))
+        shift = timedelta(seconds=now.timestamp() - sent) if now is not None and sent is not None else timedelta()
+        update = self._update(event, copy, full, shift)  # the whole event read before the copy changes
         self.jobs, self.whole = copy, True
         return update
 
-    def _update(self, event: Mapping[str, Any], jobs: dict[str, Job], full: bool) -> Update:
+    def _update(self, event: Mapping[str, Any], jobs: dict[str, Job], full: bool, shift: timedelta) -> Update:
         error = event.get("error")
         gap = event.get("gap")
         usage = event.get("usage")
         name, production = _text(event.get("name")), _flag(event.get("production"))
         gap_s = float(gap) if isinstance(gap, int | float) else None
-        failing = None if error is None else (str(error), _moment(event.get("failing_since")))
+        since = _moment(event.get("failing_since"))
+        failing = None if error is None else (str(error), since + shift if since else None)
         good = _moment(event.get("last_good"))
+        good = good + shift if good is not None else None
         if good is None or (failing is not None and not full):
             return Update(None, failing, name, production, gap_s)  # failed (its jobs stand), or not polled yet
         errors = event.get("errors") or {}
@@ -269,12 +309,12 @@ class Replica:
             raise ValueError("errors or read of the wrong shape")
         snapshot = Snapshot(
             jobs=jobs,
-            api_usage=ApiUsage(int(usage[0]), int(usage[1])) if isinstance(usage, list) and len(usage) == 2 else None,
+            api_usage=_usage(usage),
             taken_at=good,
             requests=0,  # the dashboard's own: none (the recorder reads the org)
             errors={str(k): str(v) for k, v in errors.items()},
-            backlog=int(event.get("backlog") or 0),
-            deferred=int(event.get("deferred") or 0),
+            backlog=_count(event.get("backlog")),
+            deferred=_count(event.get("deferred")),
             read=frozenset(jobs) if full else frozenset(str(job_id) for job_id in read),
         )
         return Update((snapshot, good), failing, name, production, gap_s)
@@ -286,3 +326,31 @@ def _text(value: Any) -> str | None:
 
 def _flag(value: Any) -> bool | None:
     return value if isinstance(value, bool) else None
+
+
+def _seconds(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) \
+        else None  # fmt: skip
+
+
+def _count(value: Any) -> int:
+    """A count of the recorder's (0 when it gives none); a ValueError for what cannot be one."""
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError("a count that is not a whole number")
+    return value
+
+
+def _usage(value: Any) -> ApiUsage | None:
+    """The org's API usage as the recorder read it (None: the org has not said); a ValueError for what
+    cannot be one (a negative count, an allowance of 0, numbers that are not whole)."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) != 2 or any(isinstance(n, bool) or not isinstance(n, int)
+                                                              for n in value):  # fmt: skip
+        raise ValueError("an API usage that is not two whole numbers")
+    used, most = value
+    if used < 0 or most <= 0:
+        raise ValueError("an API usage out of range")
+    return ApiUsage(used, most)

@@ -79,6 +79,7 @@ class Org:
     usuals: Usuals | None = None  # its jobs' usual pace, from past runs (None: no history to ask)
     recorder: str | None = None  # read through this recorder (its feed), never polled from here
     replica: Replica = field(default_factory=Replica)  # the recorder's copy of it, kept from the feed
+    sign_in_refused: str | None = None  # read through a recorder: why this dashboard's own sign-in failed
     _requests_seen: int = 0
     _results_seen: int = 0
     _asked: bool = False  # the poll under way was asked for (r): no pace for the day to come
@@ -138,6 +139,8 @@ class Org:
         """Why ``action`` cannot be sent for ``job`` now, or None: the one place for this rule."""
         if self.read_only:
             return read_only_refusal(self.shown_name, self.read_only_why)
+        if self.service is None and self.sign_in_refused is not None:  # asked before the question, not after
+            return f"this dashboard has no sign-in of its own for {self.shown_name}: {self.sign_in_refused}"
         if job is None:
             return "no job selected"
         remembered = self.state.memory.refusal(job.id, self.state.jobs, listed=self.state.listed)

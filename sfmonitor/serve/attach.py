@@ -92,9 +92,16 @@ def _words(exc: BaseException, address: RecorderAddress) -> str:
     return f"{type(exc).__name__}"
 
 
+class RecorderRefused(RecorderError):
+    """The recorder refused this dashboard's token, or asked for one it was not given (401)."""
+
+
 def _refusal(response: httpx.Response) -> RecorderError:
     if response.status_code == 401:
-        return RecorderError("refused this dashboard (401): give the recorder's token (--recorder-token-file)")
+        if response.request.headers.get("Authorization"):
+            return RecorderRefused("refused this dashboard's token (401): check --recorder-token-file (or "
+                                   "recorder_token_file) holds the recorder's --token-file")  # fmt: skip
+        return RecorderRefused("asks for a token (401): give it with --recorder-token-file (or recorder_token_file)")
     if response.status_code == 404:
         return RecorderError("answered 404: not an sfmonitor recorder started with --listen, or an older one")
     return RecorderError(f"answered HTTP {response.status_code}")
@@ -122,7 +129,8 @@ def recorded_orgs(address: RecorderAddress, timeout: float = CONNECT_S) -> list[
                 raise _refusal(response)
             return [org["org"] for org in _hello(response.text)["orgs"]]
     except (httpx.HTTPError, ValueError, RecorderError) as exc:
-        raise RecorderError(f"the recorder at {address.url} {_words(exc, address)}") from None
+        kind = RecorderRefused if isinstance(exc, RecorderRefused) else RecorderError
+        raise kind(f"the recorder at {address.url} {_words(exc, address)}") from None
 
 
 async def _lines(response: httpx.Response) -> AsyncIterator[str]:
@@ -184,7 +192,7 @@ class Link:
                     raise
                 except Exception as exc:  # whatever the line brings, the dashboard goes on and tries again
                     why = _words(exc, self.address)
-                if self.connected:
+                if self.connected and not self._resync:  # a line it could not use: the pause still grows
                     losses = 0
                 self.connected = False
                 self.on_lost(f"recorder {self.address.url} {why}")

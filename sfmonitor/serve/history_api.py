@@ -33,7 +33,7 @@ def answer(memory: Memory, path: str, query: str) -> tuple[int, bytes]:
 
 def _read(memory: Memory, what: str, asked: dict[str, str]) -> Any:
     org = asked["org"]
-    limit = min(int(asked.get("limit", LIMIT)), LIMIT)
+    limit = max(1, min(int(asked.get("limit", LIMIT)), LIMIT))  # SQLite takes a negative limit for none
     if what == "runs":
         runs = memory.past_runs(org, asked["object"], asked["operation"], float(asked["before"]), limit)
         return [remembered_to_wire(run) for run in runs]

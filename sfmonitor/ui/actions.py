@@ -37,7 +37,7 @@ class CloseAndAbort(App[None]):
         def poll_now(self, full: bool = False, org: Org | None = None) -> None: ...
         def _post_for(self, org: Org) -> Callable[[Message], object]: ...
         def _of(self, message: OrgMessage) -> Org | None: ...
-        def sign_in_then(self, org: Org, then: Callable[[], object]) -> None: ...
+        def sign_in_then(self, org: Org, then: Callable[[], object], *, asked: bool = False) -> bool: ...
 
     def refusal(self, action: Action, job: Job | None = None, org: Org | None = None) -> str | None:
         """Why ``action`` cannot be used now (on ``job`` of ``org``, else the selected one), or None."""
@@ -123,7 +123,8 @@ class CloseAndAbort(App[None]):
             say(self, f"Not sent to {org.shown_name}: {late}", severity="warning")
             return
         if org.service is None and org.recorder is not None:  # read through a recorder: the operator's own sign-in
-            self.sign_in_then(org, lambda: self._send(org, org.state.jobs.get(job.id, job), action))
+            if not self.sign_in_then(org, lambda: self._send(org, org.state.jobs.get(job.id, job), action)):
+                say(self, f"Not sent to {org.shown_name}: {org.refusal(action, job)}", severity="warning")
             return
         if org.service is None or not org.state.action_sent(job.id, action):
             return  # a second confirmation for the same job sends nothing

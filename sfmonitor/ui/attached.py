@@ -35,6 +35,8 @@ from .toast import say
 
 log = logging.getLogger(__name__)
 
+SIGN_IN_AGAIN_S = 60.0  # a failed sign-in of the operator's own is tried again only after this (or r on failures)
+
 
 class Attached(App[None]):
     if TYPE_CHECKING:  # the app's
@@ -60,6 +62,7 @@ class Attached(App[None]):
         for org in self.fleet:
             if org.recorder is not None:
                 org.usuals = Usuals()
+                org.sign_in_refused = self.options[org.key].unusable  # a table with only recorder: none
         self._waiting: dict[str, list[Callable[[], object]]] = {}  # org key -> what waits on its sign-in
         self._lost: set[str] = set()  # recorders whose loss was logged (once an episode)
         for url, address in self.recorders.items():
@@ -108,8 +111,8 @@ class Attached(App[None]):
             return  # an org this dashboard does not show
         before = org.state.jobs
         try:
-            update = org.replica.apply(event)
-        except (ValueError, KeyError, TypeError, IndexError) as exc:  # the org whole is asked for again
+            update = org.replica.apply(event, self.clock())
+        except (ValueError, KeyError, TypeError, IndexError, OverflowError) as exc:  # asked for whole again
             log.warning("recorder %s: an event of %s not read (%s): asking for it whole", message.url,
                         inert(org.remembered_as), clip(inert(str(exc)), 200))  # fmt: skip
             self._links[message.url].resync()
@@ -133,20 +136,30 @@ class Attached(App[None]):
 
     # --- the operator's own sign-in, for what goes to the org ------------------------------------------
 
-    def sign_in_then(self, org: Org, then: Callable[[], object]) -> None:
+    def sign_in_then(self, org: Org, then: Callable[[], object], *, asked: bool = False) -> bool:
         """Run ``then`` once ``org`` (attached to a recorder) is signed in with this dashboard's own
-        options; the first such call signs in, later ones wait with it."""
+        options; the first such call signs in, later ones wait with it. False (nothing tried): its
+        sign-in failed a moment ago (Org.sign_in_refused), unless the operator ``asked`` again."""
+        if org.sign_in_refused is not None and not (asked and not self.options[org.key].unusable):
+            return False
+        org.sign_in_refused = None
         waiting = self._waiting.setdefault(org.key, [])
         waiting.append(then)
         if len(waiting) == 1:
             say(self, f"{org.shown_name}: signing in (read through the recorder until now)…", timeout=4)
             work = org_workers.sign_in(self.options[org.key], self._post_for(org))
             self.run_worker(work, group=f"sign-in-{org.key}", exit_on_error=False)
+        return True
 
     def signed_in(self, org: Org) -> None:
         """``org`` is signed in (Polling.on_connected): what waited on it runs now."""
         for then in self._waiting.pop(org.key, []):
             then()
+
+    def _may_sign_in_again(self, org: Org, refused: str) -> None:
+        if org.sign_in_refused == refused and not self.options[org.key].unusable:
+            org.sign_in_refused = None  # an sf login since, a variable set: the next close or abort tries
+            self.render_view()
 
     def on_sign_in_failed(self, message: SignInFailed) -> None:
         org = self._of(message)
@@ -154,5 +167,8 @@ class Attached(App[None]):
             return
         dropped = len(self._waiting.pop(org.key, []))
         log.warning("sign-in to %s failed: %s", inert(org.shown_name), message.error)
+        org.sign_in_refused = message.error  # close, abort and failures say so at once, not after a question
+        self.set_timer(SIGN_IN_AGAIN_S, lambda: self._may_sign_in_again(org, message.error))
+        self.render_view()
         say(self, f"{org.shown_name}: {message.error}; nothing sent" if dropped else message.error,
             title="Sign-in failed", severity="error", timeout=15)  # fmt: skip

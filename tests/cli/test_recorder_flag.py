@@ -4,13 +4,24 @@ loopback), its token file checked as a secret, a recorder that cannot be asked w
 
 from __future__ import annotations
 
+import contextlib
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from sfmonitor.bulk.auth import Secret
 from sfmonitor.bulk.errors import ConfigError
+from sfmonitor.cli.parser import CONNECTION_DEFAULTS
 from sfmonitor.config.orgs import parse_orgs
+from sfmonitor.monitor.feed import Feed
+from sfmonitor.monitor.figures import Published
+from sfmonitor.monitor.org import Org
+from sfmonitor.monitor.schedule import Schedule
+from sfmonitor.serve.access import Listen
+from sfmonitor.serve.metrics import Exposition
+from sfmonitor.serve.server import RecorderServer
 from tests.cli.runner import run_cli
 
 
@@ -59,3 +70,43 @@ def test_an_org_table_may_be_read_through_a_recorder_with_no_sign_in_of_its_own(
     assert orgs["uat"].recorder_token_file.endswith("/team.token") and "~" not in orgs["uat"].recorder_token_file
     with pytest.raises(ConfigError, match="say how it signs in"):
         parse_orgs({"dev": {"label": "Dev"}}, "config.toml")
+
+
+@contextlib.contextmanager
+def recorder_of(*names: str, token: str | None = None) -> Iterator[str]:
+    """A recorder's server (its feed only: no org behind it) that records ``names``; its address."""
+    feed = Feed()
+    feed.listed([Org(Schedule(5.0), remembered_as=name, target=f"https://{name}.example") for name in names])
+    server = RecorderServer(Listen("127.0.0.1", 0), Exposition(Published()), Secret(token) if token else None, feed)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{server.port}"
+    finally:
+        server.stop()
+
+
+def test_every_recorded_org_is_watched_whatever_org_the_environment_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``SF_TARGET_ORG=uat``: the recorder's uat signs in as that alias; prod is shown too (its own alias)."""
+    from sfmonitor.cli.parser import build_parser, with_default_command
+    from sfmonitor.cli.watch import recorded
+
+    monkeypatch.setenv("SF_TARGET_ORG", "uat")
+    with recorder_of("prod", "uat") as url:
+        args = build_parser().parse_args(with_default_command(["--recorder", url]))
+        for name, default in CONNECTION_DEFAULTS.items():
+            if not hasattr(args, name):
+                setattr(args, name, default)
+        orgs = recorded(args)
+    assert [org.options.target_org for org in orgs] == ["prod", "uat"]
+
+
+def test_a_recorder_that_wants_a_token_says_so_and_a_wrong_one_is_named(tmp_path: Path) -> None:
+    wrong = tmp_path / "team.token"
+    wrong.write_text("not-the-token\n")
+    wrong.chmod(0o600)
+    with recorder_of("prod", token="the-team-token") as url:
+        none = run_cli(["--recorder", url])
+        bad = run_cli(["--recorder", url, "--recorder-token-file", str(wrong)])
+    assert none.returncode == 3 and "asks for a token (401)" in none.stderr and "-o NAME" not in none.stderr
+    assert bad.returncode == 3 and "refused this dashboard's token (401)" in bad.stderr
+    assert "the-team-token" not in bad.stderr + none.stderr and "not-the-token" not in bad.stderr

@@ -393,3 +393,73 @@ async def test_the_recorder_hands_its_feed_each_poll_and_each_failure(sim: Simul
         if event["org"] == "sim":
             replica.apply(event)
     assert replica.jobs == good[0].state.jobs
+
+
+def test_a_bulk_1_job_of_many_batches_is_sent_with_only_the_batches_that_changed() -> None:
+    """A 3,000-batch job read again each poll: its batches as before go as null, the copy is whole."""
+    feed, org = Feed(), recorder_org()
+    feed.listed([org])
+    fields = {"id": "750G", "jobType": "Classic", "object": "Lead", "operation": "insert", "state": "Open",
+              "createdDate": stamp(-60), "systemModstamp": stamp(0)}  # fmt: skip
+
+    def giant(done: int) -> Job:
+        batches = tuple(Batch.from_fields({"id": f"751{i:012d}", "jobId": "750G", "state": "Completed" if i < done
+                                           else "InProgress", "numberRecordsProcessed": str(200 if i < done else 7)})
+                        for i in range(3000))  # fmt: skip
+        return Job.from_fields(fields).with_batches(batches)
+
+    poll(feed, org, snap(giant(100)))
+    replica, dashboard = Replica(), Org(Schedule(5.0), recorder="http://127.0.0.1:9464")
+    seq = replay(feed, replica, dashboard, None)
+    poll(feed, org, snap(giant(103), at=1))  # three batches finished
+    got = feed.after(seq, timeout=0)
+    assert got is not None
+    [line] = got[0]
+    sent = json.loads(line)["jobs"][0]["batches"]
+    assert sum(b is not None for b in sent) == 3 and len(sent) == 3000
+    assert len(line) < 60_000  # not the whole list again (~850 kB)
+    replay(feed, replica, dashboard, seq)
+    assert replica.jobs["750G"].batches == giant(103).batches
+    whole = Replica()  # a dashboard connecting now gets the job whole
+    assert whole.apply(json.loads(feed.start(None, None)[0][1])) is not None
+    assert whole.jobs["750G"].batches == giant(103).batches
+
+
+def test_batches_as_before_with_no_copy_to_take_them_from_are_refused() -> None:
+    raw = {"kind": "classic", "fields": {"id": "750G", "jobType": "Classic"}, "batches": [None],
+           "batches_as_before": True}  # fmt: skip
+    with pytest.raises(ValueError, match="no such batches"):
+        from_wire(raw)
+
+
+def test_the_events_kept_for_a_reconnect_are_bounded_in_bytes_too() -> None:
+    feed, org = Feed(ring_bytes=20_000), recorder_org()
+    feed.listed([org])
+    for minute in range(20):
+        poll(feed, org, snap(*(job(f"750{minute:02d}{n:02d}", processed=minute) for n in range(10)), at=minute))
+    kept = feed._ring
+    assert sum(len(line) for _, line in kept) <= 20_000 + max(len(line) for _, line in kept)
+    assert len(kept) < 20
+    lines, _ = feed.start(feed.boot, 1)  # fell behind what is kept: each org whole
+    assert json.loads(lines[1])["full"] is True
+
+
+def test_a_poll_is_as_old_as_the_recorder_says_whatever_the_two_clocks_read() -> None:
+    """The recorder's clock 45 s behind the dashboard's: a poll it took just now is fresh, not 45 s old."""
+    behind = (T0 - timedelta(seconds=45)).timestamp()
+    feed, org = Feed(clock=lambda: behind + 2), recorder_org()
+    feed.listed([org])
+    org.polled(snap(job("750A")), org.state.poll_started(), T0 - timedelta(seconds=45), 0.0)
+    feed.polled(org, snap(job("750A"), at=0))
+    replica = Replica()
+    update = replica.apply(json.loads(feed.start(None, None)[0][1]), now=T0)
+    assert update is not None and update.polled is not None
+    assert update.polled[1] == T0 - timedelta(seconds=2)  # taken 2 s before it was sent, on the dashboard's clock
+
+
+@pytest.mark.parametrize("health", [{"usage": [1e400, 100]}, {"usage": [5, -1]}, {"backlog": 1e400},
+                                    {"deferred": -3}, {"sent": "x", "backlog": 2.5}])  # fmt: skip
+def test_numbers_out_of_range_are_refused_not_a_crash(health: dict[str, Any]) -> None:
+    event = {"full": True, "jobs": [], "gone": [], "last_good": T0.isoformat(), **health}
+    with pytest.raises(ValueError):
+        Replica().apply(json.loads(json.dumps(event)))

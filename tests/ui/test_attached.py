@@ -19,12 +19,13 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from sfmonitor.config import paths
 from sfmonitor.config.connection import ConnectionOptions
-from sfmonitor.config.orgs import OrgConfig
+from sfmonitor.config.orgs import OrgConfig, parse_orgs
 from sfmonitor.config.settings import Settings
 from sfmonitor.serve.attach import RecorderAddress
 from sfmonitor.simulator.server import Simulator
 from sfmonitor.store.reader import find, timeline
 from sfmonitor.store.schema import connect
+from sfmonitor.ui import textual_private
 from sfmonitor.ui.app import SfMonitorApp
 from sfmonitor.ui.screens.confirm import ConfirmScreen
 from sfmonitor.ui.screens.history import HistoryScreen
@@ -166,3 +167,29 @@ async def test_a_recorder_that_stops_is_said_and_its_successor_is_taken_up_havin
     finally:
         conn.close()
     assert states[0] == "InProgress" and states[-1] == "JobComplete", states
+
+
+async def test_an_attached_org_with_no_sign_in_of_its_own_says_so_before_any_question(
+    frozen: Simulator, recordings: list[Recording]
+) -> None:
+    """``[orgs.NAME] recorder = …`` and nothing else: abort is refused with why, before a confirmation;
+    its failures say they are not read, and why, once (no sign-in tried at each of the recorder's polls)."""
+    job = add_running_ingest_job(frozen, total=1_000_000, rate=10, running_for=60)
+    recordings.append(recording := Recording(frozen, free_port()))
+    [table] = parse_orgs({"127.0.0.1": {"recorder": recording.url}}, "config.toml").values()
+    app = SfMonitorApp([table], Settings(interval=2.0), recorders={recording.url: RecorderAddress(recording.url)})
+    async with app.run_test(size=(140, 40), notifications=True) as pilot:
+        await wait_for(pilot, lambda: state(app, job) == "InProgress")
+        jobs_table(app).select(job)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: any("no sign-in of its own" in m for m in messages(app)))
+        assert not isinstance(app.screen, ConfirmScreen)
+        await pilot.press("f")
+        await wait_for(pilot, lambda: "not read: no sign-in" in str(app.screen.query_one("#summary").render()))
+        polls = app.org.state.polls_done
+        await wait_for(pilot, lambda: app.org.state.polls_done >= polls + 2)
+    assert app.org.service is None and not writes(frozen, job)
+
+
+def messages(app: SfMonitorApp) -> list[str]:
+    return [str(n.message) for n in textual_private.notifications(app)]

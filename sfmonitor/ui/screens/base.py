@@ -25,7 +25,7 @@ class Stage(Protocol):
     failures_changed: Signal[tuple[str, View]]  # more of a job's failures read: (job id, its org's view)
 
     def render_view(self) -> None: ...  # publish the board now (a screen's first drawing)
-    def sign_in_then(self, org: Org, then: Callable[[], object]) -> None: ...  # an attached org's own sign-in
+    def sign_in_then(self, org: Org, then: Callable[[], object], *, asked: bool = False) -> bool: ...
 
 
 def stage(node: DOMNode) -> Stage:

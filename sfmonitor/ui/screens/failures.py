@@ -242,7 +242,9 @@ class FailuresScreen(JobScreen):
         org = self.org
         job = org.state.jobs.get(self.job_id)
         if job is not None and org.service is None and org.recorder is not None:  # the operator's own sign-in
-            stage(self).sign_in_then(org, lambda: self.read(asked=asked))
+            if not stage(self).sign_in_then(org, lambda: self.read(asked=asked), asked=asked):
+                self.report.error = f"not read: no sign-in of this dashboard's own ({org.sign_in_refused})"
+                self._show_summary()
             return
         if job is None or org.service is None:
             return
@@ -256,7 +258,9 @@ class FailuresScreen(JobScreen):
         org = self.org
         job = org.state.jobs.get(self.job_id)
         if job is not None and org.service is None and org.recorder is not None:  # the operator's own sign-in
-            stage(self).sign_in_then(org, self.action_export)
+            if not stage(self).sign_in_then(org, self.action_export, asked=True):
+                say(self.app, f"Not exported: no sign-in of this dashboard's own ({org.sign_in_refused})",
+                    severity="warning")  # fmt: skip
             return
         if job is None or org.service is None:
             say(self.app, "Not connected: nothing exported", severity="warning")
