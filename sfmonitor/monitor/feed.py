@@ -46,22 +46,32 @@ KINDS = {kind.name.lower(): kind for kind in JobKind}
 
 def to_wire(job: Job, before: Job | None = None) -> dict[str, Any]:
     """A job as it goes to a dashboard: its kind, Salesforce's fields as read, its batches' (None: not
-    read). ``before``: the job as last sent: a batch as it was at the same place is sent as null (a
-    Bulk 1.0 job of 15,000 batches changes a few between polls, and is not sent whole each time)."""
+    read). ``before``: the job as last sent: a batch as it was at the same place is sent as null, one
+    changed as ``{"~": the fields that changed}`` (a Bulk 1.0 job of 15,000 batches changes a few
+    between polls, and is not sent whole each time)."""
     out: dict[str, Any] = {"kind": job.kind.name.lower(), "fields": dict(job.fields), "batches": None}
     if job.batches is None:
         return out
     kept = before.batches if before is not None and before.batches is not None else ()
-    same = [i < len(kept) and kept[i].fields == batch.fields for i, batch in enumerate(job.batches)]
-    out["batches"] = [None if same[i] else dict(batch.fields) for i, batch in enumerate(job.batches)]
-    if any(same):
+    out["batches"] = [_batch(batch, kept[i] if i < len(kept) else None) for i, batch in enumerate(job.batches)]
+    if kept:
         out["batches_as_before"] = True
     return out
 
 
+def _batch(batch: Batch, before: Batch | None) -> dict[str, Any] | None:
+    if before is None or before.id != batch.id or not before.fields.keys() <= batch.fields.keys():
+        return dict(batch.fields)
+    changed = {key: value for key, value in batch.fields.items() if before.fields.get(key, _NONE) != value}
+    return {"~": changed} if changed else None
+
+
+_NONE = object()
+
+
 def from_wire(raw: Any, before: Job | None = None) -> Job:
     """A job from the wire, built as a read builds it (``before``: the copy's, for the batches sent as
-    before); a ValueError for anything else."""
+    before or as their changes); a ValueError for anything else."""
     if not isinstance(raw, dict) or not isinstance(raw.get("fields"), dict) or raw.get("kind") not in KINDS:
         raise ValueError("not a job")
     job = Job.from_fields(raw["fields"], listed_as=KINDS[raw["kind"]])
@@ -72,11 +82,17 @@ def from_wire(raw: Any, before: Job | None = None) -> Job:
         return job
     if not isinstance(batches, list) or not all(isinstance(b, dict) or b is None for b in batches):
         raise ValueError("batches that are not a list of objects")
-    kept = before.batches if before is not None and before.batches is not None else ()
-    as_before = [i for i, b in enumerate(batches) if b is None]
-    if as_before and (not raw.get("batches_as_before") or as_before[-1] >= len(kept)):
-        raise ValueError("batches as before, and no such batches before")
-    return job.with_batches(tuple(kept[i] if b is None else Batch.from_fields(b) for i, b in enumerate(batches)))
+    kept = before.batches if before is not None and before.batches is not None and raw.get("batches_as_before") \
+        else ()  # fmt: skip
+    built = []
+    for i, b in enumerate(batches):
+        if b is None or "~" in b:
+            if i >= len(kept) or (b is not None and not isinstance(b["~"], dict)):
+                raise ValueError("a batch as before, and no such batch before")
+            built.append(kept[i] if b is None else Batch.from_fields({**kept[i].fields, **b["~"]}))
+        else:
+            built.append(Batch.from_fields(b))
+    return job.with_batches(tuple(built))
 
 
 def _when(moment: datetime | None) -> str | None:

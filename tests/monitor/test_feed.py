@@ -402,9 +402,10 @@ def test_a_bulk_1_job_of_many_batches_is_sent_with_only_the_batches_that_changed
     fields = {"id": "750G", "jobType": "Classic", "object": "Lead", "operation": "insert", "state": "Open",
               "createdDate": stamp(-60), "systemModstamp": stamp(0)}  # fmt: skip
 
-    def giant(done: int) -> Job:
+    def giant(done: int, touched: float = 0.0) -> Job:
         batches = tuple(Batch.from_fields({"id": f"751{i:012d}", "jobId": "750G", "state": "Completed" if i < done
-                                           else "InProgress", "numberRecordsProcessed": str(200 if i < done else 7)})
+                                           else "InProgress", "numberRecordsProcessed": str(200 if i < done else 7),
+                                           "systemModstamp": stamp(touched if i >= done else 0)})
                         for i in range(3000))  # fmt: skip
         return Job.from_fields(fields).with_batches(batches)
 
@@ -418,17 +419,24 @@ def test_a_bulk_1_job_of_many_batches_is_sent_with_only_the_batches_that_changed
     sent = json.loads(line)["jobs"][0]["batches"]
     assert sum(b is not None for b in sent) == 3 and len(sent) == 3000
     assert len(line) < 60_000  # not the whole list again (~850 kB)
-    replay(feed, replica, dashboard, seq)
+    seq = replay(feed, replica, dashboard, seq)
     assert replica.jobs["750G"].batches == giant(103).batches
+    poll(feed, org, snap(giant(103, touched=1), at=2))  # every unfinished batch's time touched, nothing more
+    got = feed.after(seq, timeout=0)
+    assert got is not None
+    [line] = got[0]
+    assert len(line) < 200_000  # each batch's change, not each batch again
+    replay(feed, replica, dashboard, seq)
+    assert replica.jobs["750G"].batches == giant(103, touched=1).batches
     whole = Replica()  # a dashboard connecting now gets the job whole
     assert whole.apply(json.loads(feed.start(None, None)[0][1])) is not None
-    assert whole.jobs["750G"].batches == giant(103).batches
+    assert whole.jobs["750G"].batches == giant(103, touched=1).batches
 
 
 def test_batches_as_before_with_no_copy_to_take_them_from_are_refused() -> None:
     raw = {"kind": "classic", "fields": {"id": "750G", "jobType": "Classic"}, "batches": [None],
            "batches_as_before": True}  # fmt: skip
-    with pytest.raises(ValueError, match="no such batches"):
+    with pytest.raises(ValueError, match="no such batch"):
         from_wire(raw)
 
 
