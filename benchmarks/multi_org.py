@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from counting_proxy import CountingProxy
-from simulator_process import start_simulator
+from simulator_process import rss_of, start_simulator
 
 from sfmonitor.bulk.auth import StaticToken
 from sfmonitor.bulk.service import BulkService
@@ -145,14 +145,6 @@ def key_latency(moves: int) -> tuple[float, float, float]:
     latencies.sort()
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
     return latencies[len(latencies) // 2] * 1000, p99 * 1000, latencies[-1] * 1000
-
-
-def rss_of(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as handle:
-        for line in handle:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def jobs_size_mb(watched: list[SimOrg]) -> float:

@@ -18,9 +18,14 @@ def start_simulator(*options: str) -> tuple[subprocess.Popen[str], dict[str, str
     return proc, env
 
 
-def rss_mb() -> float:
-    with open("/proc/self/status") as handle:
+def rss_of(pid: int | str) -> float:
+    """A process's resident memory in MB (Linux /proc; ``"self"``: this one)."""
+    with open(f"/proc/{pid}/status") as handle:
         for line in handle:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     return 0.0
+
+
+def rss_mb() -> float:
+    return rss_of("self")

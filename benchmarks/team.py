@@ -57,18 +57,10 @@ from typing import IO, Any
 
 import httpx
 from counting_proxy import CountingProxy
-from simulator_process import start_simulator
+from simulator_process import rss_of, start_simulator
 
 HERE = Path(__file__).resolve().parent
 LISTENING = re.compile(r"dashboards: sfmonitor --recorder (http://\S+?);")
-
-
-def rss_of(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as handle:
-        for line in handle:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def isolated(home: Path, instance_url: str, token: str) -> dict[str, str]:

@@ -24,6 +24,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from simulator_process import rss_mb
+
 from sfmonitor.cli.parser import CONNECTION_DEFAULTS, build_parser, with_default_command
 from sfmonitor.cli.targets import orgs_of
 from sfmonitor.cli.watch import recorders_of
@@ -31,14 +33,6 @@ from sfmonitor.config import settings as config
 from sfmonitor.ui import app as ui_app
 from sfmonitor.ui.app import SfMonitorApp
 from sfmonitor.ui.messages import RecorderEvent, RecorderHello
-
-
-def rss_mb() -> float:
-    with open("/proc/self/status") as handle:
-        for line in handle:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 class TeamDashboard(SfMonitorApp):

@@ -308,13 +308,19 @@ def test_the_org_whole_while_failing_is_its_last_good_poll_then_the_failure() ->
     assert dashboard.connection.error == "the org's daily API limit is reached"
 
 
-def test_a_feed_read_older_than_an_abort_answer_keeps_the_answer_and_a_newer_one_ends_it() -> None:
+def abort_sent() -> tuple[Feed, Org, Replica, Org, int]:
+    """A recorder's org with a running job, a dashboard attached to it that has sent an abort of it."""
     feed, org = Feed(), recorder_org()
     feed.listed([org])
     replica, dashboard = Replica(), Org(Schedule(5.0), recorder="http://127.0.0.1:9464")
     poll(feed, org, snap(job("750A", "InProgress", 10, modstamp=0)))
     seq = replay(feed, replica, dashboard, None)
     assert dashboard.state.action_sent("750A", Action.ABORT)
+    return feed, org, replica, dashboard, seq
+
+
+def test_a_feed_read_older_than_an_abort_answer_keeps_the_answer_and_a_newer_one_ends_it() -> None:
+    feed, org, replica, dashboard, seq = abort_sent()
     dashboard.action_answered("750A", job("750A", "Aborted", 20, modstamp=2))  # the org's answer
 
     poll(feed, org, snap(job("750A", "InProgress", 15, modstamp=1), at=1))  # the recorder read it before
@@ -331,12 +337,7 @@ def test_a_feed_read_older_than_an_abort_answer_keeps_the_answer_and_a_newer_one
 def test_an_abort_whose_answer_was_lost_is_not_undone_by_a_poll_the_recorder_began_before_it() -> None:
     """No answer, so no time of the org's to compare: the next event may come from a poll the recorder
     began before the request went out (its read is set aside); the one after it began after."""
-    feed, org = Feed(), recorder_org()
-    feed.listed([org])
-    replica, dashboard = Replica(), Org(Schedule(5.0), recorder="http://127.0.0.1:9464")
-    poll(feed, org, snap(job("750A", "InProgress", 10, modstamp=0)))
-    seq = replay(feed, replica, dashboard, None)
-    assert dashboard.state.action_sent("750A", Action.ABORT)
+    feed, org, replica, dashboard, seq = abort_sent()
     dashboard.action_answered("750A")  # the answer was lost: the outcome is not known
 
     poll(feed, org, snap(job("750A", "InProgress", 15, modstamp=1), at=1))  # begun before the request
