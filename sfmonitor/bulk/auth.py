@@ -386,13 +386,19 @@ class SfCliAlias:
             str(version) if version else None,
         )
 
-    async def _run(self, *command: str) -> dict[str, Any]:
-        exe = shutil.which(self.executable)
-        if exe is None:
-            raise AuthError(
+    def unavailable(self) -> str | None:
+        """Why this alias cannot be used at all (no sf CLI on PATH), asked without running anything."""
+        if shutil.which(self.executable) is None:
+            return (
                 f"cannot use org {self.alias!r}: the Salesforce CLI ('{self.executable}') is not on PATH; "
                 "install it (npm install -g @salesforce/cli) or pass --instance-url and --access-token"
             )
+        return None
+
+    async def _run(self, *command: str) -> dict[str, Any]:
+        exe = shutil.which(self.executable)
+        if exe is None:
+            raise AuthError(self.unavailable() or f"cannot use org {self.alias!r}")
         proc = await asyncio.create_subprocess_exec(
             exe,
             *command,

@@ -339,6 +339,14 @@ class Job:
         return self.state in V2_TERMINAL
 
     @property
+    def still_moving(self) -> bool:
+        """Ended, yet its counts may still grow: a Bulk 1.0 job aborted while a batch ran (its queued
+        batches become NotProcessed, an InProgress one runs to its end). The phase rule calls it ended
+        (its outcome is known); a poll reads it again until its batches are done."""
+        known = self.batch_summary is not None or self.number_batches_total is not None
+        return self.kind is JobKind.CLASSIC and self.state == "Aborted" and known and not self.batches_all_terminal
+
+    @property
     def batches_all_terminal(self) -> bool:
         """Every batch finished: from the batch list when we have it, else from the counters."""
         if self.batch_summary is not None:

@@ -52,7 +52,8 @@ def recorded(args: argparse.Namespace) -> list[OrgConfig]:
     own: dict[str, OrgConfig] = {}
     if args.instance_url or args.access_token or any(os.environ.get(name) for name in ORG_VARIABLES):
         [flags_org] = orgs_of(args)  # resolved: its history name is the one the recorder would give it
-        own[history_name(flags_org, flags_org.options)] = flags_org
+        name = history_name(flags_org, flags_org.options)
+        own[name] = replace(flags_org, label=flags_org.label or name)  # shown by the recorder's name for it
     args.target_org = [name for name in names if name not in own]
     named = {org.name: org for org in orgs_of(args)} if args.target_org else {}
     return [own.get(name) or named[name] for name in names]

@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 
 RING = 4096  # events kept for a dashboard that reconnects (a minute of 10 orgs polled each 5 s, many times over)
 RING_BYTES = 32 * 1024 * 1024  # ... and at most this much of them (an org's first poll of 20,000 jobs is ~12 MB)
+SKEW_MAX_S = 86400.0  # a recorder whose clock is further from the dashboard's than this is not believed
+LATE_S = 5.0  # a recorder's poll said to end this long after the event that tells it: not believed
 PING_S = 15.0  # a line at least this often on an idle stream: a dead connection is noticed (the reader's timeout)
 VERSION = 1  # of the wire; a dashboard refuses another
 
@@ -302,6 +304,12 @@ class Replica:
                 merged[job.id] = job
             copy = dict(sorted(merged.items(), key=newest_first)) if new else merged
         sent = _seconds(event.get("sent"))
+        if sent is not None and now is not None and abs(now.timestamp() - sent) > SKEW_MAX_S:
+            raise ValueError("sent at a time that is not today's on this machine's clock")
+        for key in ("last_good", "failing_since"):  # a poll is never newer than the event that tells it
+            moment = _moment(event.get(key))
+            if moment is not None and sent is not None and moment.timestamp() > sent + LATE_S:
+                raise ValueError(f"{key} after the event that tells it")
         shift = timedelta(seconds=now.timestamp() - sent) if now is not None and sent is not None else timedelta()
         update = self._update(event, copy, full, shift)  # the whole event read before the copy changes
         self.jobs, self.whole = copy, True
@@ -312,7 +320,8 @@ class Replica:
         gap = event.get("gap")
         usage = event.get("usage")
         name, production = _text(event.get("name")), _flag(event.get("production"))
-        gap_s = float(gap) if isinstance(gap, int | float) else None
+        gap_s = _seconds(gap)
+        gap_s = gap_s if gap_s is not None and gap_s > 0 else None
         since = _moment(event.get("failing_since"))
         failing = None if error is None else (str(error), since + shift if since else None)
         good = _moment(event.get("last_good"))

@@ -315,7 +315,7 @@ class Poller:
             jobs[job_id] = current
             if job_id in rows:
                 self.tracks.setdefault(job_id, Track()).listed = rows[job_id]
-            if job_id not in errors and current.finished and job_id not in unread:
+            if job_id not in errors and current.finished and not current.still_moving and job_id not in unread:
                 self.final.add(job_id)
         self.final &= set(jobs)  # jobs the org deleted are forgotten
         for gone in self.tracks.keys() - jobs.keys():

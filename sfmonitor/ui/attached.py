@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 from textual.app import App
 from textual.message import Message
 
+from ..bulk.auth import SfCliAlias
+from ..bulk.errors import BulkError
 from ..config.connection import ConnectionOptions
 from ..monitor.fleet import Fleet
 from ..monitor.org import Org
@@ -36,6 +38,16 @@ from .toast import say
 log = logging.getLogger(__name__)
 
 SIGN_IN_AGAIN_S = 60.0  # a failed sign-in of the operator's own is tried again only after this (or r on failures)
+
+
+def cannot_sign_in(options: ConnectionOptions) -> str | None:
+    """Why an attached org's own sign-in cannot work, known without trying: a table with only
+    ``recorder``, an sf alias with no sf CLI on PATH (said before a close/abort's question)."""
+    try:
+        source = options.token_source()
+    except BulkError as exc:
+        return str(exc)
+    return source.unavailable() if isinstance(source, SfCliAlias) else None
 
 
 class Attached(App[None]):
@@ -62,7 +74,7 @@ class Attached(App[None]):
         for org in self.fleet:
             if org.recorder is not None:
                 org.usuals = Usuals()
-                org.sign_in_refused = self.options[org.key].unusable  # a table with only recorder: none
+                org.sign_in_refused = cannot_sign_in(self.options[org.key])
         self._waiting: dict[str, list[Callable[[], object]]] = {}  # org key -> what waits on its sign-in
         self._lost: set[str] = set()  # recorders whose loss was logged (once an episode)
         for url, address in self.recorders.items():
@@ -113,9 +125,12 @@ class Attached(App[None]):
         try:
             update = org.replica.apply(event, self.clock())
         except (ValueError, KeyError, TypeError, IndexError, OverflowError) as exc:  # asked for whole again
+            why = clip(inert(str(exc)), 200)
             log.warning("recorder %s: an event of %s not read (%s): asking for it whole", message.url,
-                        inert(org.remembered_as), clip(inert(str(exc)), 200))  # fmt: skip
+                        inert(org.remembered_as), why)  # fmt: skip
+            org.recorder_lost(f"recorder {message.url} sent what this dashboard cannot read ({why})", self.clock())
             self._links[message.url].resync()
+            self.render_view()
             return
         if update is None:
             return
@@ -140,7 +155,7 @@ class Attached(App[None]):
         """Run ``then`` once ``org`` (attached to a recorder) is signed in with this dashboard's own
         options; the first such call signs in, later ones wait with it. False (nothing tried): its
         sign-in failed a moment ago (Org.sign_in_refused), unless the operator ``asked`` again."""
-        if org.sign_in_refused is not None and not (asked and not self.options[org.key].unusable):
+        if org.sign_in_refused is not None and not (asked and not cannot_sign_in(self.options[org.key])):
             return False
         org.sign_in_refused = None
         waiting = self._waiting.setdefault(org.key, [])
@@ -157,7 +172,7 @@ class Attached(App[None]):
             then()
 
     def _may_sign_in_again(self, org: Org, refused: str) -> None:
-        if org.sign_in_refused == refused and not self.options[org.key].unusable:
+        if org.sign_in_refused == refused and not cannot_sign_in(self.options[org.key]):
             org.sign_in_refused = None  # an sf login since, a variable set: the next close or abort tries
             self.render_view()
 

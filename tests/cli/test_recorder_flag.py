@@ -98,6 +98,7 @@ def test_every_recorded_org_is_watched_whatever_org_the_environment_names(monkey
                 setattr(args, name, default)
         orgs = recorded(args)
     assert [org.options.target_org for org in orgs] == ["prod", "uat"]
+    assert [org.label for org in orgs] == ["prod", "uat"]  # each by the recorder's name for it
 
 
 def test_a_recorder_that_wants_a_token_says_so_and_a_wrong_one_is_named(tmp_path: Path) -> None:

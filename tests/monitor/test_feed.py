@@ -472,3 +472,21 @@ def test_numbers_out_of_range_are_refused_not_a_crash(health: dict[str, Any]) ->
     event = {"full": True, "jobs": [], "gone": [], "last_good": T0.isoformat(), **health}
     with pytest.raises(ValueError):
         Replica().apply(json.loads(json.dumps(event)))
+
+
+@pytest.mark.parametrize(
+    "times",
+    [{"last_good": "9999-12-31T23:59:59+00:00", "sent": T0.timestamp()},  # a poll after the event telling it
+     {"last_good": T0.isoformat(), "sent": -1e11},  # a recorder's clock that is not today's
+     {"last_good": T0.isoformat(), "error": "x", "failing_since": "9999-01-01T00:00:00+00:00", "sent": T0.timestamp()}],
+)  # fmt: skip
+def test_a_poll_from_the_future_is_refused_not_shown(times: dict[str, Any]) -> None:
+    event = {"full": True, "jobs": [], "gone": [], **times}
+    with pytest.raises(ValueError):
+        Replica().apply(event, now=T0)
+
+
+def test_a_gap_that_is_not_a_number_of_seconds_is_not_taken() -> None:
+    event = {"full": True, "jobs": [], "gone": [], "last_good": T0.isoformat(), "sent": T0.timestamp(), "gap": -5}
+    update = Replica().apply(event, now=T0)
+    assert update is not None and update.gap is None

@@ -218,3 +218,33 @@ async def test_a_job_whose_read_failed_stays_marked_until_a_read_succeeds() -> N
     finally:
         await service.transport.aclose()
         sim.stop()
+
+
+async def test_a_bulk_1_job_aborted_while_a_batch_runs_is_read_until_that_batch_ends(quiet_sim: Simulator) -> None:
+    """Aborting a Bulk 1.0 job makes its queued batches NotProcessed; the one InProgress runs to its end
+    (reference: Bulk 1.0 batch states). Its counts at the abort are not its last: it is read again until
+    its batches are done, then never again."""
+    from tests.conftest import add_classic_job, connected
+
+    sim = quiet_sim
+    clock = sim.world.clock
+    clock.start, clock.frozen = clock.now(), True
+    job_id = add_classic_job(sim, [1000, 1000, 1000], rate=10.0, state="Open", started_ago=50.0, fail_permille=0)
+    async with connected(sim) as service:
+        poller = Poller(service)
+        job = (await poller.cycle()).jobs[job_id]
+        assert job.batches is not None and {b.state for b in job.batches} >= {"InProgress", "Queued"}
+        await service.act(job, Action.ABORT)
+        aborted = (await poller.cycle(full=True)).jobs[job_id]
+        assert aborted.state == "Aborted" and aborted.finished and aborted.still_moving
+        with sim.world.lock:
+            clock.start += 200.0  # the running batch ends
+        for _ in range(4 * DISCOVERY_CYCLES):  # as often as the economy reads a Bulk 1.0 job
+            last = (await poller.cycle()).jobs[job_id]
+            if not last.still_moving:
+                break
+        assert not last.still_moving and last.number_records_processed == 1000
+        assert [b.state for b in last.batches or ()] == ["Completed", "NotProcessed", "NotProcessed"]
+        mark = len(sim.log)
+        await poller.cycle()
+        assert job_id not in _reads(sim, mark)  # done: never read again

@@ -193,3 +193,11 @@ async def test_an_attached_org_with_no_sign_in_of_its_own_says_so_before_any_que
 
 def messages(app: SfMonitorApp) -> list[str]:
     return [str(n.message) for n in textual_private.notifications(app)]
+
+
+def test_an_sf_alias_with_no_sf_cli_is_known_to_fail_before_any_question(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sfmonitor.ui.attached import cannot_sign_in
+
+    monkeypatch.setenv("PATH", "")
+    assert "not on PATH" in (cannot_sign_in(ConnectionOptions(target_org="uat")) or "")
+    assert cannot_sign_in(ConnectionOptions(instance_url="http://127.0.0.1:1", access_token="t")) is None
