@@ -136,7 +136,8 @@ class FailuresScreen(JobScreen):
 
     def _show_summary(self) -> None:
         report = self.report
-        line = report.summary()
+        unread = report.error and not report.bytes_read and not report.groups  # no count read: none shown as 0
+        line = "failures not read" if unread else report.summary()
         if report.reading:
             line += f" · reading… {report.rows_read:,} rows, {megabytes(report.bytes_read)}"
         elif report.bytes_read:
@@ -243,7 +244,7 @@ class FailuresScreen(JobScreen):
         job = org.state.jobs.get(self.job_id)
         if job is not None and org.service is None and org.recorder is not None:  # the operator's own sign-in
             if not stage(self).sign_in_then(org, lambda: self.read(asked=asked), asked=asked):
-                self.report.error = f"not read: no sign-in of this dashboard's own ({org.sign_in_refused})"
+                self.report.error = f"no sign-in of this dashboard's own ({org.sign_in_refused})"
                 self._show_summary()
             return
         if job is None or org.service is None:
