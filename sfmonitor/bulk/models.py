@@ -340,9 +340,8 @@ class Job:
 
     @property
     def still_moving(self) -> bool:
-        """Ended, yet its counts may still grow: a Bulk 1.0 job aborted while a batch ran (its queued
-        batches become NotProcessed, an InProgress one runs to its end). The phase rule calls it ended
-        (its outcome is known); a poll reads it again until its batches are done."""
+        """Ended (its outcome known), yet its counts may grow: a Bulk 1.0 job aborted while a batch ran
+        (an InProgress batch runs to its end). A poll reads it again until its batches are done."""
         known = self.batch_summary is not None or self.number_batches_total is not None
         return self.kind is JobKind.CLASSIC and self.state == "Aborted" and known and not self.batches_all_terminal
 
@@ -410,21 +409,10 @@ class Job:
 
 
 JSON_JOB_FIELDS = (
-    "id",
-    "jobType",
-    "object",
-    "operation",
-    "state",
-    "createdDate",
-    "systemModstamp",
-    "apiVersion",
-    "contentType",
-    "numberRecordsProcessed",
-    "numberRecordsFailed",
-    "totalProcessingTime",
-    "apiActiveProcessingTime",
-    "apexProcessingTime",
-)
+    "id", "jobType", "object", "operation", "state", "createdDate",
+    "systemModstamp", "apiVersion", "contentType", "numberRecordsProcessed", "numberRecordsFailed",
+    "totalProcessingTime", "apiActiveProcessingTime", "apexProcessingTime",
+)  # fmt: skip
 CLASSIC_BATCH_COUNTS = (
     "numberBatchesQueued",
     "numberBatchesInProgress",
