@@ -185,7 +185,8 @@ async def test_an_attached_org_with_no_sign_in_of_its_own_says_so_before_any_que
         await wait_for(pilot, lambda: any("no sign-in of its own" in m for m in messages(app)))
         assert not isinstance(app.screen, ConfirmScreen)
         await pilot.press("f")
-        await wait_for(pilot, lambda: "failures not read · the read failed: no sign-in" in str(app.screen.query_one("#summary").render()))
+        said = "failures not read · the read failed: no sign-in"
+        await wait_for(pilot, lambda: said in str(app.screen.query_one("#summary").render()))
         polls = app.org.state.polls_done
         await wait_for(pilot, lambda: app.org.state.polls_done >= polls + 2)
     assert app.org.service is None and not writes(frozen, job)
