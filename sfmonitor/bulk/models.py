@@ -328,8 +328,8 @@ class Job:
     # --- what the job is doing -------------------------------------------------------------
 
     def _finished(self) -> bool:
-        """No further change can come: never poll it again (once its final state is recorded). The
-        phase rule (sfmonitor.monitor.phase) calls such a job ``ended``; this is its one definition."""
+        """Its outcome is settled: the phase rule (sfmonitor.monitor.phase) calls such a job ``ended``; this
+        is its one definition. No further change can come, but for :attr:`still_moving`'s counts."""
         if self.kind is JobKind.CLASSIC:
             if self.state in V1_TERMINAL:
                 return True

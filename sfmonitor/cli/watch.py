@@ -65,11 +65,12 @@ def recorders_of(orgs: list[OrgConfig], args: argparse.Namespace) -> tuple[list[
     from ..serve.attach import recorder_address
 
     flag = getattr(args, "recorder", None)
+    every = recorder_address(flag, args.recorder_token_file) if flag else None  # its token file read once
     addresses: dict[str, RecorderAddress] = {}
     out = []
     for org in orgs:
-        if flag:
-            address = recorder_address(flag, args.recorder_token_file)
+        if every is not None:
+            address = every
         elif org.recorder:
             where = f"[orgs.{org.table or org.name}] recorder"
             address = recorder_address(org.recorder, org.recorder_token_file, where=where)

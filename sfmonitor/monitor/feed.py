@@ -27,10 +27,10 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from ..bulk.models import ApiUsage, Batch, Job, JobKind
+from ..bulk.models import ApiUsage, Batch, Job, JobKind, parse_datetime
 from .poller import Snapshot, newest_first
 
 if TYPE_CHECKING:
@@ -102,12 +102,13 @@ def _when(moment: datetime | None) -> str | None:
 
 
 def _moment(text: Any) -> datetime | None:
+    """A time the recorder sent (ISO text, as ``_when`` writes it); a ValueError for anything else."""
     if text is None:
         return None
-    if not isinstance(text, str):
-        raise ValueError("a time that is not text")
-    moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    moment = parse_datetime(text) if isinstance(text, str) else None
+    if moment is None:
+        raise ValueError("a time that is not one")
+    return moment
 
 
 def _dumps(value: Any) -> str:
@@ -249,7 +250,7 @@ def _health(org: Org, snapshot: Snapshot | None = None) -> dict[str, Any]:
     }
     if snapshot is not None:
         health.update(read=sorted(snapshot.read), errors=dict(snapshot.errors), backlog=snapshot.backlog,
-                      deferred=snapshot.deferred, taken_at=_when(snapshot.taken_at))  # fmt: skip
+                      deferred=snapshot.deferred)  # fmt: skip
     return health
 
 
@@ -274,6 +275,7 @@ class Replica:
         self.jobs: dict[str, Job] = {}
         self.whole = False  # an event with the org whole has come (the copy is the recorder's)
         self.failing: tuple[str, datetime | None] | None = None  # the recorder's last word on the org's trouble
+        self.lost = False  # the feed is lost (Org.recorder_lost): what it last said stands, not current
 
     def apply(self, event: Mapping[str, Any], now: datetime | None = None) -> Update | None:
         """Take one ``org`` event; a ValueError (or KeyError, TypeError) if it is not one. None: an event
@@ -285,8 +287,7 @@ class Replica:
         if not isinstance(raws, list):
             raise ValueError("jobs is not a list")
         before = {} if full else self.jobs
-        jobs = [from_wire(raw, before.get(raw.get("fields", {}).get("id")) if isinstance(raw, dict) else None)
-                for raw in raws]  # fmt: skip
+        jobs = [from_wire(raw, before.get(_job_id(raw) or "")) for raw in raws]
         gone = event["gone"]
         if not isinstance(gone, list):
             raise ValueError("gone is not a list")
@@ -312,7 +313,7 @@ class Replica:
                 raise ValueError(f"{key} after the event that tells it")
         shift = timedelta(seconds=now.timestamp() - sent) if now is not None and sent is not None else timedelta()
         update = self._update(event, copy, full, shift)  # the whole event read before the copy changes
-        self.jobs, self.whole = copy, True
+        self.jobs, self.whole, self.failing, self.lost = copy, True, update.failing, False
         return update
 
     def _update(self, event: Mapping[str, Any], jobs: dict[str, Job], full: bool, shift: timedelta) -> Update:
@@ -343,6 +344,12 @@ class Replica:
             read=frozenset(jobs) if full else frozenset(str(job_id) for job_id in read),
         )
         return Update((snapshot, good), failing, name, production, gap_s)
+
+
+def _job_id(raw: Any) -> str | None:
+    fields = raw.get("fields") if isinstance(raw, dict) else None
+    job_id = fields.get("id") if isinstance(fields, dict) else None
+    return job_id if isinstance(job_id, str) else None
 
 
 def _text(value: Any) -> str | None:

@@ -87,6 +87,8 @@ class Org:
     def connected(self, service: BulkService, name: str | None = None, sandbox: bool | None = None) -> None:
         """Signed in; ``sandbox`` is the org's ``IsSandbox`` (a setting of production wins over it)."""
         self.service = service
+        if self.recorder is not None:  # signed in for close, abort and failures: read through the recorder still
+            return
         self.poller = Poller(service, backfill=self.backfill)
         self.name = name or self.name
         self.polling = False
@@ -190,7 +192,6 @@ class Org:
             error, since = update.failing
             since = since or self.connection.failing_since
             self.connection = replace(self.connection, error=error, failing_since=since)
-        self.replica.failing = update.failing
 
     def action_answered(self, job_id: str, answer: Job | None = None) -> None:
         """The org answered a close/abort (``answer``: the job as it said; None: the answer was lost).
@@ -202,11 +203,12 @@ class Org:
 
     def recorder_lost(self, words: str, now: datetime) -> None:
         """The recorder's feed is lost: what it last said stands, marked as not current (OFFLINE)."""
-        self.polling = False
+        self.replica.lost = True
         self.connection = replace(self.connection, error=words, failing_since=self.connection.failing_since or now)
 
     def recorder_back(self) -> None:
         """The feed is back: the org is as the recorder last said (its events bring what changed since)."""
+        self.replica.lost = False
         failing = self.replica.failing
         self.connection = replace(self.connection, error=failing[0] if failing else None,
                                   failing_since=failing[1] if failing else None)  # fmt: skip

@@ -178,6 +178,7 @@ class Recorder:
         self._signed_in(org, None)
         trouble = org.connection.failing_since
         delay = org.polled(snapshot, cycle, self.clock(), self.monotonic())
+        org.next_poll_delay = delay = org.schedule.interval if delay is None else delay  # its poll gap (idle looks)
         if trouble is not None:
             log.info("%s: read again after %s of trouble", _label(org), eta((self.clock() - trouble).total_seconds()))
         changed = to_record(snapshot, self._handed.get(org.key))
@@ -191,7 +192,7 @@ class Recorder:
             self.feed.polled(org, snapshot)
         await self._limits(org)
         self._publish(org)
-        return org.schedule.interval if delay is None else delay
+        return delay
 
     def _publish(self, org: Org) -> None:
         """The org's figures as they are now, for the readers on other threads (Recorder.published)."""
@@ -236,10 +237,10 @@ class Recorder:
         episode = org.connection.failing_since is None  # the first failure since the last good poll
         delay = org.poll_failed(failure.error, self.clock(), self.monotonic(),
                                 limit_reached=failure.limit_reached, sign_in=failure.sign_in)  # fmt: skip
+        org.next_poll_delay = delay = org.schedule.interval if delay is None else delay  # its gap: backing off
         self._publish(org)
         if self.feed is not None:
             self.feed.failed(org)
-        delay = org.schedule.interval if delay is None else delay
         if episode and not self._ended.is_set():  # else the recording ends here, and says why
             log.warning("%s: %s (trying again in %s, then less and less often; logged once, until it is read again)",
                         _label(org), failure.error, eta(delay))  # fmt: skip

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import threading
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -78,7 +77,7 @@ class RecorderError(Exception):
     """The recorder could not be read; ``str()`` is one line for a person (never the token)."""
 
 
-def _words(exc: BaseException, address: RecorderAddress) -> str:
+def _words(exc: BaseException) -> str:
     if isinstance(exc, RecorderError):
         return str(exc)
     if isinstance(exc, httpx.ConnectError):
@@ -130,7 +129,7 @@ def recorded_orgs(address: RecorderAddress, timeout: float = CONNECT_S) -> list[
             return [org["org"] for org in _hello(response.text)["orgs"]]
     except (httpx.HTTPError, ValueError, RecorderError) as exc:
         kind = RecorderRefused if isinstance(exc, RecorderRefused) else RecorderError
-        raise kind(f"the recorder at {address.url} {_words(exc, address)}") from None
+        raise kind(f"the recorder at {address.url} {_words(exc)}") from None
 
 
 async def _lines(response: httpx.Response) -> AsyncIterator[str]:
@@ -191,7 +190,7 @@ class Link:
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # whatever the line brings, the dashboard goes on and tries again
-                    why = _words(exc, self.address)
+                    why = _words(exc)
                 if self.connected and not self._resync:  # a line it could not use: the pause still grows
                     losses = 0
                 self.connected = False
@@ -211,6 +210,7 @@ class Link:
             if first is None:  # else StopAsyncIteration, whose name would be the words
                 raise RecorderError("closed the feed before its first line")
             hello = _hello(first)
+            sent: Any = None
             if hello.get("boot") != self.boot:
                 self.boot, self.seq = str(hello.get("boot")), None
             self.connected = True
@@ -221,12 +221,15 @@ class Link:
                 event = json.loads(line)
                 if not isinstance(event, dict):
                     raise ValueError("an event that is not an object")
+                if event.get("type") == "clock":
+                    sent = event.get("now")  # what follows was sent then (an event kept for a reconnect: now)
+                    continue
                 if event.get("type") != "org":
-                    continue  # a ping (or a kind this dashboard does not know)
+                    continue  # a kind this dashboard does not know
                 seq = event.get("seq")
                 if not isinstance(seq, int):
                     raise ValueError("an event without its number")
-                self.on_event(event)
+                self.on_event({**event, "sent": sent} if sent is not None else event)
                 self.seq = seq
 
 
@@ -237,19 +240,22 @@ class RemoteHistory:
 
     def __init__(self, address: RecorderAddress, timeout: float = 10.0) -> None:
         self.address = address
-        self._client = httpx.Client(timeout=timeout, headers=address.headers(), trust_env=False)
-        self._lock = threading.Lock()
+        self._client = httpx.Client(timeout=timeout, headers=address.headers(), trust_env=False)  # thread-safe
 
     def _get(self, what: str, **params: str) -> Any:
         try:
-            with self._lock:
-                response = self._client.get(f"{self.address.url}/api/v1/history/{what}", params=params)
+            response = self._client.get(f"{self.address.url}/api/v1/history/{what}", params=params)
+        except httpx.HTTPError as exc:
+            raise StoreError(f"the recorder {self.address.url} did not answer: {_words(exc)}") from None
+        try:
             body = response.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            raise StoreError(f"the recorder {self.address.url} did not answer: {_words(exc, self.address)}") from None
+        except ValueError:
+            body = None
         if response.status_code != 200:
             said = body.get("error") if isinstance(body, dict) else None
-            raise StoreError(str(said) if said else f"the recorder {self.address.url}: {_refusal(response)}")
+            raise StoreError(str(said) if said else f"the recorder {self.address.url} {_refusal(response)}")
+        if body is None:
+            raise StoreError(f"the recorder {self.address.url} sent a history that is not JSON")
         return body
 
     def past_runs(self, org: str, object_name: str, operation: str, before: float, limit: int = 50) -> list[Remembered]:

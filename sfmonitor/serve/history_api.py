@@ -10,7 +10,7 @@ import json
 from typing import Any
 from urllib.parse import parse_qs
 
-from ..store.memory import Memory
+from ..store.memory import Forgotten, Memory
 from ..store.schema import StoreError
 from ..store.wire import remembered_to_wire, timeline_to_wire
 
@@ -26,8 +26,7 @@ def answer(memory: Memory, path: str, query: str) -> tuple[int, bytes]:
     except (KeyError, ValueError) as exc:
         status, body = 400, {"error": f"a question this recorder cannot take: {exc}"}
     except StoreError as exc:
-        status = 404 if "not in the history file" in str(exc) or "no longer in" in str(exc) else 503
-        body = {"error": str(exc)}
+        status, body = 404 if isinstance(exc, Forgotten) else 503, {"error": str(exc)}
     return status, (json.dumps(body, separators=(",", ":")) + "\n").encode()
 
 

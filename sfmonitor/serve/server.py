@@ -142,8 +142,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Encoding", "gzip")
         self.end_headers()
         self.close_connection = True
+        hello = True  # the first line is the hello, then the clock
         while True:
-            data = ("\n".join(lines or ['{"type":"ping"}']) + "\n").encode()
+            clock = f'{{"type":"clock","now":{feed.clock()!r}}}'  # the recorder's time as sent: the age of what follows
+            data = ("\n".join([*lines[:1], clock, *lines[1:]] if hello else [clock, *lines]) + "\n").encode()
+            hello = False
             if packed is not None:
                 data = packed.compress(data) + packed.flush(zlib.Z_SYNC_FLUSH)
             self.wfile.write(data)

@@ -32,6 +32,10 @@ def as_past_runs(runs: list[Remembered]) -> list[PastRun]:
     ]
 
 
+class Forgotten(StoreError):
+    """The job is not in the history file: never recorded, or pruned by its retention."""
+
+
 class HistoryReader(Protocol):
     """What the dashboard asks of a history: this machine's file (:class:`Memory`), or a recorder's
     over HTTP (serve/attach.py's RemoteHistory). Each method raises :class:`StoreError` with words;
@@ -79,7 +83,7 @@ class Memory:
             except sqlite3.Error as exc:
                 raise StoreError(words(exc, self.path)) from exc
         if not found:
-            raise StoreError(f"job {job_id} of {org} is not in the history file")
+            raise Forgotten(f"job {job_id} of {org} is not in the history file")
         return found[0]
 
     def timeline(self, job: Remembered) -> Timeline:
@@ -87,7 +91,7 @@ class Memory:
             try:
                 return timeline(self._connection(), job)
             except LookupError as exc:  # the job is gone (pruned meanwhile)
-                raise StoreError(str(exc)) from exc
+                raise Forgotten(str(exc)) from exc
             except sqlite3.Error as exc:
                 raise StoreError(words(exc, self.path)) from exc
 

@@ -123,9 +123,8 @@ class CloseAndAbort(App[None]):
             say(self, f"Not sent to {org.shown_name}: {late}", severity="warning")
             return
         if org.service is None and org.recorder is not None:  # read through a recorder: the operator's own sign-in
-            if not self.sign_in_then(org, lambda: self._send(org, org.state.jobs.get(job.id, job), action)):
-                say(self, f"Not sent to {org.shown_name}: {org.refusal(action, job)}", severity="warning")
-            return
+            self.sign_in_then(org, lambda: self._send(org, org.state.jobs.get(job.id, job), action))
+            return  # (one that cannot work was refused above: Org.refusal)
         if org.service is None or not org.state.action_sent(job.id, action):
             return  # a second confirmation for the same job sends nothing
         self.render_view()

@@ -85,7 +85,7 @@ class Remembering(App[None]):
         if recording is None or memory is None or not recording.flush(OPEN_WAIT_S) or recording.fault:
             return  # the writer says its own fault
         try:
-            for org in list(self.fleet):
+            for org in [org for org in self.fleet if org.recorder is None]:  # an attached one comes whole at once
                 remembered, polled = memory.last_jobs(org.remembered_as, memory_rule.RECALLED)
                 if remembered:
                     jobs, seen = {r.job.id: r.job for r in remembered}, {r.job.id: r.seen_last for r in remembered}

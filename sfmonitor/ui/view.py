@@ -62,6 +62,7 @@ class View:
     memory: Memory = field(default_factory=Memory)  # what the history file remembers (never counted)
     listed: bool = False  # the org was listed in full once: a remembered job it lacks has left it
     recorder: str | None = None  # read through this recorder (its address), not polled from here
+    recorder_lost: bool = False  # its feed is lost (what it last said stands)
 
     def remembered(self, job_id: str) -> Job | None:
         """The job as the history file remembers it, when the org has not brought it."""
@@ -89,8 +90,8 @@ class View:
             words = "reading…" if self.jobs else "connecting…"  # listed, not yet read through
         elif level == "offline" and last is None:
             words = "not connected"
-        if self.recorder is not None:
-            words = f"recorder {words}"  # its state is the recorder's (and the recorder's word on the org)
+        if self.recorder is not None:  # the recorder lost, else the org as the recorder reads it
+            words = f"recorder lost{age}" if self.recorder_lost else f"{words} (recorder)"
         mine = f"{short_count(self.spend.last_hour(time.monotonic()))}/h" if self.spend and self.spend.total else ""
         return Chip(self.org, self.colour, level, words, self.usage, mine, self.read_only, self.production is True,
                     spend_warn=self.spend_words().warn, pace=self.polling().mark)  # fmt: skip
@@ -295,6 +296,7 @@ def present(org: Org, fleet: Fleet, now: datetime, palette: Palette) -> View:
         memory=org.state.memory,
         listed=org.state.listed,
         recorder=org.recorder,
+        recorder_lost=org.replica.lost,
     )
 
 

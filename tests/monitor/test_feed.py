@@ -293,12 +293,12 @@ def test_the_org_whole_while_failing_is_its_last_good_poll_then_the_failure() ->
     fail(feed, org, "the org's daily API limit is reached", at=5)
     lines, _ = feed.start(None, None)
     [whole] = events(lines[1:])
-    update = Replica().apply(whole)
+    dashboard = Org(Schedule(5.0), recorder="http://127.0.0.1:9464")
+    update = dashboard.replica.apply(whole)  # the dashboard's copy of the org, as the app keeps it
     assert update is not None and update.polled is not None and update.failing is not None
     assert set(update.polled[0].jobs) == {"750A"} and update.polled[1] == T0
     assert update.failing == ("the org's daily API limit is reached", T0 + timedelta(minutes=5))
 
-    dashboard = Org(Schedule(5.0), recorder="http://127.0.0.1:9464")
     dashboard.fed(update, 0.0)
     assert set(dashboard.state.jobs) == {"750A"} and dashboard.connection.last_good == T0
     assert dashboard.connection.error == "the org's daily API limit is reached"
@@ -388,6 +388,8 @@ async def test_the_recorder_hands_its_feed_each_poll_and_each_failure(sim: Simul
     assert first["error"] is None and first["last_good"] is not None
     assert {j["fields"]["id"] for j in first["jobs"]} == {job.id for job in writer.polls[0][1]}  # the first: every job
     assert all(e["jobs"] == [] and "token" in e["error"] and "not-a-token" not in e["error"] for e in by_org["bad"])
+    # each event's gap is the recorder's own poll gap (a failing org's backoff, not the bare interval)
+    assert by_org["bad"][-1]["gap"] == bad[0].poll_gap > bad[0].schedule.interval
     replica = Replica()
     lines, _ = feed.start(None, None)
     for event in events(lines[1:]):

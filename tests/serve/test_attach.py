@@ -279,3 +279,19 @@ async def test_after_a_cut_the_link_asks_for_what_it_missed_since_its_last_event
         asked = [a.path for a in hostile.asked]
     assert asked[0] == "/api/v1/feed" and asked[1] == asked[2] == "/api/v1/feed?boot=b&after=5"
     assert "closed the feed" in seen.of("lost")[0] and [e["seq"] for e in seen.of("event")][:2] == [5, 5]
+
+
+async def test_an_event_kept_for_a_reconnect_is_as_old_as_its_poll_not_as_fresh_as_its_sending() -> None:
+    """The recorder's clock goes with each batch it writes: a poll it took a minute before the dashboard
+    came back reads as a minute old on the dashboard, whatever the two clocks say."""
+    now = [1_000_000.0]
+    feed, org = Feed(clock=lambda: now[0]), recorder_org()
+    feed.listed([org])
+    poll(feed, org, snap(job("750A")))  # the feed's event says it was sent at 1,000,000
+    now[0] += 60.0  # a minute later, the dashboard connects
+    seen = Seen()
+    with serving(feed) as server:
+        async with following(seen.link(address_of(server))):
+            await seen.until(lambda: len(seen.of("event")) == 1)
+    [event] = seen.of("event")
+    assert event["sent"] == now[0]  # the clock of the write, not of the event's making

@@ -155,10 +155,12 @@ async def test_a_recorder_that_stops_is_said_and_its_successor_is_taken_up_havin
         level, words = app.org.connection.status(app.clock(), app.org.poll_gap)
         assert level == "offline" and f"recorder {first.url}" in words
         assert "OFFLINE" in str(app.view().header().trouble)
+        assert app.view().chip().words.startswith("recorder lost")  # the chip: the recorder, not the org
 
         later(frozen, 1000)  # the job ends while no recorder reads the org
         recordings.append(Recording(frozen, port))
         await wait_for(pilot, lambda: state(app, job) == "JobComplete" and app.org.connection.error is None)
+        assert app.view().chip().words == "ok (recorder)"
 
     conn = connect(paths.history_file(), write=False)  # both recorders' reads, in one history
     try:
@@ -185,7 +187,7 @@ async def test_an_attached_org_with_no_sign_in_of_its_own_says_so_before_any_que
         await wait_for(pilot, lambda: any("no sign-in of its own" in m for m in messages(app)))
         assert not isinstance(app.screen, ConfirmScreen)
         await pilot.press("f")
-        said = "failures not read · the read failed: no sign-in"
+        said = "failures not read · no sign-in of this dashboard's own"
         await wait_for(pilot, lambda: said in str(app.screen.query_one("#summary").render()))
         polls = app.org.state.polls_done
         await wait_for(pilot, lambda: app.org.state.polls_done >= polls + 2)

@@ -135,9 +135,12 @@ class FailuresScreen(JobScreen):
         self._show_rows()
 
     def _show_summary(self) -> None:
-        report = self.report
-        unread = report.error and not report.bytes_read and not report.groups  # no count read: none shown as 0
+        report, org = self.report, self.org
+        refused = org.sign_in_refused if org.service is None and org.recorder is not None else None
+        unread = (report.error or refused) and not report.bytes_read and not report.groups  # none shown as 0
         line = "failures not read" if unread else report.summary()
+        if refused:
+            line += f" · no sign-in of this dashboard's own: {refused} (r tries again)"
         if report.reading:
             line += f" · reading… {report.rows_read:,} rows, {megabytes(report.bytes_read)}"
         elif report.bytes_read:
@@ -244,8 +247,7 @@ class FailuresScreen(JobScreen):
         job = org.state.jobs.get(self.job_id)
         if job is not None and org.service is None and org.recorder is not None:  # the operator's own sign-in
             if not stage(self).sign_in_then(org, lambda: self.read(asked=asked), asked=asked):
-                self.report.error = f"no sign-in of this dashboard's own ({org.sign_in_refused})"
-                self._show_summary()
+                self._show_summary()  # says why (Org.sign_in_refused); the report is left as it is
             return
         if job is None or org.service is None:
             return
