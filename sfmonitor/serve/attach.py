@@ -181,7 +181,7 @@ class Link:
 
     async def follow(self) -> None:
         losses = 0
-        timeout = httpx.Timeout(CONNECT_S, read=3 * PING_S)  # a ping comes every PING_S: silence is a dead line
+        timeout = httpx.Timeout(CONNECT_S, read=3 * PING_S)  # a line comes every PING_S: silence is a dead line
         async with httpx.AsyncClient(timeout=timeout, headers=self.address.headers(), trust_env=False) as client:
             while True:
                 try:

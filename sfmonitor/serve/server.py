@@ -4,7 +4,8 @@
 asks for it (prometheus_client's ``choose_encoder``), gzip when accepted.
 ``GET /api/v1/feed[?boot=B&after=N]``: the dashboards' stream (monitor/feed.py), one JSON object a
 line, gzip when accepted, open until the recorder stops: the hello, what was missed since event N of
-recorder B (else each org whole), then each poll's changes as they come, a ping when idle.
+recorder B (else each org whole), then each poll's changes as they come; before each batch of lines the
+recorder's clock (the time they are sent: the age of a poll kept for a reconnect), alone when idle.
 ``GET /api/v1/orgs``: the hello alone (the orgs recorded). ``GET /api/v1/history/…``: the history file
 read for a dashboard (serve/history_api.py). Any other path: 404. With a
 token (serve/access.py), a request without ``Authorization: Bearer <token>`` gets 401 and
