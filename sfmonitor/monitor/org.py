@@ -195,11 +195,12 @@ class Org:
 
     def action_answered(self, job_id: str, answer: Job | None = None) -> None:
         """The org answered a close/abort (``answer``: the job as it said; None: the answer was lost).
-        Read through a recorder, the next event may come from a poll the recorder began before the
-        request went out: its read of the job is set aside too (the recorder polls an org one cycle at
-        a time, so the event after it is read after the answer), beside any read older than the answer
-        by the org's clock (OrgState.polled)."""
-        self.state.action_answered(job_id, answer, later=1 if self.recorder is not None else 0)
+        A read older than the answer by the org's clock is set aside (OrgState.polled). With no answer
+        to compare, read through a recorder, the next event may come from a poll the recorder began
+        before the request went out: it is set aside too (the recorder polls an org one cycle at a
+        time, so the event after it is read after the request)."""
+        later = 1 if self.recorder is not None and answer is None else 0
+        self.state.action_answered(job_id, answer, later=later)
 
     def recorder_lost(self, words: str, now: datetime) -> None:
         """The recorder's feed is lost: what it last said stands, marked as not current (OFFLINE)."""
