@@ -100,7 +100,7 @@ class HistoryScreen(BoardScreen):
     def compose(self) -> ComposeResult:
         yield StatusBar(id="header")
         yield Static(Text(self._what()), id="what")
-        yield Static(Text("reading the history file…", style="dim"), id="usual")
+        yield Static(Text("reading the history…", style="dim"), id="usual")  # this machine's, or the recorder's
         yield Static("", id="spark-label")
         yield Static("", id="spark")
         yield DataTable(id="runs", cursor_type="row", zebra_stripes=False)
